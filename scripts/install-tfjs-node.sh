@@ -3,7 +3,8 @@
 #
 # tfjs-node's own install script downloads libtensorflow 2.9.1 from Google
 # storage, which is unreachable here. Instead we take the TensorFlow C API
-# (libtensorflow_cc.so.2 + libtensorflow_framework.so.2 + tensorflow/c/*.h)
+# (libtensorflow_cc.so.2 + libtensorflow_framework.so.2 + tensorflow/c/*.h;
+# TF_/TFE_ graph+eager symbols are in _cc, TF_Status/TF_Tensor in _framework)
 # from the `tensorflow-cpu` wheel in the local pip index, stage it in
 # node_modules/@tensorflow/tfjs-node/deps/{lib,include} and compile the
 # binding from source with npm's bundled node-gyp against local Node headers.
@@ -56,7 +57,7 @@ verify() {
   node - <<'EOF'
 const tf = require('@tensorflow/tfjs-node');
 const name = tf.backend().constructor.name;
-console.log(name, tf.version.tfjs, 'tf-c-api', tf.version['tfjs-node'] || '');
+console.log(name, tf.version.tfjs, 'libtensorflow', tf.backend().binding.TF_Version, 'TF_ENABLE_ONEDNN_OPTS=' + process.env.TF_ENABLE_ONEDNN_OPTS);
 if (tf.getBackend() !== 'tensorflow' || name !== 'NodeJSKernelBackend') {
   throw new Error(`expected the native tensorflow backend, got ${tf.getBackend()}/${name}`);
 }
@@ -84,9 +85,37 @@ console.log('tfjs-node native backend OK (add, conv2d, conv2d grads, matMul)');
 EOF
 }
 
+# TF 2.21's oneDNN (MKL) Conv2DBackpropInput returns wrong input gradients
+# when the filter has in_channels == out_channels == 1 (e.g. the gradient of
+# conv2d(ones[1,3,3,1], ones[2,2,1,1]) w.r.t. the input comes back as
+# [1,1,0,1,1,0,0,0,0] instead of [1,2,1,2,4,2,1,2,1]); with oneDNN off every
+# conv/pool/matmul kernel we compared matches tfjs' pure-JS cpu backend.
+# So default TF_ENABLE_ONEDNN_OPTS=0 inside tfjs-node's entry point, before
+# the native library is loaded. An explicit TF_ENABLE_ONEDNN_OPTS still wins.
+# TF reads it when libtensorflow is dlopen'ed, and process.env writes only
+# reach the real environment from the main thread: if tfjs-node is loaded in a
+# worker thread (e.g. vitest --pool=threads) set TF_ENABLE_ONEDNN_OPTS=0 in the
+# parent (test script env, or `process.env.TF_ENABLE_ONEDNN_OPTS ??= '0'` at
+# the top of vitest.config.ts). The default vitest 3 pool ('forks') is fine.
+patch_onednn_default() {
+  local index="$TFJS_DIR/dist/index.js" mark='[install-tfjs-node.sh] oneDNN default'
+  grep -qF "$mark" "$index" && return 0
+  log "patching ${index#$PROJECT_ROOT/}: default TF_ENABLE_ONEDNN_OPTS=0"
+  MARK="$mark" node - "$index" <<'EOF'
+const fs = require('fs');
+const file = process.argv[2];
+const src = fs.readFileSync(file, 'utf8');
+const line = `if (process.env.TF_ENABLE_ONEDNN_OPTS === undefined) process.env.TF_ENABLE_ONEDNN_OPTS = '0'; // ${process.env.MARK}: TF 2.21 oneDNN Conv2DBackpropInput bug\n`;
+const strict = '"use strict";\n';
+const out = src.startsWith(strict) ? strict + line + src.slice(strict.length) : line + src;
+fs.writeFileSync(file, out);
+EOF
+}
+
 if [ "${TFJS_FORCE_REBUILD:-0}" != 1 ] && [ -f "$BINDING" ] &&
    [ -f "$DEPS_LIB/libtensorflow_cc.so.2" ] && [ -f "$DEPS_LIB/libtensorflow_framework.so.2" ]; then
   log "binding already present at ${BINDING#$PROJECT_ROOT/}; verifying"
+  patch_onednn_default
   if verify; then log "already installed; nothing to do"; exit 0; fi
   log "existing install failed verification; rebuilding"
 fi
@@ -159,11 +188,15 @@ EOF
 ln -sfn libtensorflow_cc.so.2 "$DEPS_LIB/libtensorflow.so"
 ln -sfn libtensorflow_framework.so.2 "$DEPS_LIB/libtensorflow_framework.so"
 
-# The C API must really be exported by libtensorflow_cc.so.2.
-for sym in TF_NewStatus TF_Version TFE_NewContext TFE_Execute TFE_NewOp TF_AllocateTensor; do
-  nm -D --defined-only "$DEPS_LIB/libtensorflow_cc.so.2" 2>/dev/null | grep -q " T $sym\$" ||
-    die "C API symbol $sym not exported by libtensorflow_cc.so.2"
+# The C API must really be exported: TF_*/TFE_* graph+eager API lives in
+# libtensorflow_cc.so.2, the core TF_Status/TF_Tensor API in
+# libtensorflow_framework.so.2 (symbols are versioned, e.g. TFE_Execute@@tensorflow).
+EXPORTED="$(nm -D --defined-only "$DEPS_LIB/libtensorflow_cc.so.2" "$DEPS_LIB/libtensorflow_framework.so.2" |
+  awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }')"
+for sym in TF_Version TF_NewStatus TF_AllocateTensor TFE_NewContext TFE_NewOp TFE_Execute; do
+  grep -qx "$sym" <<<"$EXPORTED" || die "C API symbol $sym not exported by the wheel's libtensorflow_{cc,framework}.so.2"
 done
+unset EXPORTED
 
 # ---------------------------------------------------- 3. build the binding
 NPM_PREFIX_DIR="$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)"
@@ -204,5 +237,6 @@ fi
 rm -rf "$TFJS_DIR/build/Release/obj.target" # intermediate objects only
 
 # ------------------------------------------------------------- 4. verify
+patch_onednn_default
 verify || die "tfjs-node verification failed"
 log "done"

@@ -1,0 +1,30 @@
+// backends() and doctor(): what is compiled in, what can run here, and why not.
+import { native } from './native.js';
+import type { NativeBackendInfo } from './native.js';
+
+export type BackendInfo = NativeBackendInfo;
+
+/** Every backend with compiled/available flags; for cuda, the reason it cannot run. */
+export function backends(): BackendInfo[] {
+  return native.backends();
+}
+
+/** A human-readable report of the backends (`npx cudnn-node doctor`). */
+export function doctor(): string {
+  const lines: string[] = [];
+  for (const b of backends()) {
+    lines.push(`${b.name}: ${b.available ? 'available' : 'not available'}${b.compiled ? '' : ' (not compiled in)'}`);
+    if (b.library) lines.push(`  library: ${b.library}`);
+    if (b.name === 'cuda') {
+      if (!b.available && b.reason) lines.push(`  reason: ${b.reason}`);
+      if (b.deviceName) lines.push(`  device: ${b.deviceName} (compute capability ${b.computeCapability})`);
+      if (b.cudnnVersion) lines.push(`  cuDNN: ${b.cudnnVersion} at ${b.cudnnPath}`);
+      if (b.cublasVersion) lines.push(`  cuBLAS: ${b.cublasVersion} at ${b.cublasPath}`);
+      if (b.runtimeVersion) lines.push(`  CUDA runtime: ${b.runtimeVersion}, driver: ${b.driverVersion}`);
+      if (b.searched?.length) lines.push(`  searched: ${b.searched.join(', ')}`);
+    }
+  }
+  const info = native.buildInfo();
+  lines.push(`addon: Node-API ${info.napiVersion}, ${info.compiler}`);
+  return lines.join('\n');
+}

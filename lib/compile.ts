@@ -1,0 +1,111 @@
+// compile(): traces a tensor function once into a native plan, so that each later call
+// crosses into native code once and can run off the main thread (runAsync). Weights and
+// other tensors the function closes over are bound by reference: in-place updates
+// (Variable.assign, optimizer kernels) are seen by later runs.
+import { ENGINE, endTrace, placeholder, startTrace } from './engine.js';
+import { InvalidArgumentError, check, describe, wrapNativeError } from './errors.js';
+import type { PlanHandle } from './native.js';
+import { native } from './native.js';
+import { DType, Tensor } from './tensor.js';
+
+export interface InputSpec {
+  shape: number[];
+  dtype?: DType;
+}
+
+/** A compiled function: call run() (async, worker thread) or runSync(). */
+export class CompiledFunction {
+  private plan: PlanHandle | null;
+  /** Number of native steps in the plan. */
+  readonly numSteps: number;
+  constructor(
+    plan: PlanHandle,
+    numSteps: number,
+    private readonly inputSpecs: InputSpec[],
+    private readonly outputSpecs: Array<{ shape: number[]; dtype: DType }>,
+    private readonly backend: string,
+  ) {
+    this.plan = plan;
+    this.numSteps = numSteps;
+  }
+
+  private feeds(inputs: Tensor[]) {
+    check(this.plan, 'CompiledFunction', 'a live compiled function', 'a disposed one');
+    check(inputs.length === this.inputSpecs.length, 'CompiledFunction', `${this.inputSpecs.length} inputs`, `${inputs.length}`);
+    return inputs.map((t, i) => {
+      const spec = this.inputSpecs[i];
+      check(
+        t.shape.length === spec.shape.length && t.shape.every((d, k) => d === spec.shape[k]),
+        'CompiledFunction',
+        `input ${i} of shape ${describe(spec.shape)}`,
+        t.shape,
+      );
+      return t.liveHandle('CompiledFunction');
+    });
+  }
+
+  private wrap(handles: unknown[]): Tensor[] {
+    return this.outputSpecs.map((o, i) => ENGINE.makeTensor(handles[i] as never, o.shape, o.dtype, this.backend));
+  }
+
+  /** Runs the plan on a worker thread; the event loop stays free meanwhile. */
+  async run(inputs: Tensor[]): Promise<Tensor[]> {
+    const feeds = this.feeds(inputs);
+    try {
+      return this.wrap(await native.runPlanAsync(this.plan!, feeds));
+    } catch (e) {
+      wrapNativeError(e);
+    }
+  }
+
+  /** Runs the plan on the calling thread. */
+  runSync(inputs: Tensor[]): Tensor[] {
+    const feeds = this.feeds(inputs);
+    try {
+      return this.wrap(native.runPlan(this.plan!, feeds));
+    } catch (e) {
+      wrapNativeError(e);
+    }
+  }
+
+  /** Frees the plan's buffers. */
+  dispose(): void {
+    if (this.plan) native.disposePlan(this.plan);
+    this.plan = null;
+  }
+}
+
+/** Traces fn over symbolic inputs of the given shapes into a native plan. */
+export function compile(fn: (...inputs: Tensor[]) => Tensor[], inputs: InputSpec[], backend = ENGINE.backend): CompiledFunction {
+  const trace = startTrace(backend);
+  ENGINE.startScope();
+  let outputs: Tensor[];
+  let fetches: number[];
+  try {
+    const phs = inputs.map((s) => placeholder(s.shape.slice(), s.dtype ?? 'float32'));
+    outputs = fn(...phs);
+    check(Array.isArray(outputs), 'compile', 'fn to return an array of tensors', outputs);
+    fetches = outputs.map((t) => {
+      if (t.slot !== undefined && !t.handle) return t.slot;
+      // A concrete result (e.g. an input returned unchanged) is copied by the plan.
+      const out = ENGINE.runKernel('Copy', [t], undefined, [{ shape: t.shape, dtype: t.dtype }])[0];
+      return out.slot!;
+    });
+    const spec = {
+      backend,
+      numSlots: trace.numSlots,
+      constants: [...trace.constantSlots.entries()].map(([id, slot]) => [slot, trace.constants.get(id)!.liveHandle('compile')] as [number, never]),
+      feeds: phs.map((p) => p.slot!),
+      fetches,
+      steps: trace.steps,
+    };
+    const plan = native.createPlan(spec as never);
+    return new CompiledFunction(plan, trace.steps.length, inputs, outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })), backend);
+  } catch (e) {
+    if (e instanceof Error && !(e as { code?: string }).code) throw new InvalidArgumentError(`compile: ${e.message}`);
+    wrapNativeError(e);
+  } finally {
+    endTrace();
+    ENGINE.endScope(undefined);
+  }
+}

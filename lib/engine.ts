@@ -1,0 +1,199 @@
+// The engine: current backend, tidy scopes, the gradient tape, and the tracer that
+// turns a function into a native plan. Every op ends in runKernel(), which either calls
+// the addon eagerly or, while tracing, records a plan step over symbolic slots.
+import { InvalidArgumentError, wrapNativeError } from './errors.js';
+import type { Handle } from './native.js';
+import { kernelIds, native } from './native.js';
+import { DType, Tensor, liveTensors } from './tensor.js';
+
+export interface OutputSpec {
+  shape: number[];
+  dtype: DType;
+}
+
+/** A recorded op for backprop: grad maps output gradients to input gradients. */
+interface TapeNode {
+  inputs: Tensor[];
+  outputs: Tensor[];
+  grad: (dys: Tensor[]) => Array<Tensor | null>;
+}
+
+interface Trace {
+  backend: string;
+  numSlots: number;
+  constants: Map<number, Tensor>; // tensor id -> tensor (bound as constants)
+  constantSlots: Map<number, number>; // tensor id -> slot
+  steps: Array<[number, number[], number[], Record<string, unknown> | undefined]>;
+}
+
+class Engine {
+  backend = 'cpu';
+  private scopes: Tensor[][] = [];
+  private tapes: TapeNode[][] = [];
+  trace: Trace | null = null;
+
+  // ---- scopes
+  startScope(): void {
+    this.scopes.push([]);
+  }
+  endScope(result: unknown): void {
+    const scope = this.scopes.pop() ?? [];
+    const keep = new Set<number>();
+    collectTensors(result, (t) => keep.add(t.id));
+    for (const t of scope) {
+      if (keep.has(t.id) || t.kept) continue;
+      t.dispose();
+    }
+    // Results survive into the enclosing scope.
+    const outer = this.scopes[this.scopes.length - 1];
+    if (outer) collectTensors(result, (t) => outer.push(t));
+  }
+  track(t: Tensor): Tensor {
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.push(t);
+    return t;
+  }
+
+  // ---- tape
+  get recording(): boolean {
+    return this.tapes.length > 0;
+  }
+  startTape(): TapeNode[] {
+    const tape: TapeNode[] = [];
+    this.tapes.push(tape);
+    return tape;
+  }
+  endTape(): void {
+    this.tapes.pop();
+  }
+  record(inputs: Tensor[], outputs: Tensor[], grad: TapeNode['grad']): void {
+    for (const tape of this.tapes) tape.push({ inputs, outputs, grad });
+  }
+
+  // ---- kernels
+  /** Runs (or, while tracing, records) a kernel and returns its outputs as tensors. */
+  runKernel(name: string, inputs: Tensor[], attrs: Record<string, unknown> | undefined, outputs: OutputSpec[]): Tensor[] {
+    const id = kernelIds[name];
+    if (id === undefined) throw new InvalidArgumentError(`runKernel: unknown kernel '${name}'`);
+    if (this.trace) return this.recordStep(id, inputs, attrs, outputs);
+    const handles: Handle[] = inputs.map((t) => t.liveHandle(name));
+    let res: Handle | Handle[] | undefined;
+    try {
+      res = native.run(id, handles, attrs, inputs.length ? undefined : this.backend);
+    } catch (e) {
+      wrapNativeError(e);
+    }
+    const hs = res === undefined ? [] : Array.isArray(res) ? res : [res];
+    const backend = inputs.length ? inputs[0].backend : this.backend;
+    return outputs.map((o, i) => this.track(new Tensor(o.shape, o.dtype, backend, hs[i])));
+  }
+
+  private recordStep(id: number, inputs: Tensor[], attrs: Record<string, unknown> | undefined, outputs: OutputSpec[]): Tensor[] {
+    const tr = this.trace!;
+    const inSlots = inputs.map((t) => {
+      if (t.slot !== undefined && !t.handle) return t.slot;
+      let slot = tr.constantSlots.get(t.id);
+      if (slot === undefined) {
+        t.liveHandle('compile');
+        slot = tr.numSlots++;
+        tr.constantSlots.set(t.id, slot);
+        tr.constants.set(t.id, t);
+      }
+      return slot;
+    });
+    const outs = outputs.map((o) => this.track(new Tensor(o.shape, o.dtype, tr.backend, undefined, tr.numSlots++)));
+    tr.steps.push([id, inSlots, outs.map((t) => t.slot!), attrs]);
+    return outs;
+  }
+
+  makeTensor(handle: Handle, shape: number[], dtype: DType, backend: string): Tensor {
+    return this.track(new Tensor(shape, dtype, backend, handle));
+  }
+}
+
+export const ENGINE = new Engine();
+
+/** Calls fn on every tensor found in a (nested) result. */
+export function collectTensors(v: unknown, fn: (t: Tensor) => void, seen = new Set<unknown>()): void {
+  if (v instanceof Tensor) fn(v);
+  else if (v && typeof v === 'object' && !seen.has(v)) {
+    seen.add(v);
+    for (const x of Array.isArray(v) ? v : Object.values(v as object)) collectTensors(x, fn, seen);
+  }
+}
+
+/** Runs fn and disposes every tensor it created except those it returns (and kept ones). */
+export function tidy<T>(fn: () => T): T {
+  ENGINE.startScope();
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    ENGINE.endScope(undefined);
+    throw e;
+  }
+  ENGINE.endScope(result);
+  return result;
+}
+
+/** Keeps t alive past the enclosing tidy(). */
+export function keep<T extends Tensor>(t: T): T {
+  t.kept = true;
+  return t;
+}
+
+/** Disposes every tensor in a (nested) value. */
+export function dispose(v: unknown): void {
+  collectTensors(v, (t) => t.dispose());
+}
+
+export interface MemoryInfo {
+  /** Live JS tensors. */
+  numTensors: number;
+  /** Live native buffers on the current backend (views share one). */
+  numDataBuffers: number;
+  /** Bytes held by the current backend. */
+  numBytes: number;
+  /** Peak bytes held by the current backend since start. */
+  peakBytes: number;
+  backend: string;
+}
+
+/** Live tensors and native bytes of the current backend. */
+export function memory(): MemoryInfo {
+  const m = native.memory(ENGINE.backend);
+  return { numTensors: liveTensors.count, numDataBuffers: m.numBuffers, numBytes: m.numBytes, peakBytes: m.peakBytes, backend: ENGINE.backend };
+}
+
+/** The name of the backend new tensors are created on. */
+export function getBackend(): string {
+  return ENGINE.backend;
+}
+
+/** Selects 'cpu' or 'cuda'; throws BackendUnavailableError saying why cuda cannot run. */
+export function setBackend(name: string): void {
+  if (name !== 'cpu' && name !== 'cuda')
+    throw new InvalidArgumentError(`setBackend: expected 'cpu' or 'cuda' but received '${name}'`);
+  try {
+    native.memory(name); // throws with the reason when the backend cannot run
+  } catch (e) {
+    wrapNativeError(e);
+  }
+  ENGINE.backend = name;
+}
+
+/** @internal start tracing a function into a plan. */
+export function startTrace(backend: string): Trace {
+  if (ENGINE.trace) throw new InvalidArgumentError('compile: expected no compile in progress but received a nested compile');
+  ENGINE.trace = { backend, numSlots: 0, constants: new Map(), constantSlots: new Map(), steps: [] };
+  return ENGINE.trace;
+}
+/** @internal */
+export function endTrace(): void {
+  ENGINE.trace = null;
+}
+/** @internal a new symbolic input of the trace. */
+export function placeholder(shape: number[], dtype: DType): Tensor {
+  const tr = ENGINE.trace!;
+  return ENGINE.track(new Tensor(shape, dtype, tr.backend, undefined, tr.numSlots++));
+}

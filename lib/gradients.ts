@@ -1,0 +1,128 @@
+// Reverse-mode autodiff over the engine's tape: defineOp() records an op with its
+// gradient; grad/grads/valueAndGrad(s)/variableGrads run a function and backprop.
+import { ENGINE, tidy, keep } from './engine.js';
+import { InvalidArgumentError, check } from './errors.js';
+import { Tensor, Variable } from './tensor.js';
+import { add, onesLike, zerosLike } from './ops/basic.js';
+
+export type GradFn = (dys: Tensor[], outputs: Tensor[]) => Array<Tensor | null>;
+
+/** Runs forward() and, when a gradient tape is active, records grad for its outputs. */
+export function defineOp(inputs: Tensor[], forward: () => Tensor[], grad: GradFn): Tensor[] {
+  const outputs = forward();
+  if (ENGINE.recording) ENGINE.record(inputs, outputs, (dys) => grad(dys, outputs));
+  return outputs;
+}
+
+/** Single-output form of defineOp. */
+export function defineOp1(inputs: Tensor[], forward: () => Tensor, grad: (dy: Tensor, y: Tensor) => Array<Tensor | null>): Tensor {
+  return defineOp(inputs, () => [forward()], (dys, outs) => grad(dys[0], outs[0]))[0];
+}
+
+interface Node {
+  inputs: Tensor[];
+  outputs: Tensor[];
+  grad: (dys: Tensor[]) => Array<Tensor | null>;
+}
+
+/** Backpropagates dy from y to xs through the recorded nodes. */
+export function backprop(tape: Node[], xs: Tensor[], y: Tensor, dy: Tensor): Array<Tensor | null> {
+  // Forward reachability from xs, so gradients are computed only where needed.
+  const reach = new Set<number>(xs.map((x) => x.id));
+  const useful: Node[] = [];
+  for (const n of tape) {
+    if (n.inputs.some((t) => reach.has(t.id))) {
+      n.outputs.forEach((o) => reach.add(o.id));
+      useful.push(n);
+    }
+  }
+  const grads = new Map<number, Tensor>();
+  grads.set(y.id, dy);
+  for (let i = useful.length - 1; i >= 0; i--) {
+    const n = useful[i];
+    if (!n.outputs.some((o) => grads.has(o.id))) continue;
+    const dys = n.outputs.map((o) => grads.get(o.id) ?? zerosLike(o));
+    const dxs = n.grad(dys);
+    n.inputs.forEach((inp, j) => {
+      const g = dxs[j];
+      if (!g || !reach.has(inp.id) || inp.dtype !== 'float32') return;
+      check(
+        g.shape.length === inp.shape.length && g.shape.every((d, k) => d === inp.shape[k]),
+        'gradient',
+        `gradient of shape [${inp.shape}]`,
+        g.shape,
+      );
+      const prev = grads.get(inp.id);
+      grads.set(inp.id, prev ? add(prev, g) : g);
+    });
+  }
+  return xs.map((x) => grads.get(x.id) ?? null);
+}
+
+function runWithTape<T>(f: () => T): { value: T; tape: Node[] } {
+  const tape = ENGINE.startTape();
+  try {
+    return { value: f(), tape };
+  } finally {
+    ENGINE.endTape();
+  }
+}
+
+/** Gradients of f's scalar (or dy-weighted) output with respect to each of xs. */
+export function valueAndGrads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[], dy?: Tensor) => { value: Tensor; grads: Tensor[] } {
+  return (xs, dy) => {
+    check(Array.isArray(xs), 'valueAndGrads', 'an array of tensors', xs);
+    return tidy(() => {
+      const { value, tape } = runWithTape(() => f(...xs));
+      check(value instanceof Tensor, 'valueAndGrads', 'f to return a tensor', value);
+      const seed = dy ?? onesLike(value);
+      const gs = backprop(tape, xs, value, seed).map((g, i) => g ?? zerosLike(xs[i]));
+      return { value: keep(value), grads: gs.map((g) => keep(g)) };
+    });
+  };
+}
+
+export function grads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[], dy?: Tensor) => Tensor[] {
+  const vg = valueAndGrads(f);
+  return (xs, dy) => {
+    const { value, grads: g } = vg(xs, dy);
+    value.dispose();
+    return g;
+  };
+}
+
+export function grad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => Tensor {
+  const g = grads((x) => f(x));
+  return (x, dy) => g([x], dy)[0];
+}
+
+export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => { value: Tensor; grad: Tensor } {
+  const vg = valueAndGrads((x) => f(x));
+  return (x, dy) => {
+    const r = vg([x], dy);
+    return { value: r.value, grad: r.grads[0] };
+  };
+}
+
+/** Gradients of f() with respect to the trainable variables it uses (or varList). */
+export function variableGrads(f: () => Tensor, varList?: Variable[]): { value: Tensor; grads: Record<string, Tensor> } {
+  return tidy(() => {
+    const { value, tape } = runWithTape(f);
+    let vars = varList;
+    if (!vars) {
+      const seen = new Map<number, Variable>();
+      for (const n of tape) for (const t of n.inputs) if (t instanceof Variable && t.trainable) seen.set(t.id, t);
+      vars = [...seen.values()];
+    }
+    if (value.size !== 1) throw new InvalidArgumentError(`variableGrads: expected f to return a scalar but received shape [${value.shape}]`);
+    const gs = backprop(tape, vars, value, onesLike(value));
+    const out: Record<string, Tensor> = {};
+    vars.forEach((v, i) => (out[v.name] = keep(gs[i] ?? zerosLike(v))));
+    return { value: keep(value), grads: out };
+  });
+}
+
+/** Records a tape while running f and returns it, for the model layer's train step. */
+export function recordTape<T>(f: () => T): { value: T; tape: Node[] } {
+  return runWithTape(f);
+}

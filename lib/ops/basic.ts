@@ -1,0 +1,292 @@
+// Creation, casting, reshape, broadcasting arithmetic and reductions, with gradients.
+// The other op families build on these.
+import { ENGINE } from '../engine.js';
+import { check } from '../errors.js';
+import { defineOp1 } from '../gradients.js';
+import { native } from '../native.js';
+import { DType, NestedArray, Tensor, Variable } from '../tensor.js';
+import { TensorLike, broadcastShape, checkFloat, convertToTensor, makeTensor, parseAxes, sameShape, sizeOf } from './util.js';
+
+// ---- creation
+
+/** tf.tensor(values, shape?, dtype?) */
+export function tensor(values: NestedArray | Float32Array | Int32Array | Uint8Array, shape?: number[], dtype?: DType): Tensor {
+  const dt = dtype ?? (values instanceof Int32Array ? 'int32' : values instanceof Uint8Array ? 'bool' : 'float32');
+  return makeTensor(values, shape, dt);
+}
+export function scalar(value: number, dtype: DType = 'float32'): Tensor {
+  return makeTensor(value, [], dtype, 'scalar');
+}
+export function tensor1d(values: number[] | Float32Array | Int32Array, dtype?: DType): Tensor {
+  return tensor(values as NestedArray, undefined, dtype);
+}
+export function tensor2d(values: NestedArray | Float32Array, shape?: [number, number], dtype?: DType): Tensor {
+  return tensor(values, shape, dtype);
+}
+export function tensor4d(values: NestedArray | Float32Array, shape?: [number, number, number, number], dtype?: DType): Tensor {
+  return tensor(values, shape, dtype);
+}
+
+/** A tensor of the given shape filled with value. */
+export function fill(shape: number[], value: number, dtype: DType = 'float32'): Tensor {
+  shape.forEach((d) => check(Number.isInteger(d) && d >= 0, 'fill', 'shape of non-negative integers', shape));
+  return ENGINE.runKernel('Fill', [], { shape, value, dtype }, [{ shape: shape.slice(), dtype }])[0];
+}
+export function zeros(shape: number[], dtype: DType = 'float32'): Tensor {
+  return fill(shape, 0, dtype);
+}
+export function ones(shape: number[], dtype: DType = 'float32'): Tensor {
+  return fill(shape, 1, dtype);
+}
+export function zerosLike(x: Tensor): Tensor {
+  return fill(x.shape, 0, x.dtype);
+}
+export function onesLike(x: Tensor): Tensor {
+  return fill(x.shape, 1, x.dtype);
+}
+
+/** A copy with its own buffer. */
+export function clone(x: TensorLike): Tensor {
+  const $x = convertToTensor(x, 'x', 'clone');
+  return defineOp1([$x], () => ENGINE.runKernel('Copy', [$x], undefined, [{ shape: $x.shape, dtype: $x.dtype }])[0], (dy) => [dy]);
+}
+
+let variableCount = 0;
+/** A mutable, trainable tensor initialized with a copy of initialValue. */
+export function variable(initialValue: Tensor, trainable = true, name?: string, dtype?: DType): Variable {
+  const init = dtype && dtype !== initialValue.dtype ? cast(initialValue, dtype) : initialValue;
+  const [copy] = ENGINE.runKernel('Copy', [init], undefined, [{ shape: init.shape, dtype: init.dtype }]);
+  const v = new Variable(copy.shape, copy.dtype, copy.backend, copy.handle!, trainable, name ?? `variable_${variableCount++}`);
+  // The copy's handle now belongs to the variable.
+  copy.handle = undefined;
+  copy.dispose();
+  if (init !== initialValue) init.dispose();
+  return v;
+}
+
+export function cast(x: TensorLike, dtype: DType): Tensor {
+  const $x = convertToTensor(x, 'x', 'cast');
+  check(['float32', 'int32', 'bool'].includes(dtype), 'cast', "dtype 'float32', 'int32' or 'bool'", dtype);
+  return defineOp1([$x], () => ENGINE.runKernel('Cast', [$x], { dtype }, [{ shape: $x.shape, dtype }])[0], (dy) => [$x.dtype === 'float32' && dtype === 'float32' ? dy : null]);
+}
+
+// ---- shape
+
+/** Reshape; one dimension may be -1. Shares the buffer (no copy). */
+export function reshape(x: TensorLike, shape: number[]): Tensor {
+  const $x = convertToTensor(x, 'x', 'reshape');
+  const s = inferReshape(shape, $x.size, $x.shape);
+  return defineOp1([$x], () => ENGINE.runKernel('Reshape', [$x], { shape: s }, [{ shape: s, dtype: $x.dtype }])[0], (dy) => [reshape(dy, $x.shape)]);
+}
+
+function inferReshape(shape: number[], size: number, from: number[]): number[] {
+  const s = shape.slice();
+  const neg = s.indexOf(-1);
+  if (neg >= 0) {
+    const rest = s.reduce((a, b, i) => (i === neg ? a : a * b), 1);
+    check(rest > 0 && size % rest === 0, 'reshape', `a shape compatible with ${size} elements`, shape);
+    s[neg] = size / rest;
+  }
+  check(sizeOf(s) === size && s.every((d) => Number.isInteger(d) && d >= 0), 'reshape', `a shape with ${size} elements (from [${from}])`, shape);
+  return s;
+}
+
+export function expandDims(x: TensorLike, axis = 0): Tensor {
+  const $x = convertToTensor(x, 'x', 'expandDims');
+  const a = axis < 0 ? axis + $x.rank + 1 : axis;
+  check(a >= 0 && a <= $x.rank, 'expandDims', `axis in [${-$x.rank - 1}, ${$x.rank}]`, axis);
+  const s = $x.shape.slice();
+  s.splice(a, 0, 1);
+  return reshape($x, s);
+}
+
+export function squeeze(x: TensorLike, axis?: number[]): Tensor {
+  const $x = convertToTensor(x, 'x', 'squeeze');
+  const axes = axis ? parseAxes(axis, $x.rank, 'squeeze') : $x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
+  axes.forEach((a) => check($x.shape[a] === 1, 'squeeze', `size 1 on axis ${a}`, $x.shape));
+  return reshape($x, $x.shape.filter((_, i) => !axes.includes(i)));
+}
+
+// ---- broadcasting arithmetic
+
+/** Sums a broadcast gradient back down to shape. */
+export function reduceToShape(g: Tensor, shape: number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  const s = axes.length ? sum(g, axes) : g;
+  return reshape(s, shape);
+}
+
+type BinaryName = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Maximum' | 'Minimum' | 'Pow' | 'SquaredDifference' | 'FloorDiv' | 'Mod';
+type CompareName = 'Equal' | 'NotEqual' | 'Greater' | 'GreaterEqual' | 'Less' | 'LessEqual';
+
+function binaryArgs(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor, number[]] {
+  let $a = a instanceof Tensor ? a : undefined;
+  let $b = b instanceof Tensor ? b : undefined;
+  // Plain numbers take the other operand's dtype, as in tfjs.
+  if (!$a) $a = convertToTensor(a, 'a', op, $b?.dtype === 'int32' ? 'int32' : 'float32');
+  if (!$b) $b = convertToTensor(b, 'b', op, $a.dtype === 'int32' ? 'int32' : 'float32');
+  convertToTensor($a, 'a', op);
+  convertToTensor($b, 'b', op);
+  check($a.dtype === $b.dtype, op, `a and b of one dtype (a is ${$a.dtype})`, $b.dtype);
+  return [$a, $b, broadcastShape($a.shape, $b.shape, op)];
+}
+
+function binary(name: BinaryName, a: Tensor, b: Tensor, shape: number[]): Tensor {
+  return ENGINE.runKernel(name, [a, b], undefined, [{ shape, dtype: a.dtype }])[0];
+}
+
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  const [$a, $b, s] = binaryArgs(a, b, 'add');
+  return defineOp1([$a, $b], () => binary('Add', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(dy, $b.shape)]);
+}
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  const [$a, $b, s] = binaryArgs(a, b, 'sub');
+  return defineOp1([$a, $b], () => binary('Sub', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(neg(dy), $b.shape)]);
+}
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  const [$a, $b, s] = binaryArgs(a, b, 'mul');
+  return defineOp1([$a, $b], () => binary('Mul', $a, $b, s), (dy) => [reduceToShape(mul(dy, $b), $a.shape), reduceToShape(mul(dy, $a), $b.shape)]);
+}
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  const [$a, $b, s] = binaryArgs(a, b, 'div');
+  return defineOp1([$a, $b], () => binary('Div', $a, $b, s), (dy) => [
+    reduceToShape(div(dy, $b), $a.shape),
+    reduceToShape(neg(div(mul(dy, $a), mul($b, $b))), $b.shape),
+  ]);
+}
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  const [$a, $b, s] = binaryArgs(a, b, 'maximum');
+  return defineOp1([$a, $b], () => binary('Maximum', $a, $b, s), (dy) => {
+    const m = compare('GreaterEqual', $a, $b, s);
+    return [reduceToShape(mul(dy, m), $a.shape), reduceToShape(mul(dy, sub(1, m)), $b.shape)];
+  });
+}
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  const [$a, $b, s] = binaryArgs(a, b, 'minimum');
+  return defineOp1([$a, $b], () => binary('Minimum', $a, $b, s), (dy) => {
+    const m = compare('LessEqual', $a, $b, s);
+    return [reduceToShape(mul(dy, m), $a.shape), reduceToShape(mul(dy, sub(1, m)), $b.shape)];
+  });
+}
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  const [$a, $b, s] = binaryArgs(a, b, 'pow');
+  return defineOp1([$a, $b], () => binary('Pow', $a, $b, s), (dy, y) => [
+    reduceToShape(mul(dy, mul($b, binary('Pow', $a, sub($b, 1), s))), $a.shape),
+    reduceToShape(mul(dy, mul(y, unary('Log', maximum($a, 1e-30)))), $b.shape),
+  ]);
+}
+export function squaredDifference(a: TensorLike, b: TensorLike): Tensor {
+  const [$a, $b, s] = binaryArgs(a, b, 'squaredDifference');
+  return defineOp1([$a, $b], () => binary('SquaredDifference', $a, $b, s), (dy) => {
+    const d = mul(dy, mul(2, sub($a, $b)));
+    return [reduceToShape(d, $a.shape), reduceToShape(neg(d), $b.shape)];
+  });
+}
+export function floorDiv(a: TensorLike, b: TensorLike): Tensor {
+  const [$a, $b, s] = binaryArgs(a, b, 'floorDiv');
+  return binary('FloorDiv', $a, $b, s);
+}
+export function mod(a: TensorLike, b: TensorLike): Tensor {
+  const [$a, $b, s] = binaryArgs(a, b, 'mod');
+  return binary('Mod', $a, $b, s);
+}
+
+// Note [comparison dtype]: comparisons return 1/0 in the operands' dtype (float32 for
+// float inputs), not tfjs' 'bool', so their results feed arithmetic without a cast.
+function compare(name: CompareName, a: Tensor, b: Tensor, shape: number[]): Tensor {
+  return ENGINE.runKernel(name, [a, b], undefined, [{ shape, dtype: a.dtype }])[0];
+}
+const comparison = (name: CompareName, op: string) => (a: TensorLike, b: TensorLike): Tensor => {
+  const [$a, $b, s] = binaryArgs(a, b, op);
+  return compare(name, $a, $b, s);
+};
+export const equal = comparison('Equal', 'equal');
+export const notEqual = comparison('NotEqual', 'notEqual');
+export const greater = comparison('Greater', 'greater');
+export const greaterEqual = comparison('GreaterEqual', 'greaterEqual');
+export const less = comparison('Less', 'less');
+export const lessEqual = comparison('LessEqual', 'lessEqual');
+
+// ---- unary basics used by gradients
+
+/** @internal runs a unary kernel with no gradient. */
+export function unary(name: string, x: Tensor, attrs?: Record<string, unknown>): Tensor {
+  return ENGINE.runKernel(name, [x], attrs, [{ shape: x.shape, dtype: x.dtype }])[0];
+}
+
+export function neg(x: TensorLike): Tensor {
+  const $x = convertToTensor(x, 'x', 'neg', 'float32');
+  return defineOp1([$x], () => unary('Neg', $x), (dy) => [neg(dy)]);
+}
+
+// ---- reductions
+
+type ReduceName = 'Sum' | 'Mean' | 'Max' | 'Min' | 'Prod';
+
+function reduceShape(shape: number[], axes: number[], keepDims: boolean): number[] {
+  return keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+}
+
+function reduce(name: ReduceName, x: Tensor, axes: number[], keepDims: boolean): Tensor {
+  return ENGINE.runKernel(name, [x], { axes, keepDims }, [{ shape: reduceShape(x.shape, axes, keepDims), dtype: 'float32' }])[0];
+}
+
+/** Broadcasts a reduced gradient back to x's shape. */
+function expandGrad(dy: Tensor, x: Tensor, axes: number[]): Tensor {
+  const kept = reshape(dy, reduceShape(x.shape, axes, true));
+  return mul(kept, onesLike(x));
+}
+
+export function sum(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
+  const $x = convertToTensor(x, 'x', 'sum');
+  const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
+  const axes = parseAxes(axis, $x.rank, 'sum');
+  return defineOp1([$f], () => reduce('Sum', $f, axes, keepDims), (dy) => [expandGrad(dy, $f, axes)]);
+}
+export function mean(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
+  const $x = convertToTensor(x, 'x', 'mean');
+  const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
+  const axes = parseAxes(axis, $x.rank, 'mean');
+  const n = axes.reduce((a, i) => a * $x.shape[i], 1);
+  return defineOp1([$f], () => reduce('Mean', $f, axes, keepDims), (dy) => [div(expandGrad(dy, $f, axes), n)]);
+}
+function minMax(name: 'Max' | 'Min', op: string) {
+  return (x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor => {
+    const $x = convertToTensor(x, 'x', op, 'float32');
+    checkFloat($x, 'x', op);
+    const axes = parseAxes(axis, $x.rank, op);
+    return defineOp1([$x], () => reduce(name, $x, axes, keepDims), (dy, y) => {
+      // Gradient flows to every position equal to the extreme value (as tfjs does).
+      const yk = reshape(y, reduceShape($x.shape, axes, true));
+      const m = equal($x, mul(yk, onesLike($x)));
+      return [mul(expandGrad(dy, $x, axes), m)];
+    });
+  };
+}
+export const max = minMax('Max', 'max');
+export const min = minMax('Min', 'min');
+export function prod(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
+  const $x = convertToTensor(x, 'x', 'prod', 'float32');
+  const axes = parseAxes(axis, $x.rank, 'prod');
+  return defineOp1([$x], () => reduce('Prod', $x, axes, keepDims), (dy, y) => [div(mul(expandGrad(dy, $x, axes), reshape(y, reduceShape($x.shape, axes, true))), $x)]);
+}
+
+export function argMax(x: TensorLike, axis = 0): Tensor {
+  const $x = convertToTensor(x, 'x', 'argMax', 'float32');
+  const a = parseAxes(axis, $x.rank, 'argMax')[0];
+  return ENGINE.runKernel('ArgMax', [$x], { axis: a }, [{ shape: $x.shape.filter((_, i) => i !== a), dtype: 'int32' }])[0];
+}
+
+export function oneHot(indices: TensorLike, depth: number, onValue = 1, offValue = 0): Tensor {
+  const $i = convertToTensor(indices, 'indices', 'oneHot', 'int32');
+  check(Number.isInteger(depth) && depth >= 1, 'oneHot', 'depth >= 1', depth);
+  return ENGINE.runKernel('OneHot', [$i], { depth, onValue, offValue }, [{ shape: [...$i.shape, depth], dtype: 'float32' }])[0];
+}
+
+/** Backend name a tensor lives on. */
+export function backendOf(t: Tensor): string {
+  return native.backendOf(t.liveHandle('backendOf'));
+}

@@ -1,0 +1,133 @@
+// Tensor and Variable: a JS view of a native buffer (or, while a function is being
+// compiled into a plan, a symbolic slot). Shapes are NHWC for images, float32 by default.
+import { DisposedError, InvalidArgumentError } from './errors.js';
+import type { Handle, TypedArray } from './native.js';
+import { native } from './native.js';
+
+export type DType = 'float32' | 'int32' | 'bool';
+export type Rank = number;
+export type DataTypeMap = { float32: Float32Array; int32: Int32Array; bool: Uint8Array };
+export type NestedArray = number | boolean | NestedArray[];
+
+let nextId = 0;
+
+/** Registry of live tensors, for memory() and leak tests. */
+export const liveTensors = { count: 0 };
+
+const finalizer = new FinalizationRegistry<Handle>((h) => native.release(h));
+
+/** An immutable n-dimensional array held by a native backend. */
+export class Tensor {
+  /** Unique id, also used by the gradient tape. */
+  readonly id: number;
+  readonly shape: number[];
+  readonly dtype: DType;
+  /** Number of elements. */
+  readonly size: number;
+  /** @internal native handle; undefined for symbolic tensors inside compile(). */
+  handle: Handle | undefined;
+  /** @internal plan slot of a symbolic tensor. */
+  slot: number | undefined;
+  /** @internal the backend the buffer lives on. */
+  readonly backend: string;
+  private disposed = false;
+  /** Kept by tidy(): set by keep(). */
+  kept = false;
+
+  /** @internal use the op functions (tensor(), zeros(), ...) to create tensors. */
+  constructor(shape: number[], dtype: DType, backend: string, handle?: Handle, slot?: number) {
+    this.id = nextId++;
+    this.shape = shape;
+    this.dtype = dtype;
+    this.size = shape.reduce((a, b) => a * b, 1);
+    this.handle = handle;
+    this.slot = slot;
+    this.backend = backend;
+    liveTensors.count++;
+    if (handle) finalizer.register(this, handle, this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+  get isSymbolic(): boolean {
+    return this.handle === undefined && this.slot !== undefined;
+  }
+
+  /** @internal the live handle, or a DisposedError naming the op. */
+  liveHandle(op = 'tensor'): Handle {
+    if (this.disposed) throw new DisposedError(`${op}: expected a live tensor but received a disposed tensor (id ${this.id}, shape [${this.shape}])`);
+    if (!this.handle) throw new InvalidArgumentError(`${op}: expected a concrete tensor but received a symbolic tensor (inside compile)`);
+    return this.handle;
+  }
+
+  /** Copies the values to a typed array without blocking the event loop. */
+  async data<D extends DType = 'float32'>(): Promise<DataTypeMap[D]> {
+    return (await native.read(this.liveHandle('data'))) as DataTypeMap[D];
+  }
+  /** Copies the values to a typed array (blocks until the backend is done). */
+  dataSync<D extends DType = 'float32'>(): DataTypeMap[D] {
+    return native.readSync(this.liveHandle('dataSync')) as DataTypeMap[D];
+  }
+  /** The values as nested arrays. */
+  async array(): Promise<NestedArray> {
+    return toNested(await this.data(), this.shape);
+  }
+  arraySync(): NestedArray {
+    return toNested(this.dataSync(), this.shape);
+  }
+  /** Frees the native buffer now (a FinalizationRegistry is only a safety net). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    liveTensors.count--;
+    if (this.handle) {
+      finalizer.unregister(this);
+      native.release(this.handle);
+    }
+  }
+  toString(): string {
+    if (this.disposed) return `Tensor(disposed, shape [${this.shape}])`;
+    if (!this.handle) return `Tensor(symbolic, shape [${this.shape}], ${this.dtype})`;
+    const v = Array.from(this.dataSync().slice(0, 20));
+    return `Tensor(shape [${this.shape}], ${this.dtype}) ${v.join(', ')}${this.size > 20 ? ', ...' : ''}`;
+  }
+  print(): void {
+    console.log(this.toString());
+  }
+}
+
+/** A mutable tensor (weights, optimizer slots): assign() overwrites it in place, so a
+ * compiled plan that reads it sees the new values. */
+export class Variable extends Tensor {
+  trainable: boolean;
+  readonly name: string;
+  /** @internal use variable(). */
+  constructor(shape: number[], dtype: DType, backend: string, handle: Handle, trainable: boolean, name: string) {
+    super(shape, dtype, backend, handle);
+    this.trainable = trainable;
+    this.name = name;
+  }
+  /** Writes new values into this variable's buffer. */
+  assign(values: Tensor | TypedArray): void {
+    const arr = values instanceof Tensor ? values.dataSync() : values;
+    if (arr.length !== this.size)
+      throw new InvalidArgumentError(`assign: expected ${this.size} values (shape [${this.shape}]) but received ${arr.length}`);
+    native.write(this.liveHandle('assign'), arr);
+  }
+}
+
+function toNested(data: TypedArray, shape: number[]): NestedArray {
+  if (shape.length === 0) return data[0];
+  const build = (offset: number, dim: number): NestedArray => {
+    const n = shape[dim];
+    const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+    const out: NestedArray[] = [];
+    for (let i = 0; i < n; i++) out.push(dim === shape.length - 1 ? data[offset + i] : build(offset + i * stride, dim + 1));
+    return out;
+  };
+  return build(0, 0);
+}

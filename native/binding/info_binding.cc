@@ -1,0 +1,66 @@
+// Information exports: backends() (what is compiled in and what can run, with reasons),
+// buildInfo(), setCudaOptions().
+#include <dnnl.hpp>
+
+#include "../cuda/cuda_probe.h"
+#include "bindings.h"
+#include "js_convert.h"
+
+namespace cn {
+namespace {
+
+Napi::Value backends(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env, 2);
+  Napi::Object cpu = Napi::Object::New(env);
+  const dnnl_version_t* v = dnnl_version();
+  cpu.Set("name", "cpu");
+  cpu.Set("compiled", true);
+  cpu.Set("available", true);
+  cpu.Set("library", "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  out.Set(0u, cpu);
+  const CudaInfo& ci = cuda_probe();
+  Napi::Object cuda = Napi::Object::New(env);
+  cuda.Set("name", "cuda");
+  cuda.Set("compiled", ci.compiled);
+  cuda.Set("available", ci.available);
+  cuda.Set("reason", ci.reason);
+  cuda.Set("deviceName", ci.device_name);
+  cuda.Set("computeCapability", std::to_string(ci.cc_major) + "." + std::to_string(ci.cc_minor));
+  cuda.Set("cudnnVersion", (double)ci.cudnn_version);
+  cuda.Set("cublasVersion", (double)ci.cublas_version);
+  cuda.Set("runtimeVersion", (double)ci.runtime_version);
+  cuda.Set("driverVersion", (double)ci.driver_version);
+  cuda.Set("cudnnPath", ci.cudnn_path);
+  cuda.Set("cublasPath", ci.cublas_path);
+  Napi::Array searched = Napi::Array::New(env, ci.searched.size());
+  for (size_t i = 0; i < ci.searched.size(); ++i) searched.Set((uint32_t)i, ci.searched[i]);
+  cuda.Set("searched", searched);
+  out.Set(1u, cuda);
+  return out;
+}
+
+Napi::Value build_info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("napiVersion", (double)NAPI_VERSION);
+  o.Set("cudaCompiled", cuda_probe().compiled);
+  o.Set("compiler", __VERSION__);
+  return o;
+}
+
+Napi::Value set_cuda_options(const Napi::CallbackInfo& info) {
+  Napi::Object o = info[0].As<Napi::Object>();
+  cuda_set_options(o.Get("allowTF32").ToBoolean().Value(), o.Get("autotune").ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void init_info_binding(Napi::Env env, Napi::Object exports) {
+  exports.Set("backends", Napi::Function::New(env, backends));
+  exports.Set("buildInfo", Napi::Function::New(env, build_info));
+  exports.Set("setCudaOptions", Napi::Function::New(env, set_cuda_options));
+}
+
+}  // namespace cn

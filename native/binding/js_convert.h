@@ -1,0 +1,29 @@
+// N-API glue shared by the binding files: handles (Externals holding a BufferPtr),
+// Status -> JS error with .code, attribute parsing, typed-array conversion.
+#pragma once
+#include <napi.h>
+
+#include "../core/buffer.h"
+#include "../ops/kernel.h"
+
+namespace cn {
+
+// A JS handle owns one reference to a buffer; release() drops it early (dispose()).
+struct Handle {
+  BufferPtr buffer;
+};
+
+Napi::Value make_handle(Napi::Env env, BufferPtr buffer);
+// Unpacks a handle; returns nullptr and throws a JS TypeError when v is no live handle.
+BufferPtr unwrap_handle(Napi::Env env, Napi::Value v, const char* what);
+
+// Throws a JS Error carrying .code from a failed Status; returns env.Undefined().
+Napi::Value throw_status(Napi::Env env, const Status& s);
+Napi::Error status_error(Napi::Env env, const Status& s);
+
+Status parse_attrs(Napi::Value v, Attrs* out);
+Backend* backend_by_name(const std::string& name, Status* why);
+
+Napi::Value buffer_to_typed_array(Napi::Env env, const BufferPtr& b, const std::vector<char>& host);
+
+}  // namespace cn

@@ -1,0 +1,154 @@
+// Tensor storage exports: create from a typed array, read (sync and async), write in
+// place, release, shape/dtype, and per-backend memory accounting.
+#include <cstring>
+
+#include "bindings.h"
+#include "js_convert.h"
+
+namespace cn {
+namespace {
+
+// fromTypedArray(backend, typedArray, shape) -> handle
+Napi::Value from_typed_array(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Status why;
+  Backend* b = backend_by_name(info[0].As<Napi::String>().Utf8Value(), &why);
+  if (!b) return throw_status(env, why);
+  if (!info[1].IsTypedArray()) return throw_status(env, invalid_argument("values: expected a typed array"));
+  Napi::TypedArray arr = info[1].As<Napi::TypedArray>();
+  DType dt;
+  switch (arr.TypedArrayType()) {
+    case napi_float32_array: dt = DType::kFloat32; break;
+    case napi_int32_array: dt = DType::kInt32; break;
+    case napi_uint8_array: dt = DType::kUint8; break;
+    default: return throw_status(env, invalid_argument("values: expected Float32Array, Int32Array or Uint8Array"));
+  }
+  Napi::Array js_shape = info[2].As<Napi::Array>();
+  Shape shape;
+  for (uint32_t i = 0; i < js_shape.Length(); ++i) shape.push_back((int64_t)js_shape.Get(i).As<Napi::Number>().Int64Value());
+  if ((size_t)num_elements(shape) != arr.ElementLength())
+    return throw_status(env, invalid_argument("values: shape " + shape_str(shape) + " needs " + std::to_string(num_elements(shape)) +
+                                              " values but received " + std::to_string(arr.ElementLength())));
+  BufferPtr buf;
+  Status s = make_buffer(&buf, b, shape, dt);
+  if (!s.is_ok()) return throw_status(env, s);
+  const char* src = static_cast<const char*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  if (buf->storage->bytes) s = b->upload(buf->raw(), src, buf->storage->bytes);
+  if (!s.is_ok()) return throw_status(env, s);
+  return make_handle(env, std::move(buf));
+}
+
+// write(handle, typedArray): overwrite the buffer's contents in place.
+Napi::Value write(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BufferPtr buf = unwrap_handle(env, info[0], "write");
+  if (!buf) return env.Undefined();
+  Napi::TypedArray arr = info[1].As<Napi::TypedArray>();
+  if (arr.ByteLength() != buf->storage->bytes)
+    return throw_status(env, invalid_argument("write: expected " + std::to_string(buf->storage->bytes) + " bytes but received " +
+                                              std::to_string(arr.ByteLength())));
+  const char* src = static_cast<const char*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  Status s = buf->backend()->upload(buf->raw(), src, buf->storage->bytes);
+  if (!s.is_ok()) return throw_status(env, s);
+  return env.Undefined();
+}
+
+Napi::Value read_sync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BufferPtr buf = unwrap_handle(env, info[0], "dataSync");
+  if (!buf) return env.Undefined();
+  std::vector<char> host((size_t)buf->size() * dtype_size(buf->dtype));
+  Status s = host.empty() ? Status::ok() : buf->backend()->download(host.data(), buf->raw(), host.size());
+  if (!s.is_ok()) return throw_status(env, s);
+  return buffer_to_typed_array(env, buf, host);
+}
+
+class ReadWorker : public Napi::AsyncWorker {
+ public:
+  ReadWorker(Napi::Env env, BufferPtr buf)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), buf_(std::move(buf)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    host_.resize((size_t)buf_->size() * dtype_size(buf_->dtype));
+    if (!host_.empty()) status_ = buf_->backend()->download(host_.data(), buf_->raw(), host_.size());
+  }
+  void OnOK() override {
+    if (!status_.is_ok()) deferred_.Reject(status_error(Env(), status_).Value());
+    else deferred_.Resolve(buffer_to_typed_array(Env(), buf_, host_));
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  BufferPtr buf_;
+  std::vector<char> host_;
+  Status status_;
+};
+
+Napi::Value read_async(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BufferPtr buf = unwrap_handle(env, info[0], "data");
+  if (!buf) return env.Undefined();
+  auto* w = new ReadWorker(env, buf);
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value release(const Napi::CallbackInfo& info) {
+  if (info[0].IsExternal()) {
+    Handle* h = info[0].As<Napi::External<Handle>>().Data();
+    if (h) h->buffer.reset();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value shape_of(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BufferPtr buf = unwrap_handle(env, info[0], "shape");
+  if (!buf) return env.Undefined();
+  Napi::Array a = Napi::Array::New(env, buf->shape.size());
+  for (size_t i = 0; i < buf->shape.size(); ++i) a.Set((uint32_t)i, Napi::Number::New(env, (double)buf->shape[i]));
+  return a;
+}
+
+Napi::Value dtype_of(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BufferPtr buf = unwrap_handle(env, info[0], "dtype");
+  if (!buf) return env.Undefined();
+  return Napi::String::New(env, buf->dtype == DType::kUint8 ? "bool" : dtype_name(buf->dtype));
+}
+
+Napi::Value backend_of(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BufferPtr buf = unwrap_handle(env, info[0], "backend");
+  if (!buf) return env.Undefined();
+  return Napi::String::New(env, buf->backend()->name());
+}
+
+Napi::Value memory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Status why;
+  Backend* b = backend_by_name(info[0].As<Napi::String>().Utf8Value(), &why);
+  if (!b) return throw_status(env, why);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("numBuffers", Napi::Number::New(env, (double)b->live_buffers.load()));
+  o.Set("numBytes", Napi::Number::New(env, (double)b->live_bytes.load()));
+  o.Set("peakBytes", Napi::Number::New(env, (double)b->peak_bytes.load()));
+  return o;
+}
+
+}  // namespace
+
+void init_tensor_binding(Napi::Env env, Napi::Object exports) {
+  exports.Set("fromTypedArray", Napi::Function::New(env, from_typed_array));
+  exports.Set("write", Napi::Function::New(env, write));
+  exports.Set("readSync", Napi::Function::New(env, read_sync));
+  exports.Set("read", Napi::Function::New(env, read_async));
+  exports.Set("release", Napi::Function::New(env, release));
+  exports.Set("shape", Napi::Function::New(env, shape_of));
+  exports.Set("dtype", Napi::Function::New(env, dtype_of));
+  exports.Set("backendOf", Napi::Function::New(env, backend_of));
+  exports.Set("memory", Napi::Function::New(env, memory));
+}
+
+}  // namespace cn

@@ -1,0 +1,460 @@
+// elementwise.cc: CpuBackend unary, unary_grad, binary (with broadcasting), select, cast and
+// fill. Plain loops the compiler vectorizes at -O3 (no -march, no -ffast-math), split across
+// OpenMP threads only when large (parallel.h).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <type_traits>
+
+#include "cpu_backend.h"
+#include "parallel.h"
+
+namespace cn {
+namespace {
+
+using cpu::kGrain;
+using cpu::kGrainHeavy;
+using cpu::parallel_for;
+
+constexpr float kSeluAlpha = 1.6732632423543772f;
+constexpr float kSeluScale = 1.0507009873554805f;
+
+// Note [rounding without SSE4.1]: std::floor/ceil/nearbyint compile to libm calls on the
+// baseline x86-64 target (roundps needs SSE4.1), which blocks vectorization. For |x| < 2^23,
+// (|x| + 2^23) - 2^23 rounds to an integer with ties to even (the default rounding mode) and
+// vectorizes; larger magnitudes (and inf/NaN) are already integral and pass through. The
+// compiler may not fold the add/sub pair because we never build with -ffast-math.
+inline float round_half_even(float x) {
+  const float kTwo23 = 8388608.0f;
+  float a = std::fabs(x);
+  float r = std::copysign((a + kTwo23) - kTwo23, x);
+  return a < kTwo23 ? r : x;
+}
+inline float floor_f(float x) {
+  float r = round_half_even(x);
+  return r > x ? r - 1.0f : r;
+}
+inline float ceil_f(float x) {
+  float r = round_half_even(x);
+  return r < x ? r + 1.0f : r;
+}
+
+// Note [float to int]: C++ leaves out-of-range float->int conversion undefined. We truncate
+// toward zero like TF, send NaN to 0 and saturate at the int32 limits; uint8 then wraps
+// modulo 256 as TF's static_cast does on x86 (tf.cast(300., tf.uint8) == 44).
+inline int32_t float_to_i32(float x) {
+  if (x != x) return 0;
+  if (x >= 2147483648.0f) return std::numeric_limits<int32_t>::max();
+  if (x <= -2147483648.0f) return std::numeric_limits<int32_t>::min();
+  return (int32_t)x;
+}
+inline int32_t double_to_i32(double x) {
+  if (x != x) return 0;
+  if (x >= 2147483647.0) return std::numeric_limits<int32_t>::max();
+  if (x <= -2147483648.0) return std::numeric_limits<int32_t>::min();
+  return (int32_t)x;
+}
+
+template <class F>
+inline void map1(float* y, const float* x, int64_t n, int64_t grain, F f) {
+  parallel_for(n, grain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
+  });
+}
+
+template <class F>
+inline void map2(float* y, const float* a, const float* b, int64_t n, int64_t grain, F f) {
+  parallel_for(n, grain, [&](int64_t s, int64_t e) {
+    for (int64_t i = s; i < e; ++i) y[i] = f(a[i], b[i]);
+  });
+}
+
+// ---- binary broadcasting
+
+// Note [broadcast collapse]: before the generic walk we drop size-1 output axes and merge
+// adjacent axes along which both operands are "contiguous together" (stride[k] ==
+// stride[k+1] * extent[k+1], which also merges runs of broadcast axes with stride 0). The
+// bias-add case [.., C] + [C] becomes rows x C with a full row of b reused per row, and
+// [N, 1] * [1, C] becomes N rows of a scalar times a full row; the inner loop then only
+// sees unit or zero strides, which vectorize.
+struct Collapsed {
+  int rank = 0;
+  int64_t ext[kMaxRank], sa[kMaxRank], sb[kMaxRank];
+};
+
+inline Collapsed collapse(const BroadcastParams& p) {
+  Collapsed c;
+  for (int k = 0; k < p.rank; ++k) {
+    int64_t d = p.out_shape[k];
+    if (d == 1) continue;
+    if (c.rank > 0 && c.sa[c.rank - 1] == p.a_strides[k] * d &&
+        c.sb[c.rank - 1] == p.b_strides[k] * d) {
+      c.ext[c.rank - 1] *= d;
+      c.sa[c.rank - 1] = p.a_strides[k];
+      c.sb[c.rank - 1] = p.b_strides[k];
+    } else {
+      c.ext[c.rank] = d;
+      c.sa[c.rank] = p.a_strides[k];
+      c.sb[c.rank] = p.b_strides[k];
+      ++c.rank;
+    }
+  }
+  if (c.rank == 0) {
+    c.rank = 1;
+    c.ext[0] = 1;
+    c.sa[0] = c.sb[0] = 0;
+  }
+  return c;
+}
+
+template <class T, class F>
+void run_binary(T* out, const T* a, const T* b, const BroadcastParams& p, int64_t grain, F f) {
+  const int64_t n = p.size;
+  if (n <= 0) return;
+  if (p.same_shape || (p.a_scalar && p.b_scalar)) {
+    if (n == 1) {  // the 1-element case skips even the range split
+      out[0] = f(a[0], b[0]);
+      return;
+    }
+    parallel_for(n, grain, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) out[i] = f(a[i], b[i]);
+    });
+    return;
+  }
+  if (p.b_scalar) {  // a has all of out's elements, in order
+    const T bv = b[0];
+    parallel_for(n, grain, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) out[i] = f(a[i], bv);
+    });
+    return;
+  }
+  if (p.a_scalar) {
+    const T av = a[0];
+    parallel_for(n, grain, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) out[i] = f(av, b[i]);
+    });
+    return;
+  }
+  const Collapsed c = collapse(p);
+  const int r = c.rank;
+  const int64_t len = c.ext[r - 1], ia = c.sa[r - 1], ib = c.sb[r - 1];
+  const int64_t rows = n / len;
+  cpu::RowWalker w;
+  w.rank = r - 1;
+  w.nops = 2;
+  for (int k = 0; k < r - 1; ++k) {
+    w.extent[k] = c.ext[k];
+    w.stride[0][k] = c.sa[k];
+    w.stride[1][k] = c.sb[k];
+  }
+  cpu::parallel_rows(w, rows, len, grain, [&](const cpu::RowWalker& it, int64_t row, int64_t c0,
+                                               int64_t c1) {
+    T* po = out + row * len + c0;
+    const T* pa = a + it.off[0] + c0 * ia;
+    const T* pb = b + it.off[1] + c0 * ib;
+    const int64_t m = c1 - c0;
+    if (ia == 1 && ib == 1) {
+      for (int64_t j = 0; j < m; ++j) po[j] = f(pa[j], pb[j]);
+    } else if (ia == 1 && ib == 0) {
+      const T bv = pb[0];
+      for (int64_t j = 0; j < m; ++j) po[j] = f(pa[j], bv);
+    } else if (ia == 0 && ib == 1) {
+      const T av = pa[0];
+      for (int64_t j = 0; j < m; ++j) po[j] = f(av, pb[j]);
+    } else {
+      for (int64_t j = 0; j < m; ++j) po[j] = f(pa[j * ia], pb[j * ib]);
+    }
+  });
+}
+
+// Note [integer arithmetic]: int32 add/sub/mul wrap (computed in uint32, as TF does on
+// every platform in practice) instead of hitting signed-overflow UB. Division by zero and
+// INT_MIN / -1 would trap (SIGFPE) and abort the process; we define x / 0 == x % 0 == 0
+// (TF's CPU kernel raises, its GPU kernel returns garbage) and let INT_MIN / -1 wrap.
+inline int32_t wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+inline int32_t wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+inline int32_t wrap_mul(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
+
+inline int32_t floor_div_i32(int32_t x, int32_t y) {
+  if (y == 0) return 0;
+  if (y == -1) return wrap_sub(0, x);
+  int32_t q = x / y, r = x % y;
+  return (r != 0 && ((r < 0) != (y < 0))) ? q - 1 : q;
+}
+inline int32_t floor_mod_i32(int32_t x, int32_t y) {
+  if (y == 0 || y == -1) return 0;
+  int32_t r = x % y;
+  return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
+}
+// Negative exponents give what truncating the real power toward zero gives (tfjs casts
+// Math.pow's result); TF raises instead.
+inline int32_t pow_i32(int32_t base, int32_t e) {
+  if (e < 0) {
+    if (base == 1) return 1;
+    if (base == -1) return (e & 1) ? -1 : 1;
+    return 0;
+  }
+  uint32_t r = 1, b = (uint32_t)base;
+  for (uint32_t k = (uint32_t)e; k; k >>= 1) {
+    if (k & 1) r *= b;
+    b *= b;
+  }
+  return (int32_t)r;
+}
+// TF FloorMod for floats: the remainder takes the divisor's sign.
+inline float floor_mod_f32(float x, float y) {
+  float r = std::fmod(x, y);
+  return (r != 0.0f && ((y < 0.0f) != (r < 0.0f))) ? r + y : r;
+}
+
+// Runs op f(x, y) over the broadcast; G is the grain (kGrain, or kGrainHeavy for libm calls).
+#define CN_BINARY(G, expr) run_binary(out, a, b, p, G, [=](T x, T y) { return expr; })
+
+template <class T>
+void dispatch_binary(T* out, const T* a, const T* b, BinaryOp op, const BroadcastParams& p) {
+  constexpr bool kInt = std::is_integral<T>::value;
+  const T one = T(1), zero = T(0);
+  switch (op) {
+    case BinaryOp::kAdd:
+      if constexpr (kInt) return CN_BINARY(kGrain, wrap_add(x, y));
+      else return CN_BINARY(kGrain, x + y);
+    case BinaryOp::kSub:
+      if constexpr (kInt) return CN_BINARY(kGrain, wrap_sub(x, y));
+      else return CN_BINARY(kGrain, x - y);
+    case BinaryOp::kMul:
+      if constexpr (kInt) return CN_BINARY(kGrain, wrap_mul(x, y));
+      else return CN_BINARY(kGrain, x * y);
+    case BinaryOp::kDiv:  // int32 division floors, like tfjs div on int32 tensors
+      if constexpr (kInt) return CN_BINARY(kGrain, floor_div_i32(x, y));
+      else return CN_BINARY(kGrain, x / y);
+    case BinaryOp::kFloorDiv:
+      if constexpr (kInt) return CN_BINARY(kGrain, floor_div_i32(x, y));
+      else return CN_BINARY(kGrain, floor_f(x / y));
+    case BinaryOp::kMod:
+      if constexpr (kInt) return CN_BINARY(kGrain, floor_mod_i32(x, y));
+      else return CN_BINARY(kGrainHeavy, floor_mod_f32(x, y));
+    case BinaryOp::kPow:
+      if constexpr (kInt) return CN_BINARY(kGrainHeavy, pow_i32(x, y));
+      else return CN_BINARY(kGrainHeavy, std::pow(x, y));
+    case BinaryOp::kSquaredDifference:
+      if constexpr (kInt) return CN_BINARY(kGrain, wrap_mul(wrap_sub(x, y), wrap_sub(x, y)));
+      else return CN_BINARY(kGrain, (x - y) * (x - y));
+    // Note [NaN in maximum/minimum]: a NaN in either operand gives NaN, as TF 2.x does.
+    case BinaryOp::kMaximum: return CN_BINARY(kGrain, (x > y || x != x) ? x : y);
+    case BinaryOp::kMinimum: return CN_BINARY(kGrain, (x < y || x != x) ? x : y);
+    case BinaryOp::kEqual: return CN_BINARY(kGrain, x == y ? one : zero);
+    case BinaryOp::kNotEqual: return CN_BINARY(kGrain, x != y ? one : zero);
+    case BinaryOp::kGreater: return CN_BINARY(kGrain, x > y ? one : zero);
+    case BinaryOp::kGreaterEqual: return CN_BINARY(kGrain, x >= y ? one : zero);
+    case BinaryOp::kLess: return CN_BINARY(kGrain, x < y ? one : zero);
+    case BinaryOp::kLessEqual: return CN_BINARY(kGrain, x <= y ? one : zero);
+  }
+}
+#undef CN_BINARY
+
+bool valid_binary_op(BinaryOp op) {
+  return (int)op >= (int)BinaryOp::kAdd && (int)op <= (int)BinaryOp::kMod;
+}
+
+}  // namespace
+
+Status CpuBackend::unary(float* y, const float* x, int64_t n, UnaryOp op, float alpha) {
+  if (n < 0) return invalid_argument("unary: negative element count " + std::to_string(n));
+  if (n == 0) return Status::ok();
+  if (!y || !x) return invalid_argument("unary: null buffer");
+  switch (op) {
+    // Note [relu and NaN]: relu keeps NaN (x < 0 ? 0 : x) so a diverging model shows NaN
+    // instead of silently producing zeros.
+    case UnaryOp::kRelu: map1(y, x, n, kGrain, [](float v) { return v < 0.0f ? 0.0f : v; }); break;
+    case UnaryOp::kSigmoid:
+      // exp(-v) overflows to inf for v < -88, giving exactly 0: no NaN at either end.
+      map1(y, x, n, kGrainHeavy, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+      break;
+    case UnaryOp::kTanh: map1(y, x, n, kGrainHeavy, [](float v) { return std::tanh(v); }); break;
+    case UnaryOp::kExp: map1(y, x, n, kGrainHeavy, [](float v) { return std::exp(v); }); break;
+    case UnaryOp::kLog: map1(y, x, n, kGrainHeavy, [](float v) { return std::log(v); }); break;
+    case UnaryOp::kNeg: map1(y, x, n, kGrain, [](float v) { return -v; }); break;
+    case UnaryOp::kSqrt: map1(y, x, n, kGrain, [](float v) { return std::sqrt(v); }); break;
+    case UnaryOp::kRsqrt: map1(y, x, n, kGrain, [](float v) { return 1.0f / std::sqrt(v); }); break;
+    case UnaryOp::kSquare: map1(y, x, n, kGrain, [](float v) { return v * v; }); break;
+    case UnaryOp::kAbs: map1(y, x, n, kGrain, [](float v) { return std::fabs(v); }); break;
+    case UnaryOp::kReciprocal: map1(y, x, n, kGrain, [](float v) { return 1.0f / v; }); break;
+    case UnaryOp::kSign:
+      map1(y, x, n, kGrain, [](float v) { return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : v * 0.0f); });
+      break;  // v * 0 keeps NaN as NaN and 0 as 0
+    case UnaryOp::kFloor: map1(y, x, n, kGrain, [](float v) { return floor_f(v); }); break;
+    case UnaryOp::kCeil: map1(y, x, n, kGrain, [](float v) { return ceil_f(v); }); break;
+    case UnaryOp::kRound: map1(y, x, n, kGrain, [](float v) { return round_half_even(v); }); break;
+    case UnaryOp::kLog1p: map1(y, x, n, kGrainHeavy, [](float v) { return std::log1p(v); }); break;
+    case UnaryOp::kSoftplus:
+      // max(v, 0) + log1p(exp(-|v|)): exact for large |v|, no overflow anywhere.
+      map1(y, x, n, kGrainHeavy, [](float v) {
+        return (v > 0.0f ? v : 0.0f) + std::log1p(std::exp(-std::fabs(v)));
+      });
+      break;
+    case UnaryOp::kElu:
+      map1(y, x, n, kGrainHeavy, [alpha](float v) { return v > 0.0f ? v : alpha * std::expm1(v); });
+      break;
+    case UnaryOp::kSelu:
+      map1(y, x, n, kGrainHeavy, [](float v) {
+        return v > 0.0f ? kSeluScale * v : (kSeluScale * kSeluAlpha) * std::expm1(v);
+      });
+      break;
+    case UnaryOp::kRelu6:
+      map1(y, x, n, kGrain, [](float v) { return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v); });
+      break;
+    case UnaryOp::kStep:
+      map1(y, x, n, kGrain, [](float v) { return v > 0.0f ? 1.0f : (v != v ? v : 0.0f); });
+      break;  // NaN stays NaN, as in tfjs
+    case UnaryOp::kSin: map1(y, x, n, kGrainHeavy, [](float v) { return std::sin(v); }); break;
+    case UnaryOp::kCos: map1(y, x, n, kGrainHeavy, [](float v) { return std::cos(v); }); break;
+    default: return invalid_argument("unary: unknown op " + std::to_string((int)op));
+  }
+  return Status::ok();
+}
+
+Status CpuBackend::unary_grad(float* dx, const float* dy, const float* ref, int64_t n,
+                              UnaryGradOp op, float alpha) {
+  if (n < 0) return invalid_argument("unary_grad: negative element count " + std::to_string(n));
+  if (n == 0) return Status::ok();
+  if (!dx || !dy || !ref) return invalid_argument("unary_grad: null buffer");
+  // ref is the forward output y for every op here (see backend.h).
+  switch (op) {
+    case UnaryGradOp::kRelu:  // TF ReluGrad multiplies, so a NaN dy stays NaN
+      map2(dx, dy, ref, n, kGrain, [](float g, float y) { return g * (y > 0.0f ? 1.0f : 0.0f); });
+      break;
+    case UnaryGradOp::kSigmoid:
+      map2(dx, dy, ref, n, kGrain, [](float g, float y) { return g * y * (1.0f - y); });
+      break;
+    case UnaryGradOp::kTanh:
+      map2(dx, dy, ref, n, kGrain, [](float g, float y) { return g * (1.0f - y * y); });
+      break;
+    case UnaryGradOp::kElu:
+      map2(dx, dy, ref, n, kGrain,
+           [alpha](float g, float y) { return y > 0.0f ? g : g * (y + alpha); });
+      break;
+    case UnaryGradOp::kSelu:
+      // For x <= 0, y = s*a*(e^x - 1) so dy/dx = s*a*e^x = y + s*a; for x > 0 it is s.
+      map2(dx, dy, ref, n, kGrain, [](float g, float y) {
+        return y > 0.0f ? g * kSeluScale : g * (y + kSeluScale * kSeluAlpha);
+      });
+      break;
+    case UnaryGradOp::kRelu6:
+      map2(dx, dy, ref, n, kGrain,
+           [](float g, float y) { return g * ((y > 0.0f && y < 6.0f) ? 1.0f : 0.0f); });
+      break;
+    default: return invalid_argument("unary_grad: unknown op " + std::to_string((int)op));
+  }
+  return Status::ok();
+}
+
+Status CpuBackend::binary(void* out, const void* a, const void* b, DType dtype, BinaryOp op,
+                          const BroadcastParams& p) {
+  if (p.size == 0) return Status::ok();
+  if (p.rank < 0 || p.rank > kMaxRank || p.size < 0)
+    return invalid_argument("binary: invalid broadcast parameters (rank " + std::to_string(p.rank) + ")");
+  if (!out || !a || !b) return invalid_argument("binary: null buffer");
+  if (!valid_binary_op(op)) return invalid_argument("binary: unknown op " + std::to_string((int)op));
+  switch (dtype) {
+    case DType::kFloat32:
+      dispatch_binary(static_cast<float*>(out), static_cast<const float*>(a),
+                      static_cast<const float*>(b), op, p);
+      return Status::ok();
+    case DType::kInt32:
+      dispatch_binary(static_cast<int32_t*>(out), static_cast<const int32_t*>(a),
+                      static_cast<const int32_t*>(b), op, p);
+      return Status::ok();
+    default:
+      return invalid_argument(std::string("binary: dtype ") + dtype_name(dtype) +
+                              " is not supported (expected float32 or int32)");
+  }
+}
+
+Status CpuBackend::select(float* out, const float* cond, const float* a, const float* b, int64_t n) {
+  if (n < 0) return invalid_argument("select: negative element count " + std::to_string(n));
+  if (n == 0) return Status::ok();
+  if (!out || !cond || !a || !b) return invalid_argument("select: null buffer");
+  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+    for (int64_t i = s; i < e; ++i) out[i] = cond[i] != 0.0f ? a[i] : b[i];
+  });
+  return Status::ok();
+}
+
+namespace {
+
+template <class To, class From, class F>
+void convert(void* out, const void* in, int64_t n, F f) {
+  To* o = static_cast<To*>(out);
+  const From* x = static_cast<const From*>(in);
+  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+    for (int64_t i = s; i < e; ++i) o[i] = f(x[i]);
+  });
+}
+
+bool known_dtype(DType d) {
+  return d == DType::kFloat32 || d == DType::kInt32 || d == DType::kUint8;
+}
+
+}  // namespace
+
+Status CpuBackend::cast(void* out, DType out_dtype, const void* in, DType in_dtype, int64_t n) {
+  if (n < 0) return invalid_argument("cast: negative element count " + std::to_string(n));
+  if (!known_dtype(out_dtype) || !known_dtype(in_dtype))
+    return invalid_argument("cast: unknown dtype " +
+                            std::to_string((int)(known_dtype(out_dtype) ? in_dtype : out_dtype)));
+  if (n == 0) return Status::ok();
+  if (!out || !in) return invalid_argument("cast: null buffer");
+  if (out_dtype == in_dtype) {
+    if (out != in) std::memmove(out, in, (size_t)n * dtype_size(in_dtype));
+    return Status::ok();
+  }
+  // Note [in-place cast]: float32 <-> int32 may run in place (same element size); each
+  // element is read before it is written. uint8 conversions need distinct buffers.
+  using u8 = uint8_t;
+  if (in_dtype == DType::kFloat32 && out_dtype == DType::kInt32)
+    convert<int32_t, float>(out, in, n, [](float v) { return float_to_i32(v); });
+  else if (in_dtype == DType::kFloat32 && out_dtype == DType::kUint8)
+    convert<u8, float>(out, in, n, [](float v) { return (u8)(uint32_t)float_to_i32(v); });
+  else if (in_dtype == DType::kInt32 && out_dtype == DType::kFloat32)
+    convert<float, int32_t>(out, in, n, [](int32_t v) { return (float)v; });
+  else if (in_dtype == DType::kInt32 && out_dtype == DType::kUint8)
+    convert<u8, int32_t>(out, in, n, [](int32_t v) { return (u8)(uint32_t)v; });
+  else if (in_dtype == DType::kUint8 && out_dtype == DType::kFloat32)
+    convert<float, u8>(out, in, n, [](u8 v) { return (float)v; });
+  else  // uint8 -> int32
+    convert<int32_t, u8>(out, in, n, [](u8 v) { return (int32_t)v; });
+  return Status::ok();
+}
+
+Status CpuBackend::fill(void* out, DType dtype, double value, int64_t n) {
+  if (n < 0) return invalid_argument("fill: negative element count " + std::to_string(n));
+  if (!known_dtype(dtype)) return invalid_argument("fill: unknown dtype " + std::to_string((int)dtype));
+  if (n == 0) return Status::ok();
+  if (!out) return invalid_argument("fill: null buffer");
+  switch (dtype) {
+    case DType::kFloat32: {
+      float* o = static_cast<float*>(out);
+      const float v = (float)value;
+      parallel_for(n, kGrain, [&](int64_t s, int64_t e) { std::fill(o + s, o + e, v); });
+      break;
+    }
+    case DType::kInt32: {
+      int32_t* o = static_cast<int32_t*>(out);
+      const int32_t v = double_to_i32(value);
+      parallel_for(n, kGrain, [&](int64_t s, int64_t e) { std::fill(o + s, o + e, v); });
+      break;
+    }
+    case DType::kUint8: {
+      const uint8_t v = (uint8_t)(uint32_t)double_to_i32(value);
+      uint8_t* o = static_cast<uint8_t*>(out);
+      parallel_for(n, kGrain * 4, [&](int64_t s, int64_t e) { std::memset(o + s, v, (size_t)(e - s)); });
+      break;
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace cn

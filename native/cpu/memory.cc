@@ -1,0 +1,189 @@
+// CpuBackend memory methods (host memory, 64-byte aligned), the process-wide CpuBackend,
+// and the oneDNN plumbing declared in primitive_cache.h: engine, per-thread stream,
+// per-thread scratch, the primitive cache and run_primitive.
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "cpu_backend.h"
+#include "dnnl_check.h"
+#include "primitive_cache.h"
+
+namespace cn {
+
+Backend* cpu_backend() {
+  static CpuBackend backend;
+  return &backend;
+}
+
+namespace {
+
+constexpr size_t kAlign = 64;
+
+// Rounds up to a multiple of kAlign (std::aligned_alloc requires it); 0 on overflow.
+size_t aligned_size(size_t bytes) {
+  if (bytes == 0) return kAlign;  // a unique, freeable pointer even for empty buffers
+  if (bytes > SIZE_MAX - (kAlign - 1)) return 0;
+  return (bytes + kAlign - 1) / kAlign * kAlign;
+}
+
+}  // namespace
+
+Status CpuBackend::allocate(void** ptr, size_t bytes) {
+  if (ptr == nullptr) return invalid_argument("cpu allocate: null output pointer");
+  *ptr = nullptr;
+  size_t n = aligned_size(bytes);
+  void* p = n ? std::aligned_alloc(kAlign, n) : nullptr;
+  if (p == nullptr)
+    return out_of_memory("cpu: could not allocate " + std::to_string(bytes) + " bytes");
+  *ptr = p;
+  return Status::ok();
+}
+
+void CpuBackend::release(void* ptr, size_t /*bytes*/) { std::free(ptr); }
+
+namespace {
+
+Status checked_memcpy(const char* op, void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return Status::ok();
+  if (dst == nullptr || src == nullptr)
+    return invalid_argument(std::string("cpu ") + op + ": null pointer for " +
+                            std::to_string(bytes) + " bytes");
+  if (dst != src) std::memmove(dst, src, bytes);
+  return Status::ok();
+}
+
+}  // namespace
+
+Status CpuBackend::upload(void* dst, const void* src_host, size_t bytes) {
+  return checked_memcpy("upload", dst, src_host, bytes);
+}
+
+Status CpuBackend::download(void* dst_host, const void* src, size_t bytes) {
+  return checked_memcpy("download", dst_host, src, bytes);
+}
+
+Status CpuBackend::copy(void* dst, const void* src, size_t bytes) {
+  return checked_memcpy("copy", dst, src, bytes);
+}
+
+// Every cpu primitive completes before its method returns (run_primitive waits).
+Status CpuBackend::synchronize() { return Status::ok(); }
+
+namespace cpu {
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpu_stream() {
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+namespace {
+
+struct ScratchArena {
+  void* ptr[kNumScratchSlots] = {};
+  size_t bytes[kNumScratchSlots] = {};
+  ~ScratchArena() {
+    for (void* p : ptr) std::free(p);
+  }
+};
+
+}  // namespace
+
+// Note [per-thread scratch]: scratchpads, reordered weights and workspaces are needed on
+// every call; allocating them per call would page-fault fresh memory each step, so each
+// thread keeps its largest request per slot. This memory is not counted in live_bytes.
+void* thread_scratch(int slot, size_t bytes) {
+  thread_local ScratchArena arena;
+  if (slot < 0 || slot >= kNumScratchSlots) throw std::logic_error("bad scratch slot");
+  if (arena.bytes[slot] < bytes || arena.ptr[slot] == nullptr) {
+    std::free(arena.ptr[slot]);
+    arena.ptr[slot] = nullptr;
+    arena.bytes[slot] = 0;
+    size_t n = aligned_size(bytes);
+    void* p = n ? std::aligned_alloc(kAlign, n) : nullptr;
+    if (p == nullptr) throw std::bad_alloc();
+    arena.ptr[slot] = p;
+    arena.bytes[slot] = n;
+  }
+  return arena.ptr[slot];
+}
+
+void CachedPrimitive::add_operand(int arg, const dnnl::memory::desc& user_md,
+                                  const dnnl::memory::desc& prim_md, bool output) {
+  Operand o;
+  o.arg = arg;
+  o.user_md = user_md;
+  o.prim_md = prim_md;
+  o.output = output;
+  o.needs_reorder = !(user_md == prim_md);
+  if (o.needs_reorder) {
+    dnnl::engine& eng = cpu_engine();
+    dnnl::reorder::primitive_desc pd =
+        output ? CN_DNNL(dnnl::reorder::primitive_desc(eng, prim_md, eng, user_md))
+               : CN_DNNL(dnnl::reorder::primitive_desc(eng, user_md, eng, prim_md));
+    o.reorder = CN_DNNL(dnnl::reorder(pd));
+  }
+  operands.push_back(std::move(o));
+}
+
+// Note [user scratchpad]: cached primitives are shared by all threads. With
+// scratchpad_mode::user each execution brings its own scratchpad (from thread_scratch),
+// so the same primitive can run on the main thread and a worker thread at once.
+void run_primitive(const CachedPrimitive& cp, std::initializer_list<ArgPtr> args) {
+  dnnl::engine& eng = cpu_engine();
+  dnnl::stream& s = cpu_stream();
+  std::unordered_map<int, dnnl::memory> exec_args;
+  struct PendingOutput {
+    const Operand* op;
+    dnnl::memory prim_mem, user_mem;
+  };
+  PendingOutput pending[kWorkspaceSlot - kOperandSlot0];
+  int n_pending = 0;
+  int slot = kOperandSlot0;
+  for (const Operand& o : cp.operands) {
+    const void* user = nullptr;
+    bool found = false;
+    for (const ArgPtr& a : args)
+      if (a.arg == o.arg) user = a.ptr, found = true;
+    if (!found) throw std::logic_error("run_primitive: no pointer for argument " + std::to_string(o.arg));
+    dnnl::memory user_mem = CN_DNNL(dnnl::memory(o.user_md, eng, const_cast<void*>(user)));
+    if (!o.needs_reorder) {
+      exec_args[o.arg] = user_mem;
+      continue;
+    }
+    if (slot >= kWorkspaceSlot) throw std::logic_error("run_primitive: too many reordered operands");
+    void* buf = thread_scratch(slot++, o.prim_md.get_size());
+    dnnl::memory prim_mem = CN_DNNL(dnnl::memory(o.prim_md, eng, buf));
+    if (o.output) {
+      pending[n_pending++] = {&o, prim_mem, user_mem};
+    } else {
+      CN_DNNL(o.reorder.execute(s, user_mem, prim_mem));
+    }
+    exec_args[o.arg] = prim_mem;
+  }
+  size_t scratch_bytes = cp.scratchpad_md.get_size();
+  if (scratch_bytes > 0) {
+    void* buf = thread_scratch(kScratchpadSlot, scratch_bytes);
+    exec_args[DNNL_ARG_SCRATCHPAD] = CN_DNNL(dnnl::memory(cp.scratchpad_md, eng, buf));
+  }
+  CN_DNNL(cp.prim.execute(s, exec_args));
+  for (int i = 0; i < n_pending; ++i)
+    CN_DNNL(pending[i].op->reorder.execute(s, pending[i].prim_mem, pending[i].user_mem));
+  CN_DNNL(s.wait());
+}
+
+std::shared_ptr<const CachedPrimitive> cached_primitive(
+    const std::string& key, const std::function<std::shared_ptr<const CachedPrimitive>()>& make) {
+  static LruCache<CachedPrimitive> cache(1024);
+  return cache.get_or_create(key, make);
+}
+
+}  // namespace cpu
+}  // namespace cn

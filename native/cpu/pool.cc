@@ -1,0 +1,138 @@
+// CpuBackend 2D pooling on oneDNN over NHWC: max and average (padding excluded from the
+// average, as TensorFlow), forward and backward.
+#include <cstring>
+
+#include "cpu_backend.h"
+#include "dnnl_check.h"
+#include "primitive_cache.h"
+
+namespace cn {
+
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+using cpu::CachedPrimitive;
+
+std::string pool_shapes(const Pool2DParams& p) {
+  return std::string(p.kind == PoolKind::kMax ? "max" : "avg") +
+         " x=" + shape_str(p.input_shape()) + " y=" + shape_str(p.output_shape()) + " window=[" +
+         std::to_string(p.k_h) + "," + std::to_string(p.k_w) + "] strides=[" +
+         std::to_string(p.stride_h) + "," + std::to_string(p.stride_w) + "] pads=[" +
+         std::to_string(p.pad_top) + "," + std::to_string(p.pad_bottom) + "," +
+         std::to_string(p.pad_left) + "," + std::to_string(p.pad_right) + "]";
+}
+
+Status validate(const char* op, const Pool2DParams& p) {
+  bool ok = p.n >= 0 && p.c >= 0 && p.in_h > 0 && p.in_w > 0 && p.k_h > 0 && p.k_w > 0 &&
+            p.stride_h > 0 && p.stride_w > 0 && p.pad_top >= 0 && p.pad_left >= 0 &&
+            p.pad_top < p.k_h && p.pad_bottom < p.k_h && p.pad_left < p.k_w &&
+            p.pad_right < p.k_w && p.pad_bottom >= 0 && p.pad_right >= 0 && p.out_h > 0 &&
+            p.out_w > 0;
+  if (ok) {
+    int64_t hp = p.in_h + p.pad_top + p.pad_bottom, wp = p.in_w + p.pad_left + p.pad_right;
+    ok = hp >= p.k_h && wp >= p.k_w && p.out_h == (hp - p.k_h) / p.stride_h + 1 &&
+         p.out_w == (wp - p.k_w) / p.stride_w + 1;
+  }
+  if (!ok) return invalid_argument(std::string(op) + ": inconsistent parameters " + pool_shapes(p));
+  return Status::ok();
+}
+
+memory::desc input_md(const Pool2DParams& p) {
+  return memory::desc({p.n, p.c, p.in_h, p.in_w}, memory::data_type::f32, memory::format_tag::nhwc);
+}
+memory::desc output_md(const Pool2DParams& p) {
+  return memory::desc({p.n, p.c, p.out_h, p.out_w}, memory::data_type::f32,
+                      memory::format_tag::nhwc);
+}
+
+// Note [average excludes padding]: TensorFlow's SAME average pooling divides by the number
+// of in-bounds elements of each window.
+algorithm pool_algorithm(const Pool2DParams& p) {
+  return p.kind == PoolKind::kMax ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding;
+}
+
+std::string pool_key(const char* op, const Pool2DParams& p) {
+  return cpu::cache_key(op, (int)p.kind, p.n, p.in_h, p.in_w, p.c, p.k_h, p.k_w, p.stride_h,
+                        p.stride_w, p.pad_top, p.pad_bottom, p.pad_left, p.pad_right, p.out_h,
+                        p.out_w);
+}
+
+dnnl::pooling_forward::primitive_desc forward_pd(const Pool2DParams& p, prop_kind prop) {
+  auto desc = CN_DNNL(dnnl::pooling_forward::desc(
+      prop, pool_algorithm(p), input_md(p), output_md(p), {p.stride_h, p.stride_w},
+      {p.k_h, p.k_w}, {p.pad_top, p.pad_left}, {p.pad_bottom, p.pad_right}));
+  return CN_DNNL(dnnl::pooling_forward::primitive_desc(desc, cpu::default_attr(), cpu::cpu_engine()));
+}
+
+// Inference forward (no workspace), or, with `training`, the max-pool forward that also
+// writes the argmax workspace the backward consumes.
+std::shared_ptr<const CachedPrimitive> forward_primitive(const Pool2DParams& p, bool training) {
+  return cpu::cached_primitive(pool_key(training ? "pool2d_fwd_train" : "pool2d_fwd", p), [&] {
+    auto pd = forward_pd(p, training ? prop_kind::forward_training : prop_kind::forward_inference);
+    auto cp = std::make_shared<CachedPrimitive>();
+    cp->prim = CN_DNNL(dnnl::pooling_forward(pd));
+    cp->impl = pd.impl_info_str();
+    cp->scratchpad_md = pd.scratchpad_desc();
+    cp->add_operand(DNNL_ARG_SRC, input_md(p), pd.src_desc(), false);
+    cp->add_operand(DNNL_ARG_DST, output_md(p), pd.dst_desc(), true);
+    if (training) cp->add_operand(DNNL_ARG_WORKSPACE, pd.workspace_desc(), pd.workspace_desc(), true);
+    return std::shared_ptr<const CachedPrimitive>(cp);
+  });
+}
+
+std::shared_ptr<const CachedPrimitive> backward_primitive(const Pool2DParams& p) {
+  return cpu::cached_primitive(pool_key("pool2d_bwd", p), [&] {
+    bool max = p.kind == PoolKind::kMax;
+    auto hint = forward_pd(p, prop_kind::forward_training);
+    auto desc = CN_DNNL(dnnl::pooling_backward::desc(
+        pool_algorithm(p), input_md(p), output_md(p), {p.stride_h, p.stride_w}, {p.k_h, p.k_w},
+        {p.pad_top, p.pad_left}, {p.pad_bottom, p.pad_right}));
+    auto pd = CN_DNNL(dnnl::pooling_backward::primitive_desc(desc, cpu::default_attr(),
+                                                             cpu::cpu_engine(), hint));
+    auto cp = std::make_shared<CachedPrimitive>();
+    cp->prim = CN_DNNL(dnnl::pooling_backward(pd));
+    cp->impl = pd.impl_info_str();
+    cp->scratchpad_md = pd.scratchpad_desc();
+    cp->add_operand(DNNL_ARG_DIFF_DST, output_md(p), pd.diff_dst_desc(), false);
+    if (max) cp->add_operand(DNNL_ARG_WORKSPACE, hint.workspace_desc(), hint.workspace_desc(), false);
+    cp->add_operand(DNNL_ARG_DIFF_SRC, input_md(p), pd.diff_src_desc(), true);
+    return std::shared_ptr<const CachedPrimitive>(cp);
+  });
+}
+
+}  // namespace
+
+Status CpuBackend::pool2d_forward(float* y, const float* x, const Pool2DParams& p) {
+  CN_RETURN_IF_ERROR(validate("pool2d_forward", p));
+  if (p.n == 0 || p.c == 0) return Status::ok();
+  return cpu::dnnl_guard("pool2d_forward", [&] { return pool_shapes(p); }, [&] {
+    cpu::run_primitive(*forward_primitive(p, false), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}});
+    return Status::ok();
+  });
+}
+
+// Note [max-pool backward recomputes]: the Backend interface passes x, not an argmax, so
+// max-pool backward reruns the training forward to get oneDNN's workspace (the argmax; on
+// ties the first maximum in the window, as TensorFlow) and then scatters dy through it.
+Status CpuBackend::pool2d_backward(float* dx, const float* dy, const float* x,
+                                   const Pool2DParams& p) {
+  CN_RETURN_IF_ERROR(validate("pool2d_backward", p));
+  if (p.n == 0 || p.c == 0) return Status::ok();
+  return cpu::dnnl_guard("pool2d_backward", [&] { return pool_shapes(p); }, [&] {
+    auto bwd = backward_primitive(p);
+    if (p.kind == PoolKind::kAvg) {
+      cpu::run_primitive(*bwd, {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_SRC, dx}});
+      return Status::ok();
+    }
+    auto fwd = forward_primitive(p, true);
+    void* ws = cpu::thread_scratch(cpu::kWorkspaceSlot, fwd->find(DNNL_ARG_WORKSPACE)->user_md.get_size());
+    void* y = cpu::thread_scratch(cpu::kTempSlot, fwd->find(DNNL_ARG_DST)->user_md.get_size());
+    cpu::run_primitive(*fwd, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}, {DNNL_ARG_WORKSPACE, ws}});
+    cpu::run_primitive(*bwd, {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WORKSPACE, ws}, {DNNL_ARG_DIFF_SRC, dx}});
+    return Status::ok();
+  });
+}
+
+}  // namespace cn

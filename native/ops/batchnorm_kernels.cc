@@ -1,0 +1,69 @@
+// Batch normalization kernels over the last axis (attr epsilon):
+// BatchNormTrain(x, gamma, beta) -> y, batchMean, batchVar (biased);
+// BatchNormInfer(x, gamma, beta, mean, var) -> y;
+// BatchNormGrad(dy, x, gamma, batchMean, batchVar) -> dx, dgamma, dbeta.
+#include "kernel.h"
+
+namespace cn {
+namespace {
+
+Status bn_params(KernelContext& c, const char* k, BatchNormParams* p) {
+  const Shape& x = c.inputs[k[0] == 'G' ? 1 : 0]->shape;
+  if (x.empty()) return invalid_argument(std::string("batchNorm: expected x of rank >= 1"));
+  p->c = x.back();
+  p->rows = p->c ? num_elements(x) / p->c : 0;
+  p->epsilon = (float)c.a().f("epsilon", 1e-3);
+  for (size_t i = 1; i < c.inputs.size(); ++i) {
+    if (i == 1 && k[0] == 'G') continue;
+    if (c.inputs[i]->shape != Shape{p->c})
+      return invalid_argument("batchNorm: expected parameter " + std::to_string(i) + " of shape [" +
+                              std::to_string(p->c) + "] but received " + shape_str(c.inputs[i]->shape));
+  }
+  return Status::ok();
+}
+
+Status k_train(KernelContext& c) {
+  CN_RETURN_IF_ERROR(c.expect_inputs("batchNormTrain", 3, 3));
+  BatchNormParams p;
+  CN_RETURN_IF_ERROR(bn_params(c, "T", &p));
+  BufferPtr y, m, v;
+  CN_RETURN_IF_ERROR(c.output(0, c.inputs[0]->shape, DType::kFloat32, &y));
+  CN_RETURN_IF_ERROR(c.output(1, {p.c}, DType::kFloat32, &m));
+  CN_RETURN_IF_ERROR(c.output(2, {p.c}, DType::kFloat32, &v));
+  return c.backend->batchnorm_forward_training(y->f32(), m->f32(), v->f32(), c.inputs[0]->f32(),
+                                               c.inputs[1]->f32(), c.inputs[2]->f32(), p);
+}
+
+Status k_infer(KernelContext& c) {
+  CN_RETURN_IF_ERROR(c.expect_inputs("batchNormInfer", 5, 5));
+  BatchNormParams p;
+  CN_RETURN_IF_ERROR(bn_params(c, "I", &p));
+  BufferPtr y;
+  CN_RETURN_IF_ERROR(c.output(0, c.inputs[0]->shape, DType::kFloat32, &y));
+  return c.backend->batchnorm_forward_inference(y->f32(), c.inputs[0]->f32(), c.inputs[1]->f32(),
+                                                c.inputs[2]->f32(), c.inputs[3]->f32(),
+                                                c.inputs[4]->f32(), p);
+}
+
+Status k_grad(KernelContext& c) {
+  CN_RETURN_IF_ERROR(c.expect_inputs("batchNormGrad", 5, 5));
+  BatchNormParams p;
+  CN_RETURN_IF_ERROR(bn_params(c, "G", &p));
+  if (c.inputs[0]->shape != c.inputs[1]->shape)
+    return invalid_argument("batchNormGrad: dy and x shapes differ");
+  BufferPtr dx, dg, db;
+  CN_RETURN_IF_ERROR(c.output(0, c.inputs[1]->shape, DType::kFloat32, &dx));
+  CN_RETURN_IF_ERROR(c.output(1, {p.c}, DType::kFloat32, &dg));
+  CN_RETURN_IF_ERROR(c.output(2, {p.c}, DType::kFloat32, &db));
+  return c.backend->batchnorm_backward(dx->f32(), dg->f32(), db->f32(), c.inputs[0]->f32(),
+                                       c.inputs[1]->f32(), c.inputs[2]->f32(), c.inputs[3]->f32(),
+                                       c.inputs[4]->f32(), p);
+}
+
+}  // namespace
+
+CN_REGISTER_KERNEL("BatchNormTrain", k_train);
+CN_REGISTER_KERNEL("BatchNormInfer", k_infer);
+CN_REGISTER_KERNEL("BatchNormGrad", k_grad);
+
+}  // namespace cn
