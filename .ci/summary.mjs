@@ -1,0 +1,17 @@
+// Prints vitest's JSON results as the plain line CI reads: `N passed, N failed, N skipped`.
+// Exits non-zero when any test failed or no test ran.
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? 'test-results.json';
+let r;
+try {
+  r = JSON.parse(readFileSync(file, 'utf8'));
+} catch (e) {
+  console.log(`0 passed, 1 failed (no test results: ${e.message})`);
+  process.exit(1);
+}
+const passed = r.numPassedTests ?? 0;
+const failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);
