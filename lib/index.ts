@@ -16,3 +16,4 @@ export * as losses from './losses/index.js';
 export * as metrics from './metrics/index.js';
 export * as data from './data/index.js';
 export * as datasets from './datasets/index.js';
+export * as plot from './plot/index.js';

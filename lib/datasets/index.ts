@@ -1,0 +1,2 @@
+// Ready-made datasets (exported as `datasets`).
+export * as fashionMnist from './fashionMnist.js';

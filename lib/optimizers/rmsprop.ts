@@ -1,0 +1,50 @@
+// RMSprop, Keras 3 update rule (which differs from tf.train.rmsprop, see the tests):
+//   ms = rho ms + (1 - rho) g^2
+//   centered: mg = rho mg + (1 - rho) g; denom = ms - mg^2 + eps, else denom = ms + eps
+//   inc = lr g / sqrt(denom); momentum > 0: mom = momentum mom + inc, w -= mom; else w -= inc
+import { ENGINE } from '../engine.js';
+import { Tensor, Variable } from '../tensor.js';
+import { Optimizer, checkHyper } from './optimizer.js';
+
+export interface RMSpropConfig {
+  learningRate?: number;
+  rho?: number;
+  momentum?: number;
+  epsilon?: number;
+  centered?: boolean;
+}
+
+export class RMSprop extends Optimizer {
+  readonly className = 'RMSprop';
+  readonly rho: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly centered: boolean;
+
+  constructor({ learningRate = 0.001, rho = 0.9, momentum = 0, epsilon = 1e-7, centered = false }: RMSpropConfig = {}) {
+    super(learningRate, 'RMSprop');
+    this.rho = checkHyper('rmsprop', 'rho', rho, 0, 1);
+    this.momentum = checkHyper('rmsprop', 'momentum', momentum, 0, 1);
+    this.epsilon = checkHyper('rmsprop', 'epsilon', epsilon, 0, Infinity);
+    this.centered = !!centered;
+  }
+
+  protected slotNames(): string[] {
+    return ['velocity', ...(this.momentum > 0 ? ['momentum'] : []), ...(this.centered ? ['average_gradient'] : [])];
+  }
+
+  protected update(w: Variable, g: Tensor, slots: Variable[]): void {
+    const [ms] = slots;
+    const mom = this.momentum > 0 ? slots[1] : undefined;
+    const mg = this.centered ? slots[slots.length - 1] : undefined;
+    // Note [rmsprop inputs]: the kernel takes (w, g, ms[, mom[, mg]]) and ignores mom when
+    // momentum is 0, so centered-without-momentum passes ms in mom's place.
+    const inputs = mg ? [w, g, ms, mom ?? ms, mg] : mom ? [w, g, ms, mom] : [w, g, ms];
+    const attrs = { learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+    ENGINE.runKernel('RMSPropUpdate', inputs, attrs, []);
+  }
+
+  getConfig(): Record<string, number | boolean> {
+    return { learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+  }
+}

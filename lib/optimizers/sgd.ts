@@ -1,0 +1,37 @@
+// SGD with optional (Nesterov) momentum, Keras 3 update rule:
+//   momentum > 0: v = momentum * v - lr * g; w += nesterov ? momentum * v - lr * g : v
+//   otherwise:    w -= lr * g
+import { ENGINE } from '../engine.js';
+import { Tensor, Variable } from '../tensor.js';
+import { Optimizer, checkHyper } from './optimizer.js';
+
+export interface SGDConfig {
+  learningRate?: number;
+  momentum?: number;
+  nesterov?: boolean;
+}
+
+export class SGD extends Optimizer {
+  readonly className = 'SGD';
+  readonly momentum: number;
+  readonly nesterov: boolean;
+
+  constructor({ learningRate = 0.01, momentum = 0, nesterov = false }: SGDConfig = {}) {
+    super(learningRate, 'SGD');
+    this.momentum = checkHyper('sgd', 'momentum', momentum, 0, 1);
+    this.nesterov = !!nesterov;
+  }
+
+  protected slotNames(): string[] {
+    return this.momentum > 0 ? ['momentum'] : [];
+  }
+
+  protected update(w: Variable, g: Tensor, slots: Variable[]): void {
+    const attrs = { learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov };
+    ENGINE.runKernel('SGDUpdate', this.momentum > 0 ? [w, g, slots[0]] : [w, g], attrs, []);
+  }
+
+  getConfig(): Record<string, number | boolean> {
+    return { learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov };
+  }
+}
