@@ -24,6 +24,8 @@ interface Trace {
   constants: Map<number, Tensor>; // tensor id -> tensor (bound as constants)
   constantSlots: Map<number, number>; // tensor id -> slot
   steps: Array<[number, number[], number[], Record<string, unknown> | undefined]>;
+  /** Concrete constants created while tracing; kept alive until the plan is built. */
+  owned: Tensor[];
 }
 
 class Engine {
@@ -107,7 +109,15 @@ class Engine {
   }
 
   makeTensor(handle: Handle, shape: number[], dtype: DType, backend: string): Tensor {
-    return this.track(new Tensor(shape, dtype, backend, handle));
+    const t = new Tensor(shape, dtype, backend, handle);
+    // Note [constants in compile]: inner tidy() scopes must not free a constant that the
+    // plan will bind; compile() disposes them once the plan holds its own references.
+    if (this.trace) {
+      t.kept = true;
+      this.trace.owned.push(t);
+      return t;
+    }
+    return this.track(t);
   }
 }
 
@@ -185,12 +195,14 @@ export function setBackend(name: string): void {
 /** @internal start tracing a function into a plan. */
 export function startTrace(backend: string): Trace {
   if (ENGINE.trace) throw new InvalidArgumentError('compile: expected no compile in progress but received a nested compile');
-  ENGINE.trace = { backend, numSlots: 0, constants: new Map(), constantSlots: new Map(), steps: [] };
+  ENGINE.trace = { backend, numSlots: 0, constants: new Map(), constantSlots: new Map(), steps: [], owned: [] };
   return ENGINE.trace;
 }
 /** @internal */
 export function endTrace(): void {
+  const tr = ENGINE.trace;
   ENGINE.trace = null;
+  tr?.owned.forEach((t) => t.dispose());
 }
 /** @internal a new symbolic input of the trace. */
 export function placeholder(shape: number[], dtype: DType): Tensor {

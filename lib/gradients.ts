@@ -1,6 +1,6 @@
 // Reverse-mode autodiff over the engine's tape: defineOp() records an op with its
 // gradient; grad/grads/valueAndGrad(s)/variableGrads run a function and backprop.
-import { ENGINE, tidy, keep } from './engine.js';
+import { ENGINE, tidy } from './engine.js';
 import { InvalidArgumentError, check } from './errors.js';
 import { Tensor, Variable } from './tensor.js';
 import { add, onesLike, zerosLike } from './ops/basic.js';
@@ -77,7 +77,8 @@ export function valueAndGrads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[], dy
       check(value instanceof Tensor, 'valueAndGrads', 'f to return a tensor', value);
       const seed = dy ?? onesLike(value);
       const gs = backprop(tape, xs, value, seed).map((g, i) => g ?? zerosLike(xs[i]));
-      return { value: keep(value), grads: gs.map((g) => keep(g)) };
+      // tidy() keeps what it returns and hands it to the enclosing scope.
+      return { value, grads: gs };
     });
   };
 }
@@ -117,8 +118,8 @@ export function variableGrads(f: () => Tensor, varList?: Variable[]): { value: T
     if (value.size !== 1) throw new InvalidArgumentError(`variableGrads: expected f to return a scalar but received shape [${value.shape}]`);
     const gs = backprop(tape, vars, value, onesLike(value));
     const out: Record<string, Tensor> = {};
-    vars.forEach((v, i) => (out[v.name] = keep(gs[i] ?? zerosLike(v))));
-    return { value: keep(value), grads: out };
+    vars.forEach((v, i) => (out[v.name] = gs[i] ?? zerosLike(v)));
+    return { value, grads: out };
   });
 }
 

@@ -1,6 +1,6 @@
 // Test helpers: run one suite body on every available backend, seeded random data,
 // closeness checks that print the first mismatches, and the tfjs-node reference.
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import * as cn from '../lib/index.js';
 
 /** Backends that can run here: always cpu, plus cuda when a device is present. */
@@ -12,10 +12,13 @@ export function availableBackends(): string[] {
 export function describeBackends(name: string, body: (backend: string) => void): void {
   for (const b of availableBackends()) {
     describe(`${name} [${b}]`, () => {
-      const prev = cn.getBackend();
-      cn.setBackend(b);
+      let prev = 'cpu';
+      beforeAll(() => {
+        prev = cn.getBackend();
+        cn.setBackend(b);
+      });
+      afterAll(() => cn.setBackend(prev));
       body(b);
-      cn.setBackend(prev);
     });
   }
 }

@@ -1,7 +1,7 @@
 // Creation, casting, reshape, broadcasting arithmetic and reductions, with gradients.
 // The other op families build on these.
 import { ENGINE } from '../engine.js';
-import { check } from '../errors.js';
+import { DTypeError, check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
 import { native } from '../native.js';
 import { DType, NestedArray, Tensor, Variable } from '../tensor.js';
@@ -130,7 +130,7 @@ function binaryArgs(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor, 
   if (!$b) $b = convertToTensor(b, 'b', op, $a.dtype === 'int32' ? 'int32' : 'float32');
   convertToTensor($a, 'a', op);
   convertToTensor($b, 'b', op);
-  check($a.dtype === $b.dtype, op, `a and b of one dtype (a is ${$a.dtype})`, $b.dtype);
+  if ($a.dtype !== $b.dtype) throw new DTypeError(`${op}: expected b of a's dtype ${$a.dtype} but received ${$b.dtype}`);
   return [$a, $b, broadcastShape($a.shape, $b.shape, op)];
 }
 

@@ -111,3 +111,111 @@ export function pair(v: number | [number, number] | number[], arg: string, op: s
   check(Array.isArray(p) && p.length === 2 && p.every((x) => Number.isInteger(x) && x >= 1), op, `${arg} as a positive integer or a pair of them`, v);
   return [p[0], p[1]];
 }
+
+// ---- helpers shared by the op families (conv, pool, transforms, ...)
+
+/** Normalizes a possibly negative axis for a tensor of rank, or throws naming op. */
+export function normAxis(axis: number, rank: number, op: string, arg = 'axis'): number {
+  check(Number.isInteger(axis) && axis >= -rank && axis < rank, op, `${arg} in [${-rank}, ${rank})`, axis);
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** A list of integers checked against a predicate, for attributes like perm or begin. */
+export function intList(v: unknown, arg: string, op: string, length?: number): number[] {
+  check(
+    Array.isArray(v) && v.every((x) => Number.isInteger(x)) && (length === undefined || v.length === length),
+    op,
+    `${arg} as ${length === undefined ? 'an array' : `an array of ${length}`} integers`,
+    v,
+  );
+  return (v as number[]).slice();
+}
+
+/** 'same' | 'valid' | explicit paddings, as the native kernels take them. */
+export interface PadAttrs {
+  pad: 'same' | 'valid' | 'explicit';
+  pads?: [number, number, number, number];
+}
+
+export type PadSpec = 'same' | 'valid' | number | number[][];
+
+/** Parses tfjs' pad argument: 'same', 'valid', a number (all sides) or
+ * [[0,0],[top,bottom],[left,right],[0,0]] (NHWC explicit paddings). */
+export function parsePad(pad: unknown, op: string, allowExplicit = true): PadAttrs {
+  if (pad === 'same' || pad === 'valid') return { pad };
+  const expected = allowExplicit
+    ? "pad 'same', 'valid', a non-negative integer or [[0,0],[top,bottom],[left,right],[0,0]]"
+    : "pad 'same' or 'valid'";
+  if (allowExplicit && typeof pad === 'number') {
+    check(Number.isInteger(pad) && pad >= 0, op, expected, pad);
+    return { pad: 'explicit', pads: [pad, pad, pad, pad] };
+  }
+  if (allowExplicit && Array.isArray(pad)) {
+    const ok =
+      pad.length === 4 &&
+      pad.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => Number.isInteger(x) && x >= 0)) &&
+      pad[0][0] === 0 && pad[0][1] === 0 && pad[3][0] === 0 && pad[3][1] === 0;
+    check(ok, op, expected, pad);
+    return { pad: 'explicit', pads: [pad[1][0], pad[1][1], pad[2][0], pad[2][1]] };
+  }
+  throw new InvalidArgumentError(`${op}: expected ${expected} but received ${describe(pad)}`);
+}
+
+/** Output extent and padding of one spatial axis (TensorFlow's rules; Note [SAME padding]
+ * in native/core/params.cc: the odd extra row/column goes bottom/right). */
+export function convAxis(inSize: number, k: number, stride: number, dilation: number, pad: PadAttrs, axis: 0 | 1): { out: number; before: number; after: number } {
+  const kEff = (k - 1) * dilation + 1;
+  if (pad.pad === 'same') {
+    const out = Math.ceil(inSize / stride);
+    const total = Math.max((out - 1) * stride + kEff - inSize, 0);
+    const before = Math.floor(total / 2);
+    return { out, before, after: total - before };
+  }
+  const before = pad.pad === 'explicit' ? pad.pads![axis * 2] : 0;
+  const after = pad.pad === 'explicit' ? pad.pads![axis * 2 + 1] : 0;
+  const padded = inSize + before + after;
+  return { out: padded < kEff ? 0 : Math.floor((padded - kEff) / stride) + 1, before, after };
+}
+
+/** The NHWC output shape of a 2D window op (conv, depthwise conv, pooling), or an
+ * InvalidArgumentError naming op when the window does not fit. */
+export function windowOutputShape(
+  xShape: number[],
+  window: [number, number],
+  outC: number,
+  strides: [number, number],
+  dilations: [number, number],
+  pad: PadAttrs,
+  op: string,
+): number[] {
+  const h = convAxis(xShape[1], window[0], strides[0], dilations[0], pad, 0);
+  const w = convAxis(xShape[2], window[1], strides[1], dilations[1], pad, 1);
+  if (h.out <= 0 || w.out <= 0) {
+    const eff = [(window[0] - 1) * dilations[0] + 1, (window[1] - 1) * dilations[1] + 1];
+    throw new InvalidArgumentError(
+      `${op}: expected an input at least as large as the ${pad.pad === 'explicit' ? 'padded ' : ''}window [${eff}] but received shape ${describe(xShape)}`,
+    );
+  }
+  return [xShape[0], h.out, w.out, outC];
+}
+
+/** Checks a tensor is float32 and of one of the given ranks; shorthand for op entry points. */
+export function floatArg(x: TensorLike, arg: string, op: string, rank?: number | number[], layout = ''): Tensor {
+  const t = convertToTensor(x, arg, op, 'float32');
+  checkFloat(t, arg, op);
+  if (rank !== undefined) checkRank(t, rank, arg, op, layout);
+  return t;
+}
+
+/** A positive pair that may also be given as [1, h, w, 1] (tfjs accepts both for strides). */
+export function pairOrNHWC(v: unknown, arg: string, op: string): [number, number] {
+  if (Array.isArray(v) && v.length === 4 && v[0] === 1 && v[3] === 1) return pair([v[1], v[2]], arg, op);
+  return pair(v as number, arg, op);
+}
+
+/** The inverse of a permutation. */
+export function inversePerm(perm: number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}

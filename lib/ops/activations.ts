@@ -1,0 +1,143 @@
+// Elementwise activations and unary math (relu ... cos), leakyRelu, softmax and
+// logSoftmax, each with its gradient. Native unary kernels work on float32 of any shape;
+// the softmax kernels work on the last axis, so other axes are transposed there first.
+import { ENGINE } from '../engine.js';
+import { check } from '../errors.js';
+import { defineOp1 } from '../gradients.js';
+import { Tensor } from '../tensor.js';
+import { add, div, greater, mul, neg, sub, unary, zerosLike } from './basic.js';
+import { TensorLike, checkFloat, convertToTensor, inversePerm, normAxis } from './util.js';
+
+function floatInput(x: TensorLike, op: string): Tensor {
+  const $x = convertToTensor(x, 'x', op, 'float32');
+  checkFloat($x, 'x', op);
+  return $x;
+}
+
+/** A unary op with a gradient written in terms of (dy, x, y). */
+function unaryOp(kernel: string, op: string, grad: (dy: Tensor, x: Tensor, y: Tensor) => Tensor | null, attrs?: Record<string, unknown>) {
+  return (x: TensorLike): Tensor => {
+    const $x = floatInput(x, op);
+    return defineOp1([$x], () => unary(kernel, $x, attrs), (dy, y) => [grad(dy, $x, y)]);
+  };
+}
+
+/** Runs a native (dy, ref) gradient kernel. */
+function gradKernel(kernel: string, dy: Tensor, ref: Tensor): Tensor {
+  return ENGINE.runKernel(kernel, [dy, ref], undefined, [{ shape: ref.shape, dtype: 'float32' }])[0];
+}
+
+const zeroGrad = (dy: Tensor) => zerosLike(dy);
+
+/** max(x, 0) */
+export const relu = unaryOp('Relu', 'relu', (dy, _x, y) => gradKernel('ReluGrad', dy, y));
+/** min(max(x, 0), 6) */
+export const relu6 = unaryOp('Relu6', 'relu6', (dy, _x, y) => gradKernel('Relu6Grad', dy, y));
+/** x for x > 0, exp(x) - 1 otherwise. */
+export const elu = unaryOp('Elu', 'elu', (dy, _x, y) => gradKernel('EluGrad', dy, y));
+/** Scaled elu (scale 1.0507..., alpha 1.6732...). */
+export const selu = unaryOp('Selu', 'selu', (dy, _x, y) => gradKernel('SeluGrad', dy, y));
+export const sigmoid = unaryOp('Sigmoid', 'sigmoid', (dy, _x, y) => gradKernel('SigmoidGrad', dy, y));
+export const tanh = unaryOp('Tanh', 'tanh', (dy, _x, y) => gradKernel('TanhGrad', dy, y));
+/** log(1 + exp(x)) */
+export const softplus = unaryOp('Softplus', 'softplus', (dy, x) => mul(dy, unary('Sigmoid', x)));
+export const exp = unaryOp('Exp', 'exp', (dy, _x, y) => mul(dy, y));
+export const log = unaryOp('Log', 'log', (dy, x) => div(dy, x));
+export const log1p = unaryOp('Log1p', 'log1p', (dy, x) => div(dy, add(x, 1)));
+export const sqrt = unaryOp('Sqrt', 'sqrt', (dy, _x, y) => div(dy, mul(y, 2)));
+/** 1 / sqrt(x); gradient -0.5 * dy * y / x. */
+export const rsqrt = unaryOp('Rsqrt', 'rsqrt', (dy, x, y) => mul(dy, div(mul(y, -0.5), x)));
+export const square = unaryOp('Square', 'square', (dy, x) => mul(dy, mul(x, 2)));
+export const abs = unaryOp('Abs', 'abs', (dy, x) => mul(dy, unary('Sign', x)));
+export const sign = unaryOp('Sign', 'sign', zeroGrad);
+export const floor = unaryOp('Floor', 'floor', zeroGrad);
+export const ceil = unaryOp('Ceil', 'ceil', zeroGrad);
+/** Rounds half to even, as TensorFlow does. */
+export const round = unaryOp('Round', 'round', zeroGrad);
+export const reciprocal = unaryOp('Reciprocal', 'reciprocal', (dy, x) => neg(div(dy, mul(x, x))));
+export const sin = unaryOp('Sin', 'sin', (dy, x) => mul(dy, unary('Cos', x)));
+export const cos = unaryOp('Cos', 'cos', (dy, x) => neg(mul(dy, unary('Sin', x))));
+
+/** x for x > 0, alpha * x otherwise. Composed: x * (m + alpha * (1 - m)) with the 0/1
+ * mask m = x > 0 as a constant, so the gradient is dy * (m + alpha * (1 - m)). */
+export function leakyRelu(x: TensorLike, alpha = 0.2): Tensor {
+  const $x = floatInput(x, 'leakyRelu');
+  check(typeof alpha === 'number' && Number.isFinite(alpha), 'leakyRelu', 'alpha as a finite number', alpha);
+  const m = greater($x, 0);
+  return mul($x, add(m, mul(sub(1, m), alpha)));
+}
+
+/** x for x > 0, alpha * x otherwise, with a (broadcast) tensor alpha. */
+export function prelu(x: TensorLike, alpha: TensorLike): Tensor {
+  const $x = floatInput(x, 'prelu');
+  const $a = convertToTensor(alpha, 'alpha', 'prelu', 'float32');
+  const m = greater($x, 0);
+  // x * m + alpha * x * (1 - m): both x and alpha get their gradients from the parts.
+  return add(mul($x, m), mul($a, mul($x, sub(1, m))));
+}
+
+export type Activation = 'linear' | 'relu' | 'relu6' | 'elu' | 'selu' | 'sigmoid' | 'tanh' | 'leakyrelu' | 'prelu';
+const ACTIVATIONS: Activation[] = ['linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'tanh', 'leakyrelu', 'prelu'];
+
+/** @internal checks a fused op's activation name. */
+export function checkActivation(activation: unknown, op: string): Activation {
+  check(ACTIVATIONS.includes(activation as Activation), op, `activation one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`, activation);
+  return activation as Activation;
+}
+
+/** @internal applies a fused op's (non-native) activation by composition. */
+export function applyActivation(y: Tensor, activation: Activation, preluWeights?: TensorLike, leakyreluAlpha = 0.2): Tensor {
+  switch (activation) {
+    case 'linear': return y;
+    case 'relu': return relu(y);
+    case 'relu6': return relu6(y);
+    case 'elu': return elu(y);
+    case 'selu': return selu(y);
+    case 'sigmoid': return sigmoid(y);
+    case 'tanh': return tanh(y);
+    case 'leakyrelu': return leakyRelu(y, leakyreluAlpha);
+    case 'prelu':
+      check(preluWeights !== undefined, 'fused', 'preluActivationWeights for prelu', preluWeights);
+      return prelu(y, preluWeights);
+  }
+}
+
+/** Moves axis to the end (for last-axis kernels) and returns the permutation used. */
+function lastAxisPerm(rank: number, axis: number): number[] | null {
+  if (axis === rank - 1) return null;
+  const perm = [...Array(rank).keys()].filter((i) => i !== axis);
+  perm.push(axis);
+  return perm;
+}
+
+function transposeRaw(x: Tensor, perm: number[]): Tensor {
+  return ENGINE.runKernel('Transpose', [x], { perm }, [{ shape: perm.map((p) => x.shape[p]), dtype: x.dtype }])[0];
+}
+
+function softmaxFamily(kernel: 'Softmax' | 'LogSoftmax', op: string) {
+  return (logits: TensorLike, dim = -1): Tensor => {
+    const $x = convertToTensor(logits, 'logits', op, 'float32');
+    checkFloat($x, 'logits', op);
+    check($x.rank >= 1, op, 'logits of rank >= 1', $x.shape);
+    const axis = normAxis(dim, $x.rank, op, 'dim');
+    const perm = lastAxisPerm($x.rank, axis);
+    return defineOp1(
+      [$x],
+      () => {
+        if (!perm) return unary(kernel, $x);
+        const t = transposeRaw($x, perm);
+        return transposeRaw(unary(kernel, t), inversePerm(perm));
+      },
+      (dy, y) => {
+        if (!perm) return [gradKernel(`${kernel}Grad`, dy, y)];
+        const g = gradKernel(`${kernel}Grad`, transposeRaw(dy, perm), transposeRaw(y, perm));
+        return [transposeRaw(g, inversePerm(perm))];
+      },
+    );
+  };
+}
+
+/** exp(x) / sum(exp(x)) along dim (default the last axis). */
+export const softmax = softmaxFamily('Softmax', 'softmax');
+/** x - log(sum(exp(x))) along axis (default the last axis). */
+export const logSoftmax = softmaxFamily('LogSoftmax', 'logSoftmax');

@@ -1,0 +1,42 @@
+// 2D pooling over NHWC images: maxPool and avgPool ('same' | 'valid'; SAME average pooling
+// divides by the number of real inputs, as TensorFlow does) with gradients through
+// MaxPoolGrad / AvgPoolGrad(dy, x), and a global average pooling helper.
+import { ENGINE } from '../engine.js';
+import { defineOp1 } from '../gradients.js';
+import { Tensor } from '../tensor.js';
+import { mean, reshape } from './basic.js';
+import { TensorLike, floatArg, pairOrNHWC, parsePad, windowOutputShape } from './util.js';
+
+type Pair = number | [number, number];
+
+function pool(kind: 'MaxPool' | 'AvgPool', op: string, x: TensorLike, filterSize: Pair, strides: Pair, pad: 'same' | 'valid'): Tensor {
+  const $x = floatArg(x, 'x', op, [3, 4], 'NHWC');
+  const size = pairOrNHWC(filterSize, 'filterSize', op);
+  const st = pairOrNHWC(strides, 'strides', op);
+  const p = parsePad(pad, op, false);
+  const x4 = $x.rank === 4 ? $x : reshape($x, [1, ...$x.shape]);
+  const out = windowOutputShape(x4.shape, size, x4.shape[3], st, [1, 1], p, op);
+  const attrs = { poolSize: size, strides: st, pad: p.pad };
+  const y = defineOp1(
+    [x4],
+    () => ENGINE.runKernel(kind, [x4], attrs, [{ shape: out, dtype: 'float32' }])[0],
+    (dy) => [ENGINE.runKernel(`${kind}Grad`, [dy, x4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0]],
+  );
+  return $x.rank === 4 ? y : reshape(y, out.slice(1));
+}
+
+/** tf.maxPool(x, filterSize, strides, pad): x NHWC of rank 3 or 4. */
+export function maxPool(x: TensorLike, filterSize: Pair, strides: Pair, pad: 'same' | 'valid'): Tensor {
+  return pool('MaxPool', 'maxPool', x, filterSize, strides, pad);
+}
+
+/** tf.avgPool(x, filterSize, strides, pad): x NHWC of rank 3 or 4. */
+export function avgPool(x: TensorLike, filterSize: Pair, strides: Pair, pad: 'same' | 'valid'): Tensor {
+  return pool('AvgPool', 'avgPool', x, filterSize, strides, pad);
+}
+
+/** Mean over the spatial axes: [N, H, W, C] -> [N, C] ([N, 1, 1, C] with keepDims). */
+export function globalAvgPool(x: TensorLike, keepDims = false): Tensor {
+  const $x = floatArg(x, 'x', 'globalAvgPool', 4, 'NHWC');
+  return mean($x, [1, 2], keepDims);
+}

@@ -1,0 +1,182 @@
+// Bad input gets typed errors with one message shape, `op: expected X but received Y`,
+// naming the argument; native failures come back as errors with a .code. One test per
+// class of error: wrong rank, wrong shape, wrong dtype, bad option values, disposed
+// tensors, native errors (sync and async).
+import { beforeEach, describe, expect, it } from 'vitest';
+import * as cn from '../lib/index.js';
+import { describeBackends } from './helpers.js';
+
+/** Runs f, expects it to throw an instance of cls whose message matches every pattern. */
+function expectError(f: () => unknown, cls: new (...args: never[]) => Error, ...patterns: Array<string | RegExp>): Error {
+  let err: unknown;
+  try {
+    cn.tidy(() => {
+      f();
+    });
+  } catch (e) {
+    err = e;
+  }
+  expect(err, 'expected an error to be thrown').toBeInstanceOf(cls);
+  const e = err as Error & { code?: string };
+  for (const p of patterns) expect(e.message).toMatch(p);
+  expect(e.code, 'errors carry a code').toMatch(/^ERR_/);
+  return e;
+}
+
+describeBackends('errors', (backend) => {
+  beforeEach(() => cn.setBackend(backend));
+  const img = () => cn.zeros([2, 8, 8, 3]);
+  const filt = () => cn.zeros([3, 3, 3, 4]);
+
+  describe('wrong rank', () => {
+    it('conv2d with a rank-2 input names x, the expected rank and the received shape', () => {
+      const e = expectError(() => cn.conv2d(cn.zeros([28, 28]), filt(), 1, 'same'), cn.InvalidArgumentError, 'conv2d: expected x of rank 3 or 4 (NHWC) but received shape [28,28]');
+      expect((e as cn.CudnnNodeError).code).toBe('ERR_INVALID_ARGUMENT');
+    });
+    it('conv2d with a rank-3 filter', () => {
+      expectError(() => cn.conv2d(img(), cn.zeros([3, 3, 3]), 1, 'same'), cn.InvalidArgumentError, 'conv2d: expected filter of rank 4 (HWIO) but received shape [3,3,3]');
+    });
+    it('maxPool / resizeBilinear / matMul / dot', () => {
+      expectError(() => cn.maxPool(cn.zeros([4, 4]), 2, 2, 'valid'), cn.InvalidArgumentError, 'maxPool: expected x of rank 3 or 4 (NHWC) but received shape [4,4]');
+      expectError(() => cn.image.resizeBilinear(cn.zeros([4]), [2, 2]), cn.InvalidArgumentError, 'resizeBilinear: expected images of rank 3 or 4', 'received shape [4]');
+      expectError(() => cn.matMul(cn.zeros([3]), cn.zeros([3, 2])), cn.InvalidArgumentError, 'matMul: expected a of rank >= 2 but received [3]');
+      expectError(() => cn.dot(cn.zeros([2, 2, 2]), cn.zeros([2])), cn.InvalidArgumentError, 'dot: expected t1 of rank 1 or 2 but received shape [2,2,2]');
+    });
+  });
+
+  describe('wrong shape', () => {
+    it('conv2d filter in-channels differ from x channels', () => {
+      expectError(() => cn.conv2d(img(), cn.zeros([3, 3, 5, 4]), 1, 'same'), cn.InvalidArgumentError, 'conv2d: expected filter with 3 input channels', 'but received filter shape [3,3,5,4]');
+    });
+    it('matMul inner dimensions', () => {
+      expectError(() => cn.matMul(cn.zeros([2, 3]), cn.zeros([4, 5])), cn.InvalidArgumentError, 'matMul: expected inner dimensions to match', 'but received 3 and 4');
+    });
+    it('broadcasting', () => {
+      expectError(() => cn.add(cn.zeros([2, 3]), cn.zeros([4])), cn.InvalidArgumentError, 'add: expected shapes that broadcast but received [2,3] and [4]');
+    });
+    it('reshape to a different size', () => {
+      expectError(() => cn.reshape(cn.zeros([2, 3]), [4, 2]), cn.InvalidArgumentError, 'reshape: expected a shape with 6 elements', 'but received [4,2]');
+    });
+    it('window larger than the input', () => {
+      expectError(() => cn.conv2d(cn.zeros([1, 2, 2, 3]), filt(), 1, 'valid'), cn.InvalidArgumentError, 'conv2d: expected an input at least as large as the window [3,3] but received shape [1,2,2,3]');
+    });
+    it('concat shapes differing outside the axis', () => {
+      expectError(() => cn.concat([cn.zeros([2, 3]), cn.zeros([3, 3])], 1), cn.InvalidArgumentError, 'concat: expected tensors[1] of shape', 'but received [3,3]');
+    });
+    it('batchNormTraining gamma of the wrong length', () => {
+      expectError(() => cn.batchNormTraining(cn.zeros([4, 3]), cn.ones([2]), cn.zeros([3])), cn.InvalidArgumentError, 'batchNormTraining: expected gamma of shape [3]', 'but received [2]');
+    });
+    it('sparse labels of the wrong shape', () => {
+      expectError(() => cn.sparseSoftmaxCrossEntropy(cn.tensor(new Int32Array([0, 1, 2])), cn.zeros([2, 4])), cn.InvalidArgumentError, 'sparseSoftmaxCrossEntropy: expected labels of shape [2]', 'but received [3]');
+    });
+    it('slice out of bounds', () => {
+      expectError(() => cn.slice(cn.zeros([4, 5]), [2, 0], [3, 5]), cn.InvalidArgumentError, 'slice: expected begin [2,0] and size [3,5] within shape [4,5]');
+    });
+  });
+
+  describe('wrong dtype', () => {
+    it('conv2d with an int32 input', () => {
+      const e = expectError(() => cn.conv2d(cn.zeros([1, 4, 4, 1], 'int32'), cn.zeros([2, 2, 1, 1]), 1, 'same'), cn.DTypeError, 'conv2d: expected x of dtype float32 but received int32');
+      expect((e as cn.CudnnNodeError).code).toBe('ERR_INVALID_DTYPE');
+    });
+    it('sparse labels must be int32', () => {
+      expectError(() => cn.sparseSoftmaxCrossEntropy(cn.zeros([2]), cn.zeros([2, 3])), cn.DTypeError, 'sparseSoftmaxCrossEntropy: expected labels of dtype int32 but received float32');
+    });
+    it('mixed dtypes in arithmetic and concat', () => {
+      expectError(() => cn.add(cn.zeros([2], 'int32'), cn.zeros([2])), cn.DTypeError, "add: expected b of a's dtype int32 but received float32");
+      expectError(() => cn.concat([cn.zeros([2]), cn.zeros([2], 'int32')]), cn.DTypeError, 'concat: expected tensors[1] of dtype float32 but received int32');
+    });
+  });
+
+  describe('bad option values', () => {
+    it('strides 0', () => {
+      expectError(() => cn.conv2d(img(), filt(), 0, 'same'), cn.InvalidArgumentError, 'conv2d: expected strides as a positive integer or a pair of them but received 0');
+      expectError(() => cn.maxPool(img(), 2, [1, 0], 'same'), cn.InvalidArgumentError, 'maxPool: expected strides', 'but received [1,0]');
+    });
+    it("pad 'foo'", () => {
+      expectError(() => cn.conv2d(img(), filt(), 1, 'foo' as 'same'), cn.InvalidArgumentError, "conv2d: expected pad 'same', 'valid'", "but received 'foo'");
+      expectError(() => cn.avgPool(img(), 2, 2, 'foo' as 'same'), cn.InvalidArgumentError, "avgPool: expected pad 'same' or 'valid' but received 'foo'");
+    });
+    it('dropout rate 1.5', () => {
+      expectError(() => cn.dropout(img(), 1.5), cn.InvalidArgumentError, 'dropout: expected rate in [0, 1) but received 1.5');
+    });
+    it('dilations, dataFormat, activation, axis, perm, clip range, resize size and modes', () => {
+      expectError(() => cn.conv2d(img(), filt(), 1, 'same', 'NHWC', -1), cn.InvalidArgumentError, 'conv2d: expected dilations', 'but received -1');
+      expectError(() => cn.conv2d(img(), filt(), 1, 'same', 'NWHC' as 'NHWC'), cn.InvalidArgumentError, "conv2d: expected dataFormat 'NHWC' or 'NCHW' but received 'NWHC'");
+      expectError(() => cn.fused.conv2d({ x: img(), filter: filt(), strides: 1, pad: 'same', activation: 'swish' as 'relu' }), cn.InvalidArgumentError, 'fused.conv2d: expected activation one of', "but received 'swish'");
+      expectError(() => cn.softmax(img(), 4), cn.InvalidArgumentError, 'softmax: expected dim in [-4, 4) but received 4');
+      expectError(() => cn.transpose(cn.zeros([2, 3]), [0, 0]), cn.InvalidArgumentError, 'transpose: expected perm as a permutation of [0..1] but received [0,0]');
+      expectError(() => cn.clipByValue(cn.zeros([2]), 1, 0), cn.InvalidArgumentError, 'clipByValue: expected clipValueMin <= clipValueMax but received');
+      expectError(() => cn.image.resizeBilinear(img(), [0, 4]), cn.InvalidArgumentError, 'resizeBilinear: expected size [newHeight, newWidth] of positive integers but received [0,4]');
+      expectError(() => cn.image.resizeBilinear(img(), [4, 4], true, true), cn.InvalidArgumentError, 'resizeBilinear: expected alignCorners false when halfPixelCenters is true');
+      expectError(() => cn.split(cn.zeros([5]), 2), cn.InvalidArgumentError, 'split: expected numOrSizeSplits dividing axis 0 of size 5 but received 2');
+      expectError(() => cn.randomNormal([2, 2], 0, -1), cn.InvalidArgumentError, 'randomNormal: expected stdDev > 0 but received -1');
+    });
+  });
+
+  describe('disposed tensors', () => {
+    it('an op on a disposed input names the op and the tensor', () => {
+      const x = cn.ones([2, 3]);
+      x.dispose();
+      const e = expectError(() => cn.relu(x), cn.DisposedError, /relu: expected a live tensor but received a disposed tensor \(id \d+, shape \[2,3\]\)/);
+      expect((e as cn.CudnnNodeError).code).toBe('ERR_TENSOR_DISPOSED');
+      expectError(() => cn.conv2d(x, filt(), 1, 'same'), cn.DisposedError, 'conv2d: expected a live tensor but received a disposed tensor');
+      expectError(() => x.dataSync(), cn.DisposedError, 'dataSync: expected a live tensor');
+    });
+    it('data() on a disposed tensor rejects', async () => {
+      const x = cn.ones([2]);
+      x.dispose();
+      await expect(x.data()).rejects.toBeInstanceOf(cn.DisposedError);
+    });
+  });
+
+  describe('native errors carry a code', () => {
+    it('sparse label out of range fails in the kernel with ERR_INVALID_ARGUMENT', () => {
+      const e = expectError(
+        () => cn.sparseSoftmaxCrossEntropy(cn.tensor(new Int32Array([0, 7])), cn.zeros([2, 4])),
+        cn.CudnnNodeError,
+        /sparseSoftmaxCrossEntropy|label/i,
+      ) as cn.CudnnNodeError;
+      expect(e.code).toBe('ERR_INVALID_ARGUMENT');
+      // The error has the caller's stack, not only native frames.
+      expect(e.stack).toMatch(/errors\.test\.ts/);
+    });
+    it('a native error leaves no tensors behind', () => {
+      const before = cn.memory().numTensors;
+      expect(() => cn.tidy(() => cn.sparseSoftmaxCrossEntropy(cn.tensor(new Int32Array([-1])), cn.zeros([1, 3])))).toThrow();
+      expect(cn.memory().numTensors).toBe(before);
+    });
+    it('compiled plans reject with coded errors', async () => {
+      const labels = cn.tensor(new Int32Array([0, 9]));
+      const f = cn.compile((z) => [cn.sparseSoftmaxCrossEntropy(labels, z)], [{ shape: [2, 4] }]);
+      const z = cn.zeros([2, 4]);
+      try {
+        const err = await f.run([z]).then(() => null, (e: unknown) => e);
+        expect(err).toBeInstanceOf(cn.CudnnNodeError);
+        expect((err as cn.CudnnNodeError).code).toBe('ERR_INVALID_ARGUMENT');
+      } finally {
+        f.dispose();
+        cn.dispose([labels, z]);
+      }
+    });
+  });
+});
+
+describe('error classes', () => {
+  it('share CudnnNodeError and a code', () => {
+    for (const [C, code] of [
+      [cn.InvalidArgumentError, 'ERR_INVALID_ARGUMENT'],
+      [cn.DTypeError, 'ERR_INVALID_DTYPE'],
+      [cn.DisposedError, 'ERR_TENSOR_DISPOSED'],
+      [cn.BackendUnavailableError, 'ERR_BACKEND_UNAVAILABLE'],
+    ] as const) {
+      const e = new C('x: expected a but received b');
+      expect(e).toBeInstanceOf(cn.CudnnNodeError);
+      expect(e.code).toBe(code);
+      expect(e.name).toBe(C.name);
+    }
+  });
+  it('setBackend names what it expected', () => {
+    expect(() => cn.setBackend('tpu')).toThrow("setBackend: expected 'cpu' or 'cuda' but received 'tpu'");
+  });
+});
