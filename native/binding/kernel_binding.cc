@@ -56,6 +56,7 @@ Napi::Value run(const Napi::CallbackInfo& info) {
   KernelContext ctx;
   Attrs attrs;
   if (!prepare(info, &id, &ctx, &attrs)) return env.Undefined();
+  auto serial = serial_lock(ctx.backend);
   Status s = kernel_table()[id].fn(ctx);
   if (!s.is_ok()) return throw_status(env, s);
   return outputs_to_js(env, ctx.outputs);
@@ -69,6 +70,7 @@ class KernelWorker : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
     ctx.attrs = &attrs;
+    auto serial = serial_lock(ctx.backend);
     status_ = kernel_table()[id_].fn(ctx);
     if (status_.is_ok() && ctx.backend) status_ = ctx.backend->synchronize();
   }

@@ -32,6 +32,7 @@ void Plan::release_intermediates() {
 Status Plan::run(const std::vector<BufferPtr>& feed_values, std::vector<BufferPtr>* fetched) {
   std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
   if (!lock.owns_lock()) return invalid_argument("plan: already running (await the previous run first)");
+  auto serial = serial_lock(backend);
   if (feed_values.size() != feeds.size())
     return invalid_argument("plan: expected " + std::to_string(feeds.size()) + " feeds but received " +
                             std::to_string(feed_values.size()));

@@ -33,6 +33,7 @@ Napi::Value from_typed_array(const Napi::CallbackInfo& info) {
   Status s = make_buffer(&buf, b, shape, dt);
   if (!s.is_ok()) return throw_status(env, s);
   const char* src = static_cast<const char*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  auto serial = serial_lock(b);
   if (buf->storage->bytes) s = b->upload(buf->raw(), src, buf->storage->bytes);
   if (!s.is_ok()) return throw_status(env, s);
   return make_handle(env, std::move(buf));
@@ -48,6 +49,7 @@ Napi::Value write(const Napi::CallbackInfo& info) {
     return throw_status(env, invalid_argument("write: expected " + std::to_string(buf->storage->bytes) + " bytes but received " +
                                               std::to_string(arr.ByteLength())));
   const char* src = static_cast<const char*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  auto serial = serial_lock(buf->backend());
   Status s = buf->backend()->upload(buf->raw(), src, buf->storage->bytes);
   if (!s.is_ok()) return throw_status(env, s);
   return env.Undefined();
@@ -58,6 +60,7 @@ Napi::Value read_sync(const Napi::CallbackInfo& info) {
   BufferPtr buf = unwrap_handle(env, info[0], "dataSync");
   if (!buf) return env.Undefined();
   std::vector<char> host((size_t)buf->size() * dtype_size(buf->dtype));
+  auto serial = serial_lock(buf->backend());
   Status s = host.empty() ? Status::ok() : buf->backend()->download(host.data(), buf->raw(), host.size());
   if (!s.is_ok()) return throw_status(env, s);
   return buffer_to_typed_array(env, buf, host);
@@ -70,6 +73,7 @@ class ReadWorker : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
     host_.resize((size_t)buf_->size() * dtype_size(buf_->dtype));
+    auto serial = serial_lock(buf_->backend());
     if (!host_.empty()) status_ = buf_->backend()->download(host_.data(), buf_->raw(), host_.size());
   }
   void OnOK() override {

@@ -4,6 +4,7 @@
 // A missing override is a compile error: every method is pure virtual.
 #pragma once
 #include <atomic>
+#include <mutex>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -137,10 +138,22 @@ class Backend {
   virtual Status rmsprop_update(float* w, float* ms, float* mom, float* mg, const float* g,
                                 int64_t n, const OptimizerParams& p) = 0;
 
+  // Note [serialized backends]: a backend that is not safe to call from several threads at
+  // once (cuda: one stream, one cuDNN handle) sets serialize; the binding then holds
+  // exec_mutex around each eager kernel and each plan run.
+  bool serialize = false;
+  std::recursive_mutex exec_mutex;
+
   // ---- accounting
   std::atomic<int64_t> live_buffers{0};
   std::atomic<int64_t> live_bytes{0};
   std::atomic<int64_t> peak_bytes{0};
 };
+
+// Holds b's exec_mutex when b must be serialized (see Note [serialized backends]).
+inline std::unique_lock<std::recursive_mutex> serial_lock(Backend* b) {
+  return b && b->serialize ? std::unique_lock<std::recursive_mutex>(b->exec_mutex)
+                           : std::unique_lock<std::recursive_mutex>();
+}
 
 }  // namespace cn

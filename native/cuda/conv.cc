@@ -1,0 +1,417 @@
+// CudaBackend convolution on cuDNN: forward, backward-data and backward-filter over NHWC
+// tensors, depthwise as a grouped convolution, with per-shape plans (descriptors and chosen
+// algorithms) cached in ConvCache.
+//
+// Note [API choice: convolution]: the legacy API (cudnnConvolutionForward & co.). cuDNN 9
+// marks it deprecated but ships it, and its heuristics (cudnnGet*Algorithm_v7) and
+// measurement (cudnnFind*AlgorithmEx) cover exactly what we need for plain and grouped
+// convolutions; it runs on the same engines as the graph API underneath. What it lacks is
+// fusion: bias + ReLU here is one extra elementwise pass (k::bias_act). Moving to the graph
+// API (conv + bias + ReLU in one plan) means replacing this file only.
+//
+// Note [filter layout]: our filters are HWIO (HWCM for depthwise); cuDNN's NHWC filter
+// layout is KRSC = [out_c, kh, kw, in_c / groups]. Both are the 2-D transpose of one
+// [kh * kw * in_c_per_group, out_c] matrix, so the forward and backward-data transpose the
+// filter into scratch, and backward-filter transposes KRSC back into dw.
+//
+// Note [asymmetric padding]: cuDNN pads symmetrically. TensorFlow's SAME padding puts the
+// odd extra row/column at the bottom/right. When that extra row is actually reached by a
+// window, the input is zero-padded explicitly into scratch first (as TensorFlow does on
+// GPUs) and cuDNN runs with the symmetric part; backward-data slices the result back.
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <unordered_map>
+
+#include "cuda_backend.h"
+#include "descriptors.h"
+#include "kernels/kernels.h"
+
+namespace cn {
+namespace cuda {
+
+namespace {
+
+struct AlgoChoice {
+  bool valid = false;
+  int algo = 0;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  size_t workspace = 0;
+};
+
+struct ConvPlan {
+  TensorDesc x, y;
+  FilterDesc w;
+  ConvDesc conv;
+  int groups = 1;
+  int64_t cin_per_group = 0;
+  int64_t xp_h = 0, xp_w = 0;  // input extent cuDNN sees (after explicit padding)
+  int64_t extra_top = 0, extra_bottom = 0, extra_left = 0, extra_right = 0;
+  bool prepad = false;
+  bool tf32 = true, autotune = false;
+  AlgoChoice fwd, bwd_data, bwd_filter;
+};
+
+std::string conv_shapes(const Conv2DParams& p) {
+  return std::string(p.depthwise ? "depthwise " : "") + "x=" + shape_str(p.input_shape()) +
+         " filter=" + shape_str(p.filter_shape()) + " y=" + shape_str(p.output_shape()) +
+         " strides=[" + std::to_string(p.stride_h) + "," + std::to_string(p.stride_w) +
+         "] dilations=[" + std::to_string(p.dil_h) + "," + std::to_string(p.dil_w) +
+         "] pads=[" + std::to_string(p.pad_top) + "," + std::to_string(p.pad_bottom) + "," +
+         std::to_string(p.pad_left) + "," + std::to_string(p.pad_right) + "]";
+}
+
+std::string plan_key(const Conv2DParams& p, bool tf32, bool autotune) {
+  int64_t v[] = {p.n, p.in_h, p.in_w, p.in_c, p.k_h, p.k_w, p.out_c, p.stride_h, p.stride_w,
+                 p.dil_h, p.dil_w, p.pad_top, p.pad_bottom, p.pad_left, p.pad_right, p.out_h,
+                 p.out_w, p.depthwise, p.depth_multiplier, tf32, autotune};
+  return std::string(reinterpret_cast<const char*>(v), sizeof(v));
+}
+
+Status validate(const char* op, const Conv2DParams& p) {
+  int64_t keh = (p.k_h - 1) * p.dil_h + 1, kew = (p.k_w - 1) * p.dil_w + 1;
+  bool ok = p.n >= 0 && p.in_h > 0 && p.in_w > 0 && p.in_c > 0 && p.k_h > 0 && p.k_w > 0 &&
+            p.out_c > 0 && p.stride_h > 0 && p.stride_w > 0 && p.dil_h > 0 && p.dil_w > 0 &&
+            p.pad_top >= 0 && p.pad_bottom >= 0 && p.pad_left >= 0 && p.pad_right >= 0 &&
+            p.out_h == (p.in_h + p.pad_top + p.pad_bottom - keh) / p.stride_h + 1 &&
+            p.out_w == (p.in_w + p.pad_left + p.pad_right - kew) / p.stride_w + 1 &&
+            p.out_h > 0 && p.out_w > 0 &&
+            (!p.depthwise || p.out_c == p.in_c * p.depth_multiplier);
+  if (!ok) return invalid_argument(std::string(op) + ": inconsistent parameters " + conv_shapes(p));
+  for (int64_t d : {p.n, p.in_h + p.pad_top + p.pad_bottom, p.in_w + p.pad_left + p.pad_right,
+                    p.in_c, p.out_c})
+    if (d > INT_MAX) return invalid_argument(std::string(op) + ": dimension too large for cuDNN " + conv_shapes(p));
+  return Status::ok();
+}
+
+}  // namespace
+
+struct ConvCache {
+  std::mutex mu;
+  std::unordered_map<std::string, std::unique_ptr<ConvPlan>> plans;
+};
+
+void ConvCacheDeleter::operator()(ConvCache* c) const { delete c; }
+
+namespace {
+
+// One plan per shape and setting: descriptors and (lazily) the algorithm of each direction.
+Status get_plan(ConvCache* cache, const Conv2DParams& p, ConvPlan** out) {
+  bool tf32 = options().allow_tf32, autotune = options().autotune;
+  std::string key = plan_key(p, tf32, autotune);
+  std::lock_guard<std::mutex> lock(cache->mu);
+  auto it = cache->plans.find(key);
+  if (it != cache->plans.end()) {
+    *out = it->second.get();
+    return Status::ok();
+  }
+  auto pl = std::make_unique<ConvPlan>();
+  pl->tf32 = tf32;
+  pl->autotune = autotune;
+  pl->groups = p.depthwise ? (int)p.in_c : 1;
+  pl->cin_per_group = p.depthwise ? 1 : p.in_c;
+  int64_t keh = (p.k_h - 1) * p.dil_h + 1, kew = (p.k_w - 1) * p.dil_w + 1;
+  int64_t sym_h = std::min(p.pad_top, p.pad_bottom), sym_w = std::min(p.pad_left, p.pad_right);
+  pl->extra_top = p.pad_top - sym_h;
+  pl->extra_bottom = p.pad_bottom - sym_h;
+  pl->extra_left = p.pad_left - sym_w;
+  pl->extra_right = p.pad_right - sym_w;
+  // An extra bottom row / right column that no window reaches needs no explicit padding.
+  if (pl->extra_top == 0 && (p.in_h + 2 * sym_h - keh) / p.stride_h + 1 == p.out_h)
+    pl->extra_bottom = 0;
+  if (pl->extra_left == 0 && (p.in_w + 2 * sym_w - kew) / p.stride_w + 1 == p.out_w)
+    pl->extra_right = 0;
+  pl->prepad = pl->extra_top || pl->extra_bottom || pl->extra_left || pl->extra_right;
+  pl->xp_h = p.in_h + pl->extra_top + pl->extra_bottom;
+  pl->xp_w = p.in_w + pl->extra_left + pl->extra_right;
+
+  CN_RETURN_IF_ERROR(pl->x.set_nhwc((int)p.n, (int)p.in_c, (int)pl->xp_h, (int)pl->xp_w));
+  CN_RETURN_IF_ERROR(pl->y.set_nhwc((int)p.n, (int)p.out_c, (int)p.out_h, (int)p.out_w));
+  CN_RETURN_IF_ERROR(pl->w.set_krsc((int)p.out_c, (int)pl->cin_per_group, (int)p.k_h, (int)p.k_w));
+  CN_RETURN_IF_ERROR(pl->conv.set((int)sym_h, (int)sym_w, (int)p.stride_h, (int)p.stride_w,
+                                  (int)p.dil_h, (int)p.dil_w, pl->groups));
+  int dn = 0, dc = 0, dh = 0, dw = 0;
+  CN_CUDNN_CHECK(cudnn().cudnnGetConvolution2dForwardOutputDim(pl->conv.get(), pl->x.get(),
+                                                               pl->w.get(), &dn, &dc, &dh, &dw),
+                 conv_shapes(p));
+  if (dn != p.n || dc != p.out_c || dh != p.out_h || dw != p.out_w)
+    return Status(StatusCode::kInternal,
+                  "conv2d: cuDNN computes output [" + std::to_string(dn) + "," +
+                      std::to_string(dh) + "," + std::to_string(dw) + "," + std::to_string(dc) +
+                      "] for " + conv_shapes(p));
+  *out = pl.get();
+  cache->plans.emplace(key, std::move(pl));
+  return Status::ok();
+}
+
+// Note [TF32 and algorithm choice]: with TF32 allowed the descriptor asks for tensor-op
+// math and each candidate's own math type is used; strict fp32 asks for FMA math and skips
+// candidates that would use tensor ops. Candidates come sorted fastest first, from cuDNN's
+// heuristics or, with autotune, from timing them (cudnnFind*Ex) on the call's own buffers.
+bool math_ok(bool tf32, cudnnMathType_t m) {
+  return tf32 || (m != CUDNN_TENSOR_OP_MATH && m != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION);
+}
+
+constexpr size_t kAutotuneWorkspaceCap = size_t(1) << 30;
+
+// Picks the first usable candidate whose workspace we can allocate.
+template <typename Perf>
+Status pick(CudaBackend* b, const ConvPlan& pl, const Perf* perf, int got, AlgoChoice* out,
+            const char* what, const std::string& shapes) {
+  for (int i = 0; i < got; ++i) {
+    if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(pl.tf32, perf[i].mathType)) continue;
+    Scratch probe;
+    if (!b->scratch(&probe, perf[i].memory).is_ok()) continue;  // too big for memory left
+    out->valid = true;
+    out->algo = (int)perf[i].algo;
+    out->math = pl.tf32 ? perf[i].mathType : CUDNN_FMA_MATH;
+    out->workspace = perf[i].memory;
+    return Status::ok();
+  }
+  return backend_error(std::string("cudnn: no ") + what + " algorithm supports " + shapes +
+                       (pl.tf32 ? "" : " in strict fp32"));
+}
+
+template <typename Perf>
+size_t max_workspace(const Perf* perf, int got) {
+  size_t m = 0;
+  for (int i = 0; i < got; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS) m = std::max(m, perf[i].memory);
+  return std::min(m, kAutotuneWorkspaceCap);
+}
+
+// An autotune workspace: as large as the candidates want (capped), smaller if memory is short.
+Status autotune_workspace(CudaBackend* b, size_t want, Scratch* ws, size_t* got) {
+  for (size_t size = want;; size /= 2) {
+    if (b->scratch(ws, size).is_ok()) {
+      *got = size;
+      return Status::ok();
+    }
+    if (size == 0) return out_of_memory("cuda: no memory left for a convolution workspace");
+  }
+}
+
+Status choose_fwd(CudaBackend* b, ConvPlan* pl, const float* x, const float* w, float* y,
+                  const std::string& shapes) {
+  if (pl->fwd.valid) return Status::ok();
+  CN_RETURN_IF_ERROR(pl->conv.set_math(pl->tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+  cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+  int got = 0;
+  CN_CUDNN_CHECK(cudnn().cudnnGetConvolutionForwardAlgorithm_v7(
+                     b->cudnn_handle(), pl->x.get(), pl->w.get(), pl->conv.get(), pl->y.get(),
+                     CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf),
+                 shapes);
+  if (pl->autotune) {
+    Scratch ws;
+    size_t size = 0;
+    CN_RETURN_IF_ERROR(autotune_workspace(b, max_workspace(perf, got), &ws, &size));
+    CN_CUDNN_CHECK(cudnn().cudnnFindConvolutionForwardAlgorithmEx(
+                       b->cudnn_handle(), pl->x.get(), x, pl->w.get(), w, pl->conv.get(),
+                       pl->y.get(), y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf, ws.get(),
+                       size),
+                   shapes);
+  }
+  return pick(b, *pl, perf, got, &pl->fwd, "forward", shapes);
+}
+
+Status choose_bwd_data(CudaBackend* b, ConvPlan* pl, const float* w, const float* dy, float* dx,
+                       const std::string& shapes) {
+  if (pl->bwd_data.valid) return Status::ok();
+  CN_RETURN_IF_ERROR(pl->conv.set_math(pl->tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+  cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+  int got = 0;
+  CN_CUDNN_CHECK(cudnn().cudnnGetConvolutionBackwardDataAlgorithm_v7(
+                     b->cudnn_handle(), pl->w.get(), pl->y.get(), pl->conv.get(), pl->x.get(),
+                     CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf),
+                 shapes);
+  if (pl->autotune) {
+    Scratch ws;
+    size_t size = 0;
+    CN_RETURN_IF_ERROR(autotune_workspace(b, max_workspace(perf, got), &ws, &size));
+    CN_CUDNN_CHECK(cudnn().cudnnFindConvolutionBackwardDataAlgorithmEx(
+                       b->cudnn_handle(), pl->w.get(), w, pl->y.get(), dy, pl->conv.get(),
+                       pl->x.get(), dx, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf,
+                       ws.get(), size),
+                   shapes);
+  }
+  return pick(b, *pl, perf, got, &pl->bwd_data, "backward-data", shapes);
+}
+
+Status choose_bwd_filter(CudaBackend* b, ConvPlan* pl, const float* x, const float* dy,
+                         float* dw, const std::string& shapes) {
+  if (pl->bwd_filter.valid) return Status::ok();
+  CN_RETURN_IF_ERROR(pl->conv.set_math(pl->tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+  cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+  int got = 0;
+  CN_CUDNN_CHECK(cudnn().cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+                     b->cudnn_handle(), pl->x.get(), pl->y.get(), pl->conv.get(), pl->w.get(),
+                     CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, perf),
+                 shapes);
+  if (pl->autotune) {
+    Scratch ws;
+    size_t size = 0;
+    CN_RETURN_IF_ERROR(autotune_workspace(b, max_workspace(perf, got), &ws, &size));
+    CN_CUDNN_CHECK(cudnn().cudnnFindConvolutionBackwardFilterAlgorithmEx(
+                       b->cudnn_handle(), pl->x.get(), x, pl->y.get(), dy, pl->conv.get(),
+                       pl->w.get(), dw, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, perf,
+                       ws.get(), size),
+                   shapes);
+  }
+  return pick(b, *pl, perf, got, &pl->bwd_filter, "backward-filter", shapes);
+}
+
+// HWIO (or HWCM) [rsc, k] <-> KRSC [k, rsc] as a 2-D transpose of 4-byte elements.
+Status transpose_2d(cudaStream_t s, float* out, const float* in, int64_t rows, int64_t cols,
+                    const std::string& shapes) {
+  k::IndexMap m;
+  m.rank = 2;
+  m.shape[0] = cols;  // out is [cols, rows]
+  m.shape[1] = rows;
+  m.a_strides[0] = 1;
+  m.a_strides[1] = cols;
+  CN_LAUNCH_CHECK(k::gather_strided(s, out, in, rows * cols, m, 0), "filter relayout " + shapes);
+  return Status::ok();
+}
+
+// Zero-pads x [n, in_h, in_w, c] into xp [n, xp_h, xp_w, c] (Note [asymmetric padding]).
+Status prepad_input(cudaStream_t s, float* xp, const float* x, const Conv2DParams& p,
+                    const ConvPlan& pl, const std::string& shapes) {
+  k::PadDesc d;
+  d.rank = 4;
+  int64_t in[4] = {p.n, p.in_h, p.in_w, p.in_c}, out[4] = {p.n, pl.xp_h, pl.xp_w, p.in_c},
+          before[4] = {0, pl.extra_top, pl.extra_left, 0};
+  for (int i = 0; i < 4; ++i) {
+    d.in_shape[i] = in[i];
+    d.out_shape[i] = out[i];
+    d.before[i] = before[i];
+  }
+  CN_LAUNCH_CHECK(k::pad(s, xp, x, p.n * pl.xp_h * pl.xp_w * p.in_c, d, 0.f), "prepad " + shapes);
+  return Status::ok();
+}
+
+const float kOne = 1.f, kZero = 0.f;
+
+}  // namespace
+}  // namespace cuda
+
+cuda::ConvCache* CudaBackend::conv_cache() {
+  if (!conv_cache_) conv_cache_.reset(new cuda::ConvCache());
+  return conv_cache_.get();
+}
+
+Status CudaBackend::conv2d_forward(float* y, const float* x, const float* w, const float* bias,
+                                   const Conv2DParams& p) {
+  using namespace cuda;
+  CN_RETURN_IF_ERROR(validate("conv2d_forward", p));
+  if (p.n == 0) return Status::ok();
+  std::string shapes = conv_shapes(p);
+  ConvPlan* pl = nullptr;
+  CN_RETURN_IF_ERROR(get_plan(conv_cache(), p, &pl));
+  int64_t rsc = p.k_h * p.k_w * pl->cin_per_group;
+  Scratch wk, xp, ws;
+  CN_RETURN_IF_ERROR(scratch(&wk, sizeof(float) * rsc * p.out_c));
+  CN_RETURN_IF_ERROR(transpose_2d(stream_, wk.f32(), w, rsc, p.out_c, shapes));
+  const float* xin = x;
+  if (pl->prepad) {
+    CN_RETURN_IF_ERROR(scratch(&xp, sizeof(float) * p.n * pl->xp_h * pl->xp_w * p.in_c));
+    CN_RETURN_IF_ERROR(prepad_input(stream_, xp.f32(), x, p, *pl, shapes));
+    xin = xp.f32();
+  }
+  CN_RETURN_IF_ERROR(choose_fwd(this, pl, xin, wk.f32(), y, shapes));
+  CN_RETURN_IF_ERROR(scratch(&ws, pl->fwd.workspace));
+  CN_RETURN_IF_ERROR(pl->conv.set_math(pl->fwd.math));
+  CN_CUDNN_CHECK(cudnn().cudnnConvolutionForward(
+                     cudnn_, &kOne, pl->x.get(), xin, pl->w.get(), wk.get(), pl->conv.get(),
+                     (cudnnConvolutionFwdAlgo_t)pl->fwd.algo, ws.get(), pl->fwd.workspace,
+                     &kZero, pl->y.get(), y),
+                 shapes + " algo " + std::to_string(pl->fwd.algo));
+  if (bias || p.relu)
+    CN_LAUNCH_CHECK(k::bias_act(stream_, y, bias, p.n * p.out_h * p.out_w, p.out_c, p.relu),
+                    "bias/relu " + shapes);
+  return Status::ok();
+}
+
+Status CudaBackend::conv2d_backward_data(float* dx, const float* dy, const float* w,
+                                         const Conv2DParams& p) {
+  using namespace cuda;
+  CN_RETURN_IF_ERROR(validate("conv2d_backward_data", p));
+  if (p.n == 0) return Status::ok();
+  std::string shapes = conv_shapes(p);
+  ConvPlan* pl = nullptr;
+  CN_RETURN_IF_ERROR(get_plan(conv_cache(), p, &pl));
+  int64_t rsc = p.k_h * p.k_w * pl->cin_per_group;
+  Scratch wk, dxp, ws;
+  CN_RETURN_IF_ERROR(scratch(&wk, sizeof(float) * rsc * p.out_c));
+  CN_RETURN_IF_ERROR(transpose_2d(stream_, wk.f32(), w, rsc, p.out_c, shapes));
+  float* dxo = dx;
+  if (pl->prepad) {
+    CN_RETURN_IF_ERROR(scratch(&dxp, sizeof(float) * p.n * pl->xp_h * pl->xp_w * p.in_c));
+    dxo = dxp.f32();
+  }
+  CN_RETURN_IF_ERROR(choose_bwd_data(this, pl, wk.f32(), dy, dxo, shapes));
+  CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_data.workspace));
+  CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_data.math));
+  CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardData(
+                     cudnn_, &kOne, pl->w.get(), wk.get(), pl->y.get(), dy, pl->conv.get(),
+                     (cudnnConvolutionBwdDataAlgo_t)pl->bwd_data.algo, ws.get(),
+                     pl->bwd_data.workspace, &kZero, pl->x.get(), dxo),
+                 shapes + " algo " + std::to_string(pl->bwd_data.algo));
+  if (pl->prepad) {  // keep the interior: dx = dxp[:, top:top+in_h, left:left+in_w, :]
+    k::IndexMap m;
+    m.rank = 4;
+    int64_t shape[4] = {p.n, p.in_h, p.in_w, p.in_c};
+    int64_t strides[4] = {pl->xp_h * pl->xp_w * p.in_c, pl->xp_w * p.in_c, p.in_c, 1};
+    for (int i = 0; i < 4; ++i) {
+      m.shape[i] = shape[i];
+      m.a_strides[i] = strides[i];
+    }
+    int64_t offset = pl->extra_top * strides[1] + pl->extra_left * strides[2];
+    CN_LAUNCH_CHECK(k::gather_strided(stream_, dx, dxo, p.n * p.in_h * p.in_w * p.in_c, m, offset),
+                    "unpad " + shapes);
+  }
+  return Status::ok();
+}
+
+Status CudaBackend::conv2d_backward_filter(float* dw, float* dbias, const float* x,
+                                           const float* dy, const Conv2DParams& p) {
+  using namespace cuda;
+  CN_RETURN_IF_ERROR(validate("conv2d_backward_filter", p));
+  std::string shapes = conv_shapes(p);
+  int64_t rows = p.n * p.out_h * p.out_w;
+  if (p.n == 0) {  // no samples: zero gradients
+    int64_t wn = p.k_h * p.k_w * (p.depthwise ? 1 : p.in_c) * p.out_c;
+    CN_CUDA_CHECK(cudaMemsetAsync(dw, 0, sizeof(float) * wn, stream_), shapes);
+    if (dbias) CN_CUDA_CHECK(cudaMemsetAsync(dbias, 0, sizeof(float) * p.out_c, stream_), shapes);
+    return Status::ok();
+  }
+  ConvPlan* pl = nullptr;
+  CN_RETURN_IF_ERROR(get_plan(conv_cache(), p, &pl));
+  int64_t rsc = p.k_h * p.k_w * pl->cin_per_group;
+  Scratch dwk, xp, ws;
+  CN_RETURN_IF_ERROR(scratch(&dwk, sizeof(float) * rsc * p.out_c));
+  const float* xin = x;
+  if (pl->prepad) {
+    CN_RETURN_IF_ERROR(scratch(&xp, sizeof(float) * p.n * pl->xp_h * pl->xp_w * p.in_c));
+    CN_RETURN_IF_ERROR(prepad_input(stream_, xp.f32(), x, p, *pl, shapes));
+    xin = xp.f32();
+  }
+  CN_RETURN_IF_ERROR(choose_bwd_filter(this, pl, xin, dy, dwk.f32(), shapes));
+  CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_filter.workspace));
+  CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_filter.math));
+  CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardFilter(
+                     cudnn_, &kOne, pl->x.get(), xin, pl->y.get(), dy, pl->conv.get(),
+                     (cudnnConvolutionBwdFilterAlgo_t)pl->bwd_filter.algo, ws.get(),
+                     pl->bwd_filter.workspace, &kZero, pl->w.get(), dwk.get()),
+                 shapes + " algo " + std::to_string(pl->bwd_filter.algo));
+  CN_RETURN_IF_ERROR(transpose_2d(stream_, dw, dwk.f32(), p.out_c, rsc, shapes));
+  if (dbias) {  // sum of dy over N, H, W
+    Scratch part;
+    int64_t need = k::reduce_scratch(1, rows, p.out_c);
+    CN_RETURN_IF_ERROR(scratch(&part, sizeof(float) * need));
+    CN_LAUNCH_CHECK(k::reduce(stream_, dbias, dy, 1, rows, p.out_c, (int)ReduceOp::kSum, part.f32()),
+                    "bias gradient " + shapes);
+  }
+  return Status::ok();
+}
+
+}  // namespace cn

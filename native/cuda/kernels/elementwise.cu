@@ -1,0 +1,267 @@
+// Elementwise kernels: unary ops and their gradients, broadcasting binary ops (float32 and
+// int32), select, cast, fill, and the small fused helpers (bias + ReLU, 1/sqrt(var + eps)).
+// Note [one kernel per family]: the op is a runtime switch inside one kernel rather than a
+// template per op; the branch is uniform across a warp, costs nothing next to the memory
+// traffic, and keeps build time (3 GPU targets on 2 CI cores) small.
+#include "common.cuh"
+
+namespace cn {
+namespace cuda {
+namespace k {
+
+namespace {
+
+// Order of cn::UnaryOp.
+enum { kRelu, kSigmoid, kTanh, kExp, kLog, kNeg, kSqrt, kRsqrt, kSquare, kAbs, kReciprocal,
+       kSign, kFloor, kCeil, kRound, kLog1p, kSoftplus, kElu, kSelu, kRelu6, kStep, kSin, kCos };
+// Order of cn::UnaryGradOp.
+enum { gRelu, gSigmoid, gTanh, gElu, gSelu, gRelu6 };
+// Order of cn::BinaryOp.
+enum { bAdd, bSub, bMul, bDiv, bMaximum, bMinimum, bPow, bSquaredDifference, bEqual, bNotEqual,
+       bGreater, bGreaterEqual, bLess, bLessEqual, bFloorDiv, bMod };
+
+constexpr float kSeluAlpha = 1.6732632423543772f, kSeluScale = 1.0507009873554805f;
+
+__device__ __forceinline__ float apply_unary(int op, float x, float alpha) {
+  switch (op) {
+    case kRelu: return x > 0.f ? x : 0.f;
+    case kSigmoid: return 1.f / (1.f + expf(-x));
+    case kTanh: return tanhf(x);
+    case kExp: return expf(x);
+    case kLog: return logf(x);
+    case kNeg: return -x;
+    case kSqrt: return sqrtf(x);
+    case kRsqrt: return rsqrtf(x);
+    case kSquare: return x * x;
+    case kAbs: return fabsf(x);
+    case kReciprocal: return 1.f / x;
+    case kSign: return x > 0.f ? 1.f : (x < 0.f ? -1.f : (x == 0.f ? 0.f : x));
+    case kFloor: return floorf(x);
+    case kCeil: return ceilf(x);
+    case kRound: return rintf(x);  // half to even, as TensorFlow
+    case kLog1p: return log1pf(x);
+    case kSoftplus: return x > 20.f ? x : log1pf(expf(x));
+    case kElu: return x > 0.f ? x : alpha * expm1f(x);
+    case kSelu: return x > 0.f ? kSeluScale * x : kSeluScale * kSeluAlpha * expm1f(x);
+    case kRelu6: return fminf(fmaxf(x, 0.f), 6.f);
+    case kStep: return x > 0.f ? 1.f : (x != x ? x : alpha);
+    case kSin: return sinf(x);
+    case kCos: return cosf(x);
+  }
+  return x;
+}
+
+__global__ void unary_kernel(float* y, const float* x, int64_t n, int op, float alpha) {
+  CN_FOR_EACH(i, n) y[i] = apply_unary(op, x[i], alpha);
+}
+
+__global__ void unary_grad_kernel(float* dx, const float* dy, const float* ref, int64_t n,
+                                  int op, float alpha) {
+  CN_FOR_EACH(i, n) {
+    float g = dy[i], r = ref[i], out;
+    switch (op) {
+      case gRelu: out = r > 0.f ? g : 0.f; break;
+      case gSigmoid: out = g * r * (1.f - r); break;
+      case gTanh: out = g * (1.f - r * r); break;
+      case gElu: out = r > 0.f ? g : g * (r + alpha); break;
+      case gSelu: out = r > 0.f ? g * kSeluScale : g * (r + kSeluScale * kSeluAlpha); break;
+      case gRelu6: out = (r > 0.f && r < 6.f) ? g : 0.f; break;
+      default: out = g;
+    }
+    dx[i] = out;
+  }
+}
+
+__device__ __forceinline__ float apply_binary(int op, float a, float b) {
+  switch (op) {
+    case bAdd: return a + b;
+    case bSub: return a - b;
+    case bMul: return a * b;
+    case bDiv: return a / b;
+    case bMaximum: return (a != a || b != b) ? a + b : fmaxf(a, b);  // NaN propagates
+    case bMinimum: return (a != a || b != b) ? a + b : fminf(a, b);
+    case bPow: return powf(a, b);
+    case bSquaredDifference: { float d = a - b; return d * d; }
+    case bEqual: return a == b ? 1.f : 0.f;
+    case bNotEqual: return a != b ? 1.f : 0.f;
+    case bGreater: return a > b ? 1.f : 0.f;
+    case bGreaterEqual: return a >= b ? 1.f : 0.f;
+    case bLess: return a < b ? 1.f : 0.f;
+    case bLessEqual: return a <= b ? 1.f : 0.f;
+    case bFloorDiv: return floorf(a / b);
+    case bMod: {  // floored, result takes the divisor's sign (TensorFlow FloorMod)
+      float r = fmodf(a, b);
+      return (r != 0.f && ((r < 0.f) != (b < 0.f))) ? r + b : r;
+    }
+  }
+  return 0.f;
+}
+
+// Note [int32 division]: Div and FloorDiv on int32 floor (tfjs divides int32 tensors with
+// floorDiv), Mod is floored; division by zero gives 0 instead of trapping.
+__device__ __forceinline__ int32_t apply_binary(int op, int32_t a, int32_t b) {
+  switch (op) {
+    case bAdd: return a + b;
+    case bSub: return a - b;
+    case bMul: return a * b;
+    case bDiv:
+    case bFloorDiv: {
+      if (b == 0) return 0;
+      int32_t q = a / b;
+      return (q * b != a && ((a < 0) != (b < 0))) ? q - 1 : q;
+    }
+    case bMaximum: return a > b ? a : b;
+    case bMinimum: return a < b ? a : b;
+    case bPow: {
+      if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);
+      int32_t r = 1, base = a;
+      for (int32_t e = b; e; e >>= 1, base *= base)
+        if (e & 1) r *= base;
+      return r;
+    }
+    case bSquaredDifference: { int32_t d = a - b; return d * d; }
+    case bEqual: return a == b;
+    case bNotEqual: return a != b;
+    case bGreater: return a > b;
+    case bGreaterEqual: return a >= b;
+    case bLess: return a < b;
+    case bLessEqual: return a <= b;
+    case bMod: {
+      if (b == 0) return 0;
+      int32_t r = a % b;
+      return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+    }
+  }
+  return 0;
+}
+
+template <typename T>
+__global__ void binary_kernel(T* out, const T* a, const T* b, int op, int64_t n, int mode,
+                              IndexMap map) {
+  CN_FOR_EACH(i, n) {
+    int64_t ia = i, ib = i;
+    if (mode == 1) {
+      ia = 0;
+    } else if (mode == 2) {
+      ib = 0;
+    } else if (mode == 3) {
+      ia = 0;
+      ib = 0;
+      int64_t rest = i;
+      for (int d = map.rank - 1; d >= 0; --d) {
+        int64_t idx = rest % map.shape[d];
+        rest /= map.shape[d];
+        ia += idx * map.a_strides[d];
+        ib += idx * map.b_strides[d];
+      }
+    }
+    out[i] = apply_binary(op, a[ia], b[ib]);
+  }
+}
+
+__global__ void select_kernel(float* out, const float* c, const float* a, const float* b,
+                              int64_t n) {
+  CN_FOR_EACH(i, n) out[i] = c[i] != 0.f ? a[i] : b[i];
+}
+
+// dtype codes of cn::DType: 0 float32, 1 int32, 2 uint8.
+__global__ void cast_kernel(void* out, int od, const void* in, int id, int64_t n) {
+  CN_FOR_EACH(i, n) {
+    double v = id == 0 ? (double)static_cast<const float*>(in)[i]
+             : id == 1 ? (double)static_cast<const int32_t*>(in)[i]
+                       : (double)static_cast<const uint8_t*>(in)[i];
+    if (od == 0) {
+      static_cast<float*>(out)[i] = (float)v;
+    } else if (od == 1) {  // truncation toward zero, NaN -> 0, saturating
+      int32_t r = v != v ? 0 : v >= 2147483647.0 ? 2147483647 : v <= -2147483648.0 ? INT32_MIN : (int32_t)v;
+      static_cast<int32_t*>(out)[i] = r;
+    } else {  // bool / uint8: nonzero -> 1 for floats and ints alike
+      static_cast<uint8_t*>(out)[i] = v != 0.0 ? 1 : 0;
+    }
+  }
+}
+
+__global__ void fill_kernel(void* out, int dt, double value, int64_t n) {
+  CN_FOR_EACH(i, n) {
+    if (dt == 0) static_cast<float*>(out)[i] = (float)value;
+    else if (dt == 1) static_cast<int32_t*>(out)[i] = (int32_t)value;
+    else static_cast<uint8_t*>(out)[i] = (uint8_t)value;
+  }
+}
+
+__global__ void bias_act_kernel(float* y, const float* bias, int64_t n, int64_t cols, bool relu) {
+  CN_FOR_EACH(i, n) {
+    float v = y[i] + (bias ? bias[i % cols] : 0.f);
+    y[i] = relu && v < 0.f ? 0.f : v;
+  }
+}
+
+__global__ void inv_std_kernel(float* out, const float* var, int64_t n, float eps) {
+  CN_FOR_EACH(i, n) out[i] = 1.f / sqrtf(var[i] + eps);
+}
+
+__global__ void scale_kernel(float* x, int64_t n, float f) {
+  CN_FOR_EACH(i, n) x[i] *= f;
+}
+
+}  // namespace
+
+cudaError_t unary(cudaStream_t s, float* y, const float* x, int64_t n, int op, float alpha) {
+  unary_kernel<<<grid_for(n), kThreads, 0, s>>>(y, x, n, op, alpha);
+  return cudaGetLastError();
+}
+
+cudaError_t unary_grad(cudaStream_t s, float* dx, const float* dy, const float* ref, int64_t n,
+                       int op, float alpha) {
+  unary_grad_kernel<<<grid_for(n), kThreads, 0, s>>>(dx, dy, ref, n, op, alpha);
+  return cudaGetLastError();
+}
+
+cudaError_t binary(cudaStream_t s, void* out, const void* a, const void* b, bool is_int, int op,
+                   int64_t n, int mode, const IndexMap& map) {
+  if (is_int)
+    binary_kernel<int32_t><<<grid_for(n), kThreads, 0, s>>>(
+        (int32_t*)out, (const int32_t*)a, (const int32_t*)b, op, n, mode, map);
+  else
+    binary_kernel<float><<<grid_for(n), kThreads, 0, s>>>((float*)out, (const float*)a,
+                                                          (const float*)b, op, n, mode, map);
+  return cudaGetLastError();
+}
+
+cudaError_t select(cudaStream_t s, float* out, const float* cond, const float* a,
+                   const float* b, int64_t n) {
+  select_kernel<<<grid_for(n), kThreads, 0, s>>>(out, cond, a, b, n);
+  return cudaGetLastError();
+}
+
+cudaError_t cast(cudaStream_t s, void* out, int out_dtype, const void* in, int in_dtype,
+                 int64_t n) {
+  cast_kernel<<<grid_for(n), kThreads, 0, s>>>(out, out_dtype, in, in_dtype, n);
+  return cudaGetLastError();
+}
+
+cudaError_t fill(cudaStream_t s, void* out, int dtype, double value, int64_t n) {
+  fill_kernel<<<grid_for(n), kThreads, 0, s>>>(out, dtype, value, n);
+  return cudaGetLastError();
+}
+
+cudaError_t bias_act(cudaStream_t s, float* y, const float* bias, int64_t rows, int64_t cols,
+                     bool relu) {
+  int64_t n = rows * cols;
+  bias_act_kernel<<<grid_for(n), kThreads, 0, s>>>(y, bias, n, cols, relu);
+  return cudaGetLastError();
+}
+
+cudaError_t inv_std(cudaStream_t s, float* out, const float* var, int64_t n, float eps) {
+  inv_std_kernel<<<grid_for(n), kThreads, 0, s>>>(out, var, n, eps);
+  return cudaGetLastError();
+}
+
+cudaError_t scale(cudaStream_t s, float* x, int64_t n, float factor) {
+  scale_kernel<<<grid_for(n), kThreads, 0, s>>>(x, n, factor);
+  return cudaGetLastError();
+}
+
+}  // namespace k
+}  // namespace cuda
+}  // namespace cn

@@ -1,0 +1,56 @@
+// CudaBackend 2-D max / average pooling over NHWC, on our own kernels (kernels/image.cu).
+//
+// Note [API choice: pooling]: neither cuDNN API, but direct kernels. Pooling is memory-bound,
+// so cuDNN has nothing to win here, and its (legacy) pooling does not fit our semantics:
+// padding is symmetric only (TensorFlow's SAME puts the odd extra row at the bottom),
+// max-pool backward needs the forward output y, which the Backend interface does not pass
+// (it recomputes the argmax from x, as the cpu backend does), and ties must go to the first
+// maximum in the window, as TensorFlow. The kernels match all three exactly; average pooling
+// excludes padding from the count, as TensorFlow. If cuDNN pooling is wanted later (graph
+// API resample ops), this file is the one to change.
+#include "cuda_backend.h"
+#include "kernels/kernels.h"
+
+namespace cn {
+
+namespace {
+
+std::string pool_shapes(const Pool2DParams& p) {
+  return std::string(p.kind == PoolKind::kMax ? "max" : "avg") + " x=" +
+         shape_str(p.input_shape()) + " y=" + shape_str(p.output_shape()) + " window=[" +
+         std::to_string(p.k_h) + "," + std::to_string(p.k_w) + "] strides=[" +
+         std::to_string(p.stride_h) + "," + std::to_string(p.stride_w) + "] pads=[" +
+         std::to_string(p.pad_top) + "," + std::to_string(p.pad_bottom) + "," +
+         std::to_string(p.pad_left) + "," + std::to_string(p.pad_right) + "]";
+}
+
+Status validate(const char* op, const Pool2DParams& p, cuda::k::PoolDesc* d) {
+  bool ok = p.n >= 0 && p.c >= 0 && p.in_h > 0 && p.in_w > 0 && p.k_h > 0 && p.k_w > 0 &&
+            p.stride_h > 0 && p.stride_w > 0 && p.pad_top >= 0 && p.pad_left >= 0 &&
+            p.pad_bottom >= 0 && p.pad_right >= 0 && p.out_h > 0 && p.out_w > 0 &&
+            p.out_h == (p.in_h + p.pad_top + p.pad_bottom - p.k_h) / p.stride_h + 1 &&
+            p.out_w == (p.in_w + p.pad_left + p.pad_right - p.k_w) / p.stride_w + 1;
+  if (!ok) return invalid_argument(std::string(op) + ": inconsistent parameters " + pool_shapes(p));
+  *d = {p.kind == PoolKind::kMax, p.n, p.in_h, p.in_w, p.c, p.out_h, p.out_w, p.k_h, p.k_w,
+        p.stride_h, p.stride_w, p.pad_top, p.pad_left};
+  return Status::ok();
+}
+
+}  // namespace
+
+Status CudaBackend::pool2d_forward(float* y, const float* x, const Pool2DParams& p) {
+  cuda::k::PoolDesc d;
+  CN_RETURN_IF_ERROR(validate("pool2d_forward", p, &d));
+  CN_LAUNCH_CHECK(cuda::k::pool_forward(stream_, y, x, d), "pool2d_forward " + pool_shapes(p));
+  return Status::ok();
+}
+
+Status CudaBackend::pool2d_backward(float* dx, const float* dy, const float* x,
+                                    const Pool2DParams& p) {
+  cuda::k::PoolDesc d;
+  CN_RETURN_IF_ERROR(validate("pool2d_backward", p, &d));
+  CN_LAUNCH_CHECK(cuda::k::pool_backward(stream_, dx, dy, x, d), "pool2d_backward " + pool_shapes(p));
+  return Status::ok();
+}
+
+}  // namespace cn
