@@ -15,7 +15,8 @@ export interface OutputSpec {
 interface TapeNode {
   inputs: Tensor[];
   outputs: Tensor[];
-  grad: (dys: Tensor[]) => Array<Tensor | null>;
+  /** needed[i] is false when input i's gradient is not used (the op may skip it). */
+  grad: (dys: Tensor[], needed: boolean[]) => Array<Tensor | null>;
 }
 
 interface Trace {

@@ -5,24 +5,27 @@ import { InvalidArgumentError, check } from './errors.js';
 import { Tensor, Variable } from './tensor.js';
 import { add, onesLike, zerosLike } from './ops/basic.js';
 
-export type GradFn = (dys: Tensor[], outputs: Tensor[]) => Array<Tensor | null>;
+/** Maps output gradients to input gradients; needed[i] false means input i's gradient is
+ * not used, so the op may return null there and skip the work (e.g. conv's dx for the
+ * first layer). */
+export type GradFn = (dys: Tensor[], outputs: Tensor[], needed: boolean[]) => Array<Tensor | null>;
 
 /** Runs forward() and, when a gradient tape is active, records grad for its outputs. */
 export function defineOp(inputs: Tensor[], forward: () => Tensor[], grad: GradFn): Tensor[] {
   const outputs = forward();
-  if (ENGINE.recording) ENGINE.record(inputs, outputs, (dys) => grad(dys, outputs));
+  if (ENGINE.recording) ENGINE.record(inputs, outputs, (dys, needed) => grad(dys, outputs, needed));
   return outputs;
 }
 
 /** Single-output form of defineOp. */
-export function defineOp1(inputs: Tensor[], forward: () => Tensor, grad: (dy: Tensor, y: Tensor) => Array<Tensor | null>): Tensor {
-  return defineOp(inputs, () => [forward()], (dys, outs) => grad(dys[0], outs[0]))[0];
+export function defineOp1(inputs: Tensor[], forward: () => Tensor, grad: (dy: Tensor, y: Tensor, needed: boolean[]) => Array<Tensor | null>): Tensor {
+  return defineOp(inputs, () => [forward()], (dys, outs, needed) => grad(dys[0], outs[0], needed))[0];
 }
 
 interface Node {
   inputs: Tensor[];
   outputs: Tensor[];
-  grad: (dys: Tensor[]) => Array<Tensor | null>;
+  grad: (dys: Tensor[], needed: boolean[]) => Array<Tensor | null>;
 }
 
 /** Backpropagates dy from y to xs through the recorded nodes. */
@@ -42,7 +45,7 @@ export function backprop(tape: Node[], xs: Tensor[], y: Tensor, dy: Tensor): Arr
     const n = useful[i];
     if (!n.outputs.some((o) => grads.has(o.id))) continue;
     const dys = n.outputs.map((o) => grads.get(o.id) ?? zerosLike(o));
-    const dxs = n.grad(dys);
+    const dxs = n.grad(dys, n.inputs.map((t) => reach.has(t.id) && t.dtype === 'float32'));
     n.inputs.forEach((inp, j) => {
       const g = dxs[j];
       if (!g || !reach.has(inp.id) || inp.dtype !== 'float32') return;

@@ -71,9 +71,10 @@ function convCore(x: Tensor, filter: Tensor, bias: Tensor | null, relu: boolean,
   return defineOp(
     inputs,
     () => ENGINE.runKernel(fwd, inputs, { ...attrs, relu }, [{ shape: outShape, dtype: 'float32' }]),
-    ([dy], [y]) => {
+    ([dy], [y], needed) => {
       const g = relu ? ENGINE.runKernel('ReluGrad', [dy, y], undefined, [{ shape: y.shape, dtype: 'float32' }])[0] : dy;
-      const dx = ENGINE.runKernel(`${fwd}BackpropInput`, [g, filter], { ...attrs, inputShape: x.shape }, [{ shape: x.shape, dtype: 'float32' }])[0];
+      // The first layer's dx is rarely needed and is the slowest direction: skip it.
+      const dx = !needed[0] ? null : ENGINE.runKernel(`${fwd}BackpropInput`, [g, filter], { ...attrs, inputShape: x.shape }, [{ shape: x.shape, dtype: 'float32' }])[0];
       const fspec = { shape: filter.shape, dtype: 'float32' as const };
       if (depthwise) {
         const [dw] = ENGINE.runKernel(`${fwd}BackpropFilter`, [x, g], { ...attrs, filterShape: filter.shape }, [fspec]);

@@ -115,6 +115,28 @@ void* thread_scratch(int slot, size_t bytes) {
   return arena.ptr[slot];
 }
 
+namespace {
+
+// Note [same physical layout]: descriptors can differ while describing the same bytes,
+// e.g. nchw and nhwc when C = 1 (only the stride of an extent-1 axis differs). Treating
+// those as equal saves a full copy of the activations per call.
+bool same_layout(const dnnl::memory::desc& a, const dnnl::memory::desc& b) {
+  if (a == b) return true;
+  const dnnl_memory_desc_t &x = a.data, &y = b.data;
+  if (x.ndims != y.ndims || x.data_type != y.data_type || x.offset0 != y.offset0 ||
+      x.format_kind != dnnl_blocked || y.format_kind != dnnl_blocked)
+    return false;
+  const dnnl_blocking_desc_t &bx = x.format_desc.blocking, &by = y.format_desc.blocking;
+  if (bx.inner_nblks != 0 || by.inner_nblks != 0) return false;
+  for (int i = 0; i < x.ndims; ++i) {
+    if (x.dims[i] != y.dims[i] || x.padded_dims[i] != y.padded_dims[i]) return false;
+    if (x.dims[i] > 1 && bx.strides[i] != by.strides[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void CachedPrimitive::add_operand(int arg, const dnnl::memory::desc& user_md,
                                   const dnnl::memory::desc& prim_md, bool output) {
   Operand o;
@@ -122,7 +144,7 @@ void CachedPrimitive::add_operand(int arg, const dnnl::memory::desc& user_md,
   o.user_md = user_md;
   o.prim_md = prim_md;
   o.output = output;
-  o.needs_reorder = !(user_md == prim_md);
+  o.needs_reorder = !same_layout(user_md, prim_md);
   if (o.needs_reorder) {
     dnnl::engine& eng = cpu_engine();
     dnnl::reorder::primitive_desc pd =
@@ -153,11 +175,11 @@ void run_primitive(const CachedPrimitive& cp, std::initializer_list<ArgPtr> args
     for (const ArgPtr& a : args)
       if (a.arg == o.arg) user = a.ptr, found = true;
     if (!found) throw std::logic_error("run_primitive: no pointer for argument " + std::to_string(o.arg));
-    dnnl::memory user_mem = CN_DNNL(dnnl::memory(o.user_md, eng, const_cast<void*>(user)));
-    if (!o.needs_reorder) {
-      exec_args[o.arg] = user_mem;
+    if (!o.needs_reorder) {  // the user's bytes already have the primitive's layout
+      exec_args[o.arg] = CN_DNNL(dnnl::memory(o.prim_md, eng, const_cast<void*>(user)));
       continue;
     }
+    dnnl::memory user_mem = CN_DNNL(dnnl::memory(o.user_md, eng, const_cast<void*>(user)));
     if (slot >= kWorkspaceSlot) throw std::logic_error("run_primitive: too many reordered operands");
     void* buf = thread_scratch(slot++, o.prim_md.get_size());
     dnnl::memory prim_mem = CN_DNNL(dnnl::memory(o.prim_md, eng, buf));
