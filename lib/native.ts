@@ -1,9 +1,18 @@
-// The only module that talks to the addon: loads the .node binary and turns a load
-// failure into one actionable message.
+// The only module that talks to the addon: finds and loads the .node binary (explicit
+// override, then the prebuilt platform package, then a local source build) and turns a
+// load failure into one actionable message.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CudnnNodeError } from './errors.js';
+
+// Note [module url]: this file is also compiled to CommonJS (scripts/build-cjs.mjs, for
+// `require('cudnn-node')`), where `import.meta` does not exist. The CJS build replaces the
+// expression on the next line, and only there, with the CommonJS equivalent; keep it the
+// only use of import.meta in the files reachable from index.ts.
+// @ts-ignore -- import.meta is ESM-only; see Note [module url]
+const moduleUrl: string = import.meta.url;
 
 /** Opaque native handles. */
 export type Handle = { readonly __handle: unique symbol };
@@ -64,42 +73,162 @@ export interface Addon {
   disposePlan(plan: PlanHandle): void;
 }
 
+/** The cudnn-node package directory (dist/cjs has its own nameless package.json). */
 function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
+  const start = dirname(fileURLToPath(moduleUrl));
+  for (let dir = start; ; dir = dirname(dir)) {
+    try {
+      if (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name === 'cudnn-node') return dir;
+    } catch {
+      // no (readable) package.json here
+    }
+    if (dirname(dir) === dir) return join(start, '..');
+  }
 }
 
-function load(): Addon {
-  const require = createRequire(import.meta.url);
-  const root = packageRoot();
-  const candidates = [
-    process.env.CUDNN_NODE_BINARY,
-    join(root, 'build', 'Release', 'cudnn_node.node'),
-    join(root, 'build', 'Debug', 'cudnn_node.node'),
-  ].filter((p): p is string => !!p);
-  const tried: string[] = [];
-  for (const p of candidates) {
-    if (!existsSync(p)) {
-      tried.push(`${p} (not found)`);
-      continue;
+/** `glibc` / `musl` on Linux (as Node's own diagnostic report says), undefined elsewhere. */
+function linuxLibc(): 'gnu' | 'musl' | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+    if (report?.header?.glibcVersionRuntime) return 'gnu';
+  } catch {
+    // fall through to the file check
+  }
+  return existsSync(`/lib/ld-musl-${process.arch === 'x64' ? 'x86_64' : process.arch}.so.1`) ? 'musl' : 'gnu';
+}
+
+/**
+ * The npm package holding the prebuilt binary for this machine, e.g.
+ * `cudnn-node-linux-x64-gnu` (see npm/ and scripts/pack.mjs).
+ */
+export function platformPackageName(): string {
+  const libc = linuxLibc();
+  return `cudnn-node-${process.platform}-${process.arch}${libc ? `-${libc}` : ''}`;
+}
+
+/** Where a binary was looked for and what happened. */
+interface Attempt {
+  path: string;
+  error?: string;
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0];
+}
+
+/** What is missing, from a dlopen / require error message. */
+function diagnose(attempts: Attempt[]): string[] {
+  const hints: string[] = [];
+  const add = (h: string) => hints.includes(h) || hints.push(h);
+  const library = (lib: string, problem: string, beside: string) =>
+    /^lib(dnnl|gomp|OpenCL)\.so/.test(lib)
+      ? `${lib} (a run-time library of the cpu backend, oneDNN) ${problem}. The prebuilt package ships it ` +
+        `beside the binary; a binary without it there (${beside}) needs oneDNN installed (Debian/Ubuntu: ` +
+        '`apt-get install libdnnl2`).'
+      : `the shared library ${lib} ${problem}: install it with your system's package manager.`;
+  for (const a of attempts) {
+    const e = a.error ?? '';
+    const lib = /([\w.+-]+\.so(?:\.\d+)*): cannot open shared object file/.exec(e)?.[1];
+    if (lib) add(library(lib, 'was not found', a.path));
+    const bad = /^(\S+): (invalid ELF header|file too short|wrong ELF class)/.exec(e);
+    if (bad && bad[1] !== a.path) {
+      add(library(basename(bad[1]), `is unreadable at ${bad[1]} (${bad[2]}: empty, truncated or for another platform)`, a.path));
+    } else if (bad) {
+      add(`${a.path} is not a loadable ${process.platform}-${process.arch} binary (truncated, corrupt or for another platform).`);
     }
-    try {
-      return require(p) as Addon;
-    } catch (e) {
-      tried.push(`${p} (${(e as Error).message.split('\n')[0]})`);
+    const ver = /version [`']((GLIBC|GLIBCXX|CXXABI)_[\d.]+)' not found/.exec(e);
+    if (ver) {
+      const what = ver[2] === 'GLIBC' ? 'the C library (glibc)' : 'the C++ runtime (libstdc++)';
+      add(
+        `${ver[1]} is required but ${what} on this machine is older: the prebuilt binary needs glibc >= 2.34 and ` +
+          'libstdc++ from GCC >= 11 (Debian 12, Ubuntu 22.04, RHEL 9 or newer); on older systems build from source.',
+      );
+    }
+    if (/NODE_MODULE_VERSION|Module did not self-register/.test(e)) {
+      add(`${a.path} was built for an incompatible Node.js; rebuild it from source.`);
     }
   }
-  throw new Error(
-    'cudnn-node: could not load the native addon.\n' +
-      `Tried:\n  ${tried.join('\n  ')}\n` +
-      'Possible solutions:\n' +
-      '  - build it from source: `npm run build:native` (needs cmake, g++ and libdnnl-dev: `apt-get install libdnnl-dev`)\n' +
-      '  - if the error names libdnnl.so.2, install oneDNN: `apt-get install libdnnl2`\n' +
-      '  - set CUDNN_NODE_BINARY to the path of a prebuilt cudnn_node.node',
-  );
+  return hints;
 }
 
+function loadError(attempts: Attempt[], root: string, pkg: string, explicit: boolean): CudnnNodeError {
+  const tried = attempts.map((a) => `  ${a.path}: ${a.error ?? 'found'}`);
+  const missing = diagnose(attempts);
+  const solutions: string[] = [];
+  if (explicit) {
+    solutions.push('unset CUDNN_NODE_BINARY to use the prebuilt package or a local build, or point it at a working cudnn_node.node');
+  }
+  solutions.push(
+    `reinstall with optional dependencies so that the prebuilt \`${pkg}\` is installed: ` +
+      '`npm install cudnn-node --include=optional` (and not with --omit=optional / --no-optional)',
+    `build from source: \`npm rebuild cudnn-node --build-from-source\` (in ${root}: needs cmake >= 3.18, ` +
+      'a C++17 compiler and the oneDNN headers, `apt-get install cmake g++ libdnnl-dev`; nvcc and the cuDNN 9 ' +
+      'headers add the cuda backend)',
+    'set CUDNN_NODE_BINARY to the path of a working cudnn_node.node',
+  );
+  const msg =
+    `cudnn-node: could not load the native addon for ${process.platform}-${process.arch}` +
+    ` (Node ${process.versions.node}, Node-API ${process.versions.napi}).\n` +
+    `Tried:\n${tried.join('\n')}\n` +
+    (missing.length ? `Missing:\n${missing.map((m) => `  - ${m}`).join('\n')}\n` : '') +
+    `Possible solutions:\n${solutions.map((s) => `  - ${s}`).join('\n')}`;
+  return new CudnnNodeError(msg, 'ERR_ADDON_LOAD');
+}
+
+function load(): { addon: Addon; path: string } {
+  const require = createRequire(moduleUrl);
+  const root = packageRoot();
+  const pkg = platformPackageName();
+  const attempts: Attempt[] = [];
+  const tryLoad = (path: string): Addon | undefined => {
+    if (!existsSync(path)) {
+      attempts.push({ path, error: 'not found' });
+      return undefined;
+    }
+    try {
+      return require(path) as Addon;
+    } catch (e) {
+      attempts.push({ path, error: firstLine(e) });
+      return undefined;
+    }
+  };
+
+  // Note [explicit binary]: CUDNN_NODE_BINARY is used alone; when it fails we say so
+  // rather than silently loading another binary.
+  const explicit = process.env.CUDNN_NODE_BINARY;
+  if (explicit) {
+    const addon = tryLoad(explicit);
+    if (addon) return { addon, path: explicit };
+    throw loadError(attempts, root, pkg, true);
+  }
+
+  // The prebuilt platform package (an optional dependency), resolved from here.
+  let prebuilt: string | undefined;
+  try {
+    prebuilt = require.resolve(`${pkg}/cudnn_node.node`);
+  } catch {
+    attempts.push({ path: `${pkg}/cudnn_node.node`, error: 'package not installed' });
+  }
+  if (prebuilt) {
+    const addon = tryLoad(prebuilt);
+    if (addon) return { addon, path: prebuilt };
+  }
+
+  // A source build (npm run build:native, or the install script's fallback).
+  for (const config of ['Release', 'Debug']) {
+    const path = join(root, 'build', config, 'cudnn_node.node');
+    const addon = tryLoad(path);
+    if (addon) return { addon, path };
+  }
+  throw loadError(attempts, root, pkg, false);
+}
+
+const loaded = load();
+
+/** Absolute path of the loaded cudnn_node.node. */
+export const addonPath: string = loaded.path;
+
 /** The loaded addon (loaded on first import). */
-export const native: Addon = load();
+export const native: Addon = loaded.addon;
 export const kernelIds: Record<string, number> = native.kernelIds();
