@@ -24,32 +24,31 @@ constexpr float kSeluScale = 1.0507009873554805f;
 
 // Note [rounding without SSE4.1]: std::floor/ceil/nearbyint compile to libm calls on the
 // baseline x86-64 target (roundps needs SSE4.1), which blocks vectorization. For |x| < 2^23,
-// (|x| + 2^23) - 2^23 rounds to an integer with ties to even (the default rounding mode) and
-// vectorizes; larger magnitudes (and inf/NaN) are already integral and pass through. The
-// compiler may not fold the add/sub pair because we never build with -ffast-math.
-inline float round_half_even(float x) {
-  const float kTwo23 = 8388608.0f;
-  float a = std::fabs(x);
-  float r = std::copysign((a + kTwo23) - kTwo23, x);
-  return a < kTwo23 ? r : x;
+// (|x| + 2^23) - 2^23 rounds to an integer with ties to even (the default rounding mode);
+// larger magnitudes (and inf/NaN) are already integral, and adding k = 0 passes them
+// through. The compiler may not fold the add/sub pair because we never build with
+// -ffast-math. Choosing k by a select between constants (rather than selecting the result)
+// keeps the loop branch-free, so it vectorizes under the default -ftrapping-math.
+CN_INLINE float round_half_even(float x) {
+  const float a = std::fabs(x);
+  const float k = a < 8388608.0f ? 8388608.0f : 0.0f;
+  return std::copysign((a + k) - k, x);
 }
-inline float floor_f(float x) {
-  float r = round_half_even(x);
-  return r > x ? r - 1.0f : r;
+CN_INLINE float ceil_f(float x) {
+  const float r = round_half_even(x);
+  return r + (r < x ? 1.0f : 0.0f);
 }
-inline float ceil_f(float x) {
-  float r = round_half_even(x);
-  return r < x ? r + 1.0f : r;
-}
+// floor(x) = -ceil(-x); GCC 12 vectorizes this form but not r - (r > x ? 1 : 0).
+CN_INLINE float floor_f(float x) { return -ceil_f(-x); }
 
 // Note [float to int]: C++ leaves out-of-range float->int conversion undefined. We truncate
 // toward zero like TF, send NaN to 0 and saturate at the int32 limits; uint8 then wraps
 // modulo 256 as TF's static_cast does on x86 (tf.cast(300., tf.uint8) == 44).
-inline int32_t float_to_i32(float x) {
-  if (x != x) return 0;
-  if (x >= 2147483648.0f) return std::numeric_limits<int32_t>::max();
-  if (x <= -2147483648.0f) return std::numeric_limits<int32_t>::min();
-  return (int32_t)x;
+CN_INLINE int32_t float_to_i32(float x) {
+  return x != x ? 0
+         : x >= 2147483648.0f  ? std::numeric_limits<int32_t>::max()
+         : x <= -2147483648.0f ? std::numeric_limits<int32_t>::min()
+                               : (int32_t)x;
 }
 inline int32_t double_to_i32(double x) {
   if (x != x) return 0;
@@ -58,18 +57,27 @@ inline int32_t double_to_i32(double x) {
   return (int32_t)x;
 }
 
+// Note [loops in leaf functions]: every hot loop lives in a function that takes its
+// pointers, scalars and functor by value. Written directly inside a [&] lambda, GCC must
+// reload the captured values on every iteration (a store through the output pointer might
+// change them) and gives up on vectorizing.
+template <class F>
+void map1_kernel(float* y, const float* x, int64_t b, int64_t e, F f) {
+  for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
+}
+template <class F>
+void map2_kernel(float* y, const float* a, const float* c, int64_t b, int64_t e, F f) {
+  for (int64_t i = b; i < e; ++i) y[i] = f(a[i], c[i]);
+}
+
 template <class F>
 inline void map1(float* y, const float* x, int64_t n, int64_t grain, F f) {
-  parallel_for(n, grain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
-  });
+  parallel_for(n, grain, [=](int64_t b, int64_t e) { map1_kernel(y, x, b, e, f); });
 }
 
 template <class F>
 inline void map2(float* y, const float* a, const float* b, int64_t n, int64_t grain, F f) {
-  parallel_for(n, grain, [&](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) y[i] = f(a[i], b[i]);
-  });
+  parallel_for(n, grain, [=](int64_t s, int64_t e) { map2_kernel(y, a, b, s, e, f); });
 }
 
 // ---- binary broadcasting
@@ -110,6 +118,39 @@ inline Collapsed collapse(const BroadcastParams& p) {
   return c;
 }
 
+// One contiguous run of m outputs; after the collapse the inner strides are 0 or 1.
+template <class T, class F>
+void binary_kernel(T* po, const T* pa, const T* pb, int64_t m, int64_t ia, int64_t ib, F f) {
+  if (ia == 1 && ib == 1) {
+    for (int64_t j = 0; j < m; ++j) po[j] = f(pa[j], pb[j]);
+  } else if (ia == 1 && ib == 0) {
+    const T bv = pb[0];
+    for (int64_t j = 0; j < m; ++j) po[j] = f(pa[j], bv);
+  } else if (ia == 0 && ib == 1) {
+    const T av = pa[0];
+    for (int64_t j = 0; j < m; ++j) po[j] = f(av, pb[j]);
+  } else {
+    for (int64_t j = 0; j < m; ++j) po[j] = f(pa[j * ia], pb[j * ib]);
+  }
+}
+
+// rows x len output where row r of a starts at r * sa0 (likewise b), for outputs [s, e).
+template <class T, class F>
+void binary_rows(T* out, const T* a, const T* b, int64_t s, int64_t e, int64_t len, int64_t sa0,
+                 int64_t sb0, int64_t ia, int64_t ib, F f) {
+  int64_t row = 0, c0 = 0;
+  if (s > 0) {
+    row = s / len;
+    c0 = s - row * len;
+  }
+  for (int64_t i = s; i < e; ++row) {
+    const int64_t m = std::min(len - c0, e - i);
+    binary_kernel(out + i, a + row * sa0 + c0 * ia, b + row * sb0 + c0 * ib, m, ia, ib, f);
+    i += m;
+    c0 = 0;
+  }
+}
+
 template <class T, class F>
 void run_binary(T* out, const T* a, const T* b, const BroadcastParams& p, int64_t grain, F f) {
   const int64_t n = p.size;
@@ -119,29 +160,33 @@ void run_binary(T* out, const T* a, const T* b, const BroadcastParams& p, int64_
       out[0] = f(a[0], b[0]);
       return;
     }
-    parallel_for(n, grain, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) out[i] = f(a[i], b[i]);
+    parallel_for(n, grain, [=](int64_t s, int64_t e) {
+      binary_kernel(out + s, a + s, b + s, e - s, 1, 1, f);
     });
     return;
   }
   if (p.b_scalar) {  // a has all of out's elements, in order
-    const T bv = b[0];
-    parallel_for(n, grain, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) out[i] = f(a[i], bv);
+    parallel_for(n, grain, [=](int64_t s, int64_t e) {
+      binary_kernel(out + s, a + s, b, e - s, 1, 0, f);
     });
     return;
   }
   if (p.a_scalar) {
-    const T av = a[0];
-    parallel_for(n, grain, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) out[i] = f(av, b[i]);
+    parallel_for(n, grain, [=](int64_t s, int64_t e) {
+      binary_kernel(out + s, a, b + s, e - s, 0, 1, f);
     });
     return;
   }
   const Collapsed c = collapse(p);
   const int r = c.rank;
   const int64_t len = c.ext[r - 1], ia = c.sa[r - 1], ib = c.sb[r - 1];
-  const int64_t rows = n / len;
+  if (r <= 2) {  // rows x len: bias add, row/column broadcasts; no index walker needed
+    const int64_t sa0 = r == 2 ? c.sa[0] : 0, sb0 = r == 2 ? c.sb[0] : 0;
+    parallel_for(n, grain, [=](int64_t s, int64_t e) {
+      binary_rows(out, a, b, s, e, len, sa0, sb0, ia, ib, f);
+    });
+    return;
+  }
   cpu::RowWalker w;
   w.rank = r - 1;
   w.nops = 2;
@@ -150,23 +195,10 @@ void run_binary(T* out, const T* a, const T* b, const BroadcastParams& p, int64_
     w.stride[0][k] = c.sa[k];
     w.stride[1][k] = c.sb[k];
   }
-  cpu::parallel_rows(w, rows, len, grain, [&](const cpu::RowWalker& it, int64_t row, int64_t c0,
-                                               int64_t c1) {
-    T* po = out + row * len + c0;
-    const T* pa = a + it.off[0] + c0 * ia;
-    const T* pb = b + it.off[1] + c0 * ib;
-    const int64_t m = c1 - c0;
-    if (ia == 1 && ib == 1) {
-      for (int64_t j = 0; j < m; ++j) po[j] = f(pa[j], pb[j]);
-    } else if (ia == 1 && ib == 0) {
-      const T bv = pb[0];
-      for (int64_t j = 0; j < m; ++j) po[j] = f(pa[j], bv);
-    } else if (ia == 0 && ib == 1) {
-      const T av = pa[0];
-      for (int64_t j = 0; j < m; ++j) po[j] = f(av, pb[j]);
-    } else {
-      for (int64_t j = 0; j < m; ++j) po[j] = f(pa[j * ia], pb[j * ib]);
-    }
+  cpu::parallel_rows(w, n / len, len, grain, [=](const cpu::RowWalker& it, int64_t row, int64_t c0,
+                                                 int64_t c1) {
+    binary_kernel(out + row * len + c0, a + it.off[0] + c0 * ia, b + it.off[1] + c0 * ib, c1 - c0,
+                  ia, ib, f);
   });
 }
 
@@ -174,24 +206,24 @@ void run_binary(T* out, const T* a, const T* b, const BroadcastParams& p, int64_
 // every platform in practice) instead of hitting signed-overflow UB. Division by zero and
 // INT_MIN / -1 would trap (SIGFPE) and abort the process; we define x / 0 == x % 0 == 0
 // (TF's CPU kernel raises, its GPU kernel returns garbage) and let INT_MIN / -1 wrap.
-inline int32_t wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
-inline int32_t wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
-inline int32_t wrap_mul(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
+CN_INLINE int32_t wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+CN_INLINE int32_t wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+CN_INLINE int32_t wrap_mul(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
 
-inline int32_t floor_div_i32(int32_t x, int32_t y) {
+CN_INLINE int32_t floor_div_i32(int32_t x, int32_t y) {
   if (y == 0) return 0;
   if (y == -1) return wrap_sub(0, x);
   int32_t q = x / y, r = x % y;
   return (r != 0 && ((r < 0) != (y < 0))) ? q - 1 : q;
 }
-inline int32_t floor_mod_i32(int32_t x, int32_t y) {
+CN_INLINE int32_t floor_mod_i32(int32_t x, int32_t y) {
   if (y == 0 || y == -1) return 0;
   int32_t r = x % y;
   return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
 }
 // Negative exponents give what truncating the real power toward zero gives (tfjs casts
 // Math.pow's result); TF raises instead.
-inline int32_t pow_i32(int32_t base, int32_t e) {
+CN_INLINE int32_t pow_i32(int32_t base, int32_t e) {
   if (e < 0) {
     if (base == 1) return 1;
     if (base == -1) return (e & 1) ? -1 : 1;
@@ -205,7 +237,7 @@ inline int32_t pow_i32(int32_t base, int32_t e) {
   return (int32_t)r;
 }
 // TF FloorMod for floats: the remainder takes the divisor's sign.
-inline float floor_mod_f32(float x, float y) {
+CN_INLINE float floor_mod_f32(float x, float y) {
   float r = std::fmod(x, y);
   return (r != 0.0f && ((y < 0.0f) != (r < 0.0f))) ? r + y : r;
 }
@@ -216,7 +248,6 @@ inline float floor_mod_f32(float x, float y) {
 template <class T>
 void dispatch_binary(T* out, const T* a, const T* b, BinaryOp op, const BroadcastParams& p) {
   constexpr bool kInt = std::is_integral<T>::value;
-  const T one = T(1), zero = T(0);
   switch (op) {
     case BinaryOp::kAdd:
       if constexpr (kInt) return CN_BINARY(kGrain, wrap_add(x, y));
@@ -245,12 +276,12 @@ void dispatch_binary(T* out, const T* a, const T* b, BinaryOp op, const Broadcas
     // Note [NaN in maximum/minimum]: a NaN in either operand gives NaN, as TF 2.x does.
     case BinaryOp::kMaximum: return CN_BINARY(kGrain, (x > y || x != x) ? x : y);
     case BinaryOp::kMinimum: return CN_BINARY(kGrain, (x < y || x != x) ? x : y);
-    case BinaryOp::kEqual: return CN_BINARY(kGrain, x == y ? one : zero);
-    case BinaryOp::kNotEqual: return CN_BINARY(kGrain, x != y ? one : zero);
-    case BinaryOp::kGreater: return CN_BINARY(kGrain, x > y ? one : zero);
-    case BinaryOp::kGreaterEqual: return CN_BINARY(kGrain, x >= y ? one : zero);
-    case BinaryOp::kLess: return CN_BINARY(kGrain, x < y ? one : zero);
-    case BinaryOp::kLessEqual: return CN_BINARY(kGrain, x <= y ? one : zero);
+    case BinaryOp::kEqual: return CN_BINARY(kGrain, x == y ? T(1) : T(0));
+    case BinaryOp::kNotEqual: return CN_BINARY(kGrain, x != y ? T(1) : T(0));
+    case BinaryOp::kGreater: return CN_BINARY(kGrain, x > y ? T(1) : T(0));
+    case BinaryOp::kGreaterEqual: return CN_BINARY(kGrain, x >= y ? T(1) : T(0));
+    case BinaryOp::kLess: return CN_BINARY(kGrain, x < y ? T(1) : T(0));
+    case BinaryOp::kLessEqual: return CN_BINARY(kGrain, x <= y ? T(1) : T(0));
   }
 }
 #undef CN_BINARY
@@ -271,10 +302,10 @@ Status CpuBackend::unary(float* y, const float* x, int64_t n, UnaryOp op, float 
     case UnaryOp::kRelu: map1(y, x, n, kGrain, [](float v) { return v < 0.0f ? 0.0f : v; }); break;
     case UnaryOp::kSigmoid:
       // exp(-v) overflows to inf for v < -88, giving exactly 0: no NaN at either end.
-      map1(y, x, n, kGrainHeavy, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+      map1(y, x, n, kGrainHeavy, [](float v) { return 1.0f / (1.0f + cpu::exp_f(-v)); });
       break;
-    case UnaryOp::kTanh: map1(y, x, n, kGrainHeavy, [](float v) { return std::tanh(v); }); break;
-    case UnaryOp::kExp: map1(y, x, n, kGrainHeavy, [](float v) { return std::exp(v); }); break;
+    case UnaryOp::kTanh: map1(y, x, n, kGrainHeavy, [](float v) { return cpu::tanh_f(v); }); break;
+    case UnaryOp::kExp: map1(y, x, n, kGrainHeavy, [](float v) { return cpu::exp_f(v); }); break;
     case UnaryOp::kLog: map1(y, x, n, kGrainHeavy, [](float v) { return std::log(v); }); break;
     case UnaryOp::kNeg: map1(y, x, n, kGrain, [](float v) { return -v; }); break;
     case UnaryOp::kSqrt: map1(y, x, n, kGrain, [](float v) { return std::sqrt(v); }); break;
@@ -283,8 +314,12 @@ Status CpuBackend::unary(float* y, const float* x, int64_t n, UnaryOp op, float 
     case UnaryOp::kAbs: map1(y, x, n, kGrain, [](float v) { return std::fabs(v); }); break;
     case UnaryOp::kReciprocal: map1(y, x, n, kGrain, [](float v) { return 1.0f / v; }); break;
     case UnaryOp::kSign:
-      map1(y, x, n, kGrain, [](float v) { return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : v * 0.0f); });
-      break;  // v * 0 keeps NaN as NaN and 0 as 0
+      // (v > 0) - (v < 0), NaN kept; only selects of constants or of v, so it vectorizes.
+      map1(y, x, n, kGrain, [](float v) {
+        const float t = (v > 0.0f ? 1.0f : 0.0f) - (v < 0.0f ? 1.0f : 0.0f);
+        return v == v ? t : v;
+      });
+      break;
     case UnaryOp::kFloor: map1(y, x, n, kGrain, [](float v) { return floor_f(v); }); break;
     case UnaryOp::kCeil: map1(y, x, n, kGrain, [](float v) { return ceil_f(v); }); break;
     case UnaryOp::kRound: map1(y, x, n, kGrain, [](float v) { return round_half_even(v); }); break;
@@ -322,9 +357,12 @@ Status CpuBackend::unary_grad(float* dx, const float* dy, const float* ref, int6
   if (n == 0) return Status::ok();
   if (!dx || !dy || !ref) return invalid_argument("unary_grad: null buffer");
   // ref is the forward output y for every op here (see backend.h).
+  // Note [branch-free gradients]: GCC will not vectorize a loop where an arm of a ?: does
+  // floating-point work (it may trap), and rewrites dy * (c ? 1 : 0) into such a branch. So
+  // the masks below are blended arithmetically (p = 0 or 1), or select dy itself.
   switch (op) {
-    case UnaryGradOp::kRelu:  // TF ReluGrad multiplies, so a NaN dy stays NaN
-      map2(dx, dy, ref, n, kGrain, [](float g, float y) { return g * (y > 0.0f ? 1.0f : 0.0f); });
+    case UnaryGradOp::kRelu:  // dy where y > 0; a NaN dy at y <= 0 gives 0
+      map2(dx, dy, ref, n, kGrain, [](float g, float y) { return y > 0.0f ? g : 0.0f; });
       break;
     case UnaryGradOp::kSigmoid:
       map2(dx, dy, ref, n, kGrain, [](float g, float y) { return g * y * (1.0f - y); });
@@ -332,19 +370,23 @@ Status CpuBackend::unary_grad(float* dx, const float* dy, const float* ref, int6
     case UnaryGradOp::kTanh:
       map2(dx, dy, ref, n, kGrain, [](float g, float y) { return g * (1.0f - y * y); });
       break;
-    case UnaryGradOp::kElu:
-      map2(dx, dy, ref, n, kGrain,
-           [alpha](float g, float y) { return y > 0.0f ? g : g * (y + alpha); });
+    case UnaryGradOp::kElu:  // y > 0 ? dy : dy * (y + alpha)
+      map2(dx, dy, ref, n, kGrain, [alpha](float g, float y) {
+        const float p = y > 0.0f ? 1.0f : 0.0f;
+        return g * (p + (1.0f - p) * (y + alpha));
+      });
       break;
     case UnaryGradOp::kSelu:
       // For x <= 0, y = s*a*(e^x - 1) so dy/dx = s*a*e^x = y + s*a; for x > 0 it is s.
       map2(dx, dy, ref, n, kGrain, [](float g, float y) {
-        return y > 0.0f ? g * kSeluScale : g * (y + kSeluScale * kSeluAlpha);
+        const float p = y > 0.0f ? 1.0f : 0.0f;
+        return g * (p * kSeluScale + (1.0f - p) * (y + kSeluScale * kSeluAlpha));
       });
       break;
     case UnaryGradOp::kRelu6:
-      map2(dx, dy, ref, n, kGrain,
-           [](float g, float y) { return g * ((y > 0.0f && y < 6.0f) ? 1.0f : 0.0f); });
+      map2(dx, dy, ref, n, kGrain, [](float g, float y) {
+        return g * ((y > 0.0f ? 1.0f : 0.0f) * (y < 6.0f ? 1.0f : 0.0f));
+      });
       break;
     default: return invalid_argument("unary_grad: unknown op " + std::to_string((int)op));
   }
@@ -355,9 +397,11 @@ Status CpuBackend::binary(void* out, const void* a, const void* b, DType dtype, 
                           const BroadcastParams& p) {
   if (p.size == 0) return Status::ok();
   if (p.rank < 0 || p.rank > kMaxRank || p.size < 0)
-    return invalid_argument("binary: invalid broadcast parameters (rank " + std::to_string(p.rank) + ")");
+    return invalid_argument("binary: invalid broadcast parameters (rank " +
+                            std::to_string(p.rank) + ")");
   if (!out || !a || !b) return invalid_argument("binary: null buffer");
-  if (!valid_binary_op(op)) return invalid_argument("binary: unknown op " + std::to_string((int)op));
+  if (!valid_binary_op(op))
+    return invalid_argument("binary: unknown op " + std::to_string((int)op));
   switch (dtype) {
     case DType::kFloat32:
       dispatch_binary(static_cast<float*>(out), static_cast<const float*>(a),
@@ -373,25 +417,38 @@ Status CpuBackend::binary(void* out, const void* a, const void* b, DType dtype, 
   }
 }
 
-Status CpuBackend::select(float* out, const float* cond, const float* a, const float* b, int64_t n) {
+namespace {
+// Both operands are loaded unconditionally: a conditional load cannot be if-converted.
+void select_kernel(float* out, const float* cond, const float* a, const float* b, int64_t s,
+                   int64_t e) {
+  for (int64_t i = s; i < e; ++i) {
+    const float av = a[i], bv = b[i];
+    out[i] = cond[i] != 0.0f ? av : bv;
+  }
+}
+}  // namespace
+
+Status CpuBackend::select(float* out, const float* cond, const float* a, const float* b,
+                          int64_t n) {
   if (n < 0) return invalid_argument("select: negative element count " + std::to_string(n));
   if (n == 0) return Status::ok();
   if (!out || !cond || !a || !b) return invalid_argument("select: null buffer");
-  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) out[i] = cond[i] != 0.0f ? a[i] : b[i];
-  });
+  parallel_for(n, kGrain, [=](int64_t s, int64_t e) { select_kernel(out, cond, a, b, s, e); });
   return Status::ok();
 }
 
 namespace {
 
 template <class To, class From, class F>
+void convert_kernel(To* o, const From* x, int64_t s, int64_t e, F f) {
+  for (int64_t i = s; i < e; ++i) o[i] = f(x[i]);
+}
+
+template <class To, class From, class F>
 void convert(void* out, const void* in, int64_t n, F f) {
   To* o = static_cast<To*>(out);
   const From* x = static_cast<const From*>(in);
-  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) o[i] = f(x[i]);
-  });
+  parallel_for(n, kGrain, [=](int64_t s, int64_t e) { convert_kernel(o, x, s, e, f); });
 }
 
 bool known_dtype(DType d) {
@@ -431,7 +488,8 @@ Status CpuBackend::cast(void* out, DType out_dtype, const void* in, DType in_dty
 
 Status CpuBackend::fill(void* out, DType dtype, double value, int64_t n) {
   if (n < 0) return invalid_argument("fill: negative element count " + std::to_string(n));
-  if (!known_dtype(dtype)) return invalid_argument("fill: unknown dtype " + std::to_string((int)dtype));
+  if (!known_dtype(dtype))
+    return invalid_argument("fill: unknown dtype " + std::to_string((int)dtype));
   if (n == 0) return Status::ok();
   if (!out) return invalid_argument("fill: null buffer");
   switch (dtype) {
@@ -450,7 +508,8 @@ Status CpuBackend::fill(void* out, DType dtype, double value, int64_t n) {
     case DType::kUint8: {
       const uint8_t v = (uint8_t)(uint32_t)double_to_i32(value);
       uint8_t* o = static_cast<uint8_t*>(out);
-      parallel_for(n, kGrain * 4, [&](int64_t s, int64_t e) { std::memset(o + s, v, (size_t)(e - s)); });
+      parallel_for(n, kGrain * 4,
+                   [=](int64_t s, int64_t e) { std::memset(o + s, v, (size_t)(e - s)); });
       break;
     }
   }

@@ -1,6 +1,7 @@
 // reduce.cc: CpuBackend reduce (sum / mean / max / min / prod), argmax and one_hot over
-// [outer, reduce, inner] views. Two loop shapes: inner == 1 reduces contiguous rows with
-// eight independent lanes; inner > 1 accumulates whole rows of `inner` into a tile.
+// [outer, reduce, inner] views. One loop shape does the work: whole rows of `inner` are
+// accumulated into a tile of accumulators; a contiguous row (inner == 1) is viewed as
+// [n / 64, 64] so that it takes the same shape.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -52,22 +53,6 @@ struct MinAcc {
 
 constexpr int64_t kTile = 256;  // inner elements per accumulator tile (2 KiB of doubles)
 
-template <class Acc>
-typename Acc::A reduce_row(const float* x, int64_t n) {
-  using A = typename Acc::A;
-  A lane[8];
-  for (int k = 0; k < 8; ++k) lane[k] = Acc::init();
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) Acc::add(lane[k], x[i + k]);
-  for (; i < n; ++i) Acc::add(lane[0], x[i]);
-  for (int k = 0; k < 4; ++k) Acc::merge(lane[k], lane[k + 4]);
-  Acc::merge(lane[0], lane[2]);
-  Acc::merge(lane[1], lane[3]);
-  Acc::merge(lane[0], lane[1]);
-  return lane[0];
-}
-
 // acc[0, w) += rows r of x (row stride `stride`), for r in [0, rows).
 template <class Acc>
 void reduce_cols(typename Acc::A* acc, const float* x, int64_t rows, int64_t stride, int64_t w) {
@@ -75,6 +60,30 @@ void reduce_cols(typename Acc::A* acc, const float* x, int64_t rows, int64_t str
     const float* xr = x + r * stride;
     for (int64_t i = 0; i < w; ++i) Acc::add(acc[i], xr[i]);
   }
+}
+
+// Note [row reductions]: a contiguous row is reduced as a [n / 64, 64] block with 64
+// vertical accumulators (the same loop as reduce_cols, which vectorizes for every Acc,
+// NaN-propagating max included), then the 64 lanes and the tail are merged. Lanes written
+// as a fixed 8-wide unrolled body do not vectorize with GCC 12.
+template <class Acc>
+typename Acc::A reduce_row(const float* x, int64_t n) {
+  using A = typename Acc::A;
+  constexpr int64_t kLanes = 64;
+  A a = Acc::init();
+  if (n >= 2 * kLanes) {
+    A lane[kLanes];
+    for (int64_t k = 0; k < kLanes; ++k) lane[k] = Acc::init();
+    const int64_t rows = n / kLanes;
+    reduce_cols<Acc>(lane, x, rows, kLanes, kLanes);
+    for (int64_t half = kLanes / 2; half > 0; half /= 2)  // pairwise merge
+      for (int64_t k = 0; k < half; ++k) Acc::merge(lane[k], lane[k + half]);
+    a = lane[0];
+    x += rows * kLanes;
+    n -= rows * kLanes;
+  }
+  for (int64_t i = 0; i < n; ++i) Acc::add(a, x[i]);
+  return a;
 }
 
 template <class Acc>
@@ -88,18 +97,33 @@ Status reduce_impl(float* out, const float* in, const ReduceParams& p, double sc
 
   // Note [splitting the reduced axis]: when there are fewer independent outputs than
   // threads (a full sum, or a column sum of a tall matrix) the reduced axis is cut into
-  // chunks whose partial results are merged afterwards.
+  // chunks whose partial results are merged afterwards. The chunk count follows the thread
+  // count, so a sum's last bit can depend on it (partials are double, so rarely).
   int64_t chunks = 1;
-  const int threads = cpu::max_threads();
-  if (O * R * I > 2 * kGrain && units < threads) {
-    int64_t want = (threads + units - 1) / units;
-    int64_t most = std::max<int64_t>(1, R * width / kGrain);
-    chunks = std::max<int64_t>(1, std::min(want, most));
+  if (O * R * I > 2 * kGrain) {
+    const int threads = cpu::max_threads();
+    if (units < threads) {
+      int64_t want = (threads + units - 1) / units;
+      int64_t most = std::max<int64_t>(1, R * width / kGrain);
+      chunks = std::max<int64_t>(1, std::min(want, most));
+    }
   }
 
   // Reduces rows [r0, r1) of unit u into dst (dst[i] for the tile's inner elements).
+  // Unit u is outer index u / tiles, inner tile u % tiles (no division when tiles == 1).
+  auto split = [tiles](int64_t u, int64_t* o, int64_t* i0) {
+    if (tiles == 1) {
+      *o = u;
+      *i0 = 0;
+    } else {
+      *o = u / tiles;
+      *i0 = (u - *o * tiles) * kTile;
+    }
+  };
   auto work = [&](int64_t u, int64_t r0, int64_t r1, A* dst) {
-    const int64_t o = u / tiles, i0 = (u % tiles) * kTile, w = std::min(kTile, I - i0);
+    int64_t o, i0;
+    split(u, &o, &i0);
+    const int64_t w = std::min(kTile, I - i0);
     if (I == 1) {
       dst[0] = reduce_row<Acc>(in + o * R + r0, r1 - r0);
     } else {
@@ -113,7 +137,9 @@ Status reduce_impl(float* out, const float* in, const ReduceParams& p, double sc
       A acc[kTile];
       for (int64_t u = b; u < e; ++u) {
         work(u, 0, R, acc);
-        const int64_t o = u / tiles, i0 = (u % tiles) * kTile, w = std::min(kTile, I - i0);
+        int64_t o, i0;
+        split(u, &o, &i0);
+        const int64_t w = std::min(kTile, I - i0);
         for (int64_t i = 0; i < w; ++i) out[o * I + i0 + i] = finish(acc[i]);
       }
     });
@@ -131,7 +157,9 @@ Status reduce_impl(float* out, const float* in, const ReduceParams& p, double sc
     for (int64_t v = b; v < e; ++v) {
       const int64_t c = v / units, u = v % units;
       work(u, R * c / chunks, R * (c + 1) / chunks, acc);
-      const int64_t o = u / tiles, i0 = (u % tiles) * kTile, w = std::min(kTile, I - i0);
+      int64_t o, i0;
+      split(u, &o, &i0);
+      const int64_t w = std::min(kTile, I - i0);
       std::copy(acc, acc + w, part.begin() + (c * O + o) * I + i0);
     }
   });
@@ -141,6 +169,45 @@ Status reduce_impl(float* out, const float* in, const ReduceParams& p, double sc
     out[j] = finish(a);
   }
   return Status::ok();
+}
+
+// Note [argmax ties and NaN]: the first maximum wins, and NaN never wins (Eigen's ArgMax,
+// which TF uses, compares with `>` from an initial lowest()). A row of only NaN (or of
+// values <= lowest(), like -inf) gives index 0.
+struct MaxIgnoringNaNAcc {
+  using A = float;
+  static A init() { return std::numeric_limits<float>::lowest(); }
+  static void add(A& a, float x) { a = x > a ? x : a; }
+  static void merge(A& a, A b) { add(a, b); }
+};
+
+// Two vectorizable passes over a contiguous row: the maximum, then its first position.
+int32_t argmax_row(const float* x, int64_t n) {
+  const float m = reduce_row<MaxIgnoringNaNAcc>(x, n);
+  if (!(m > std::numeric_limits<float>::lowest())) return 0;
+  for (int64_t j = 0; j < n; ++j)
+    if (x[j] == m) return (int32_t)j;
+  return 0;
+}
+
+// idx[0, w) = argmax over rows r < rows of x[r * stride + i].
+void argmax_cols(int32_t* idx, const float* x, int64_t rows, int64_t stride, int64_t w) {
+  float best[kTile];
+  for (int64_t i = 0; i < w; ++i) {
+    best[i] = std::numeric_limits<float>::lowest();
+    idx[i] = 0;
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * stride;
+    const int32_t ri = (int32_t)r;
+    // Integer masks: an int32 ?: driven by a float compare does not vectorize with GCC 12.
+    for (int64_t i = 0; i < w; ++i) {
+      const float v = xr[i];
+      const int32_t m = -(int32_t)(v > best[i]);
+      best[i] = cpu::bits_select(m != 0, v, best[i]);
+      idx[i] = (ri & m) | (idx[i] & ~m);
+    }
+  }
 }
 
 Status check_view(const char* op, const ReduceParams& p) {
@@ -182,62 +249,26 @@ Status CpuBackend::reduce(float* out, const float* in, ReduceOp op, const Reduce
   return Status::ok();
 }
 
-// Note [argmax ties and NaN]: the first maximum wins, and NaN never wins (Eigen's ArgMax,
-// which TF uses, compares with `>` from an initial lowest()). A row of only NaN (or -inf)
-// gives index 0.
 Status CpuBackend::argmax(int32_t* out, const float* in, const ReduceParams& p) {
   CN_RETURN_IF_ERROR(check_view("argmax", p));
   const int64_t O = p.outer, R = p.reduce, I = p.inner;
   if (O * I == 0) return Status::ok();
   if (R == 0) return invalid_argument("argmax: cannot take the argmax of an empty axis");
   if (R > std::numeric_limits<int32_t>::max())
-    return invalid_argument("argmax: axis of " + std::to_string(R) + " elements does not fit int32 indices");
+    return invalid_argument("argmax: axis of " + std::to_string(R) +
+                            " elements does not fit int32 indices");
   if (!out || !in) return invalid_argument("argmax: null buffer");
-  const float lowest = std::numeric_limits<float>::lowest();
   if (I == 1) {
-    parallel_for(O, cpu::row_grain(R), [&](int64_t b, int64_t e) {
-      for (int64_t o = b; o < e; ++o) {
-        const float* x = in + o * R;
-        // Two vectorizable passes: the maximum, then its first position.
-        float lane[8];
-        for (int k = 0; k < 8; ++k) lane[k] = lowest;
-        int64_t r = 0;
-        for (; r + 8 <= R; r += 8)
-          for (int k = 0; k < 8; ++k) lane[k] = x[r + k] > lane[k] ? x[r + k] : lane[k];
-        for (; r < R; ++r) lane[0] = x[r] > lane[0] ? x[r] : lane[0];
-        float m = lane[0];
-        for (int k = 1; k < 8; ++k) m = lane[k] > m ? lane[k] : m;
-        int32_t idx = 0;
-        if (m > lowest)
-          for (int64_t j = 0; j < R; ++j)
-            if (x[j] == m) {
-              idx = (int32_t)j;
-              break;
-            }
-        out[o] = idx;
-      }
+    parallel_for(O, cpu::row_grain(R), [=](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) out[o] = argmax_row(in + o * R, R);
     });
     return Status::ok();
   }
   const int64_t tiles = (I + kTile - 1) / kTile;
-  parallel_for(O * tiles, cpu::row_grain(R * std::min(I, kTile)), [&](int64_t b, int64_t e) {
-    float best[kTile];
-    int32_t idx[kTile];
+  parallel_for(O * tiles, cpu::row_grain(R * std::min(I, kTile)), [=](int64_t b, int64_t e) {
     for (int64_t u = b; u < e; ++u) {
       const int64_t o = u / tiles, i0 = (u % tiles) * kTile, w = std::min(kTile, I - i0);
-      for (int64_t i = 0; i < w; ++i) {
-        best[i] = lowest;
-        idx[i] = 0;
-      }
-      for (int64_t r = 0; r < R; ++r) {
-        const float* xr = in + (o * R + r) * I + i0;
-        for (int64_t i = 0; i < w; ++i) {
-          const bool gt = xr[i] > best[i];
-          best[i] = gt ? xr[i] : best[i];
-          idx[i] = gt ? (int32_t)r : idx[i];
-        }
-      }
-      std::copy(idx, idx + w, out + o * I + i0);
+      argmax_cols(out + o * I + i0, in + o * R * I + i0, R, I, w);
     }
   });
   return Status::ok();
