@@ -1,0 +1,248 @@
+// Types shared by the benchmark, statistics, and the Markdown report.
+
+export type Mode = 'quick' | 'full';
+export type ConvDir = 'fwd' | 'bwd_data' | 'bwd_filter';
+
+/** A workload spec: the same JSON object goes to the Python peers (bench/peers.py). */
+export type Spec =
+  | { kind: 'conv'; dir: ConvDir; x: [number, number, number, number]; k: number; oc: number }
+  | { kind: 'matmul'; m: number; k: number; n: number }
+  | { kind: 'tiny_add'; read?: boolean }
+  | { kind: 'train'; model: 'fashion_cnn'; batch: number; optimizer: string };
+
+export interface Workload {
+  id: string;
+  group: 'conv' | 'matmul' | 'tiny' | 'train';
+  label: string;
+  spec: Spec;
+  /** FLOPs of one call (conv: 2*N*OH*OW*OC*KH*KW*IC, per direction). */
+  flops?: number;
+  /** Images processed by one call (training steps). */
+  images?: number;
+  /** Calls per timed sample (the sample reports the mean per call). */
+  inner: number;
+  warmup: number;
+  samples: number;
+  /** Samples a runner takes per turn before the next runner's turn. */
+  perTurn: number;
+}
+
+export interface RunStats {
+  n: number;
+  median: number;
+  q1: number;
+  q3: number;
+  min: number;
+  max: number;
+}
+
+export interface RunResult {
+  ok: boolean;
+  note?: string;
+  /** Seconds to set the workload up (build tensors / model) and for its first call (the
+   * first training step includes tracing and plan compilation: time to first step). */
+  setupS?: number;
+  /** sgemm only: medians of the measurement at the start and at the end of the run. */
+  phases?: { start?: number; end?: number };
+  firstCallS?: number;
+  /** Seconds per call, one per sample, in the order measured. */
+  times: number[];
+  stats?: RunStats;
+  gflops?: number;
+  /** GFLOP/s at q3 and q1 time (the IQR expressed as throughput). */
+  gflopsIqr?: [number, number];
+  fractionOfCeiling?: number;
+  imagesPerSec?: number;
+  /** peer median / our median: > 1 means cudnn-node is faster. */
+  ratio?: number;
+}
+
+export interface BenchResult extends Workload {
+  runs: Record<string, RunResult>;
+  check?: { against: string; maxRelErr: number };
+}
+
+export interface RunnerInfo {
+  name: string;
+  available: boolean;
+  note?: string;
+  info: Record<string, unknown>;
+}
+
+export interface Target {
+  name: string;
+  met: boolean;
+  detail: string;
+}
+
+export interface Report {
+  date: string;
+  mode: Mode;
+  durationS: number;
+  machine: {
+    cpu: string;
+    cpuFamily?: string;
+    cores: number;
+    simd: string[];
+    memoryGiB: number;
+    os: string;
+    node: string;
+    gpu: string;
+    /** 1-minute load average before and after the run (other work on the machine). */
+    loadAvg1m?: { before: number; after: number };
+  };
+  runners: RunnerInfo[];
+  /** Best sgemm GFLOP/s measured in this run (any runner), and ours. */
+  ceiling: { gflops: number; source: string; ours: number };
+  results: BenchResult[];
+  targets: Target[];
+  notes: string[];
+}
+
+function quantile(sorted: number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export function stats(times: number[]): RunStats {
+  const s = [...times].sort((a, b) => a - b);
+  return { n: s.length, median: quantile(s, 0.5), q1: quantile(s, 0.25), q3: quantile(s, 0.75), min: s[0], max: s[s.length - 1] };
+}
+
+export function fmtMs(sec: number): string {
+  const ms = sec * 1e3;
+  return ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`;
+}
+const fmtUs = (sec: number) => `${(sec * 1e6).toFixed(2)} µs`;
+const spread = (s: RunStats, f: (x: number) => string) => `${f(s.median)} (${f(s.q1).replace(/ .*/, '')}–${f(s.q3)})`;
+const ratio = (r?: number) => (r === undefined ? '' : `**${r.toFixed(2)}x**`);
+
+const RUNNER_ORDER = ['cudnn-node', 'tfjs-node', 'keras', 'torch'];
+
+export function peersOf(report: Report): string[] {
+  return RUNNER_ORDER.filter((n) => n !== 'cudnn-node' && report.runners.some((r) => r.name === n && r.available));
+}
+
+function naCell(run?: RunResult): string {
+  if (!run) return 'n/a';
+  return `n/a${run.note ? ` (${run.note.replace(/\|/g, '/').slice(0, 80)})` : ''}`;
+}
+
+export function toMarkdown(rep: Report): string {
+  const peers = peersOf(rep);
+  const ours = 'cudnn-node';
+  const L: string[] = [];
+  const m = rep.machine;
+  L.push(`# cudnn-node benchmark (${rep.mode})`, '');
+  L.push(
+    `${rep.date} · ${m.cpu}${m.cpuFamily ? ` (${m.cpuFamily})` : ''}, ${m.cores} cores, ${m.simd.join('/')}, ${m.memoryGiB} GiB · ${m.os} · Node ${m.node} · ${rep.durationS.toFixed(0)} s${m.loadAvg1m ? ` · load ${m.loadAvg1m.before}→${m.loadAvg1m.after}` : ''}`,
+    '',
+  );
+  for (const r of rep.runners) {
+    const th = r.info.threads ? ` · threads ${JSON.stringify(r.info.threads).replace(/["{}]/g, '').replace(/,/g, ', ')}` : '';
+    L.push(`- **${r.name}**: ${r.available ? `${r.info.library ?? ''}${th}` : r.note}${r.available && r.note ? ` (${r.note})` : ''}`);
+  }
+  L.push('', 'Median of alternating samples after warm-up, interquartile range in parentheses. Ratio = peer time / cudnn-node time (> 1: cudnn-node is faster).', '');
+
+  // Ceiling
+  L.push(`## Machine ceiling (sgemm)`, '');
+  L.push(`| sgemm | ${[ours, ...peers].map((p) => `${p} GFLOP/s`).join(' | ')} |`);
+  L.push(`|---|${[ours, ...peers].map(() => '---:').join('|')}|`);
+  for (const r of rep.results.filter((x) => x.group === 'matmul'))
+    L.push(`| ${r.label} | ${[ours, ...peers].map((p) => (r.runs[p]?.gflops ? `${r.runs[p].gflops!.toFixed(0)} (${fmtMs(r.runs[p].stats!.median)})` : naCell(r.runs[p]))).join(' | ')} |`);
+  L.push('', `Ceiling used below: **${rep.ceiling.gflops.toFixed(0)} GFLOP/s**, the best sgemm median in this run (${rep.ceiling.source}; samples from the start and the end of the run pooled); cudnn-node's matMul: ${rep.ceiling.ours.toFixed(0)} GFLOP/s.`, '');
+
+  // Convs
+  const convs = rep.results.filter((x) => x.group === 'conv');
+  if (convs.length) {
+    L.push('## conv2d primitives (Fashion-MNIST CNN layers, batch 128, NHWC, SAME, stride 1)', '');
+    L.push(`| layer | dir | GFLOP | ${ours} ms | ${ours} GFLOP/s | % ceiling | ${peers.map((p) => `${p} GFLOP/s | ratio`).join(' | ')} |`);
+    L.push(`|---|---|---:|---:|---:|---:|${peers.map(() => '---:|---:').join('|')}|`);
+    for (const r of convs) {
+      const s = r.spec as Extract<typeof r.spec, { kind: 'conv' }>;
+      const o = r.runs[ours];
+      const oc = o?.stats
+        ? `${spread(o.stats, (x) => (x * 1e3).toFixed(2))} | ${o.gflops!.toFixed(0)} | ${(o.fractionOfCeiling! * 100).toFixed(0)}%`
+        : `${naCell(o)} | | `;
+      const pc = peers.map((p) => {
+        const run = r.runs[p];
+        return run?.stats ? `${run.gflops!.toFixed(0)} | ${ratio(run.ratio)}` : `${naCell(run)} | `;
+      });
+      L.push(`| [${s.x.join(',')}]→${s.oc} k${s.k} | ${s.dir} | ${(r.flops! / 1e9).toFixed(2)} | ${oc} | ${pc.join(' | ')} |`);
+    }
+    const both = (p: string) => convs.filter((r) => r.runs[p]?.stats && r.runs[ours]?.stats);
+    const sumT = (rs: BenchResult[], p: string) => rs.reduce((a, r) => a + r.runs[p].stats!.median, 0);
+    const sumF = (rs: BenchResult[]) => rs.reduce((a, r) => a + r.flops!, 0);
+    const mine = both(ours);
+    if (mine.length) {
+      const g = sumF(mine) / sumT(mine, ours) / 1e9;
+      const pc = peers.map((p) => {
+        const rs = both(p);
+        return rs.length ? `${(sumF(rs) / sumT(rs, p) / 1e9).toFixed(0)} | ${ratio(sumT(rs, p) / sumT(rs, ours))}` : ' | ';
+      });
+      L.push(
+        `| **all ${mine.length}** | | ${(sumF(mine) / 1e9).toFixed(1)} | ${(sumT(mine, ours) * 1e3).toFixed(1)} | **${g.toFixed(0)}** | ${((g / rep.ceiling.gflops) * 100).toFixed(0)}% | ${pc.join(' | ')} |`,
+      );
+    }
+    const checks = convs.filter((r) => r.check);
+    if (checks.length) {
+      const bad = checks.filter((r) => r.check!.maxRelErr > 1e-3);
+      L.push(
+        '',
+        `Cross-check on identical inputs, cudnn-node vs tfjs-node (max |diff| / max |ref|): worst ${Math.max(...checks.map((r) => r.check!.maxRelErr)).toExponential(1)}` +
+          (bad.length ? `; **disagree** (> 1e-3): ${bad.map((r) => `${r.label} (${r.check!.maxRelErr.toExponential(1)})`).join(', ')}` : '') +
+          '.',
+      );
+    }
+    L.push('');
+  }
+
+  // Tiny ops
+  const tiny = rep.results.filter((x) => x.group === 'tiny');
+  if (tiny.length) {
+    L.push('## Per-op overhead', '');
+    L.push(`| op | ${[ours, ...peers].join(' | ')} |`);
+    L.push(`|---|${[ours, ...peers].map(() => '---:').join('|')}|`);
+    for (const r of tiny)
+      L.push(`| ${r.label} | ${[ours, ...peers].map((p) => (r.runs[p]?.stats ? `${spread(r.runs[p].stats!, fmtUs)}${p !== ours && r.runs[p].ratio ? ` ${ratio(r.runs[p].ratio)}` : ''}` : naCell(r.runs[p]))).join(' | ')} |`);
+    L.push('');
+  }
+
+  // Training
+  const train = rep.results.filter((x) => x.group === 'train');
+  if (train.length) {
+    L.push('## Fashion-MNIST CNN training step (1,413,834 params, Adam, ~532 MFLOP per image)', '');
+    L.push(`| batch | ${[ours, ...peers].map((p) => `${p} ms/step · img/s · GFLOP/s${p === ours ? '' : ' · ratio'}`).join(' | ')} |`);
+    L.push(`|---|${[ours, ...peers].map(() => '---:').join('|')}|`);
+    for (const r of train) {
+      const cells = [ours, ...peers].map((p) => {
+        const run = r.runs[p];
+        if (!run?.stats) return naCell(run);
+        return `${spread(run.stats, (x) => (x * 1e3).toFixed(1))} · ${run.imagesPerSec!.toFixed(0)} · ${run.gflops!.toFixed(0)}${p !== ours && run.ratio ? ` · ${ratio(run.ratio)}` : ''}`;
+      });
+      L.push(`| ${(r.spec as { batch: number }).batch} | ${cells.join(' | ')} |`);
+    }
+    const first = [ours, ...peers].map((p) => {
+      const run = train[train.length - 1].runs[p];
+      return run?.firstCallS !== undefined ? `${p} ${((run.setupS ?? 0) + run.firstCallS).toFixed(2)} s` : undefined;
+    });
+    if (first.some(Boolean))
+      L.push('', `Time to first step (model build + compile + first step, batch ${(train[train.length - 1].spec as { batch: number }).batch}): ${first.filter(Boolean).join(', ')}.`);
+    const how = [ours, ...peers].map((p) => train[0].runs[p]?.note && `${p}: ${train[0].runs[p].note}`).filter(Boolean);
+    if (how.length) L.push('', `How: ${how.join('; ')}.`);
+    L.push('');
+  }
+
+  if (rep.targets.length) {
+    L.push('## Targets (issues 2, 4, 5)', '');
+    for (const t of rep.targets) L.push(`- ${t.met ? '✅' : '❌'} ${t.name}: ${t.detail}`);
+    L.push('');
+  }
+  if (rep.notes.length) {
+    L.push('## Notes', '');
+    for (const n of rep.notes) L.push(`- ${n}`);
+    L.push('');
+  }
+  return L.join('\n');
+}
