@@ -1,0 +1,529 @@
+// The GPU benchmark: per-layer conv2d forward / backward-data / backward-filter TFLOP/s on
+// the Fashion-MNIST CNN's and ResNet-34's layer shapes at batch 256, and a training step of
+// the Fashion-MNIST CNN, on our cuda backend and, where python3 has PyTorch with CUDA, on
+// PyTorch in the same run (cudnn.benchmark on, channels_last; scripts/gpu/torch_bench.py).
+// Prints a Markdown table with ratios (PyTorch time / our time: > 1 means we are faster)
+// and writes JSON. scripts/gpu-check.sh runs it on the GPU machine.
+//
+//   node --import tsx bench/gpu.ts [--batch 256] [--json out.json] [--only REGEX]
+//        [--python python3|none] [--fp32] [--no-train] [--budget-s 180] [--backend cuda]
+//
+// Note [timing]: our ops are queued on one stream and return at once; a sample times
+// `iters` back-to-back calls and then waits for the stream (reading a one-element tensor,
+// which synchronizes it), so launch and JS overhead are included but the read is one
+// 4-byte copy. PyTorch is timed the same way (perf_counter around iters calls, then
+// torch.cuda.synchronize()). Each number is the median of 5 samples after warm-up; the
+// warm-up includes plan creation and (autotune / cudnn.benchmark) algorithm search.
+// Padding is explicit and symmetric (k // 2), as PyTorch's, so both do the same FLOPs.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as cn from '../lib/index.js';
+import { ENGINE } from '../lib/engine.js';
+import { native } from '../lib/native.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+
+// ------------------------------------------------------------------ options
+interface Options {
+  batch: number;
+  json: string;
+  only: RegExp | null;
+  python: string;
+  fp32: boolean;
+  train: boolean;
+  budgetS: number;
+  backend: string;
+  samples: number;
+  targetS: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    batch: 256,
+    json: join(root, 'bench', 'results', 'gpu.json'),
+    only: null,
+    python: process.env.PYTHON ?? 'python3',
+    fp32: false,
+    train: true,
+    budgetS: 240,
+    backend: 'cuda',
+    samples: 5,
+    targetS: 0.03,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`bench/gpu: ${a} expects a value`);
+      return v;
+    };
+    if (a === '--batch') o.batch = Number(val());
+    else if (a === '--json') o.json = resolve(val());
+    else if (a === '--only') o.only = new RegExp(val());
+    else if (a === '--python') o.python = val();
+    else if (a === '--fp32') o.fp32 = true;
+    else if (a === '--no-train') o.train = false;
+    else if (a === '--budget-s') o.budgetS = Number(val());
+    else if (a === '--backend') o.backend = val();
+    else if (a === '--samples') o.samples = Number(val());
+    else if (a === '--target-s') o.targetS = Number(val());
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node --import tsx bench/gpu.ts [--batch N] [--json PATH] [--only REGEX] [--python python3|none] [--fp32] [--no-train] [--budget-s S] [--backend cuda|cpu] [--samples N] [--target-s S]');
+      process.exit(0);
+    } else throw new Error(`bench/gpu: unknown flag ${a} (try --help)`);
+  }
+  return o;
+}
+
+const log = (...a: unknown[]) => console.error('[bench/gpu]', ...a);
+
+// ------------------------------------------------------------------ workloads
+type Dir = 'fwd' | 'bwd_data' | 'bwd_filter';
+const DIRS: Dir[] = ['fwd', 'bwd_data', 'bwd_filter'];
+
+/** One conv layer: NHWC input [H, W, C] (batch added later), k x k, oc outputs, stride, pad. */
+interface Layer {
+  net: 'fashion' | 'resnet34';
+  name: string;
+  h: number;
+  w: number;
+  c: number;
+  k: number;
+  oc: number;
+  s: number;
+  p: number;
+  /** How many times the layer occurs in the network (for the whole-net totals). */
+  count: number;
+}
+
+const LAYERS: Layer[] = [
+  // Fashion-MNIST CNN (lib/models/fashion_mnist.ts): 'same' stride-1 convs.
+  { net: 'fashion', name: 'conv1 7x7 1->64 @28', h: 28, w: 28, c: 1, k: 7, oc: 64, s: 1, p: 3, count: 1 },
+  { net: 'fashion', name: 'conv2 3x3 64->128 @14', h: 14, w: 14, c: 64, k: 3, oc: 128, s: 1, p: 1, count: 1 },
+  { net: 'fashion', name: 'conv3 3x3 128->128 @14', h: 14, w: 14, c: 128, k: 3, oc: 128, s: 1, p: 1, count: 1 },
+  { net: 'fashion', name: 'conv4 3x3 128->256 @7', h: 7, w: 7, c: 128, k: 3, oc: 256, s: 1, p: 1, count: 1 },
+  { net: 'fashion', name: 'conv5 3x3 256->256 @7', h: 7, w: 7, c: 256, k: 3, oc: 256, s: 1, p: 1, count: 1 },
+  // ResNet-34 at 224x224 (He et al. 2015, table 1): every distinct conv shape, with counts.
+  { net: 'resnet34', name: 'conv1 7x7/2 3->64 @224', h: 224, w: 224, c: 3, k: 7, oc: 64, s: 2, p: 3, count: 1 },
+  { net: 'resnet34', name: 'l1 3x3 64->64 @56', h: 56, w: 56, c: 64, k: 3, oc: 64, s: 1, p: 1, count: 6 },
+  { net: 'resnet34', name: 'l2 3x3/2 64->128 @56', h: 56, w: 56, c: 64, k: 3, oc: 128, s: 2, p: 1, count: 1 },
+  { net: 'resnet34', name: 'l2 1x1/2 64->128 @56 (shortcut)', h: 56, w: 56, c: 64, k: 1, oc: 128, s: 2, p: 0, count: 1 },
+  { net: 'resnet34', name: 'l2 3x3 128->128 @28', h: 28, w: 28, c: 128, k: 3, oc: 128, s: 1, p: 1, count: 7 },
+  { net: 'resnet34', name: 'l3 3x3/2 128->256 @28', h: 28, w: 28, c: 128, k: 3, oc: 256, s: 2, p: 1, count: 1 },
+  { net: 'resnet34', name: 'l3 1x1/2 128->256 @28 (shortcut)', h: 28, w: 28, c: 128, k: 1, oc: 256, s: 2, p: 0, count: 1 },
+  { net: 'resnet34', name: 'l3 3x3 256->256 @14', h: 14, w: 14, c: 256, k: 3, oc: 256, s: 1, p: 1, count: 11 },
+  { net: 'resnet34', name: 'l4 3x3/2 256->512 @14', h: 14, w: 14, c: 256, k: 3, oc: 512, s: 2, p: 1, count: 1 },
+  { net: 'resnet34', name: 'l4 1x1/2 256->512 @14 (shortcut)', h: 14, w: 14, c: 256, k: 1, oc: 512, s: 2, p: 0, count: 1 },
+  { net: 'resnet34', name: 'l4 3x3 512->512 @7', h: 7, w: 7, c: 512, k: 3, oc: 512, s: 1, p: 1, count: 5 },
+];
+
+const outSize = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
+const convFlops = (l: Layer, batch: number) => 2 * batch * outSize(l.h, l.k, l.s, l.p) * outSize(l.w, l.k, l.s, l.p) * l.oc * l.k * l.k * l.c;
+/** A training step of the Fashion-MNIST CNN costs about this many FLOPs per image (issue 4). */
+const TRAIN_FLOPS_PER_IMAGE = 532e6;
+
+/** Our settings: 'heur' = defaults (TF32, cuDNN heuristics), 'tuned' = TF32 + autotune,
+ * 'fp32' = strict fp32 + autotune. PyTorch runs 'tf32' and 'fp32' (cudnn.benchmark on). */
+type OurMode = 'heur' | 'tuned' | 'fp32';
+const OUR_OPTS: Record<OurMode, { allowTF32: boolean; autotune: boolean }> = {
+  heur: { allowTF32: true, autotune: false },
+  tuned: { allowTF32: true, autotune: true },
+  fp32: { allowTF32: false, autotune: true },
+};
+
+interface Timing {
+  ms?: number;
+  tflops?: number;
+  note?: string;
+}
+
+interface ConvRow {
+  net: string;
+  layer: string;
+  dir: Dir;
+  shape: string;
+  flops: number;
+  count: number;
+  ours: Partial<Record<OurMode, Timing>>;
+  torch: Partial<Record<'tf32' | 'fp32', Timing>>;
+}
+
+// ------------------------------------------------------------------ timing
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+class Clock {
+  private probe: cn.Tensor;
+  constructor() {
+    this.probe = cn.keep(cn.zeros([1]));
+  }
+  /** Waits for everything queued on the stream: a read is stream-ordered and synchronizes. */
+  sync(): void {
+    this.probe.dataSync();
+  }
+  /** Median seconds per call over `samples` samples of adaptively many calls. */
+  time(call: () => void, warmup: number, samples: number, targetS: number): number {
+    for (let i = 0; i < warmup; i++) call();
+    this.sync();
+    let t0 = performance.now();
+    call();
+    this.sync();
+    const one = (performance.now() - t0) / 1e3;
+    const iters = Math.max(1, Math.min(200, Math.ceil(targetS / Math.max(one, 1e-6))));
+    const per: number[] = [];
+    for (let s = 0; s < samples; s++) {
+      t0 = performance.now();
+      for (let i = 0; i < iters; i++) call();
+      this.sync();
+      per.push((performance.now() - t0) / 1e3 / iters);
+    }
+    return median(per);
+  }
+  dispose(): void {
+    this.probe.dispose();
+  }
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0].slice(0, 160);
+}
+
+/** Times one layer in all three directions under the current options. */
+function timeLayer(l: Layer, batch: number, clock: Clock, o: Options): Record<Dir, Timing> {
+  const oh = outSize(l.h, l.k, l.s, l.p), ow = outSize(l.w, l.k, l.s, l.p);
+  const xShape = [batch, l.h, l.w, l.c], fShape = [l.k, l.k, l.c, l.oc], yShape = [batch, oh, ow, l.oc];
+  const attrs = { strides: [l.s, l.s], dilations: [1, 1], pad: 'explicit', pads: [l.p, l.p, l.p, l.p] };
+  const f32 = 'float32' as const;
+  const flops = convFlops(l, batch);
+  const out = {} as Record<Dir, Timing>;
+  const [x, f, dy] = cn.tidy(() => [
+    cn.keep(cn.randomUniform(xShape, -1, 1, 'float32', 1)),
+    cn.keep(cn.randomUniform(fShape, -0.05, 0.05, 'float32', 2)),
+    cn.keep(cn.randomUniform(yShape, -1, 1, 'float32', 3)),
+  ]);
+  try {
+    const ops: Record<Dir, () => cn.Tensor> = {
+      fwd: () => ENGINE.runKernel('Conv2D', [x, f], { ...attrs, relu: false }, [{ shape: yShape, dtype: f32 }])[0],
+      bwd_data: () => ENGINE.runKernel('Conv2DBackpropInput', [dy, f], { ...attrs, inputShape: xShape }, [{ shape: xShape, dtype: f32 }])[0],
+      bwd_filter: () => ENGINE.runKernel('Conv2DBackpropFilter', [x, dy], { ...attrs, filterShape: fShape }, [{ shape: fShape, dtype: f32 }])[0],
+    };
+    for (const dir of DIRS) {
+      try {
+        const op = ops[dir];
+        const s = clock.time(() => op().dispose(), 3, o.samples, o.targetS);
+        out[dir] = { ms: s * 1e3, tflops: flops / s / 1e12 };
+      } catch (e) {
+        out[dir] = { note: firstLine(e) };
+      }
+    }
+  } finally {
+    cn.dispose([x, f, dy]);
+  }
+  return out;
+}
+
+type TrainModel = 'fashion' | 'resnet34';
+interface TrainTiming extends Timing {
+  imagesPerSec?: number;
+  firstStepS?: number;
+}
+const TRAIN: Record<TrainModel, { label: string; input: number[]; optimizer: string; flopsPerImage?: number }> = {
+  fashion: { label: 'Fashion-MNIST CNN', input: [28, 28, 1], optimizer: 'nadam', flopsPerImage: TRAIN_FLOPS_PER_IMAGE },
+  // ~3.6 GFLOP forward per 224x224 image, about 3x that for a training step.
+  resnet34: { label: 'ResNet-34 (224x224, 10 classes)', input: [224, 224, 3], optimizer: 'sgd', flopsPerImage: 3 * 3.6e9 },
+};
+
+/** Builds the model on the current backend: lib/models and lib/applications are loaded
+ * lazily, so that a missing or broken one only costs its row. */
+async function makeModel(which: TrainModel): Promise<cn.LayersModel> {
+  // Note [untyped imports]: specifiers in variables, so that the benchmark still type-checks
+  // (and reports the failure in its row) while these modules are being written or moved.
+  const modelsPath = '../lib/models/index.js', applicationsPath = '../lib/applications/index.js';
+  if (which === 'fashion') {
+    const m = (await import(modelsPath)) as { fashionMnistCnn?: (o?: { seed?: number }) => cn.LayersModel };
+    if (typeof m.fashionMnistCnn !== 'function') throw new Error('lib/models has no fashionMnistCnn');
+    return m.fashionMnistCnn({ seed: 1 });
+  }
+  const a = (await import(applicationsPath)) as { resnet34?: (o?: { inputShape?: number[]; classes?: number }) => cn.LayersModel };
+  if (typeof a.resnet34 !== 'function') throw new Error('lib/applications has no resnet34');
+  return a.resnet34({ inputShape: [224, 224, 3], classes: 10 });
+}
+
+/** A training step through trainOnBatch (one compiled plan per step; it returns the loss,
+ * so each step is synchronized). The first step includes tracing and plan compilation. */
+async function timeTrain(which: TrainModel, batch: number, o: Options, steps: number): Promise<TrainTiming> {
+  const spec = TRAIN[which];
+  let model: cn.LayersModel | undefined;
+  let x: cn.Tensor | undefined, y: cn.Tensor | undefined;
+  try {
+    model = await makeModel(which);
+    x = cn.keep(cn.randomUniform([batch, ...spec.input], -1, 1, 'float32', 5));
+    y = cn.keep(cn.tensor(Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10), [batch], 'int32'));
+    model.compile({ optimizer: spec.optimizer, loss: 'sparseCategoricalCrossentropy' });
+    const t0 = performance.now();
+    await model.trainOnBatch(x, y);
+    const firstStepS = (performance.now() - t0) / 1e3;
+    for (let i = 0; i < 2; i++) await model.trainOnBatch(x, y);
+    const per: number[] = [];
+    for (let s = 0; s < Math.max(3, Math.min(o.samples, 5)); s++) {
+      const t1 = performance.now();
+      for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
+      per.push((performance.now() - t1) / 1e3 / steps);
+    }
+    const sec = median(per);
+    return { ms: sec * 1e3, tflops: spec.flopsPerImage ? (spec.flopsPerImage * batch) / sec / 1e12 : undefined, imagesPerSec: batch / sec, firstStepS };
+  } catch (e) {
+    return { note: firstLine(e) };
+  } finally {
+    cn.dispose([x, y]);
+    (model as unknown as { dispose?: () => void } | undefined)?.dispose?.();
+  }
+}
+
+// ------------------------------------------------------------------ PyTorch
+interface TorchResult {
+  ok: boolean;
+  note?: string;
+  info?: Record<string, unknown>;
+  conv?: Record<string, { ms?: number; note?: string }>; // key `${mode}|${layerIndex}|${dir}`
+  train?: Record<string, { ms?: number; note?: string }>; // key: model (TF32 allowed)
+}
+
+function runTorch(o: Options, layers: Layer[], modes: string[], trainModels: TrainModel[], budgetS: number): TorchResult {
+  if (o.python === 'none') return { ok: false, note: 'skipped (--python none)' };
+  const dir = join(tmpdir(), `cn-bench-gpu-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const req = join(dir, 'request.json'), res = join(dir, 'result.json');
+  writeFileSync(
+    req,
+    JSON.stringify({
+      device: o.backend === 'cuda' ? 'cuda' : 'cpu',
+      batch: o.batch,
+      modes,
+      layers: layers.map((l, i) => ({ id: i, h: l.h, w: l.w, c: l.c, k: l.k, oc: l.oc, s: l.s, p: l.p })),
+      dirs: DIRS,
+      train: o.train ? { batch: o.batch, models: trainModels } : null,
+      samples: o.samples,
+      target_s: o.targetS,
+      budget_s: budgetS,
+    }),
+  );
+  const script = join(root, 'scripts', 'gpu', 'torch_bench.py');
+  log(`PyTorch: ${o.python} ${script} (budget ${budgetS.toFixed(0)} s)`);
+  const r = spawnSync(o.python, [script, req, res], { stdio: ['ignore', 'inherit', 'inherit'], timeout: Math.round((budgetS + 30) * 1e3), env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+  rmSync(req, { force: true });
+  if (r.error) return { ok: false, note: `could not run ${o.python}: ${firstLine(r.error)}` };
+  if (!existsSync(res)) return { ok: false, note: `${o.python} exited with ${r.status ?? r.signal} and wrote no result` };
+  try {
+    return JSON.parse(readFileSync(res, 'utf8')) as TorchResult;
+  } catch (e) {
+    return { ok: false, note: `unreadable result: ${firstLine(e)}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------ report
+const fmt = (v: number | undefined, d = 2) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
+const ratio = (torchMs?: number, ourMs?: number) => (torchMs && ourMs ? torchMs / ourMs : undefined);
+const geomean = (v: number[]) => (v.length ? Math.exp(v.reduce((a, b) => a + Math.log(b), 0) / v.length) : undefined);
+
+function table(rows: ConvRow[], modes: OurMode[], torchOk: boolean): string {
+  const torchOf = (m: OurMode) => (m === 'fp32' ? 'fp32' : 'tf32');
+  const torchModes = [...new Set(modes.map(torchOf))];
+  const head = ['net', 'layer', 'dir', 'GFLOP'];
+  for (const m of modes) head.push(`ours ${m} TFLOP/s`);
+  if (torchOk) {
+    for (const tm of torchModes) head.push(`torch ${tm} TFLOP/s`);
+    for (const m of modes) head.push(`ratio ${m}`);
+  }
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    const cells = [r.net, r.layer, r.dir, fmt(r.flops / 1e9, 1)];
+    for (const m of modes) cells.push(fmt(r.ours[m]?.tflops) + (r.ours[m]?.note ? ` (${r.ours[m]!.note})` : ''));
+    if (torchOk) {
+      for (const tm of torchModes) cells.push(fmt(r.torch[tm]?.tflops) + (r.torch[tm]?.note ? ` (${r.torch[tm]!.note})` : ''));
+      for (const m of modes) cells.push(fmt(ratio(r.torch[torchOf(m)]?.ms, r.ours[m]?.ms)));
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Whole-network conv time (each layer times its count), per direction set and mode. */
+function totals(rows: ConvRow[], net: string, pick: (r: ConvRow) => Timing | undefined): { ms?: number; tflops?: number } {
+  let ms = 0, flops = 0;
+  for (const r of rows.filter((x) => x.net === net)) {
+    const t = pick(r);
+    if (t?.ms === undefined) return {};
+    ms += t.ms * r.count;
+    flops += r.flops * r.count;
+  }
+  return ms ? { ms, tflops: flops / (ms / 1e3) / 1e12 } : {};
+}
+
+// ------------------------------------------------------------------ main
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1e3;
+  const info = cn.backends().find((b) => b.name === o.backend);
+  const result: Record<string, unknown> = { date: new Date().toISOString(), batch: o.batch, backend: o.backend, device: info };
+  const write = () => {
+    mkdirSync(dirname(o.json), { recursive: true });
+    writeFileSync(o.json, JSON.stringify(result, null, 2));
+  };
+  if (!info?.available) {
+    const why = `${o.backend} backend not available: ${info?.reason ?? 'unknown backend'}`;
+    log(why);
+    result.error = why;
+    write();
+    console.log(`bench/gpu: ${why}`);
+    process.exit(2);
+  }
+  cn.setBackend(o.backend);
+  const layers = LAYERS.filter((l) => !o.only || o.only.test(`${l.net} ${l.name}`));
+  const modes: OurMode[] = o.backend === 'cuda' ? ['heur', 'tuned', ...(o.fp32 ? (['fp32'] as const) : [])] : ['heur'];
+  log(`${info.deviceName || o.backend}: ${layers.length} layers x ${DIRS.length} directions, batch ${o.batch}, modes ${modes.join(', ')}, budget ${o.budgetS} s`);
+
+  const rows: ConvRow[] = [];
+  for (const l of layers)
+    for (const dir of DIRS)
+      rows.push({
+        net: l.net, layer: l.name, dir, flops: convFlops(l, o.batch), count: l.count, ours: {}, torch: {},
+        shape: `[${o.batch},${l.h},${l.w},${l.c}] k${l.k} s${l.s} p${l.p} -> ${l.oc}`,
+      });
+
+  // Ours first; PyTorch gets what remains of the budget (at least a third of it).
+  const ourBudget = o.budgetS * (o.python === 'none' ? 0.9 : 0.5);
+  const clock = new Clock();
+  let skipped = 0;
+  for (const mode of modes) {
+    if (o.backend === 'cuda') native.setCudaOptions(OUR_OPTS[mode]);
+    for (const [i, l] of layers.entries()) {
+      if (elapsed() > ourBudget) {
+        skipped++;
+        continue;
+      }
+      const t = timeLayer(l, o.batch, clock, o);
+      for (const dir of DIRS) rows[i * DIRS.length + DIRS.indexOf(dir)].ours[mode] = t[dir];
+      log(`ours ${mode} ${l.net} ${l.name}: ${DIRS.map((d) => `${d} ${fmt(t[d].tflops)}${t[d].note ? ` (${t[d].note})` : ''}`).join(', ')} TFLOP/s`);
+    }
+  }
+  if (skipped) log(`time budget: ${skipped} layer runs skipped`);
+  if (o.backend === 'cuda') native.setCudaOptions(OUR_OPTS.heur);
+
+  // Training steps: the Fashion-MNIST CNN always (when lib/models loads); ResNet-34 while
+  // less than 55% of the budget is spent (its first step compiles a large plan).
+  const trainModels: TrainModel[] = [];
+  const train: Partial<Record<TrainModel, TrainTiming>> = {};
+  if (o.train) {
+    for (const which of ['fashion', 'resnet34'] as TrainModel[]) {
+      if (o.only && !o.only.test(`train ${which}`) && !o.only.test(which)) continue;
+      if (which === 'resnet34' && elapsed() > o.budgetS * 0.55) {
+        train[which] = { note: 'skipped: time budget' };
+        continue;
+      }
+      trainModels.push(which);
+      train[which] = await timeTrain(which, o.batch, o, which === 'resnet34' ? 2 : 5);
+      log(`ours train step ${which}: ${fmt(train[which]!.ms)} ms${train[which]!.note ? ` (${train[which]!.note})` : ''}`);
+    }
+  }
+  clock.dispose();
+
+  const torchModes = ['tf32', ...(modes.includes('fp32') ? ['fp32'] : [])];
+  // Our numbers are saved before PyTorch runs, so that they survive a kill at the time limit.
+  result.modes = modes;
+  result.rows = rows;
+  const trainReport = (t?: TorchResult) =>
+    Object.fromEntries(
+      (Object.keys(train) as TrainModel[]).map((k) => [
+        k,
+        { label: TRAIN[k].label, ours: train[k], torch: t?.train?.[k], ratio: ratio(t?.train?.[k]?.ms, train[k]?.ms), flopsPerImage: TRAIN[k].flopsPerImage },
+      ]),
+    );
+  result.train = trainReport();
+  result.torch = { ok: false, note: 'PyTorch did not finish' };
+  write();
+  const torch = runTorch(o, layers, torchModes, trainModels, Math.max(o.budgetS - elapsed(), o.budgetS / 3));
+  if (torch.conv && Object.keys(torch.conv).length) {
+    for (const [key, v] of Object.entries(torch.conv)) {
+      const [mode, li, dir] = key.split('|');
+      const row = rows[Number(li) * DIRS.length + DIRS.indexOf(dir as Dir)];
+      if (row) row.torch[mode as 'tf32' | 'fp32'] = v.ms ? { ms: v.ms, tflops: row.flops / (v.ms / 1e3) / 1e12 } : { note: v.note };
+    }
+  }
+  if (!torch.ok || torch.note) log(`PyTorch: ${torch.note ?? 'no result'}`);
+  const torchOk = rows.some((r) => r.torch.tf32?.ms !== undefined);
+
+  // ---- summary: whole-network conv time (layers x count, fwd + bwd), ratios vs PyTorch
+  const nets = [...new Set(layers.map((l) => l.net))];
+  interface NetSummary {
+    net: string;
+    ours: Partial<Record<OurMode, { ms?: number; tflops?: number }>>;
+    torch: Partial<Record<'tf32' | 'fp32', { ms?: number; tflops?: number }>>;
+    /** PyTorch total time / our total time, per our mode (fp32 against PyTorch fp32). */
+    ratio: Partial<Record<OurMode, number>>;
+    /** Geometric mean of the per-layer-and-direction ratios. */
+    geomeanRatio: Partial<Record<OurMode, number>>;
+  }
+  const summary: NetSummary[] = nets.map((net) => {
+    const s: NetSummary = { net, ours: {}, torch: {}, ratio: {}, geomeanRatio: {} };
+    const netRows = rows.filter((r) => r.net === net);
+    for (const m of modes) s.ours[m] = totals(rows, net, (r) => r.ours[m]);
+    for (const tm of torchModes) s.torch[tm as 'tf32' | 'fp32'] = totals(rows, net, (r) => r.torch[tm as 'tf32' | 'fp32']);
+    for (const m of modes) {
+      const tm = m === 'fp32' ? 'fp32' : 'tf32';
+      const rt = ratio(s.torch[tm]?.ms, s.ours[m]?.ms);
+      if (rt !== undefined) s.ratio[m] = rt;
+      const g = geomean(netRows.map((r) => ratio(r.torch[tm]?.ms, r.ours[m]?.ms)).filter((x): x is number => !!x));
+      if (g !== undefined) s.geomeanRatio[m] = g;
+    }
+    return s;
+  });
+  result.modes = modes;
+  result.rows = rows;
+  result.summary = summary;
+  result.train = trainReport(torch);
+  result.torch = { ok: torch.ok, note: torch.note, info: torch.info };
+  result.elapsedS = elapsed();
+  write();
+
+  const md: string[] = [];
+  md.push(`## cudnn-node GPU benchmark: ${info.deviceName || o.backend}, batch ${o.batch}`);
+  md.push(`cuDNN ${info.cudnnVersion ?? '?'}, cuBLAS ${info.cublasVersion ?? '?'}; PyTorch: ${torch.ok ? JSON.stringify(torch.info) : torch.note}`);
+  md.push('ratio = PyTorch time / our time (> 1: cudnn-node faster); heur = defaults (TF32, heuristics), tuned = TF32 + autotune; PyTorch: cudnn.benchmark, channels_last, TF32 allowed.');
+  md.push('');
+  md.push(table(rows, modes, torchOk));
+  md.push('');
+  for (const s of summary) {
+    const parts: string[] = [];
+    for (const m of modes) parts.push(`ours ${m} ${fmt(s.ours[m]?.tflops)} TFLOP/s`);
+    if (torchOk) {
+      parts.push(`torch ${fmt(s.torch.tf32?.tflops)} TFLOP/s`);
+      parts.push(`ratio ${modes.map((m) => `${m} ${fmt(s.ratio[m])}`).join(' / ')} (geomean per layer ${modes.map((m) => fmt(s.geomeanRatio[m])).join(' / ')})`);
+    }
+    md.push(`- ${s.net}, all conv layers x count, fwd+bwd: ${parts.join(', ')}`);
+  }
+  for (const k of Object.keys(train) as TrainModel[]) {
+    const ours = train[k]!, theirs = torch.train?.[k];
+    md.push(
+      `- ${TRAIN[k].label} train step, batch ${o.batch}: ours ${fmt(ours.ms)} ms (${fmt(ours.imagesPerSec, 0)} img/s, first step ${fmt(ours.firstStepS, 1)} s)` +
+        (ours.note ? ` [${ours.note}]` : '') +
+        (theirs ? `, PyTorch ${fmt(theirs.ms)} ms${theirs.note ? ` [${theirs.note}]` : ''}, ratio ${fmt(ratio(theirs.ms, ours.ms))}` : ''),
+    );
+  }
+  md.push(`- ${fmt(elapsed(), 0)} s; JSON: ${o.json}`);
+  console.log(md.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
