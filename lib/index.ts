@@ -17,3 +17,4 @@ export * as metrics from './metrics/index.js';
 export * as data from './data/index.js';
 export * as datasets from './datasets/index.js';
 export * as plot from './plot/index.js';
+export * as applications from './applications/index.js';

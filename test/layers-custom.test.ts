@@ -82,8 +82,22 @@ class DepthPool extends cn.layers.Layer {
   }
 }
 
+/** A layer with its own weight, made in build() by addWeight(). */
+class Scale extends cn.layers.Layer {
+  static className = 'Scale';
+  scale: cn.Variable | null = null;
+  build(inputShape: cn.layers.Shape | cn.layers.Shape[]): void {
+    const s = inputShape as cn.layers.Shape;
+    this.scale = this.addWeight('scale', [s[s.length - 1] as number], 'float32', 'ones');
+  }
+  call(inputs: cn.Tensor | cn.Tensor[]): cn.Tensor {
+    return cn.mul(inputs as cn.Tensor, this.scale!);
+  }
+}
+
 cn.registerLayer(ResidualUnit);
 cn.registerLayer(DepthPool);
+cn.registerLayer(Scale);
 
 function smallResNet(): cn.LayersModel {
   const inp = cn.input({ shape: [8, 8, 3] });
@@ -121,6 +135,25 @@ describeBackends('user layers: ResidualUnit and DepthPool', (backend) => {
     expect(text).toMatch(/residual_unit(_\d+)? \(ResidualUnit\)\s+│ \(None, 8, 8, 8\)\s+│\s+1,216 │/);
     expect(text).toMatch(/depth_pool(_\d+)? \(DepthPool\)\s+│ \(None, 4, 4, 8\)/);
     m.dispose();
+  });
+
+  it('a user layer with addWeight() in build() trains and round-trips', async () => {
+    const m = cn.sequential({ layers: [new Scale({ inputShape: [3] }), layers.dense({ units: 2, activation: 'softmax' })] });
+    const scale = m.layers[0] as Scale;
+    expect(scale.weights.map((w) => w.name)).toEqual([`${scale.name}/scale`]);
+    expect(m.trainableWeights.length).toBe(3);
+    const x = cn.tensor(seededRandom(30, 3), [10, 3]);
+    const y = cn.tensor(Int32Array.from({ length: 10 }, (_, i) => i % 2), [10], 'int32');
+    m.compile({ optimizer: cn.train.sgd(0.5), loss: 'sparseCategoricalCrossentropy' });
+    await m.fit(x, y, { epochs: 2, batchSize: 5, verbose: 0 });
+    expect(Array.from(scale.scale!.dataSync())).not.toEqual([1, 1, 1]);
+    const path = join(dir, `scale-${backend}`);
+    await m.save(path);
+    const loaded = await cn.loadLayersModel(path);
+    expectClose((loaded.layers[0].getWeights()[0]).dataSync(), scale.scale!.dataSync());
+    cn.dispose([x, y]);
+    m.dispose();
+    loaded.dispose();
   });
 
   it('DepthPool takes the max over channel groups', () => {

@@ -71,7 +71,7 @@ describe('graphs', () => {
     expect(outer.countParams()).toBe(20 + 15 + 4);
     const o = outer.predict(xa) as cn.Tensor;
     expect(o.shape).toEqual([2, 1]);
-    cn.dispose([xa, xb, y1, y2, z1, o, m.outputs.length ? [] : []]);
+    cn.dispose([xa, xb, y1, y2, z1, o]);
     m.dispose();
     outer.dispose();
   });

@@ -17,7 +17,7 @@
 // build/Release/cudnn_node.node, or CUDNN_NODE_PACK_BINARY.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,7 +81,9 @@ describe.skipIf(!supported)('npm packages (prebuilt linux-x64-gnu)', () => {
       HOME: join(work, 'home'),
       TMPDIR: join(work, 'tmp'),
       LANG: 'C.UTF-8',
-      npm_config_cache: join(work, 'npm-cache'),
+      // The user's npm cache: the runtime dependencies (sharp, h5wasm) come from it, or from
+      // the registry when it lacks them; the addon itself never builds (asserted below).
+      npm_config_cache: process.env.npm_config_cache ?? join(homedir(), '.npm'),
       npm_config_update_notifier: 'false',
       ...opts.env,
     };
@@ -167,7 +169,7 @@ describe.skipIf(!supported)('npm packages (prebuilt linux-x64-gnu)', () => {
     copyFileSync(join(fixtures, 'train.mts'), join(consumer, 'src', 'train.mts'));
     copyFileSync(join(fixtures, 'train.cts'), join(consumer, 'src', 'train.cts'));
     const inst = node(
-      [npmCli(), 'install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', pack.main.tarball, pack.platform.tarball],
+      [npmCli(), 'install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', pack.main.tarball, pack.platform.tarball],
       { timeout: 180_000 },
     );
     installLog = `${inst.stdout}${inst.stderr}`;

@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""Keras 3 references for cudnn-node's applications and weight loading (lib/applications,
+lib/io/h5weights.ts). Needs TensorFlow + Keras 3 + h5py (scripts/setup-keras-venv.sh makes a
+venv with them from the local pip index).
+
+  keras_reference.py arch   OUT.json   layer names / classes / output shapes / parameter
+                                       counts / weight shapes / inbound layers of resnet50 and
+                                       xception (with and without top) and the notebook's
+                                       ResNet-34 (committed: test/fixtures/keras/applications.json)
+  keras_reference.py small  OUT.json   preprocess_input, decode_predictions, and RandomRotation's
+                                       transform + TF's ImageProjectiveTransformV3 outputs
+                                       (committed: test/fixtures/keras/small.json)
+  keras_reference.py tiny   DIR        a tiny model with random weights saved in both HDF5
+                                       layouts and in Keras 2's legacy style, its input and
+                                       Keras' output (committed: test/fixtures/keras/tiny, ~100 KB)
+  keras_reference.py parity DIR        resnet50 and xception with random weights in both HDF5
+                                       layouts, an input and Keras' outputs (made at test time,
+                                       ~400 MB, never committed)
+
+Outputs are deterministic for a given Keras version (keras.utils.set_random_seed).
+"""
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+import h5py  # noqa: E402
+import keras  # noqa: E402
+from keras.src.legacy.saving import legacy_h5_format  # noqa: E402
+
+
+def layer_table(model):
+    rows = []
+    for layer in model.layers:
+        inbound = []
+        node = layer._inbound_nodes[0] if layer._inbound_nodes else None
+        if node is not None:
+            for t in node.input_tensors:
+                inbound.append(t._keras_history[0].name)
+        shape = layer.output.shape if hasattr(layer, "output") else None
+        rows.append({
+            "name": layer.name,
+            "className": layer.__class__.__name__,
+            "outputShape": [None if d is None else int(d) for d in shape],
+            "params": int(layer.count_params()),
+            "weights": [[w.path.split("/")[-1], [int(d) for d in w.shape]] for w in layer.weights],
+            "inbound": inbound,
+        })
+    return rows
+
+
+def notebook_resnet34(input_shape, classes):
+    """The reference notebook's ResNet-34 (HOML ch. 14), verbatim but for the arguments."""
+    from functools import partial
+
+    DefaultConv2D = partial(keras.layers.Conv2D, kernel_size=3, strides=1, padding="same",
+                            kernel_initializer="he_normal", use_bias=False)
+
+    class ResidualUnit(keras.layers.Layer):
+        def __init__(self, filters, strides=1, activation="relu", **kwargs):
+            super().__init__(**kwargs)
+            self.activation = keras.activations.get(activation)
+            self.main_layers = [
+                DefaultConv2D(filters, strides=strides),
+                keras.layers.BatchNormalization(),
+                self.activation,
+                DefaultConv2D(filters),
+                keras.layers.BatchNormalization(),
+            ]
+            self.skip_layers = []
+            if strides > 1:
+                self.skip_layers = [
+                    DefaultConv2D(filters, kernel_size=1, strides=strides),
+                    keras.layers.BatchNormalization(),
+                ]
+
+        def call(self, inputs):
+            Z = inputs
+            for layer in self.main_layers:
+                Z = layer(Z)
+            skip_Z = inputs
+            for layer in self.skip_layers:
+                skip_Z = layer(skip_Z)
+            return self.activation(Z + skip_Z)
+
+    model = keras.Sequential([
+        keras.Input(shape=input_shape),
+        DefaultConv2D(64, kernel_size=7, strides=2),
+        keras.layers.BatchNormalization(),
+        keras.layers.Activation("relu"),
+        keras.layers.MaxPool2D(pool_size=3, strides=2, padding="same"),
+    ])
+    prev_filters = 64
+    for filters in [64] * 3 + [128] * 4 + [256] * 6 + [512] * 3:
+        strides = 1 if filters == prev_filters else 2
+        model.add(ResidualUnit(filters, strides=strides))
+        prev_filters = filters
+    model.add(keras.layers.GlobalAvgPool2D())
+    model.add(keras.layers.Flatten())
+    model.add(keras.layers.Dense(classes, activation="softmax"))
+    return model
+
+
+def arch(out):
+    A = keras.applications
+    configs = [
+        ("resnet50", dict(include_top=True, weights=None), lambda kw: A.ResNet50(**kw)),
+        ("resnet50", dict(include_top=False, weights=None, input_shape=(32, 32, 3), pooling="avg"), lambda kw: A.ResNet50(**kw)),
+        ("xception", dict(include_top=True, weights=None), lambda kw: A.Xception(**kw)),
+        ("xception", dict(include_top=False, weights=None, input_shape=(71, 71, 3), pooling="max"), lambda kw: A.Xception(**kw)),
+    ]
+    res = {"kerasVersion": keras.__version__, "models": []}
+    configs.append(("resnet34", dict(input_shape=(224, 224, 3), classes=10), lambda kw: notebook_resnet34(**kw)))
+    for name, kw, make in configs:
+        m = make(kw)
+        res["models"].append({
+            "application": name,
+            "args": {k: (list(v) if isinstance(v, tuple) else v) for k, v in kw.items()},
+            "modelName": m.name,
+            "totalParams": int(m.count_params()),
+            "trainableParams": int(sum(np.prod(w.shape) for w in m.trainable_weights)),
+            "layers": layer_table(m),
+        })
+        keras.backend.clear_session()
+    write_json(out, res)
+
+
+def small(out):
+    rng = np.random.default_rng(0)
+    x = f32(rng.uniform(0, 255, size=(2, 3, 4, 3)))
+    probs = f32(rng.uniform(0, 1, size=(2, 1000)))
+    # decode_predictions would download the class index: hand it the project's copy (the
+    # same bytes as Keras' file) instead.
+    from keras.src.applications import imagenet_utils
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "lib", "applications", "imagenet_class_index.json")) as f:
+        imagenet_utils.CLASS_INDEX = json.load(f)
+    decoded = imagenet_utils.decode_predictions(probs, top=5)
+    res = {
+        "kerasVersion": keras.__version__,
+        "input": [float(f"{v:.9g}") for v in x.ravel()],
+        "inputShape": list(x.shape),
+        "resnet50": r6(keras.applications.resnet50.preprocess_input(x.copy()).ravel().tolist()),
+        "xception": r6(keras.applications.xception.preprocess_input(x.copy()).ravel().tolist()),
+        "probs": [float(f"{v:.9g}") for v in probs.ravel()],
+        "decoded": [[[c, n, float(p)] for c, n, p in row] for row in decoded],
+        "rotation": rotation_reference(rng),
+    }
+    write_json(out, res)
+
+
+def rotation_reference(rng):
+    """Keras' rotation matrices for given angles and TF's ImageProjectiveTransformV3 outputs."""
+    import tensorflow as tf
+
+    img = f32(rng.uniform(0, 255, size=(3, 7, 9, 2)))
+    degrees = np.array([17.0, -33.0, 95.0], dtype="float32")
+    layer = keras.layers.RandomRotation(0.1)
+    z = np.zeros(3, "float32")
+    m = np.asarray(layer._compute_affine_matrix(
+        center_x=0.5, center_y=0.5, angle=degrees, translate_x=z, translate_y=z,
+        scale=np.ones(3, "float32"), shear_x=z, shear_y=z, height=7, width=9))
+    outs = {}
+    for fill in ("reflect", "wrap", "constant", "nearest"):
+        for interp in ("bilinear", "nearest"):
+            y = tf.raw_ops.ImageProjectiveTransformV3(
+                images=img, transforms=m.astype("float32"), output_shape=[7, 9],
+                fill_value=3.0, interpolation=interp.upper(), fill_mode=fill.upper())
+            outs[f"{fill}/{interp}"] = r6(np.asarray(y).ravel().tolist())
+    return {"image": [float(f"{v:.9g}") for v in img.ravel()], "shape": list(img.shape), "degrees": degrees.tolist(),
+            "transforms": m.tolist(), "fillValue": 3.0, "outputs": outs}
+
+
+def f32(a):
+    """Float32 values that survive a JSON round trip exactly (9 significant digits)."""
+    a = np.asarray(a, "float32")
+    return np.array([float(f"{v:.9g}") for v in a.ravel()], "float32").reshape(a.shape)
+
+
+def r6(values):
+    """Floats to 7 significant digits (keeps the committed JSON small; tests allow for it)."""
+    return [float(f"{v:.7g}") for v in values]
+
+
+def write_json(path, obj):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(obj, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {path}")
+
+
+def randomize(model, seed, calibration=None):
+    """Random, non-trivial weights: Keras' initializers, noise on biases and BN scales, and
+    BN moving statistics taken from a training-mode pass over calibration images (so the
+    signal neither dies nor explodes through a deep network and outputs depend on inputs)."""
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        v = np.asarray(w.numpy())
+        leaf = w.path.split("/")[-1]
+        if leaf in ("bias", "beta", "moving_mean"):
+            v = rng.normal(0, 0.1, v.shape)
+        elif leaf in ("gamma", "moving_variance"):
+            v = rng.uniform(0.5, 1.5, v.shape)
+        w.assign(v.astype("float32"))
+    if calibration is not None:
+        bns = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
+        for l in bns:
+            l.momentum = 0.0
+        model(calibration, training=True)
+        for l in bns:
+            l.momentum = 0.99
+
+
+def save_both(model, prefix):
+    model.save_weights(prefix + ".weights.h5")
+    with h5py.File(prefix + ".h5", "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, model)
+
+
+def run_and_save(model, x, d, name, meta):
+    y = model.predict(x, verbose=0)
+    x.astype("<f4").tofile(os.path.join(d, name + ".input.bin"))
+    y.astype("<f4").tofile(os.path.join(d, name + ".output.bin"))
+    meta[name] = {"inputShape": list(x.shape), "outputShape": list(y.shape)}
+    save_both(model, os.path.join(d, name))
+
+
+def tiny(d):
+    os.makedirs(d, exist_ok=True)
+    keras.utils.set_random_seed(1)
+    L = keras.layers
+    inp = keras.Input((9, 9, 3), name="image")
+    x = L.ZeroPadding2D(((1, 0), (0, 1)), name="pad")(inp)
+    x = L.Conv2D(4, 3, strides=2, name="conv")(x)
+    x = L.BatchNormalization(name="bn")(x)
+    x = L.Activation("relu", name="relu")(x)
+    y = L.SeparableConv2D(4, 3, padding="same", name="sep")(x)
+    y = L.DepthwiseConv2D(3, padding="same", depth_multiplier=1, name="dw")(y)
+    x = L.Add(name="add")([x, y])
+    x = L.MaxPooling2D(2, name="pool")(x)
+    x = L.GlobalAveragePooling2D(name="gap")(x)
+    out = L.Dense(3, activation="softmax", name="probs")(x)
+    m = keras.Model(inp, out, name="tiny")
+    randomize(m, 1)
+    x = np.random.default_rng(2).normal(0, 1, (2, 9, 9, 3)).astype("float32")
+    meta = {"kerasVersion": keras.__version__}
+    run_and_save(m, x, d, "tiny", meta)
+    save_keras2_style(m, os.path.join(d, "tiny_keras2.h5"))
+    write_json(os.path.join(d, "meta.json"), meta)
+
+
+def save_keras2_style(model, path):
+    """The legacy layout as Keras 2 wrote it (and as the applications' ImageNet files are):
+    fixed-length byte-string attributes, weight names with ':0', attributes in chunks
+    ('layer_names0', 'layer_names1', ...) when long (here forced by a tiny chunk size)."""
+    with h5py.File(path, "w") as f:
+        names = [l.name for l in model.layers]
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["keras_version"] = b"2.2.4"
+        half = len(names) // 2
+        f.attrs["layer_names0"] = np.array([n.encode("utf8") for n in names[:half]])
+        f.attrs["layer_names1"] = np.array([n.encode("utf8") for n in names[half:]])
+        for layer in model.layers:
+            g = f.create_group(layer.name)
+            ws = layer.trainable_weights + layer.non_trainable_weights
+            wnames = [f"{layer.name}/{w.path.split('/')[-1]}:0".encode("utf8") for w in ws]
+            g.attrs["weight_names"] = np.array(wnames)
+            for wn, w in zip(wnames, ws):
+                g.create_dataset(wn.decode(), data=np.asarray(w.numpy()))
+
+
+def parity(d):
+    os.makedirs(d, exist_ok=True)
+    A = keras.applications
+    meta = {"kerasVersion": keras.__version__}
+    keras.utils.set_random_seed(3)
+    m = A.ResNet50(include_top=False, weights=None, input_shape=(32, 32, 3), pooling="avg")
+    randomize(m, 3, np.random.default_rng(7).uniform(-1, 1, (8, 32, 32, 3)).astype("float32"))
+    x = np.random.default_rng(4).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    run_and_save(m, x, d, "resnet50", meta)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(5)
+    m = A.Xception(include_top=True, weights=None, input_shape=(71, 71, 3), classes=7)
+    randomize(m, 5, np.random.default_rng(8).uniform(-1, 1, (8, 71, 71, 3)).astype("float32"))
+    x = np.random.default_rng(6).uniform(-1, 1, (2, 71, 71, 3)).astype("float32")
+    run_and_save(m, x, d, "xception", meta)
+    write_json(os.path.join(d, "meta.json"), meta)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("arch", "small", "tiny", "parity"):
+        sys.exit(__doc__)
+    {"arch": arch, "small": small, "tiny": tiny, "parity": parity}[sys.argv[1]](sys.argv[2])
