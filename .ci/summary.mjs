@@ -11,7 +11,11 @@ try {
   process.exit(1);
 }
 const passed = r.numPassedTests ?? 0;
-const failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+// A test file that failed outside any test (an import error, a failing hook) counts once.
+const brokenFiles = (r.testResults ?? []).filter(
+  (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+).length;
+const failed = (r.numFailedTests ?? 0) + brokenFiles;
 const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);
