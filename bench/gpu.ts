@@ -228,6 +228,58 @@ function timeLayer(l: Layer, batch: number, clock: Clock, o: Options): Record<Di
   return out;
 }
 
+/** Memory-bound ops at ResNet-34's shapes (our own kernels on cuda): where a training step's
+ * time goes besides convolutions. GB/s counts one read of the inputs and one write of the
+ * outputs (the least traffic the op needs). */
+interface OpTiming extends Timing {
+  name: string;
+  gbps?: number;
+}
+function timeMemoryOps(batch: number, clock: Clock, o: Options): OpTiming[] {
+  const f32 = 'float32' as const;
+  const act = [batch, 56, 56, 64], big = [batch, 112, 112, 64], last = [batch, 7, 7, 512];
+  const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  const pool = { poolSize: [3, 3], strides: [2, 2], pad: 'same' };
+  const pooled = [batch, 56, 56, 64];
+  const out: OpTiming[] = [];
+  const t = cn.tidy(() => ({
+    x: cn.keep(cn.randomUniform(act, -1, 1, f32, 7)),
+    dy: cn.keep(cn.randomUniform(act, -1, 1, f32, 8)),
+    xb: cn.keep(cn.randomUniform(big, -1, 1, f32, 9)),
+    dyp: cn.keep(cn.randomUniform(pooled, -1, 1, f32, 10)),
+    xl: cn.keep(cn.randomUniform(last, -1, 1, f32, 11)),
+    g: cn.keep(cn.ones([64])),
+    b: cn.keep(cn.zeros([64])),
+  }));
+  const stats = ENGINE.runKernel('BatchNormTrain', [t.x, t.g, t.b], { epsilon: 1e-3 }, [
+    { shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 },
+  ]);
+  stats[0].dispose();
+  const [bm, bv] = [cn.keep(stats[1]), cn.keep(stats[2])];
+  const ops: Array<[string, number, () => cn.Tensor[]]> = [
+    ['batchNorm train fwd [B,56,56,64]', 2 * n(act), () => ENGINE.runKernel('BatchNormTrain', [t.x, t.g, t.b], { epsilon: 1e-3 }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
+    ['batchNorm bwd [B,56,56,64]', 3 * n(act), () => ENGINE.runKernel('BatchNormGrad', [t.dy, t.x, t.g, bm, bv], { epsilon: 1e-3 }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
+    ['maxPool 3x3/2 fwd [B,112,112,64]', n(big) + n(pooled), () => ENGINE.runKernel('MaxPool', [t.xb], pool, [{ shape: pooled, dtype: f32 }])],
+    ['maxPool 3x3/2 bwd [B,112,112,64]', 2 * n(big) + n(pooled), () => ENGINE.runKernel('MaxPoolGrad', [t.dyp, t.xb], pool, [{ shape: big, dtype: f32 }])],
+    ['relu [B,56,56,64]', 2 * n(act), () => [cn.relu(t.x)]],
+    ['add [B,56,56,64]', 3 * n(act), () => [cn.add(t.x, t.dy)]],
+    ['mean over H,W [B,7,7,512]', n(last), () => [cn.mean(t.xl, [1, 2])]],
+  ];
+  try {
+    for (const [name, elems, op] of ops) {
+      try {
+        const sec = clock.time(() => cn.dispose(op()), 3, o.samples, o.targetS);
+        out.push({ name, ms: sec * 1e3, gbps: (elems * 4) / sec / 1e9 });
+      } catch (e) {
+        out.push({ name, note: firstLine(e) });
+      }
+    }
+  } finally {
+    cn.dispose([...Object.values(t), bm, bv]);
+  }
+  return out;
+}
+
 type TrainModel = 'fashion' | 'resnet34';
 interface TrainTiming extends Timing {
   imagesPerSec?: number;
@@ -435,6 +487,8 @@ async function main(): Promise<void> {
       log(`ours train step ${which}: ${fmt(train[which]!.ms)} ms${train[which]!.note ? ` (${train[which]!.note})` : ''}`);
     }
   }
+  const memOps = o.train && (!o.only || o.only.test('ops')) ? timeMemoryOps(o.batch, clock, o) : [];
+  for (const r of memOps) log(`ours ${r.name}: ${fmt(r.ms, 3)} ms, ${fmt(r.gbps, 0)} GB/s${r.note ? ` (${r.note})` : ''}`);
   clock.dispose();
 
   const torchModes = ['tf32', ...(modes.includes('fp32') ? ['fp32'] : [])];
@@ -449,6 +503,7 @@ async function main(): Promise<void> {
       ]),
     );
   result.train = trainReport();
+  result.memoryOps = memOps;
   result.torch = { ok: false, note: 'PyTorch did not finish' };
   write();
   const torch = runTorch(o, layers, torchModes, trainModels, Math.max(o.budgetS - elapsed(), o.budgetS / 3));
@@ -519,6 +574,7 @@ async function main(): Promise<void> {
         (theirs ? `, PyTorch ${fmt(theirs.ms)} ms${theirs.note ? ` [${theirs.note}]` : ''}, ratio ${fmt(ratio(theirs.ms, ours.ms))}` : ''),
     );
   }
+  if (memOps.length) md.push(`- memory-bound ops, batch ${o.batch}: ${memOps.map((r) => `${r.name} ${fmt(r.ms, 3)} ms (${fmt(r.gbps, 0)} GB/s)${r.note ? ` [${r.note}]` : ''}`).join('; ')}`);
   md.push(`- ${fmt(elapsed(), 0)} s; JSON: ${o.json}`);
   console.log(md.join('\n'));
 }

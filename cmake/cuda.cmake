@@ -80,7 +80,7 @@ message(STATUS "cuda backend: ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, cuDNN hea
                "${_cn_cudnn_major}.${_cn_cudnn_minor}.${_cn_cudnn_patch} in ${CUDNN_INCLUDE_DIR}, "
                "cuBLAS headers in ${CUBLAS_INCLUDE_DIR}, archs ${CMAKE_CUDA_ARCHITECTURES})")
 
-file(GLOB CN_CUDA_SOURCES "${CMAKE_SOURCE_DIR}/native/cuda/*.cc"
+file(GLOB CN_CUDA_SOURCES CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/native/cuda/*.cc"
      "${CMAKE_SOURCE_DIR}/native/cuda/kernels/*.cu")
 list(FILTER CN_CUDA_SOURCES EXCLUDE REGEX "cuda_unavailable\\.cc$")
 target_sources(${PROJECT_NAME} PRIVATE ${CN_CUDA_SOURCES})

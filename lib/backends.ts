@@ -1,4 +1,5 @@
 // backends() and doctor(): what is compiled in, what can run here, and why not.
+import { getCudaOptions } from './cuda_options.js';
 import { native } from './native.js';
 import type { NativeBackendInfo } from './native.js';
 
@@ -22,6 +23,8 @@ export function doctor(): string {
       if (b.cublasVersion) lines.push(`  cuBLAS: ${b.cublasVersion} at ${b.cublasPath}`);
       if (b.runtimeVersion) lines.push(`  CUDA runtime: ${b.runtimeVersion}, driver: ${b.driverVersion}`);
       if (b.searched?.length) lines.push(`  searched: ${b.searched.join(', ')}`);
+      const o = getCudaOptions();
+      if (b.compiled) lines.push(`  options: allowTF32 ${o.allowTF32}, autotune ${o.autotune} (setCudaOptions, CUDNN_NODE_TF32, CUDNN_NODE_AUTOTUNE)`);
     }
   }
   const info = native.buildInfo();

@@ -16,6 +16,8 @@ Options for train fashion-mnist:
   --test-limit N      evaluate on the first N test images (default all 10000)
   --out DIR           where to save model.json, weights.bin, history.svg (default ./out/fashion-mnist)
   --optimizer NAME    nadam (default, as the notebook), adam, rmsprop or sgd
+  --lr-decay MODE     cosine (default: anneal the rate along half a cosine), step (rate / 10 for
+                      the last 40% of the epochs) or none (constant, as the notebook)
   --seed S            seed for weights, dropout and shuffling
   --data DIR          directory with the Fashion-MNIST IDX files
   --verbose 0|1|2     0 silent, 1 progress bar on a terminal (default), 2 one line per epoch
@@ -33,6 +35,7 @@ export interface TrainCommand {
   testLimit?: number;
   out?: string;
   optimizer?: string;
+  lrDecay?: 'cosine' | 'step' | 'none';
   seed?: number;
   data?: string;
   verbose?: 0 | 1 | 2;
@@ -97,6 +100,13 @@ export function parseArgs(argv: string[]): Command {
         out.backend = v;
         break;
       }
+      case '--lr-decay': {
+        const v = take();
+        if (v !== 'cosine' && v !== 'step' && v !== 'none')
+          throw new UsageError(`--lr-decay: expected 'cosine', 'step' or 'none' but received ${v === undefined ? 'nothing' : `'${v}'`}`);
+        out.lrDecay = v;
+        break;
+      }
       case '--out':
       case '--optimizer':
       case '--data': {
@@ -151,6 +161,7 @@ export async function main(argv: string[], io: { log: (s: string) => void; error
       testLimit: cmd.testLimit,
       out: cmd.out,
       optimizer: cmd.optimizer,
+      lrDecay: cmd.lrDecay,
       seed: cmd.seed,
       dataPath: cmd.data,
       verbose: cmd.verbose,

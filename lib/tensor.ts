@@ -1,6 +1,6 @@
 // Tensor and Variable: a JS view of a native buffer (or, while a function is being
 // compiled into a plan, a symbolic slot). Shapes are NHWC for images, float32 by default.
-import { DisposedError, InvalidArgumentError } from './errors.js';
+import { DisposedError, InvalidArgumentError, wrapNativeError } from './errors.js';
 import type { Handle, TypedArray } from './native.js';
 import { native } from './native.js';
 
@@ -65,13 +65,26 @@ export class Tensor {
     return this.handle;
   }
 
-  /** Copies the values to a typed array without blocking the event loop. */
+  /**
+   * Copies the values to a typed array without blocking the event loop. On cuda this waits
+   * for the queued work, so an error found on the device (a label out of range) comes here.
+   */
   async data<D extends DType = 'float32'>(): Promise<DataTypeMap[D]> {
-    return (await native.read(this.liveHandle('data'))) as DataTypeMap[D];
+    const h = this.liveHandle('data');
+    try {
+      return (await native.read(h)) as DataTypeMap[D];
+    } catch (e) {
+      wrapNativeError(e);
+    }
   }
-  /** Copies the values to a typed array (blocks until the backend is done). */
+  /** Copies the values to a typed array (blocks until the backend is done; see data()). */
   dataSync<D extends DType = 'float32'>(): DataTypeMap[D] {
-    return native.readSync(this.liveHandle('dataSync')) as DataTypeMap[D];
+    const h = this.liveHandle('dataSync');
+    try {
+      return native.readSync(h) as DataTypeMap[D];
+    } catch (e) {
+      wrapNativeError(e);
+    }
   }
   /** The values as nested arrays. */
   async array(): Promise<NestedArray> {

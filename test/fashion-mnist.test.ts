@@ -43,6 +43,16 @@ describe('the reference architecture', () => {
   });
 });
 
+describe('learning-rate decay of the pipeline', () => {
+  it('cosine anneals from 1 toward 0; step divides by 10 for the last 40% of the epochs', async () => {
+    const { lrFactor } = await import('../lib/models/fashion_mnist.js');
+    const cos = lrFactor('cosine', 10);
+    expectClose([0, 5, 9].map(cos), [1, 0.5, (1 + Math.cos((Math.PI * 9) / 10)) / 2], { rtol: 1e-12 });
+    expect(Array.from({ length: 10 }, (_, e) => lrFactor('step', 10)(e))).toEqual([1, 1, 1, 1, 1, 1, 0.1, 0.1, 0.1, 0.1]);
+    expect(lrFactor('none', 10)(7)).toBe(1);
+  });
+});
+
 describe('training pipeline', () => {
   it(`1 epoch on 6000 images (batch 32) reaches test accuracy >= ${ACCURACY_FLOOR} on 2000 test images`, async () => {
     const before = cn.memory().numTensors;
@@ -76,6 +86,10 @@ describe('cli', () => {
     expect(parseArgs(['train', 'fashion-mnist', '--epochs', '3', '--batch-size=128', '--backend', 'cpu', '--limit', '600', '--out', 'o'])).toEqual({
       command: 'train', dataset: 'fashion-mnist', epochs: 3, batchSize: 128, backend: 'cpu', limit: 600, out: 'o',
     });
+    expect(parseArgs(['train', 'fashion-mnist', '--lr-decay', 'none', '--optimizer', 'adam', '--seed', '3'])).toEqual({
+      command: 'train', dataset: 'fashion-mnist', lrDecay: 'none', optimizer: 'adam', seed: 3,
+    });
+    expect(() => parseArgs(['train', 'fashion-mnist', '--lr-decay', 'linear'])).toThrow(/--lr-decay: expected 'cosine', 'step' or 'none' but received 'linear'/);
     expect(parseArgs(['doctor'])).toEqual({ command: 'doctor' });
     expect(parseArgs([])).toEqual({ command: 'help' });
     expect(() => parseArgs(['train', 'mnist'])).toThrow(/train: expected a pipeline \(fashion-mnist\) but received 'mnist'/);

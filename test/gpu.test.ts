@@ -92,8 +92,8 @@ function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return num / (den || 1);
 }
 
-const strictFp32 = () => native.setCudaOptions({ allowTF32: false, autotune: false });
-const defaults = () => native.setCudaOptions({ allowTF32: true, autotune: false });
+const strictFp32 = () => cn.setCudaOptions({ allowTF32: false, autotune: false });
+const defaults = () => cn.setCudaOptions({ allowTF32: true, autotune: false });
 
 // ------------------------------------------------------------------ always runs
 describe('cuda backend availability', () => {
@@ -642,7 +642,7 @@ describeCuda(title('TF32 and strict fp32'), () => {
 
   /** Max relative error of f on cuda under the given setting, against f on cpu. */
   const errorWith = (allowTF32: boolean, f: Fn, autotune = false) => {
-    native.setCudaOptions({ allowTF32, autotune });
+    cn.setCudaOptions({ allowTF32, autotune });
     const gpu = runOn('cuda', f);
     const cpu = runOn('cpu', f);
     return gpu.map((g, i) => relError(g.values, cpu[i].values));

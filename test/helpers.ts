@@ -13,11 +13,18 @@ export function describeBackends(name: string, body: (backend: string) => void):
   for (const b of availableBackends()) {
     describe(`${name} [${b}]`, () => {
       let prev = 'cpu';
+      let prevOptions = cn.getCudaOptions();
       beforeAll(() => {
         prev = cn.getBackend();
         cn.setBackend(b);
+        // The suites hold every backend to fp32 tolerances against their references; TF32
+        // (the cuda default, ~1e-3 relative error) has its own tests in gpu.test.ts.
+        if (b === 'cuda') prevOptions = cn.setCudaOptions({ allowTF32: false });
       });
-      afterAll(() => cn.setBackend(prev));
+      afterAll(() => {
+        cn.setBackend(prev);
+        if (b === 'cuda') cn.setCudaOptions(prevOptions);
+      });
       body(b);
     });
   }

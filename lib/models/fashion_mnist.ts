@@ -1,7 +1,8 @@
 // The Fashion-MNIST pipeline, after the reference notebook (Géron, Hands-On ML, chapter 14):
 // per-pixel standardization with the training set's mean and std, the last 5000 training
 // images held out for validation, the CNN below trained with Nadam on sparse categorical
-// cross-entropy, then test accuracy, the saved model and a loss / accuracy plot.
+// cross-entropy (plus, by default, a cosine learning-rate decay over the epochs), then
+// test accuracy, the saved model and a loss / accuracy plot.
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dispose, getBackend, setBackend } from '../engine.js';
@@ -13,7 +14,7 @@ import type { Optimizer } from '../optimizers/index.js';
 import { writeHistoryPlot } from '../plot/index.js';
 import { Tensor } from '../tensor.js';
 import type { Callback } from './callbacks.js';
-import { History } from './callbacks.js';
+import { History, LearningRateScheduler } from './callbacks.js';
 import { Sequential } from './sequential.js';
 
 /**
@@ -84,6 +85,18 @@ export function standardize(images: Float32Array, start: number, end: number, st
   return out;
 }
 
+export type LrDecay = 'cosine' | 'step' | 'none';
+
+/** The multiplier of the initial learning rate at each epoch. */
+export function lrFactor(decay: LrDecay, epochs: number): (epoch: number) => number {
+  if (decay === 'cosine') return (e) => (1 + Math.cos((Math.PI * e) / epochs)) / 2;
+  if (decay === 'step') {
+    const at = Math.ceil(epochs * 0.6);
+    return (e) => (e < at ? 1 : 0.1);
+  }
+  return () => 1;
+}
+
 export interface FashionMnistOptions {
   epochs?: number;
   /** Default 32 (Keras' default, as in the notebook). */
@@ -96,6 +109,12 @@ export interface FashionMnistOptions {
   /** Output directory for the model, normalization.json and history.svg; null to skip saving. */
   out?: string | null;
   optimizer?: string | Optimizer;
+  /**
+   * Learning-rate decay per epoch: 'cosine' (default) anneals the rate from its initial
+   * value along half a cosine (lr * (1 + cos(pi * epoch / epochs)) / 2); 'step' divides it
+   * by 10 for the last 40% of the epochs; 'none' keeps it constant, as the notebook does.
+   */
+  lrDecay?: LrDecay;
   verbose?: 0 | 1 | 2;
   seed?: number;
   /** Directory with the IDX files (default: the dataset loader's search). */
@@ -150,7 +169,23 @@ export async function trainFashionMnist(opts: FashionMnistOptions = {}): Promise
     const model = fashionMnistCnn({ seed: opts.seed });
     if (opts.verbose !== 0) model.summary();
     model.compile({ optimizer: opts.optimizer ?? 'nadam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    log(`Training on ${nTrain} images (${nValid} for validation), ${epochs} epoch(s), batch ${batchSize}, backend ${getBackend()}`);
+    // Note [learning-rate decay]: the notebook's constant rate gives about 90-91% test
+    // accuracy after 10 epochs (91.2% there, 90.2% for Keras 3 here); annealing the rate over
+    // the last epochs settles the weights (measured here: step decay 91.3%, cosine see README).
+    const decay = opts.lrDecay ?? 'cosine';
+    check(['cosine', 'step', 'none'].includes(decay), 'trainFashionMnist', "lrDecay 'cosine', 'step' or 'none'", decay);
+    const schedule: Callback[] = [];
+    const factor = lrFactor(decay, epochs);
+    if (decay !== 'none' && epochs > 1) {
+      let base = 0;
+      schedule.push(
+        new LearningRateScheduler((epoch, lr) => {
+          if (epoch === 0) base = lr;
+          return base * factor(epoch);
+        }),
+      );
+    }
+    log(`Training on ${nTrain} images (${nValid} for validation), ${epochs} epoch(s), batch ${batchSize}, backend ${getBackend()}, learning-rate decay ${decay}`);
     const epochSeconds: number[] = [];
     let t0 = 0;
     const timer = {
@@ -167,7 +202,7 @@ export async function trainFashionMnist(opts: FashionMnistOptions = {}): Promise
         validationData: [xValid, yValid],
         verbose: opts.verbose ?? 1,
         seed: opts.seed,
-        callbacks: [timer as never, ...(opts.callbacks ?? [])],
+        callbacks: [timer as never, ...schedule, ...(opts.callbacks ?? [])],
       });
       const [l, a] = (await model.evaluateAsync(xTest, yTest, { batchSize: 256 })) as Tensor[];
       testLoss = l.dataSync()[0];

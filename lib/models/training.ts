@@ -592,11 +592,10 @@ export async function fit(model: LayersModel, x: TensorInputs, y: TensorInputs, 
       const feeds: Tensor[] = next!;
       next = null;
       const size = feeds[0].shape[0];
-      await cbs.onBatchBegin(s, { batch: s, size });
-      const plan = getPlan(model, 'train', feeds, hx.length);
       let outs: Tensor[];
       try {
-        const run = plan.run(feeds);
+        await cbs.onBatchBegin(s, { batch: s, size });
+        const run = getPlan(model, 'train', feeds, hx.length).run(feeds);
         // Cut the next batch while this step runs on the worker thread.
         if (s + 1 < steps) next = makeFeeds(s + 1);
         outs = await run;

@@ -4,6 +4,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstring>
 #include <mutex>
 
 #include "cuda_probe.h"
@@ -158,7 +159,22 @@ Status CudaBackend::init() {
   CN_CUBLAS_CHECK(cublas().cublasSetStream_v2(cublas_, stream_), "");
   CN_RETURN_IF_ERROR(alloc_.allocate(&cublas_workspace_, kCublasWorkspace));
   CN_CUBLAS_CHECK(cublas().cublasSetWorkspace_v2(cublas_, cublas_workspace_, kCublasWorkspace), "");
+  CN_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&bad_label_host_), 4 * sizeof(int), cudaHostAllocMapped),
+                "device error flag");
+  std::memset(bad_label_host_, 0, 4 * sizeof(int));
+  CN_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&bad_label_dev_), bad_label_host_, 0),
+                "device error flag");
   return Status::ok();
+}
+
+Status CudaBackend::take_device_error() {
+  if (!bad_label_host_ || !bad_label_host_[0]) return Status::ok();
+  const int label = bad_label_host_[1], row = bad_label_host_[2], cols = bad_label_host_[3];
+  std::memset(bad_label_host_, 0, 4 * sizeof(int));
+  return invalid_argument("sparseSoftmaxCrossEntropy: expected labels in [0, " + std::to_string(cols) +
+                          ") but received " + std::to_string(label) + " (row " + std::to_string(row) +
+                          "); the loss and gradient of that row are NaN (found by the cuda kernel, "
+                          "reported at the next synchronization)");
 }
 
 CudaBackend::~CudaBackend() {
@@ -168,6 +184,7 @@ CudaBackend::~CudaBackend() {
   if (cublas_) cublas().cublasDestroy_v2(cublas_);
   if (cudnn_) cudnn().cudnnDestroy(cudnn_);
   if (cublas_workspace_) alloc_.release(cublas_workspace_);
+  if (bad_label_host_) cudaFreeHost(bad_label_host_);
   alloc_.empty_cache();
   if (stream_) cudaStreamDestroy(stream_);
 }
@@ -201,7 +218,7 @@ Status CudaBackend::download(void* dst_host, const void* src, size_t bytes) {
                 "download " + bytes_ctx(bytes));
   CN_CUDA_CHECK(cudaStreamSynchronize(stream_),
                 "download " + bytes_ctx(bytes) + "; the error may come from earlier queued work");
-  return Status::ok();
+  return take_device_error();
 }
 
 Status CudaBackend::copy(void* dst, const void* src, size_t bytes) {
@@ -214,7 +231,7 @@ Status CudaBackend::copy(void* dst, const void* src, size_t bytes) {
 
 Status CudaBackend::synchronize() {
   CN_CUDA_CHECK(cudaStreamSynchronize(stream_), "the error may come from earlier queued work");
-  return Status::ok();
+  return take_device_error();
 }
 
 }  // namespace cn

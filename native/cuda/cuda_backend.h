@@ -80,6 +80,10 @@ class CudaBackend final : public Backend {
   Status download(void* dst_host, const void* src, size_t bytes) override;
   Status copy(void* dst, const void* src, size_t bytes) override;
   Status synchronize() override;
+  // Note [device-side errors]: kernels that find bad input (sparse labels out of range)
+  // record it in host-mapped memory instead of stopping the stream; download() and
+  // synchronize() report it, once, as ERR_INVALID_ARGUMENT.
+  Status take_device_error();
 
   Status conv2d_forward(float* y, const float* x, const float* w, const float* bias,
                         const Conv2DParams& p) override;
@@ -150,6 +154,9 @@ class CudaBackend final : public Backend {
   cudnnHandle_t cudnn_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   void* cublas_workspace_ = nullptr;
+  // [flag, label, row, cols] in pinned host memory mapped into the device (Note [device-side errors]).
+  int* bad_label_host_ = nullptr;
+  int* bad_label_dev_ = nullptr;
   cuda::CachingAllocator alloc_;
   std::unique_ptr<cuda::ConvCache, cuda::ConvCacheDeleter> conv_cache_;
   cuda::ConvCache* conv_cache();  // created on first use (conv.cc)

@@ -25,12 +25,6 @@ class TensorDesc {
                    dims(n, c, h, w));
     return Status::ok();
   }
-  // The 1 x C x 1 x 1 descriptor batch-norm statistics need for x (spatial mode).
-  Status derive_bn(const TensorDesc& x) {
-    if (!d_) CN_CUDNN_CHECK(cudnn().cudnnCreateTensorDescriptor(&d_), "");
-    CN_CUDNN_CHECK(cudnn().cudnnDeriveBNTensorDescriptor(d_, x.get(), CUDNN_BATCHNORM_SPATIAL), "");
-    return Status::ok();
-  }
   cudnnTensorDescriptor_t get() const { return d_; }
 
  private:

@@ -29,9 +29,7 @@ namespace cuda {
   X(cudnnGetConvolutionForwardWorkspaceSize)                                               \
   X(cudnnGetConvolutionBackwardDataWorkspaceSize)                                          \
   X(cudnnGetConvolutionBackwardFilterWorkspaceSize) X(cudnnConvolutionForward)             \
-  X(cudnnConvolutionBackwardData) X(cudnnConvolutionBackwardFilter)                        \
-  X(cudnnBatchNormalizationForwardTraining) X(cudnnBatchNormalizationForwardInference)     \
-  X(cudnnBatchNormalizationBackward) X(cudnnDeriveBNTensorDescriptor)
+  X(cudnnConvolutionBackwardData) X(cudnnConvolutionBackwardFilter)
 
 // Every cuBLAS function the backend calls (the exported names: cublas_v2.h maps
 // cublasCreate to cublasCreate_v2 and so on).

@@ -27,7 +27,7 @@ Status CudaBackend::sparse_softmax_cross_entropy(float* loss, float* dlogits, co
                                                  const int32_t* labels, int64_t rows,
                                                  int64_t cols) {
   if (rows < 0 || cols <= 0) return invalid_argument(rc("sparse_softmax_cross_entropy: bad size", rows, cols));
-  CN_LAUNCH_CHECK(cuda::k::sparse_xent(stream_, loss, dlogits, logits, labels, rows, cols),
+  CN_LAUNCH_CHECK(cuda::k::sparse_xent(stream_, loss, dlogits, logits, labels, rows, cols, bad_label_dev_),
                   rc("sparse_softmax_cross_entropy", rows, cols));
   return Status::ok();
 }

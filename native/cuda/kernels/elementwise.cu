@@ -196,14 +196,6 @@ __global__ void bias_act_kernel(float* y, const float* bias, int64_t n, int64_t 
   }
 }
 
-__global__ void inv_std_kernel(float* out, const float* var, int64_t n, float eps) {
-  CN_FOR_EACH(i, n) out[i] = 1.f / sqrtf(var[i] + eps);
-}
-
-__global__ void scale_kernel(float* x, int64_t n, float f) {
-  CN_FOR_EACH(i, n) x[i] *= f;
-}
-
 }  // namespace
 
 cudaError_t unary(cudaStream_t s, float* y, const float* x, int64_t n, int op, float alpha) {
@@ -249,16 +241,6 @@ cudaError_t bias_act(cudaStream_t s, float* y, const float* bias, int64_t rows, 
                      bool relu) {
   int64_t n = rows * cols;
   bias_act_kernel<<<grid_for(n), kThreads, 0, s>>>(y, bias, n, cols, relu);
-  return cudaGetLastError();
-}
-
-cudaError_t inv_std(cudaStream_t s, float* out, const float* var, int64_t n, float eps) {
-  inv_std_kernel<<<grid_for(n), kThreads, 0, s>>>(out, var, n, eps);
-  return cudaGetLastError();
-}
-
-cudaError_t scale(cudaStream_t s, float* x, int64_t n, float factor) {
-  scale_kernel<<<grid_for(n), kThreads, 0, s>>>(x, n, factor);
   return cudaGetLastError();
 }
 

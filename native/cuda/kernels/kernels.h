@@ -38,10 +38,6 @@ cudaError_t fill(cudaStream_t s, void* out, int dtype, double value, int64_t n);
 // y[r, c] = act(y[r, c] + bias[c]) in place over [rows, cols]; bias may be null.
 cudaError_t bias_act(cudaStream_t s, float* y, const float* bias, int64_t rows, int64_t cols,
                      bool relu);
-// out[i] = 1 / sqrt(var[i] + eps)
-cudaError_t inv_std(cudaStream_t s, float* out, const float* var, int64_t n, float eps);
-// x[i] *= factor
-cudaError_t scale(cudaStream_t s, float* x, int64_t n, float factor);
 
 // ---- reduce.cu: [outer, r, inner] views
 // Floats of scratch reduce() needs (0: none); pass that many in `scratch`.
@@ -67,13 +63,32 @@ struct PadDesc {
 cudaError_t pad(cudaStream_t s, float* out, const float* in, int64_t n, const PadDesc& d,
                 float value);
 
+// ---- batchnorm.cu: over the last axis of [rows, c]
+// Row splits of the per-channel reductions; partials need 2 * bn_splits(rows, c) * c doubles.
+int64_t bn_splits(int64_t rows, int64_t c);
+// kind 0: out0 = scale * sum x; 1: out0 = scale * sum (x - mean)^2;
+// 2: out0 = scale * sum dy, out1 = scale * sum dy * (x - mean). Deterministic.
+cudaError_t bn_channel_sums(cudaStream_t s, float* out0, float* out1, double* partials,
+                            const float* x, const float* dy, const float* mean, int64_t rows,
+                            int64_t c, int kind, double scale);
+// y = (x - mean) / sqrt(var + eps) * gamma + beta; gamma and beta may be null.
+cudaError_t bn_normalize(cudaStream_t s, float* y, const float* x, const float* mean,
+                         const float* var, const float* gamma, const float* beta, int64_t rows,
+                         int64_t c, float eps);
+// From s_dy = sum dy and s_dyd = sum dy (x - mean): dbeta, dgamma and dx (each may be null).
+cudaError_t bn_backward(cudaStream_t s, float* dx, float* dgamma, float* dbeta, const float* dy,
+                        const float* x, const float* mean, const float* var, const float* gamma,
+                        const float* s_dy, const float* s_dyd, int64_t rows, int64_t c,
+                        float eps);
+
 // ---- softmax.cu: over the last axis of [rows, cols]
 cudaError_t softmax(cudaStream_t s, float* y, const float* x, int64_t rows, int64_t cols,
                     bool log);
 cudaError_t softmax_backward(cudaStream_t s, float* dx, const float* dy, const float* y,
                              int64_t rows, int64_t cols, bool log);
+// bad: host-mapped [flag, label, row, cols], set for a label outside [0, cols) (may be null).
 cudaError_t sparse_xent(cudaStream_t s, float* loss, float* dlogits, const float* logits,
-                        const int32_t* labels, int64_t rows, int64_t cols);
+                        const int32_t* labels, int64_t rows, int64_t cols, int* bad);
 
 // ---- image.cu: NHWC
 struct ResizeDesc {

@@ -27,7 +27,7 @@ __global__ void sgd_kernel(float* w, float* vel, const float* g, int64_t n, floa
 
 // coef: Adam  [alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)]
 //       Nadam [u_t, u_t1, 1 - u_product_t, 1 - u_product_t1, 1 - b2^t] with
-//       u_s = b1 * (1 - 0.5 * 0.96^s) and u_product_t = prod_{s<=t} u_s.
+//       u_s = b1 * (1 - 0.5 * 0.96^(0.004 s)) and u_product_t = prod_{s<=t} u_s.
 __global__ void adam_coef_kernel(float* coef, const float* step, float lr, float b1, float b2,
                                  bool nadam) {
   double t = (double)*step;
@@ -36,17 +36,18 @@ __global__ void adam_coef_kernel(float* coef, const float* step, float lr, float
     return;
   }
   // Keras keeps u_product in a float32 variable multiplied once per step; replay that.
+  // (Keras: u_s = b1 * (1 - 0.5 * 0.96^(0.004 s)), u_product_t = u_product_{t-1} * u_t.)
   float prod = 1.f;
   int64_t steps = (int64_t)t;
   for (int64_t s = 1; s <= steps; ++s) {
-    prod *= b1 * (1.f - 0.5f * powf(0.96f, (float)s));
+    prod = prod * (b1 * (1.f - 0.5f * powf(0.96f, (float)s * 0.004f)));
     if (prod < 1e-12f) {  // 1 - prod is 1.f from here on: no need to go further
       prod = 0.f;
       break;
     }
   }
-  float u_t = b1 * (1.f - 0.5f * powf(0.96f, (float)t));
-  float u_t1 = b1 * (1.f - 0.5f * powf(0.96f, (float)(t + 1)));
+  float u_t = b1 * (1.f - 0.5f * powf(0.96f, (float)t * 0.004f));
+  float u_t1 = b1 * (1.f - 0.5f * powf(0.96f, (float)(t + 1) * 0.004f));
   coef[0] = u_t;
   coef[1] = u_t1;
   coef[2] = 1.f - prod;

@@ -61,14 +61,24 @@ __global__ void softmax_backward_kernel(float* dx, const float* dy, const float*
 
 // loss[r] = logsumexp(x_r) - x_r[label]; dlogits = softmax(x_r) - onehot(label).
 // Note [bad labels]: a label outside [0, cols) gives a NaN loss and NaN gradients for the
-// row (as TensorFlow's GPU kernel does; its CPU kernel raises), so it cannot pass unnoticed.
+// row (as TensorFlow's GPU kernel does), and the kernel records it in `bad` (host-mapped
+// memory: [flag, label, row, cols]); the backend turns that into an ERR_INVALID_ARGUMENT
+// error at the next synchronization (a read-back or the end of a compiled plan), like the
+// CPU kernel's error, without making every step wait for the labels to be checked.
 __global__ void sparse_xent_kernel(float* loss, float* dlogits, const float* logits,
-                                   const int32_t* labels, int64_t rows, int64_t cols) {
+                                   const int32_t* labels, int64_t rows, int64_t cols, int* bad) {
   int lane = threadIdx.x & 31;
   for (int64_t r = warp_row(); r < rows; r += (int64_t)gridDim.x * kRowsPerBlock) {
     const float* xr = logits + r * cols;
     int64_t label = labels[r];
     bool ok = label >= 0 && label < cols;
+    if (!ok && lane == 0 && bad) {
+      bad[1] = (int)label;
+      bad[2] = (int)r;
+      bad[3] = (int)cols;
+      __threadfence_system();
+      bad[0] = 1;
+    }
     float m, s;
     row_stats(xr, cols, lane, &m, &s);
     float lse = m + logf(s);
@@ -104,10 +114,10 @@ cudaError_t softmax_backward(cudaStream_t s, float* dx, const float* dy, const f
 }
 
 cudaError_t sparse_xent(cudaStream_t s, float* loss, float* dlogits, const float* logits,
-                        const int32_t* labels, int64_t rows, int64_t cols) {
+                        const int32_t* labels, int64_t rows, int64_t cols, int* bad) {
   if (rows == 0) return cudaSuccess;
   sparse_xent_kernel<<<grid_rows(rows), kThreads, 0, s>>>(loss, dlogits, logits, labels, rows,
-                                                          cols);
+                                                          cols, bad);
   return cudaGetLastError();
 }
 
