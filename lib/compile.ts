@@ -8,8 +8,11 @@ import type { PlanHandle } from './native.js';
 import { native } from './native.js';
 import { DType, Tensor } from './tensor.js';
 
+/** The shape and dtype of one input of compile()'s function; calls must pass exactly this shape. */
 export interface InputSpec {
+  /** Full shape, batch dimension included. */
   shape: number[];
+  /** Default 'float32'. */
   dtype?: DType;
 }
 

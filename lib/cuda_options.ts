@@ -6,6 +6,7 @@
 import { InvalidArgumentError } from './errors.js';
 import { native } from './native.js';
 
+/** The cuda backend's switches (see setCudaOptions). */
 export interface CudaOptions {
   /**
    * Let cuDNN convolutions and cuBLAS matmuls use TF32 tensor cores (10-bit mantissa

@@ -158,6 +158,7 @@ export function dispose(v: unknown): void {
   collectTensors(v, (t) => t.dispose());
 }
 
+/** What memory() returns (tfjs tf.memory()): live tensors and native bytes of the current backend. */
 export interface MemoryInfo {
   /** Live JS tensors. */
   numTensors: number;
@@ -167,6 +168,7 @@ export interface MemoryInfo {
   numBytes: number;
   /** Peak bytes held by the current backend since start. */
   peakBytes: number;
+  /** The backend these numbers are for ('cpu' or 'cuda'). */
   backend: string;
 }
 

@@ -86,6 +86,11 @@ export function valueAndGrads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[], dy
   };
 }
 
+/**
+ * tfjs grads(): returns a function (xs, dy?) computing the gradients of f's output with respect to
+ * each of xs, weighted by dy (default ones); an input f does not use gets zeros. Like
+ * valueAndGrads, but the value is disposed. Throws InvalidArgumentError when xs is not an array.
+ */
 export function grads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[], dy?: Tensor) => Tensor[] {
   const vg = valueAndGrads(f);
   return (xs, dy) => {
@@ -95,11 +100,19 @@ export function grads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[], dy?: Tenso
   };
 }
 
+/**
+ * tfjs grad(): returns a function (x, dy?) computing the gradient of f(x) with respect to x, of x's
+ * shape, weighted by dy (default ones).
+ */
 export function grad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => Tensor {
   const g = grads((x) => f(x));
   return (x, dy) => g([x], dy)[0];
 }
 
+/**
+ * tfjs valueAndGrad(): returns a function (x, dy?) giving both f(x) and its gradient with respect to
+ * x, weighted by dy (default ones).
+ */
 export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => { value: Tensor; grad: Tensor } {
   const vg = valueAndGrads((x) => f(x));
   return (x, dy) => {

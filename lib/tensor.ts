@@ -4,9 +4,11 @@ import { DisposedError, InvalidArgumentError, wrapNativeError } from './errors.j
 import type { Handle, TypedArray } from './native.js';
 import { native } from './native.js';
 
+/** Element type of a tensor: 'float32' (the default), 'int32' or 'bool' (stored as bytes). */
 export type DType = 'float32' | 'int32' | 'bool';
 export type Rank = number;
 export type DataTypeMap = { float32: Float32Array; int32: Int32Array; bool: Uint8Array };
+/** A number, a boolean, or nested arrays of them: the value of Tensor.arraySync() and an input to tensor(). */
 export type NestedArray = number | boolean | NestedArray[];
 
 let nextId = 0;
@@ -22,15 +24,23 @@ export const liveTensors = { count: 0 };
 export class Tensor {
   /** Unique id, also used by the gradient tape. */
   readonly id: number;
+  /** Dimensions, outermost first (NHWC for images); [] for a scalar. */
   readonly shape: number[];
+  /** Element type. */
   readonly dtype: DType;
   /** Number of elements. */
   readonly size: number;
-  /** @internal native handle; undefined for symbolic tensors inside compile(). */
+  /**
+   * Native handle; undefined for symbolic tensors inside compile().
+   * @internal
+   */
   handle: Handle | undefined;
-  /** @internal plan slot of a symbolic tensor. */
+  /**
+   * Plan slot of a symbolic tensor.
+   * @internal
+   */
   slot: number | undefined;
-  /** @internal the backend the buffer lives on. */
+  /** The backend the buffer lives on ('cpu' or 'cuda'). */
   readonly backend: string;
   private disposed = false;
   /** Kept by tidy(): set by keep(). */
@@ -48,17 +58,23 @@ export class Tensor {
     liveTensors.count++;
   }
 
+  /** Number of dimensions (shape.length). */
   get rank(): number {
     return this.shape.length;
   }
+  /** Whether dispose() has freed the buffer. */
   get isDisposed(): boolean {
     return this.disposed;
   }
+  /** Whether this is a placeholder inside compile() (no values). */
   get isSymbolic(): boolean {
     return this.handle === undefined && this.slot !== undefined;
   }
 
-  /** @internal the live handle, or a DisposedError naming the op. */
+  /**
+   * The live native handle; throws DisposedError (disposed) or InvalidArgumentError (symbolic) naming op.
+   * @internal
+   */
   liveHandle(op = 'tensor'): Handle {
     if (this.disposed) throw new DisposedError(`${op}: expected a live tensor but received a disposed tensor (id ${this.id}, shape [${this.shape}])`);
     if (!this.handle) throw new InvalidArgumentError(`${op}: expected a concrete tensor but received a symbolic tensor (inside compile)`);
@@ -90,6 +106,7 @@ export class Tensor {
   async array(): Promise<NestedArray> {
     return toNested(await this.data(), this.shape);
   }
+  /** The values as nested arrays (blocks until the backend is done). */
   arraySync(): NestedArray {
     return toNested(this.dataSync(), this.shape);
   }
@@ -100,12 +117,14 @@ export class Tensor {
     liveTensors.count--;
     if (this.handle) native.release(this.handle);
   }
+  /** 'Tensor(shape [..], dtype) v0, v1, ...' with the first 20 values (reads them synchronously). */
   toString(): string {
     if (this.disposed) return `Tensor(disposed, shape [${this.shape}])`;
     if (!this.handle) return `Tensor(symbolic, shape [${this.shape}], ${this.dtype})`;
     const v = Array.from(this.dataSync().slice(0, 20));
     return `Tensor(shape [${this.shape}], ${this.dtype}) ${v.join(', ')}${this.size > 20 ? ', ...' : ''}`;
   }
+  /** Logs toString() to the console (tfjs tensor.print()). */
   print(): void {
     console.log(this.toString());
   }
@@ -114,7 +133,9 @@ export class Tensor {
 /** A mutable tensor (weights, optimizer slots): assign() overwrites it in place, so a
  * compiled plan that reads it sees the new values. */
 export class Variable extends Tensor {
+  /** Whether optimizers and variableGrads() update it. */
   trainable: boolean;
+  /** Unique name (weights: 'dense/kernel'-style; default 'variable_N'). */
   readonly name: string;
   /** @internal use variable(). */
   constructor(shape: number[], dtype: DType, backend: string, handle: Handle, trainable: boolean, name: string) {

@@ -31,6 +31,7 @@ export const FILES = {
 /** Debian's dataset-fashion-mnist package. */
 export const SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
 
+/** Options of load(): where to look for the files, and whether and where to download them. */
 export interface LoadOptions {
   /** A directory holding the four files. When given, only this directory is used. */
   path?: string;
@@ -44,6 +45,7 @@ export interface LoadOptions {
   origin?: string;
 }
 
+/** One split of the dataset: images and their labels. */
 export interface Split {
   /** [n, 28, 28, 1] float32 with values 0..255 (Keras returns uint8 0..255). */
   images: Tensor;
@@ -51,8 +53,11 @@ export interface Split {
   labels: Tensor;
 }
 
+/** What load() returns (keras.datasets.fashion_mnist.load_data() as tensors). */
 export interface FashionMnist {
+  /** The 60,000 training images. */
   train: Split;
+  /** The 10,000 test images. */
   test: Split;
   /** The directory the files were read from. */
   dir: string;

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../errors.js';
 import * as ops from '../ops/index.js';
 import { Tensor } from '../tensor.js';
 
+/** Activation names a layer's `activation` option accepts (Keras snake_case spellings too). */
 export type ActivationIdentifier =
   | 'linear' | 'relu' | 'relu6' | 'elu' | 'selu' | 'sigmoid' | 'hardSigmoid' | 'tanh'
   | 'softmax' | 'logSoftmax' | 'softplus' | 'softsign' | 'swish' | 'silu' | 'leakyRelu';

@@ -43,18 +43,29 @@ function outSpatial(s: Shape, kernel: [number, number], strides: [number, number
 }
 
 interface BaseConvArgs extends LayerArgs {
+  /** Kernel height and width: n or [kh, kw]. */
   kernelSize: number | number[];
+  /** n or [sh, sw]; default 1. Must be 1 when dilationRate > 1. */
   strides?: number | number[];
+  /** 'valid' (default) or 'same' (TensorFlow's rule). */
   padding?: Padding;
+  /** Only 'channelsLast' (NHWC) is supported. */
   dataFormat?: 'channelsLast';
+  /** n or [dh, dw]; default 1. */
   dilationRate?: number | number[];
+  /** Default 'linear' (none). */
   activation?: ActivationIdentifier | string;
+  /** Default true. */
   useBias?: boolean;
+  /** Default 'zeros'. */
   biasInitializer?: InitializerIdentifier;
 }
 
+/** Arguments of Conv2D / layers.conv2d() (tfjs layers.conv2d); input NHWC. */
 export interface Conv2DLayerArgs extends BaseConvArgs {
+  /** Output channels (a positive integer). */
   filters: number;
+  /** Default 'glorotUniform'. */
   kernelInitializer?: InitializerIdentifier;
 }
 
@@ -155,8 +166,11 @@ export class Conv2D extends BaseConv {
   }
 }
 
+/** Arguments of DepthwiseConv2D / layers.depthwiseConv2d() (tfjs layers.depthwiseConv2d). */
 export interface DepthwiseConv2DLayerArgs extends BaseConvArgs {
+  /** Output channels per input channel; default 1. */
   depthMultiplier?: number;
+  /** Default 'glorotUniform'. */
   depthwiseInitializer?: InitializerIdentifier;
 }
 
@@ -198,10 +212,15 @@ export class DepthwiseConv2D extends BaseConv {
   }
 }
 
+/** Arguments of SeparableConv2D / layers.separableConv2d() (tfjs layers.separableConv2d). */
 export interface SeparableConv2DLayerArgs extends BaseConvArgs {
+  /** Output channels of the 1x1 convolution (a positive integer). */
   filters: number;
+  /** Depthwise output channels per input channel; default 1. */
   depthMultiplier?: number;
+  /** Default 'glorotUniform'. */
   depthwiseInitializer?: InitializerIdentifier;
+  /** Default 'glorotUniform'. */
   pointwiseInitializer?: InitializerIdentifier;
 }
 

@@ -10,6 +10,7 @@ export type InitializerIdentifier = string | Initializer | { className: string; 
 
 // ---- Input
 
+/** Arguments of InputLayer / layers.inputLayer(): give inputShape or batchInputShape. */
 export interface InputLayerArgs {
   inputShape?: Shape;
   batchInputShape?: Shape;
@@ -45,6 +46,7 @@ export class InputLayer extends Layer {
   }
 }
 
+/** Arguments of input() (tfjs tf.input): shape (without the batch dimension) or batchShape. */
 export interface InputConfig {
   /** Shape without the batch dimension. */
   shape?: Shape;
@@ -95,11 +97,17 @@ export function splitActivation(name: string, kwargs: CallArgs): { fused: string
 
 // ---- Dense
 
+/** Arguments of Dense / layers.dense() (tfjs layers.dense). */
 export interface DenseLayerArgs extends LayerArgs {
+  /** Output size (a positive integer). */
   units: number;
+  /** Default 'linear' (none). */
   activation?: ActivationIdentifier | string;
+  /** Default true. */
   useBias?: boolean;
+  /** Default 'glorotUniform'. */
   kernelInitializer?: InitializerIdentifier;
+  /** Default 'zeros'. */
   biasInitializer?: InitializerIdentifier;
 }
 
@@ -164,9 +172,13 @@ export class Dense extends Layer {
 
 // ---- Dropout
 
+/** Arguments of Dropout / layers.dropout() (tfjs layers.dropout). */
 export interface DropoutLayerArgs extends LayerArgs {
+  /** Fraction of inputs to drop, in [0, 1). */
   rate: number;
+  /** Shape of the mask, broadcast over the input; null entries take the input's size. */
   noiseShape?: Shape;
+  /** Seed of the masks (default: drawn from the global seed). */
   seed?: number;
 }
 
@@ -234,7 +246,9 @@ export class Flatten extends Layer {
 
 // ---- Activation
 
+/** Arguments of Activation / layers.activation(). */
 export interface ActivationLayerArgs extends LayerArgs {
+  /** Activation name, e.g. 'relu' ('hard_sigmoid' spellings are accepted). */
   activation: ActivationIdentifier | string;
 }
 
@@ -259,6 +273,7 @@ export class Activation extends Layer {
 
 // ---- Reshape
 
+/** Arguments of Reshape / layers.reshape(). */
 export interface ReshapeLayerArgs extends LayerArgs {
   /** Target shape without the batch dimension; one entry may be -1. */
   targetShape: number[];

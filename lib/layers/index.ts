@@ -34,26 +34,47 @@ for (const cls of [
 
 /** A symbolic model input: layers.input({shape: [28, 28, 1]}). */
 export { input };
+/** tfjs layers.inputLayer(): an InputLayer; input() is the usual way to start a functional model. */
 export const inputLayer = (args: InputLayerArgs) => new InputLayer(args);
+/** tfjs layers.dense(): a Dense layer, activation(x @ kernel + bias) on the last axis. */
 export const dense = (args: DenseLayerArgs) => new Dense(args);
+/** tfjs layers.dropout(): a Dropout layer (active in training only). */
 export const dropout = (args: DropoutLayerArgs) => new Dropout(args);
+/** tfjs layers.flatten(): a Flatten layer, [b, ...] -> [b, product of the rest]. */
 export const flatten = (args?: LayerArgs) => new Flatten(args);
+/** tfjs layers.activation(): an Activation layer applying a named activation. */
 export const activation = (args: ActivationLayerArgs) => new Activation(args);
+/** tfjs layers.reshape(): a Reshape layer to targetShape (batch dimension kept). */
 export const reshape = (args: ReshapeLayerArgs) => new Reshape(args);
+/** tfjs layers.conv2d(): a Conv2D layer (NHWC input, kernel [kh, kw, in, filters]). */
 export const conv2d = (args: Conv2DLayerArgs) => new Conv2D(args);
+/** tfjs layers.depthwiseConv2d(): a DepthwiseConv2D layer (per-channel convolution). */
 export const depthwiseConv2d = (args: DepthwiseConv2DLayerArgs) => new DepthwiseConv2D(args);
+/** tfjs layers.separableConv2d(): a SeparableConv2D layer (depthwise, then 1x1 to filters). */
 export const separableConv2d = (args: SeparableConv2DLayerArgs) => new SeparableConv2D(args);
+/** tfjs layers.maxPooling2d(): a MaxPooling2D layer (default 2x2 windows, stride poolSize). */
 export const maxPooling2d = (args?: Pooling2DLayerArgs) => new MaxPooling2D(args);
+/** Alias of maxPooling2d (tfjs layers.maxPool2d). */
 export const maxPool2d = maxPooling2d;
+/** tfjs layers.averagePooling2d(): an AveragePooling2D layer (default 2x2 windows, stride poolSize). */
 export const averagePooling2d = (args?: Pooling2DLayerArgs) => new AveragePooling2D(args);
+/** Alias of averagePooling2d (tfjs layers.avgPool2d). */
 export const avgPool2d = averagePooling2d;
+/** tfjs layers.globalAveragePooling2d(): mean over height and width, [b, h, w, c] -> [b, c]. */
 export const globalAveragePooling2d = (args?: GlobalPooling2DLayerArgs) => new GlobalAveragePooling2D(args);
+/** tfjs layers.globalMaxPooling2d(): max over height and width, [b, h, w, c] -> [b, c]. */
 export const globalMaxPooling2d = (args?: GlobalPooling2DLayerArgs) => new GlobalMaxPooling2D(args);
+/** tfjs layers.add(): an Add layer, the elementwise sum of its inputs. */
 export const add = (args?: LayerArgs) => new Add(args);
+/** tfjs layers.multiply(): a Multiply layer, the elementwise product of its inputs. */
 export const multiply = (args?: LayerArgs) => new Multiply(args);
+/** tfjs layers.average(): an Average layer, the elementwise mean of its inputs. */
 export const average = (args?: LayerArgs) => new Average(args);
+/** tfjs layers.maximum(): a Maximum layer, the elementwise maximum of its inputs. */
 export const maximum = (args?: LayerArgs) => new Maximum(args);
+/** tfjs layers.concatenate(): a Concatenate layer joining its inputs on axis (default -1). */
 export const concatenate = (args?: ConcatenateLayerArgs) => new Concatenate(args);
+/** tfjs layers.batchNormalization(): a BatchNormalization layer over the channels (last axis). */
 export const batchNormalization = (args?: BatchNormalizationLayerArgs) => new BatchNormalization(args);
 
 // Preprocessing / augmentation layers and ZeroPadding2D (lib/layers/preprocessing.ts, padding.ts).

@@ -49,17 +49,23 @@ let globalRandom = new Random((Math.random() * 4294967296) >>> 0);
 export function setRandomSeed(seed: number): void {
   globalRandom = new Random(seed);
 }
-/** @internal the generator used when no seed is given. */
+/**
+ * The next 32-bit seed from the global generator (see setRandomSeed), used when no seed is given.
+ * @internal
+ */
 export function nextSeed(): number {
   return globalRandom.seed();
 }
 
+/** tfjs initializer names; all but 'identity' and 'orthogonal' are implemented here. */
 export type InitializerName =
   | 'zeros' | 'ones' | 'constant' | 'randomUniform' | 'randomNormal' | 'truncatedNormal'
   | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'leCunUniform' | 'leCunNormal'
   | 'varianceScaling' | 'identity' | 'orthogonal';
 
+/** The config of a serialized initializer: its constructor arguments. */
 export interface InitializerConfig {
+  /** Seed of a random initializer (default: drawn from the global generator). */
   seed?: number;
   [k: string]: unknown;
 }
@@ -89,18 +95,21 @@ export function computeFans(shape: number[]): [number, number] {
   return [shape[shape.length - 2] * receptive, shape[shape.length - 1] * receptive];
 }
 
+/** Fills with 0 (Keras Zeros). */
 export class Zeros extends Initializer {
   readonly className = 'Zeros';
   values(shape: number[]): Float32Array {
     return new Float32Array(sizeOf(shape));
   }
 }
+/** Fills with 1 (Keras Ones). */
 export class Ones extends Initializer {
   readonly className = 'Ones';
   values(shape: number[]): Float32Array {
     return new Float32Array(sizeOf(shape)).fill(1);
   }
 }
+/** Fills with args.value (Keras Constant). */
 export class Constant extends Initializer {
   readonly className = 'Constant';
   readonly value: number;
@@ -135,6 +144,7 @@ abstract class Seeded extends Initializer {
   }
 }
 
+/** Uniform in [minval, maxval), default [-0.05, 0.05) (Keras RandomUniform). */
 export class RandomUniform extends Seeded {
   readonly className = 'RandomUniform';
   readonly minval: number;
@@ -155,6 +165,7 @@ export class RandomUniform extends Seeded {
   }
 }
 
+/** Normal with mean (default 0) and stddev (default 0.05) (Keras RandomNormal). */
 export class RandomNormal extends Seeded {
   readonly className: string = 'RandomNormal';
   readonly mean: number;
@@ -175,6 +186,7 @@ export class RandomNormal extends Seeded {
   }
 }
 
+/** Like RandomNormal, redrawing values more than 2 stddev from the mean (Keras TruncatedNormal). */
 export class TruncatedNormal extends RandomNormal {
   readonly className: string = 'TruncatedNormal';
   values(shape: number[]): Float32Array {
@@ -189,9 +201,15 @@ export class TruncatedNormal extends RandomNormal {
   }
 }
 
+/** VarianceScaling's mode: divide scale by fan-in, fan-out or their average. */
 export type FanMode = 'fanIn' | 'fanOut' | 'fanAvg';
+/** VarianceScaling's distribution; 'truncatedNormal' is corrected to the wanted variance, as in Keras. */
 export type Distribution = 'normal' | 'uniform' | 'truncatedNormal' | 'untruncatedNormal';
 
+/**
+ * Keras VarianceScaling: values of variance scale / n, n the fan given by mode (default scale 1,
+ * 'fanIn', 'truncatedNormal'). Throws InvalidArgumentError unless scale > 0.
+ */
 export class VarianceScaling extends Seeded {
   readonly className: string = 'VarianceScaling';
   readonly scale: number;
@@ -241,36 +259,42 @@ abstract class Preset extends VarianceScaling {
     return this.seed === undefined ? {} : { seed: this.seed };
   }
 }
+/** Glorot (Xavier) uniform: VarianceScaling(1, 'fanAvg', 'uniform') (Keras GlorotUniform). */
 export class GlorotUniform extends Preset {
   readonly className = 'GlorotUniform';
   constructor(args: { seed?: number } = {}) {
     super(1, 'fanAvg', 'uniform', args);
   }
 }
+/** Glorot (Xavier) normal: VarianceScaling(1, 'fanAvg', 'truncatedNormal') (Keras GlorotNormal). */
 export class GlorotNormal extends Preset {
   readonly className = 'GlorotNormal';
   constructor(args: { seed?: number } = {}) {
     super(1, 'fanAvg', 'truncatedNormal', args);
   }
 }
+/** He uniform: VarianceScaling(2, 'fanIn', 'uniform') (Keras HeUniform). */
 export class HeUniform extends Preset {
   readonly className = 'HeUniform';
   constructor(args: { seed?: number } = {}) {
     super(2, 'fanIn', 'uniform', args);
   }
 }
+/** He normal: VarianceScaling(2, 'fanIn', 'truncatedNormal') (Keras HeNormal). */
 export class HeNormal extends Preset {
   readonly className = 'HeNormal';
   constructor(args: { seed?: number } = {}) {
     super(2, 'fanIn', 'truncatedNormal', args);
   }
 }
+/** LeCun uniform: VarianceScaling(1, 'fanIn', 'uniform') (Keras LecunUniform). */
 export class LeCunUniform extends Preset {
   readonly className = 'LeCunUniform';
   constructor(args: { seed?: number } = {}) {
     super(1, 'fanIn', 'uniform', args);
   }
 }
+/** LeCun normal: VarianceScaling(1, 'fanIn', 'truncatedNormal') (Keras LecunNormal). */
 export class LeCunNormal extends Preset {
   readonly className = 'LeCunNormal';
   constructor(args: { seed?: number } = {}) {
@@ -318,16 +342,29 @@ export function serializeInitializer(i: Initializer): { className: string; confi
 }
 
 // Factories, tfjs style: initializers.heNormal({seed}).
+/** tfjs initializers.zeros(): a Zeros initializer. */
 export const zeros = () => new Zeros();
+/** tfjs initializers.ones(): a Ones initializer. */
 export const ones = () => new Ones();
+/** tfjs initializers.constant({value}): a Constant initializer. */
 export const constant = (args: { value: number }) => new Constant(args);
+/** tfjs initializers.randomUniform({minval, maxval, seed}): a RandomUniform initializer. */
 export const randomUniform = (args?: { minval?: number; maxval?: number; seed?: number }) => new RandomUniform(args);
+/** tfjs initializers.randomNormal({mean, stddev, seed}): a RandomNormal initializer. */
 export const randomNormal = (args?: { mean?: number; stddev?: number; seed?: number }) => new RandomNormal(args);
+/** tfjs initializers.truncatedNormal({mean, stddev, seed}): a TruncatedNormal initializer. */
 export const truncatedNormal = (args?: { mean?: number; stddev?: number; seed?: number }) => new TruncatedNormal(args);
+/** tfjs initializers.glorotUniform({seed}): a GlorotUniform initializer. */
 export const glorotUniform = (args?: { seed?: number }) => new GlorotUniform(args);
+/** tfjs initializers.glorotNormal({seed}): a GlorotNormal initializer. */
 export const glorotNormal = (args?: { seed?: number }) => new GlorotNormal(args);
+/** tfjs initializers.heUniform({seed}): a HeUniform initializer. */
 export const heUniform = (args?: { seed?: number }) => new HeUniform(args);
+/** tfjs initializers.heNormal({seed}): a HeNormal initializer. */
 export const heNormal = (args?: { seed?: number }) => new HeNormal(args);
+/** tfjs initializers.leCunUniform({seed}): a LeCunUniform initializer. */
 export const leCunUniform = (args?: { seed?: number }) => new LeCunUniform(args);
+/** tfjs initializers.leCunNormal({seed}): a LeCunNormal initializer. */
 export const leCunNormal = (args?: { seed?: number }) => new LeCunNormal(args);
+/** tfjs initializers.varianceScaling({scale, mode, distribution, seed}): a VarianceScaling initializer. */
 export const varianceScaling = (args?: { scale?: number; mode?: FanMode; distribution?: Distribution; seed?: number }) => new VarianceScaling(args);

@@ -79,6 +79,7 @@ export class Maximum extends Merge {
   }
 }
 
+/** Arguments of Concatenate / layers.concatenate() (tfjs layers.concatenate). */
 export interface ConcatenateLayerArgs extends LayerArgs {
   /** Axis to join on (default -1, channels). */
   axis?: number;

@@ -10,16 +10,25 @@ import { CallArgs, Layer, LayerArgs, Shape, assignVariable, formatShape, outside
 import { InitializerIdentifier, lastDim } from './core.js';
 import { Initializer, getInitializer, serializeInitializer } from './initializers.js';
 
+/** Arguments of BatchNormalization / layers.batchNormalization() (tfjs layers.batchNormalization). */
 export interface BatchNormalizationLayerArgs extends LayerArgs {
   /** Only -1 (the last axis, channels in NHWC) is supported. */
   axis?: number;
+  /** Moving-statistics momentum in [0, 1]; default 0.99. */
   momentum?: number;
+  /** Added to the variance, > 0; default 1e-3. */
   epsilon?: number;
+  /** Learn an offset beta; default true. */
   center?: boolean;
+  /** Learn a scale gamma; default true. */
   scale?: boolean;
+  /** Default 'zeros'. */
   betaInitializer?: InitializerIdentifier;
+  /** Default 'ones'. */
   gammaInitializer?: InitializerIdentifier;
+  /** Default 'zeros'. */
   movingMeanInitializer?: InitializerIdentifier;
+  /** Default 'ones'. */
   movingVarianceInitializer?: InitializerIdentifier;
 }
 

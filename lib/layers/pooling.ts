@@ -6,12 +6,15 @@ import { Layer, LayerArgs, Shape, formatShape, singleInput, singleShape } from '
 import { Padding, convOutSize, normPadding, normPair } from './convolutional.js';
 import { checkInputRank } from './core.js';
 
+/** Arguments of MaxPooling2D / AveragePooling2D (tfjs layers.maxPooling2d, averagePooling2d); input NHWC. */
 export interface Pooling2DLayerArgs extends LayerArgs {
   /** Window size (default 2). */
   poolSize?: number | number[];
   /** Step (default poolSize). */
   strides?: number | number[];
+  /** 'valid' (default) or 'same'. */
   padding?: Padding;
+  /** Only 'channelsLast' (NHWC) is supported. */
   dataFormat?: 'channelsLast';
 }
 
@@ -69,7 +72,9 @@ export class AveragePooling2D extends Pooling2D {
   }
 }
 
+/** Arguments of GlobalAveragePooling2D / GlobalMaxPooling2D: [b, h, w, c] -> [b, c]. */
 export interface GlobalPooling2DLayerArgs extends LayerArgs {
+  /** Only 'channelsLast' (NHWC) is supported. */
   dataFormat?: 'channelsLast';
   /** Keep the spatial dimensions as size 1 (Keras keepdims). */
   keepDims?: boolean;

@@ -30,6 +30,7 @@ import { Tensor } from '../tensor.js';
 /** Keras' backend epsilon, used to clip probabilities. */
 export const EPSILON = 1e-7;
 
+/** A loss function: (yTrue, yPred) -> scalar loss (the mean over the batch). */
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
 /** A loss as returned by getLoss(). */
@@ -127,10 +128,14 @@ export function meanAbsoluteError(yTrue: Tensor, yPred: Tensor): Tensor {
 
 /** The fromLogits forms, for the model's fused output path. */
 export const sparseCategoricalCrossentropyFromLogits: LossFn = (yTrue, logits) => sparseCategoricalCrossentropy(yTrue, logits, true);
+/** categoricalCrossentropy(yTrue, logits, true): one-hot targets against logits (fused log-softmax). */
 export const categoricalCrossentropyFromLogits: LossFn = (yTrue, logits) => categoricalCrossentropy(yTrue, logits, true);
+/** binaryCrossentropy(yTrue, logits, true): 0/1 targets against logits. */
 export const binaryCrossentropyFromLogits: LossFn = (yTrue, logits) => binaryCrossentropy(yTrue, logits, true);
 
+/** Alias of meanSquaredError (Keras 'mse'). */
 export const mse = meanSquaredError;
+/** Alias of meanAbsoluteError (Keras 'mae'). */
 export const mae = meanAbsoluteError;
 
 function makeLoss(lossName: string, fn: LossFn, fromLogits?: LossFn, logitsActivation?: 'softmax' | 'sigmoid'): Loss {

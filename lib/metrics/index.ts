@@ -6,6 +6,7 @@ import type { Loss } from '../losses/index.js';
 import { argMax, cast, equal, expandDims, greater, mean, reshape } from '../ops/index.js';
 import { Tensor } from '../tensor.js';
 
+/** A metric function: (yTrue, yPred) -> float32 scalar, the batch mean. */
 export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
 /** A metric as returned by getMetric(). */
@@ -41,7 +42,9 @@ export function binaryAccuracy(yTrue: Tensor, yPred: Tensor, threshold = 0.5): T
 }
 
 export { meanSquaredError, meanAbsoluteError };
+/** Alias of meanSquaredError (Keras 'mse'). */
 export const mse = meanSquaredError;
+/** Alias of meanAbsoluteError (Keras 'mae'). */
 export const mae = meanAbsoluteError;
 
 const METRICS: Record<string, MetricFn> = {

@@ -9,19 +9,29 @@ export type Logs = Record<string, number>;
 
 /** Base class of callbacks: override any hook (each may return a Promise). */
 export class Callback {
+  /** The model being trained, set by fit(). */
   model: LayersModel | null = null;
+  /** fit()'s parameters: epochs, steps, verbose, doValidation, ... */
   params: Record<string, unknown> = {};
+  /** Called by fit() before training. */
   setModel(model: LayersModel): void {
     this.model = model;
   }
+  /** Called by fit() before training. */
   setParams(params: Record<string, unknown>): void {
     this.params = params;
   }
+  /** Before the first epoch. */
   async onTrainBegin(_logs?: Logs): Promise<void> {}
+  /** After the last epoch. */
   async onTrainEnd(_logs?: Logs): Promise<void> {}
+  /** Before each epoch (0-based). */
   async onEpochBegin(_epoch: number, _logs?: Logs): Promise<void> {}
+  /** After each epoch, with its loss, metrics and val_* values. */
   async onEpochEnd(_epoch: number, _logs?: Logs): Promise<void> {}
+  /** Before each batch (0-based within the epoch). */
   async onBatchBegin(_batch: number, _logs?: Logs): Promise<void> {}
+  /** After each batch, with the epoch's running means of loss and metrics so far. */
   async onBatchEnd(_batch: number, _logs?: Logs): Promise<void> {}
 }
 
@@ -79,6 +89,7 @@ export class History extends Callback {
   }
 }
 
+/** Whether the monitored value should fall ('min') or rise ('max'); 'auto' picks 'max' for accuracy-like names. */
 type Mode = 'auto' | 'min' | 'max';
 
 function improves(mode: 'min' | 'max', current: number, best: number, minDelta: number): boolean {
@@ -89,6 +100,7 @@ function resolveMode(mode: Mode, monitor: string): 'min' | 'max' {
   return /acc|auc|precision|recall/.test(monitor) ? 'max' : 'min';
 }
 
+/** Arguments of EarlyStopping / callbacks.earlyStopping() (Keras EarlyStopping's, camelCased). */
 export interface EarlyStoppingArgs {
   /** Logged value to watch (default 'val_loss'). */
   monitor?: string;
@@ -96,7 +108,9 @@ export interface EarlyStoppingArgs {
   minDelta?: number;
   /** Epochs without improvement before stopping. */
   patience?: number;
+  /** 0 (default) silent, > 0 logs when stopping. */
   verbose?: number;
+  /** Default 'auto'. */
   mode?: Mode;
   /** Stop unless the value beats this. */
   baseline?: number;
@@ -185,11 +199,15 @@ export class EarlyStopping extends Callback {
   }
 }
 
+/** Arguments of ModelCheckpoint / callbacks.modelCheckpoint() (Keras ModelCheckpoint's, camelCased). */
 export interface ModelCheckpointArgs {
+  /** Logged value watched by saveBestOnly (default 'val_loss'). */
   monitor?: string;
-  /** Save only when `monitor` improves. */
+  /** Save only when `monitor` improves (default false). */
   saveBestOnly?: boolean;
+  /** Default 'auto'. */
   mode?: Mode;
+  /** 0 (default) silent, > 0 logs each save. */
   verbose?: number;
 }
 
@@ -273,17 +291,23 @@ export class LearningRateScheduler extends Callback {
   }
 }
 
+/** Arguments of ReduceLROnPlateau / callbacks.reduceLROnPlateau() (Keras ReduceLROnPlateau's, camelCased). */
 export interface ReduceLROnPlateauArgs {
+  /** Logged value to watch (default 'val_loss'). */
   monitor?: string;
-  /** New rate = rate * factor (default 0.1). */
+  /** New rate = rate * factor, factor in (0, 1) (default 0.1). */
   factor?: number;
   /** Epochs without improvement before reducing (default 10). */
   patience?: number;
+  /** Default 'auto'. */
   mode?: Mode;
+  /** Smallest change that counts as an improvement (default 1e-4). */
   minDelta?: number;
   /** Epochs to wait after a reduction (default 0). */
   cooldown?: number;
+  /** Lower bound of the rate (default 0). */
   minLr?: number;
+  /** 0 (default) silent, > 0 logs each reduction. */
   verbose?: number;
 }
 
@@ -396,6 +420,9 @@ export function toCallbacks(v: unknown): Callback[] {
 
 /** tfjs-style factories: callbacks.earlyStopping({...}). */
 export const earlyStopping = (args?: EarlyStoppingArgs) => new EarlyStopping(args);
+/** callbacks.modelCheckpoint(filepath, {...}): a ModelCheckpoint saving to the directory filepath. */
 export const modelCheckpoint = (filepath: string, args?: ModelCheckpointArgs) => new ModelCheckpoint(filepath, args);
+/** callbacks.learningRateScheduler(schedule, verbose = 0): a LearningRateScheduler. */
 export const learningRateScheduler = (schedule: (epoch: number, lr: number) => number, verbose = 0) => new LearningRateScheduler(schedule, verbose);
+/** callbacks.reduceLROnPlateau({...}): a ReduceLROnPlateau. */
 export const reduceLROnPlateau = (args?: ReduceLROnPlateauArgs) => new ReduceLROnPlateau(args);

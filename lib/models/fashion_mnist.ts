@@ -97,7 +97,9 @@ export function lrFactor(decay: LrDecay, epochs: number): (epoch: number) => num
   return () => 1;
 }
 
+/** Options of trainFashionMnist (the `cudnn-node train fashion-mnist` command line maps onto them). */
 export interface FashionMnistOptions {
+  /** Default 10, as the notebook. */
   epochs?: number;
   /** Default 32 (Keras' default, as in the notebook). */
   batchSize?: number;
@@ -123,6 +125,7 @@ export interface FashionMnistOptions {
   log?: (line: string) => void;
 }
 
+/** What trainFashionMnist returns: the History, test loss / accuracy, timings and where the model went. */
 export interface FashionMnistResult {
   history: History;
   testLoss: number;

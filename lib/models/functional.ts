@@ -13,9 +13,13 @@ import { summary, SummaryOptions } from './summary.js';
 import * as training from './training.js';
 import type { CompileArgs, DatasetLike, EvaluateArgs, FitArgs, FitDatasetArgs, PredictArgs, TensorInputs } from './training.js';
 
+/** Arguments of model() / new LayersModel() (tfjs tf.model). */
 export interface ModelArgs {
+  /** The symbolic inputs, from input(). */
   inputs: SymbolicTensor | SymbolicTensor[];
+  /** The symbolic outputs, computed from inputs by applying layers. */
   outputs: SymbolicTensor | SymbolicTensor[];
+  /** Model name. */
   name?: string;
 }
 

@@ -9,7 +9,9 @@ import { deserializeLayer, serializeLayer } from '../layers/serialization.js';
 import { DType } from '../tensor.js';
 import type { LayersModel } from './functional.js';
 
+/** What model.save() returns (tfjs' SaveResult, plus the paths written). */
 export interface SaveResult {
+  /** When and how much was written (bytes). */
   modelArtifactsInfo: {
     dateSaved: Date;
     modelTopologyType: 'JSON';

@@ -7,8 +7,11 @@ import { InputLayer } from '../layers/core.js';
 import { deserializeLayer, serializeLayer } from '../layers/serialization.js';
 import { LayersModel } from './functional.js';
 
+/** Arguments of sequential() / new Sequential() (tfjs tf.sequential). */
 export interface SequentialArgs {
+  /** Layers to add(), in order; the first needs inputShape (or an InputLayer) unless the model is built later. */
   layers?: Layer[];
+  /** Model name. */
   name?: string;
 }
 

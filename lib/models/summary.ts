@@ -4,6 +4,7 @@ import { Layer, Shape, formatShape } from '../layers/base.js';
 import { InputLayer } from '../layers/core.js';
 import type { LayersModel } from './functional.js';
 
+/** Options of model.summary() (tfjs' lineLength, positions, printFn). */
 export interface SummaryOptions {
   /** Total width hint (columns grow to fit their content). */
   lineLength?: number;

@@ -31,6 +31,7 @@ export type TensorInputs = Tensor | Tensor[] | Record<string, Tensor>;
 type LossIdentifier = string | LossFn;
 type MetricIdentifier = string | MetricFn;
 
+/** Arguments of model.compile() (tfjs' ModelCompileArgs). */
 export interface CompileArgs {
   /** 'sgd', 'adam', 'nadam', 'rmsprop' (Keras defaults) or an Optimizer. */
   optimizer: string | Optimizer;
@@ -58,10 +59,15 @@ export interface CompiledState {
   config: { loss: unknown; metrics: unknown; lossWeights?: unknown; optimizer: unknown };
 }
 
+/** Arguments of model.fit(x, y, args) (tfjs' ModelFitArgs). */
 export interface FitArgs {
+  /** Train until this epoch index (Keras: epochs initialEpoch .. epochs - 1 run); default 1. */
   epochs?: number;
+  /** Samples per step (default 32). */
   batchSize?: number;
+  /** 0 silent, 1 (default) a progress bar on a terminal, 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
+  /** Callback instances, or objects of hook functions (onEpochEnd, ...). */
   callbacks?: Callback | Callback[] | CustomCallbackArgs | Array<Callback | CustomCallbackArgs>;
   /** Held-out data evaluated after each epoch ([x, y]). */
   validationData?: [TensorInputs, TensorInputs];
@@ -71,27 +77,42 @@ export interface FitArgs {
   shuffle?: boolean;
   /** Seed of the per-epoch shuffles (default: from setRandomSeed / random). */
   seed?: number;
+  /** Epoch to start from, to resume training (default 0). */
   initialEpoch?: number;
 }
 
+/** Arguments of model.fitDataset(dataset, args) (tfjs' ModelFitDatasetArgs). */
 export interface FitDatasetArgs {
+  /** Train until this epoch index (Keras: epochs initialEpoch .. epochs - 1 run); default 1. */
   epochs?: number;
   /** Batches per epoch (default: one pass over the dataset). */
   batchesPerEpoch?: number;
+  /** 0 silent, 1 (default) a progress bar on a terminal, 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
+  /** Callback instances, or objects of hook functions (onEpochEnd, ...). */
   callbacks?: Callback | Callback[] | CustomCallbackArgs | Array<Callback | CustomCallbackArgs>;
+  /** A dataset, or [x, y] tensors, evaluated after each epoch. */
   validationData?: DatasetLike | [TensorInputs, TensorInputs];
+  /** Batches of a validation dataset to evaluate (default: all of them). */
   validationBatches?: number;
+  /** Batch size for [x, y] validation tensors (default 32). */
   validationBatchSize?: number;
+  /** Epoch to start from, to resume training (default 0). */
   initialEpoch?: number;
 }
 
+/** Arguments of model.evaluate() (tfjs' ModelEvaluateArgs). */
 export interface EvaluateArgs {
+  /** Samples per step (default 32). */
   batchSize?: number;
+  /** Accepted for tfjs compatibility; evaluate prints nothing. */
   verbose?: number;
 }
+/** Arguments of model.predict() (tfjs' ModelPredictArgs). */
 export interface PredictArgs {
+  /** Samples per step (default 32). */
   batchSize?: number;
+  /** Accepted for tfjs compatibility; predict prints nothing. */
   verbose?: number;
 }
 

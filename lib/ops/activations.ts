@@ -37,25 +37,39 @@ export const relu6 = unaryOp('Relu6', 'relu6', (dy, _x, y) => gradKernel('Relu6G
 export const elu = unaryOp('Elu', 'elu', (dy, _x, y) => gradKernel('EluGrad', dy, y));
 /** Scaled elu (scale 1.0507..., alpha 1.6732...). */
 export const selu = unaryOp('Selu', 'selu', (dy, _x, y) => gradKernel('SeluGrad', dy, y));
+/** 1 / (1 + exp(-x)), elementwise (tf.sigmoid). */
 export const sigmoid = unaryOp('Sigmoid', 'sigmoid', (dy, _x, y) => gradKernel('SigmoidGrad', dy, y));
+/** Hyperbolic tangent, elementwise (tf.tanh). */
 export const tanh = unaryOp('Tanh', 'tanh', (dy, _x, y) => gradKernel('TanhGrad', dy, y));
 /** log(1 + exp(x)) */
 export const softplus = unaryOp('Softplus', 'softplus', (dy, x) => mul(dy, unary('Sigmoid', x)));
+/** e^x, elementwise (tf.exp). */
 export const exp = unaryOp('Exp', 'exp', (dy, _x, y) => mul(dy, y));
+/** Natural logarithm, elementwise (tf.log). */
 export const log = unaryOp('Log', 'log', (dy, x) => div(dy, x));
+/** log(1 + x), elementwise (tf.log1p), accurate for small x. */
 export const log1p = unaryOp('Log1p', 'log1p', (dy, x) => div(dy, add(x, 1)));
+/** Square root, elementwise (tf.sqrt). */
 export const sqrt = unaryOp('Sqrt', 'sqrt', (dy, _x, y) => div(dy, mul(y, 2)));
 /** 1 / sqrt(x); gradient -0.5 * dy * y / x. */
 export const rsqrt = unaryOp('Rsqrt', 'rsqrt', (dy, x, y) => mul(dy, div(mul(y, -0.5), x)));
+/** x * x, elementwise (tf.square). */
 export const square = unaryOp('Square', 'square', (dy, x) => mul(dy, mul(x, 2)));
+/** |x|, elementwise (tf.abs); gradient dy * sign(x). */
 export const abs = unaryOp('Abs', 'abs', (dy, x) => mul(dy, unary('Sign', x)));
+/** -1, 0 or 1 by the sign of x, elementwise (tf.sign); zero gradient. */
 export const sign = unaryOp('Sign', 'sign', zeroGrad);
+/** Rounds down, elementwise (tf.floor); zero gradient. */
 export const floor = unaryOp('Floor', 'floor', zeroGrad);
+/** Rounds up, elementwise (tf.ceil); zero gradient. */
 export const ceil = unaryOp('Ceil', 'ceil', zeroGrad);
 /** Rounds half to even, as TensorFlow does. */
 export const round = unaryOp('Round', 'round', zeroGrad);
+/** 1 / x, elementwise (tf.reciprocal). */
 export const reciprocal = unaryOp('Reciprocal', 'reciprocal', (dy, x) => neg(div(dy, mul(x, x))));
+/** Sine (radians), elementwise (tf.sin). */
 export const sin = unaryOp('Sin', 'sin', (dy, x) => mul(dy, unary('Cos', x)));
+/** Cosine (radians), elementwise (tf.cos). */
 export const cos = unaryOp('Cos', 'cos', (dy, x) => neg(mul(dy, unary('Sin', x))));
 
 /** x for x > 0, alpha * x otherwise. Composed: x * (m + alpha * (1 - m)) with the 0/1
@@ -76,16 +90,24 @@ export function prelu(x: TensorLike, alpha: TensorLike): Tensor {
   return add(mul($x, m), mul($a, mul($x, sub(1, m))));
 }
 
+/** Activations the fused ops (fused.conv2d, fused.matMul, fused.depthwiseConv2d) accept (tf.fused's names). */
 export type Activation = 'linear' | 'relu' | 'relu6' | 'elu' | 'selu' | 'sigmoid' | 'tanh' | 'leakyrelu' | 'prelu';
 const ACTIVATIONS: Activation[] = ['linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'tanh', 'leakyrelu', 'prelu'];
 
-/** @internal checks a fused op's activation name. */
+/**
+ * Returns activation when it is one of the fused ops' names, else throws InvalidArgumentError for op.
+ * @internal
+ */
 export function checkActivation(activation: unknown, op: string): Activation {
   check(ACTIVATIONS.includes(activation as Activation), op, `activation one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`, activation);
   return activation as Activation;
 }
 
-/** @internal applies a fused op's (non-native) activation by composition. */
+/**
+ * Applies a fused op's activation to y by composition (prelu needs preluWeights; leakyrelu uses
+ * leakyreluAlpha, default 0.2).
+ * @internal
+ */
 export function applyActivation(y: Tensor, activation: Activation, preluWeights?: TensorLike, leakyreluAlpha = 0.2): Tensor {
   switch (activation) {
     case 'linear': return y;

@@ -14,15 +14,19 @@ export function tensor(values: NestedArray | Float32Array | Int32Array | Uint8Ar
   const dt = dtype ?? (values instanceof Int32Array ? 'int32' : values instanceof Uint8Array ? 'bool' : 'float32');
   return makeTensor(values, shape, dt);
 }
+/** tf.scalar(value, dtype = 'float32'): a rank-0 tensor. */
 export function scalar(value: number, dtype: DType = 'float32'): Tensor {
   return makeTensor(value, [], dtype, 'scalar');
 }
+/** tf.tensor1d(values, dtype?): a rank-1 tensor. */
 export function tensor1d(values: number[] | Float32Array | Int32Array, dtype?: DType): Tensor {
   return tensor(values as NestedArray, undefined, dtype);
 }
+/** tf.tensor2d(values, shape?, dtype?): a rank-2 tensor ([rows, cols]). */
 export function tensor2d(values: NestedArray | Float32Array, shape?: [number, number], dtype?: DType): Tensor {
   return tensor(values, shape, dtype);
 }
+/** tf.tensor4d(values, shape?, dtype?): a rank-4 tensor (e.g. NHWC images). */
 export function tensor4d(values: NestedArray | Float32Array, shape?: [number, number, number, number], dtype?: DType): Tensor {
   return tensor(values, shape, dtype);
 }
@@ -32,15 +36,19 @@ export function fill(shape: number[], value: number, dtype: DType = 'float32'): 
   shape.forEach((d) => check(Number.isInteger(d) && d >= 0, 'fill', 'shape of non-negative integers', shape));
   return ENGINE.runKernel('Fill', [], { shape, value, dtype }, [{ shape: shape.slice(), dtype }])[0];
 }
+/** tf.zeros(shape, dtype = 'float32'): a tensor of zeros. */
 export function zeros(shape: number[], dtype: DType = 'float32'): Tensor {
   return fill(shape, 0, dtype);
 }
+/** tf.ones(shape, dtype = 'float32'): a tensor of ones. */
 export function ones(shape: number[], dtype: DType = 'float32'): Tensor {
   return fill(shape, 1, dtype);
 }
+/** tf.zerosLike(x): zeros of x's shape and dtype. */
 export function zerosLike(x: Tensor): Tensor {
   return fill(x.shape, 0, x.dtype);
 }
+/** tf.onesLike(x): ones of x's shape and dtype. */
 export function onesLike(x: Tensor): Tensor {
   return fill(x.shape, 1, x.dtype);
 }
@@ -64,6 +72,10 @@ export function variable(initialValue: Tensor, trainable = true, name?: string, 
   return v;
 }
 
+/**
+ * tf.cast(x, dtype): converts to 'float32', 'int32' or 'bool'; the gradient passes only float32 -> float32.
+ * Throws InvalidArgumentError for another dtype.
+ */
 export function cast(x: TensorLike, dtype: DType): Tensor {
   const $x = convertToTensor(x, 'x', 'cast');
   check(['float32', 'int32', 'bool'].includes(dtype), 'cast', "dtype 'float32', 'int32' or 'bool'", dtype);
@@ -91,6 +103,7 @@ function inferReshape(shape: number[], size: number, from: number[]): number[] {
   return s;
 }
 
+/** tf.expandDims(x, axis = 0): inserts a dimension of size 1 at axis (negative counts from the end); no copy. */
 export function expandDims(x: TensorLike, axis = 0): Tensor {
   const $x = convertToTensor(x, 'x', 'expandDims');
   const a = axis < 0 ? axis + $x.rank + 1 : axis;
@@ -100,6 +113,7 @@ export function expandDims(x: TensorLike, axis = 0): Tensor {
   return reshape($x, s);
 }
 
+/** tf.squeeze(x, axis?): removes the size-1 dimensions (all of them, or those in axis); no copy. */
 export function squeeze(x: TensorLike, axis?: number[]): Tensor {
   const $x = convertToTensor(x, 'x', 'squeeze');
   const axes = axis ? parseAxes(axis, $x.rank, 'squeeze') : $x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
@@ -138,18 +152,25 @@ function binary(name: BinaryName, a: Tensor, b: Tensor, shape: number[]): Tensor
   return ENGINE.runKernel(name, [a, b], undefined, [{ shape, dtype: a.dtype }])[0];
 }
 
+/**
+ * tf.add(a, b): elementwise a + b with broadcasting. Plain numbers take the other operand's dtype;
+ * throws DTypeError when the dtypes differ and InvalidArgumentError when the shapes don't broadcast.
+ */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'add');
   return defineOp1([$a, $b], () => binary('Add', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(dy, $b.shape)]);
 }
+/** tf.sub(a, b): elementwise a - b with broadcasting (dtypes must match, as in add). */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'sub');
   return defineOp1([$a, $b], () => binary('Sub', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(neg(dy), $b.shape)]);
 }
+/** tf.mul(a, b): elementwise a * b with broadcasting (dtypes must match, as in add). */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'mul');
   return defineOp1([$a, $b], () => binary('Mul', $a, $b, s), (dy) => [reduceToShape(mul(dy, $b), $a.shape), reduceToShape(mul(dy, $a), $b.shape)]);
 }
+/** tf.div(a, b): elementwise a / b with broadcasting (dtypes must match, as in add). */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'div');
   return defineOp1([$a, $b], () => binary('Div', $a, $b, s), (dy) => [
@@ -157,6 +178,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
     reduceToShape(neg(div(mul(dy, $a), mul($b, $b))), $b.shape),
   ]);
 }
+/** tf.maximum(a, b): elementwise max with broadcasting; on ties the gradient goes to a. */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'maximum');
   return defineOp1([$a, $b], () => binary('Maximum', $a, $b, s), (dy) => {
@@ -164,6 +186,7 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
     return [reduceToShape(mul(dy, m), $a.shape), reduceToShape(mul(dy, sub(1, m)), $b.shape)];
   });
 }
+/** tf.minimum(a, b): elementwise min with broadcasting; on ties the gradient goes to a. */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'minimum');
   return defineOp1([$a, $b], () => binary('Minimum', $a, $b, s), (dy) => {
@@ -171,6 +194,7 @@ export function minimum(a: TensorLike, b: TensorLike): Tensor {
     return [reduceToShape(mul(dy, m), $a.shape), reduceToShape(mul(dy, sub(1, m)), $b.shape)];
   });
 }
+/** tf.pow(a, b): elementwise a^b with broadcasting. */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'pow');
   return defineOp1([$a, $b], () => binary('Pow', $a, $b, s), (dy, y) => [
@@ -178,6 +202,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     reduceToShape(mul(dy, mul(y, unary('Log', maximum($a, 1e-30)))), $b.shape),
   ]);
 }
+/** tf.squaredDifference(a, b): elementwise (a - b)^2 with broadcasting. */
 export function squaredDifference(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'squaredDifference');
   return defineOp1([$a, $b], () => binary('SquaredDifference', $a, $b, s), (dy) => {
@@ -185,10 +210,12 @@ export function squaredDifference(a: TensorLike, b: TensorLike): Tensor {
     return [reduceToShape(d, $a.shape), reduceToShape(neg(d), $b.shape)];
   });
 }
+/** tf.floorDiv(a, b): elementwise floor(a / b) with broadcasting; no gradient. */
 export function floorDiv(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'floorDiv');
   return binary('FloorDiv', $a, $b, s);
 }
+/** tf.mod(a, b): elementwise remainder with broadcasting; no gradient. */
 export function mod(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'mod');
   return binary('Mod', $a, $b, s);
@@ -203,20 +230,30 @@ const comparison = (name: CompareName, op: string) => (a: TensorLike, b: TensorL
   const [$a, $b, s] = binaryArgs(a, b, op);
   return compare(name, $a, $b, s);
 };
+/** tf.equal(a, b): 1 where a == b else 0, broadcast, in the operands' dtype (not tfjs' 'bool'). */
 export const equal = comparison('Equal', 'equal');
+/** tf.notEqual(a, b): 1 where a != b else 0, broadcast, in the operands' dtype. */
 export const notEqual = comparison('NotEqual', 'notEqual');
+/** tf.greater(a, b): 1 where a > b else 0, broadcast, in the operands' dtype. */
 export const greater = comparison('Greater', 'greater');
+/** tf.greaterEqual(a, b): 1 where a >= b else 0, broadcast, in the operands' dtype. */
 export const greaterEqual = comparison('GreaterEqual', 'greaterEqual');
+/** tf.less(a, b): 1 where a < b else 0, broadcast, in the operands' dtype. */
 export const less = comparison('Less', 'less');
+/** tf.lessEqual(a, b): 1 where a <= b else 0, broadcast, in the operands' dtype. */
 export const lessEqual = comparison('LessEqual', 'lessEqual');
 
 // ---- unary basics used by gradients
 
-/** @internal runs a unary kernel with no gradient. */
+/**
+ * Runs the named native unary kernel on x, with no gradient (for gradient code).
+ * @internal
+ */
 export function unary(name: string, x: Tensor, attrs?: Record<string, unknown>): Tensor {
   return ENGINE.runKernel(name, [x], attrs, [{ shape: x.shape, dtype: x.dtype }])[0];
 }
 
+/** tf.neg(x): elementwise -x (float32). */
 export function neg(x: TensorLike): Tensor {
   const $x = convertToTensor(x, 'x', 'neg', 'float32');
   return defineOp1([$x], () => unary('Neg', $x), (dy) => [neg(dy)]);
@@ -240,12 +277,17 @@ function expandGrad(dy: Tensor, x: Tensor, axes: number[]): Tensor {
   return mul(kept, onesLike(x));
 }
 
+/**
+ * tf.sum(x, axis?, keepDims = false): sum over axis (default: every axis), as float32 (int32 input is
+ * cast). Throws InvalidArgumentError for an axis out of range.
+ */
 export function sum(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
   const $x = convertToTensor(x, 'x', 'sum');
   const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
   const axes = parseAxes(axis, $x.rank, 'sum');
   return defineOp1([$f], () => reduce('Sum', $f, axes, keepDims), (dy) => [expandGrad(dy, $f, axes)]);
 }
+/** tf.mean(x, axis?, keepDims = false): mean over axis (default: every axis), as float32. */
 export function mean(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
   const $x = convertToTensor(x, 'x', 'mean');
   const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
@@ -266,20 +308,28 @@ function minMax(name: 'Max' | 'Min', op: string) {
     });
   };
 }
+/** tf.max(x, axis?, keepDims = false): maximum over axis (default: every axis), float32; the gradient goes to every maximal element. */
 export const max = minMax('Max', 'max');
+/** tf.min(x, axis?, keepDims = false): minimum over axis (default: every axis), float32; the gradient goes to every minimal element. */
 export const min = minMax('Min', 'min');
+/** tf.prod(x, axis?, keepDims = false): product over axis (default: every axis), float32. */
 export function prod(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
   const $x = convertToTensor(x, 'x', 'prod', 'float32');
   const axes = parseAxes(axis, $x.rank, 'prod');
   return defineOp1([$x], () => reduce('Prod', $x, axes, keepDims), (dy, y) => [div(mul(expandGrad(dy, $x, axes), reshape(y, reduceShape($x.shape, axes, true))), $x)]);
 }
 
+/** tf.argMax(x, axis = 0): int32 indices of the maxima along axis (float32 input), that axis removed. */
 export function argMax(x: TensorLike, axis = 0): Tensor {
   const $x = convertToTensor(x, 'x', 'argMax', 'float32');
   const a = parseAxes(axis, $x.rank, 'argMax')[0];
   return ENGINE.runKernel('ArgMax', [$x], { axis: a }, [{ shape: $x.shape.filter((_, i) => i !== a), dtype: 'int32' }])[0];
 }
 
+/**
+ * tf.oneHot(indices, depth, onValue = 1, offValue = 0): float32 of shape [...indices.shape, depth]
+ * from int32 indices. Throws InvalidArgumentError unless depth >= 1.
+ */
 export function oneHot(indices: TensorLike, depth: number, onValue = 1, offValue = 0): Tensor {
   const $i = convertToTensor(indices, 'indices', 'oneHot', 'int32');
   check(Number.isInteger(depth) && depth >= 1, 'oneHot', 'depth >= 1', depth);

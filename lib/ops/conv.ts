@@ -12,6 +12,7 @@ import { transpose } from './transforms.js';
 import { PadAttrs, PadSpec, TensorLike, floatArg, pairOrNHWC, parsePad, windowOutputShape } from './util.js';
 
 type Pair = number | [number, number];
+/** Image layout of conv inputs: 'NHWC' (default, native) or 'NCHW' (transposed to NHWC and back). */
 export type DataFormat = 'NHWC' | 'NCHW';
 
 interface ConvSpec {
@@ -176,16 +177,27 @@ export function conv2dTranspose(x: TensorLike, filter: TensorLike, outputShape: 
   return unbatch(y);
 }
 
+/** Arguments of fused.conv2d / fused.depthwiseConv2d (tf.fused.conv2d's object form). */
 export interface FusedConv2DArgs {
+  /** Input, rank 3 or 4, NHWC by default. */
   x: TensorLike;
+  /** HWIO filter (HWCM for depthwise). */
   filter: TensorLike;
+  /** n or [sh, sw]. */
   strides: Pair;
+  /** 'same', 'valid', a number (all sides) or [[0,0],[top,bottom],[left,right],[0,0]]. */
   pad: PadSpec;
+  /** Default 'NHWC'. */
   dataFormat?: DataFormat;
+  /** n or [dh, dw]; default 1. */
   dilations?: Pair;
+  /** Added to the output; a [outChannels] bias runs inside the kernel, others are broadcast. */
   bias?: TensorLike;
+  /** Default 'linear'; 'relu' runs inside the kernel. */
   activation?: Activation;
+  /** The alpha tensor for activation 'prelu'. */
   preluActivationWeights?: TensorLike;
+  /** The slope for activation 'leakyrelu' (default 0.2). */
   leakyreluAlpha?: number;
 }
 

@@ -88,14 +88,23 @@ export function matMul(a: TensorLike, b: TensorLike, transposeA = false, transpo
   return sameShape(y.shape, p.outShape) ? y : reshape(y, p.outShape);
 }
 
+/** Arguments of fused.matMul (tf.fused.matMul's object form). */
 export interface FusedMatMulArgs {
+  /** [..., m, k] (or [..., k, m] with transposeA). */
   a: TensorLike;
+  /** [..., k, n] (or [..., n, k] with transposeB). */
   b: TensorLike;
+  /** Default false. */
   transposeA?: boolean;
+  /** Default false. */
   transposeB?: boolean;
+  /** Added to the output; a [n] bias runs inside the kernel, others are broadcast. */
   bias?: TensorLike;
+  /** Default 'linear'; 'relu' runs inside the kernel. */
   activation?: Activation;
+  /** The alpha tensor for activation 'prelu'. */
   preluActivationWeights?: TensorLike;
+  /** The slope for activation 'leakyrelu' (default 0.2). */
   leakyreluAlpha?: number;
 }
 

@@ -73,6 +73,7 @@ export function batchNorm(
   )[0];
 }
 
+/** What batchNormTraining returns. */
 export interface BatchNormTrainingResult {
   /** The normalized, scaled and shifted x. */
   y: Tensor;
@@ -83,10 +84,11 @@ export interface BatchNormTrainingResult {
 }
 
 /**
- * @internal for layers: batch normalization over all axes but the last with batch
- * statistics: y = (x - mean) / sqrt(variance + epsilon) * gamma + beta. Gradients w.r.t.
- * x, gamma and beta come from the native BatchNormGrad; mean and variance are returned as
- * statistics (for moving averages) and carry no gradient.
+ * For layers: batch normalization over all axes but the last with batch statistics:
+ * y = (x - mean) / sqrt(variance + epsilon) * gamma + beta, epsilon default 0.001; gamma and beta
+ * are [channels]. Gradients w.r.t. x, gamma and beta come from the native BatchNormGrad; mean and
+ * variance are returned as statistics (for moving averages) and carry no gradient.
+ * @internal
  */
 export function batchNormTraining(x: TensorLike, gamma: TensorLike, beta: TensorLike, epsilon = 0.001): BatchNormTrainingResult {
   const op = 'batchNormTraining';

@@ -4,6 +4,7 @@ import { DTypeError, InvalidArgumentError, check, describe } from '../errors.js'
 import { native } from '../native.js';
 import { DType, NestedArray, Tensor } from '../tensor.js';
 
+/** What an op accepts as a tensor argument: a Tensor, or plain (nested) numbers or a typed array, converted on the current backend. */
 export type TensorLike = Tensor | number | number[] | NestedArray | Float32Array | Int32Array | Uint8Array;
 
 /** Accepts a Tensor or plain values; checks it is live and, if given, of dtype. */
@@ -137,6 +138,7 @@ export interface PadAttrs {
   pads?: [number, number, number, number];
 }
 
+/** tfjs' pad argument: 'same', 'valid', a non-negative integer (all sides) or [[0,0],[top,bottom],[left,right],[0,0]] (NHWC). */
 export type PadSpec = 'same' | 'valid' | number | number[][];
 
 /** Parses tfjs' pad argument: 'same', 'valid', a number (all sides) or

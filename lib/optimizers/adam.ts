@@ -10,13 +10,22 @@ import { ENGINE } from '../engine.js';
 import { Tensor, Variable } from '../tensor.js';
 import { Optimizer, checkHyper } from './optimizer.js';
 
+/** Arguments of Adam and Nadam (train.adam(), train.nadam()). */
 export interface AdamConfig {
+  /** >= 0; default 0.001. */
   learningRate?: number;
+  /** First-moment decay in [0, 1]; default 0.9. */
   beta1?: number;
+  /** Second-moment decay in [0, 1]; default 0.999. */
   beta2?: number;
+  /** Added outside the square root, >= 0; default 1e-7. */
   epsilon?: number;
 }
 
+/**
+ * Adam, Keras 3 update rule and defaults (keras.optimizers.Adam). Throws InvalidArgumentError
+ * for hyperparameters out of range.
+ */
 export class Adam extends Optimizer {
   readonly className: string = 'Adam';
   readonly beta1: number;
@@ -46,6 +55,7 @@ export class Adam extends Optimizer {
   }
 }
 
+/** Nadam (Adam with Nesterov momentum), Keras 3 update rule and defaults (keras.optimizers.Nadam). */
 export class Nadam extends Adam {
   readonly className: string = 'Nadam';
   protected readonly nadam: boolean = true;

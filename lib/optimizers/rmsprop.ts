@@ -6,14 +6,24 @@ import { ENGINE } from '../engine.js';
 import { Tensor, Variable } from '../tensor.js';
 import { Optimizer, checkHyper } from './optimizer.js';
 
+/** Arguments of RMSprop / train.rmsprop(). */
 export interface RMSpropConfig {
+  /** >= 0; default 0.001. */
   learningRate?: number;
+  /** Decay of the mean square, in [0, 1]; default 0.9. */
   rho?: number;
+  /** In [0, 1]; default 0. */
   momentum?: number;
+  /** >= 0; default 1e-7. */
   epsilon?: number;
+  /** Divide by the centered (variance) estimate; default false. */
   centered?: boolean;
 }
 
+/**
+ * RMSprop, Keras 3 update rule and defaults (keras.optimizers.RMSprop; differs from
+ * tf.train.rmsprop). Throws InvalidArgumentError for hyperparameters out of range.
+ */
 export class RMSprop extends Optimizer {
   readonly className = 'RMSprop';
   readonly rho: number;

@@ -5,12 +5,20 @@ import { ENGINE } from '../engine.js';
 import { Tensor, Variable } from '../tensor.js';
 import { Optimizer, checkHyper } from './optimizer.js';
 
+/** Arguments of SGD / train.sgd(). */
 export interface SGDConfig {
+  /** >= 0; default 0.01. */
   learningRate?: number;
+  /** In [0, 1]; default 0 (plain SGD). */
   momentum?: number;
+  /** Nesterov momentum; default false. */
   nesterov?: boolean;
 }
 
+/**
+ * Stochastic gradient descent with optional (Nesterov) momentum, Keras 3 update rule (keras.optimizers.SGD).
+ * Throws InvalidArgumentError for a learningRate < 0 or a momentum outside [0, 1].
+ */
 export class SGD extends Optimizer {
   readonly className = 'SGD';
   readonly momentum: number;

@@ -5,13 +5,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 
+/** Per-epoch values by metric name, as in History.history: {loss: [...], val_loss: [...], ...}. */
 export type HistoryRecord = Record<string, number[]>;
 
+/** Options of historyPlotSvg() and writeHistoryPlot(). */
 export interface PlotOptions {
   /** Title above the panels. */
   title?: string;
-  /** Size of one panel in pixels (default 440 x 320). */
+  /** Width of one panel in pixels (default 440). */
   panelWidth?: number;
+  /** Height of one panel in pixels (default 320). */
   panelHeight?: number;
 }
 
