@@ -303,3 +303,25 @@ describe.skipIf(!supported)('npm packages (prebuilt linux-x64-gnu)', () => {
     });
   });
 });
+
+describe('published surface', () => {
+  it('every public name has a doc comment in the .d.ts (scripts/check-docs.mjs)', () => {
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'check-docs.mjs')], { encoding: 'utf8' });
+    expect(r.stdout, r.stdout).toMatch(/check-docs: \d+ public names, 0 without a doc comment/);
+    expect(r.status).toBe(0);
+  });
+  it.skipIf(!supported)('the addon leaves no symbol of its own undefined (a source missing from the build links silently)', () => {
+    const addon = join(root, 'build', 'Release', 'cudnn_node.node');
+    const r = spawnSync('nm', ['-D', '--undefined-only', addon], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    // What may stay undefined: Node-API (from the node executable), versioned libc/libstdc++/
+    // libgcc symbols, oneDNN and OpenMP (bundled or system libraries), weak symbols.
+    const ours = r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !/^w /.test(l))
+      .map((l) => l.replace(/^U\s+/, ''))
+      .filter((s) => !/^napi_|@GLIBC|@GCC_|@CXXABI|@GLIBCXX|^dnnl_|dnnl::|^omp_|^GOMP_/.test(s));
+    expect(ours, `undefined symbols: ${ours.slice(0, 10).join(', ')}`).toEqual([]);
+  });
+});
