@@ -152,6 +152,9 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
       { name: '3x3 dilation 2', x: [2, 12, 12, 3], f: [3, 3, 3, 4], s: 1, pad: 'same', d: 2 },
       { name: 'explicit asymmetric pads', x: [2, 8, 9, 3], f: [3, 3, 3, 4], s: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
       { name: '3x3 wide channels', x: [2, 14, 14, 64], f: [3, 3, 64, 32], s: 1, pad: 'same' },
+      // The input is smaller than the window until SAME's extra bottom/right row is added.
+      { name: '3x3 stride 2 same on a 2x2 input (ResNet at 32x32, stage 4)', x: [2, 2, 2, 8], f: [3, 3, 8, 4], s: 2, pad: 'same' },
+      { name: '3x3 stride 2 same on a 1x1 input', x: [2, 1, 1, 4], f: [3, 3, 4, 4], s: 2, pad: 'same' },
     ];
     for (const c of cases)
       it(`${c.name}: forward, backward data and backward filter`, () => {
@@ -382,6 +385,20 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
         parity(`resize up`, withGrads((x) => cn.image.resizeBilinear(x, [10, 14], ac, hp), () => [rnd([2, 5, 7, 3], 110)]));
         parity(`resize down`, withGrads((x) => cn.image.resizeBilinear(x, [3, 4], ac, hp), () => [rnd([2, 9, 8, 3], 111)]));
       });
+    it('localResponseNormalization (AlexNet settings and a wide window), with gradients', () => {
+      parity('lrn alexnet', withGrads((x) => cn.localResponseNormalization(x, 2, 2, 1e-4, 0.75), () => [rnd([2, 6, 5, 16], 117)]), { rtol: 1e-5, atol: 1e-6 });
+      parity('lrn wide', withGrads((x) => cn.localResponseNormalization(x, 5, 1, 0.5, 0.5), () => [rnd([2, 3, 4, 20], 118)]), { rtol: 1e-5, atol: 1e-6 });
+      parity('lrn radius 0', withGrads((x) => cn.localResponseNormalization(x, 0, 1, 1, 0.5), () => [rnd([1, 3, 3, 4], 119)]), { rtol: 1e-5, atol: 1e-6 });
+    });
+    it('image.transform (ImageProjectiveTransformV3), every fill mode and interpolation', () => {
+      const rows = [
+        [0.93, -0.37, 1.3, 0.37, 0.93, -0.7, 0, 0],
+        [1.1, 0.21, -0.9, -0.13, 0.87, 1.7, 0.013, -0.021],
+      ];
+      for (const fillMode of ['constant', 'reflect', 'wrap', 'nearest'] as const)
+        for (const interpolation of ['nearest', 'bilinear'] as const)
+          parity(`transform ${fillMode} ${interpolation}`, () => [cn.image.transform(rnd([2, 7, 9, 3], 116), rows, interpolation, fillMode, 0.25, [8, 6])], { rtol: 1e-5, atol: 1e-5 });
+    });
     it('transpose, concat, slice, pad, tile, broadcastTo, stack', () => {
       parity('movement', () => {
         const x = rnd([2, 3, 4, 5], 112);

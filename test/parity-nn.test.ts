@@ -335,3 +335,58 @@ describeBackends('parity: cross-entropy', (backend) => {
     });
   });
 });
+
+// tfjs-node has no Transform kernel; the reference is tfjs' 'cpu' backend, Google's port of
+// TensorFlow's ImageProjectiveTransformV3 kernel (the same coordinate mapping and fill modes).
+// That port reads only the first image correctly (4.22: images after the first come out as
+// fill), so the reference transforms one image at a time.
+const tfTransformEach = (
+  x: TF.Tensor,
+  rows: number[][],
+  ...args: [('nearest' | 'bilinear')?, ('constant' | 'reflect' | 'wrap' | 'nearest')?, number?, [number, number]?]
+): TF.Tensor =>
+  tf.concat(
+    Array.from({ length: x.shape[0] }, (_, b) =>
+      tf.image.transform(tf.slice(x, [b, 0, 0, 0], [1, -1, -1, -1]) as TF.Tensor4D, tf.tensor2d([rows[rows.length === 1 ? 0 : b]]), ...args),
+    ),
+    0,
+  );
+describeBackends('parity: image.transform (ImageProjectiveTransformV3)', (backend) => {
+  let prevTf = 'tensorflow';
+  beforeAll(async () => {
+    prevTf = tf.getBackend();
+    await tf.setBackend('cpu');
+  });
+  afterAll(async () => {
+    await tf.setBackend(prevTf);
+    flushReport(`parity-nn transform [${backend}]`);
+  });
+  beforeEach(() => cn.setBackend(backend));
+  // Two images: a rotation with a shift, and a projective map (c0, c1 != 0).
+  const rows = [
+    [0.93, -0.37, 1.3, 0.37, 0.93, -0.7, 0, 0],
+    [1.1, 0.21, -0.9, -0.13, 0.87, 1.7, 0.013, -0.021],
+  ];
+  for (const fillMode of ['constant', 'reflect', 'wrap', 'nearest'] as const)
+    for (const interpolation of ['nearest', 'bilinear'] as const)
+      it(`transform ${fillMode} / ${interpolation}, [2, 7, 9, 3] -> [8, 6]`, () => {
+        checkParity(tf, {
+          name: `transform ${fillMode} ${interpolation}`,
+          inputs: [{ shape: [2, 7, 9, 3] }],
+          ours: (x) => cn.image.transform(x, rows, interpolation, fillMode, 0.25, [8, 6]),
+          ref: (x) => tfTransformEach(x, rows, interpolation, fillMode, 0.25, [8, 6]),
+          tol: { rtol: 1e-5, atol: 1e-5 },
+          gradTol: false,
+        });
+      });
+  it('one transform for every image, and the default arguments (nearest, constant 0)', () => {
+    checkParity(tf, {
+      name: 'transform defaults',
+      inputs: [{ shape: [3, 5, 5, 2] }],
+      ours: (x) => cn.image.transform(x, [rows[0]]),
+      ref: (x) => tfTransformEach(x, [rows[0]]),
+      tol: { rtol: 1e-5, atol: 1e-5 },
+      gradTol: false,
+    });
+  });
+});

@@ -158,7 +158,7 @@ describeBackends('preprocessing layers', () => {
     x.dispose();
   });
 
-  it('randomRotation: identity unless training; angles within factor * 360 degrees; seeded; clear error inside a plan', () => {
+  it('randomRotation: identity unless training; angles within factor * 360 degrees; seeded; fresh angles at each run of a compiled plan', async () => {
     const x = rand([4, 6, 6, 1], 9);
     const layer = L.randomRotation({ factor: 0.05, seed: 42 });
     const same = layer.apply(x) as cn.Tensor;
@@ -176,8 +176,20 @@ describeBackends('preprocessing layers', () => {
       return xd[b * 36 + xx * 6 + (5 - yy)];
     });
     expectClose(q.dataSync(), want, { rtol: 0, atol: 1e-4, what: 'quarter turn' });
-    expect(() => cn.compile((t: cn.Tensor) => [layer.apply(t, { training: true }) as cn.Tensor], [{ shape: [4, 6, 6, 1] }])).toThrow(/randomRotation: expected concrete images.*dataset\.map/);
-    disposeExcept(x, [same, y, again, q]);
+    // Inside a compiled plan (as in fit()): the quarter turn is the same, and a random
+    // factor draws new angles at every run.
+    const quarter = L.randomRotation({ factor: [0.25, 0.25], seed: 1, interpolation: 'nearest' });
+    const fq = cn.compile((t: cn.Tensor) => [quarter.apply(t, { training: true }) as cn.Tensor], [{ shape: [4, 6, 6, 1] }]);
+    const [pq] = await fq.run([x]);
+    expectClose(pq.dataSync(), want, { rtol: 0, atol: 1e-4, what: 'quarter turn in a plan' });
+    const fr = cn.compile((t: cn.Tensor) => [layer.apply(t, { training: true }) as cn.Tensor], [{ shape: [4, 6, 6, 1] }]);
+    const [r1] = await fr.run([x]);
+    const [r2] = await fr.run([x]);
+    expect(Array.from(r1.dataSync())).not.toEqual(Array.from(r2.dataSync()));
+    expect(Array.from(r1.dataSync())).not.toEqual(Array.from(x.dataSync()));
+    fq.dispose();
+    fr.dispose();
+    disposeExcept(x, [same, y, again, q, pq, r1, r2]);
     x.dispose();
   });
 

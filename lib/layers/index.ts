@@ -98,3 +98,11 @@ export const randomRotation = (args: RandomRotationLayerArgs) => new RandomRotat
 export const randomContrast = (args: RandomContrastLayerArgs) => new RandomContrast(args);
 /** ZeroPadding2D: rows and columns of zeros around each image. */
 export const zeroPadding2d = (args?: ZeroPadding2DLayerArgs) => new ZeroPadding2D(args);
+
+// Local response normalization across channels (lib/layers/lrn.ts).
+import { LocalResponseNormalization, LocalResponseNormalizationLayerArgs } from './lrn.js';
+export { LocalResponseNormalization };
+export type { LocalResponseNormalizationLayerArgs };
+registerLayer(LocalResponseNormalization as never);
+/** LocalResponseNormalization: cross-channel LRN (depthRadius, bias, alpha, beta as tf.nn.local_response_normalization). */
+export const localResponseNormalization = (args?: LocalResponseNormalizationLayerArgs) => new LocalResponseNormalization(args);

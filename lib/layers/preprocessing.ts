@@ -3,16 +3,15 @@
 // layers act only when called with training = true (fit(), or apply(x, {training: true})).
 //
 // Note [random layers in plans]: fit() traces the model into a native plan, so a random
-// layer must draw its randomness from kernels: RandomFlip and RandomContrast draw per-image
-// values with the RandomUniform kernel (a fresh draw at every plan run) and are composed of
-// kernels only (flip = slice/concat reversal + select). RandomRotation needs a per-pixel
-// gather (ImageProjectiveTransform) that the backends lack; it runs on the host, so it works
-// on concrete tensors (eager calls, dataset.map) and throws a clear error inside a plan.
+// layer must draw its randomness from kernels: each draws per-image values with the
+// RandomUniform kernel (a fresh draw at every plan run) and is composed of kernels only
+// (flip = slice/concat reversal + select; rotation = transforms built from the drawn angles
+// by elementwise ops, then the ImageProjectiveTransform kernel).
 import { InvalidArgumentError, check } from '../errors.js';
 import * as ops from '../ops/index.js';
 import { Tensor } from '../tensor.js';
 import { CallArgs, Layer, LayerArgs, Shape, formatShape, singleInput, singleShape } from './base.js';
-import { Random, nextSeed } from './initializers.js';
+import { nextSeed } from './initializers.js';
 
 // ---- helpers
 
@@ -337,8 +336,8 @@ export interface RandomRotationLayerArgs extends RandomArgs {
 
 /**
  * Rotates each image by a random angle about its center when training (Keras 3:
- * ImageProjectiveTransformV3 with the fill mode and interpolation given). Runs on the host
- * (see Note [random layers in plans]).
+ * ImageProjectiveTransformV3 with the fill mode and interpolation given). Works eagerly and
+ * inside compiled plans (see Note [random layers in plans]).
  */
 export class RandomRotation extends RandomImageLayer {
   static className = 'RandomRotation';
@@ -360,15 +359,12 @@ export class RandomRotation extends RandomImageLayer {
   call(inputs: Tensor | Tensor[], kwargs: CallArgs): Tensor {
     const x = singleInput(inputs, this.name);
     if (!kwargs.training) return x;
-    if (x.isSymbolic)
-      throw new InvalidArgumentError(
-        `randomRotation: expected concrete images but received a tensor inside a compiled plan (layer '${this.name}' runs on the host; apply it in the input pipeline, e.g. dataset.map(({xs, ys}) => ({xs: layer.apply(xs, {training: true}), ys})))`,
-      );
     return batched(x, 'randomRotation', (x4) => {
-      const rng = new Random(this.seeds.next());
-      const [lo, hi] = [this.factor[0] * 360, this.factor[1] * 360];
-      const degrees = Array.from({ length: x4.shape[0] }, () => lo + (hi - lo) * rng.next());
-      return rotateImages(x4, degrees, { fillMode: this.fillMode, interpolation: this.interpolation, fillValue: this.fillValue });
+      // Keras: angle = uniform(factor[0], factor[1]) * 2 pi, one per image.
+      const [lo, hi] = [this.factor[0] * 2 * Math.PI, this.factor[1] * 2 * Math.PI];
+      const angles = hi > lo ? ops.randomUniform([x4.shape[0]], lo, hi, 'float32', this.seeds.next()) : ops.fill([x4.shape[0]], lo);
+      const t = rotationTransforms(angles, x4.shape[1], x4.shape[2]);
+      return ops.image.transform(x4, t, this.interpolation, this.fillMode, this.fillValue);
     });
   }
   getConfig(): Record<string, unknown> {
@@ -386,88 +382,42 @@ export function rotationTransform(degrees: number, height: number, width: number
   return [a0, a1, cx - cx * a0 - cy * a1, b0, b1, cy - cx * b0 - cy * b1, 0, 0].map(Math.fround);
 }
 
-function mapCoordinate(v: number, len: number, mode: FillMode): number {
-  let c = v;
-  if (mode === 'constant') return c;
-  if (mode === 'reflect') {
-    if (c < 0) {
-      if (len <= 1) c = 0;
-      else {
-        const sz2 = 2 * len;
-        if (c < sz2) c = sz2 * Math.trunc(-c / sz2) + c;
-        c = c < -len ? c + sz2 : -c - 1;
-      }
-    } else if (c > len - 1) {
-      if (len <= 1) c = 0;
-      else {
-        const sz2 = 2 * len;
-        c -= sz2 * Math.trunc(c / sz2);
-        if (c >= len) c = sz2 - c - 1;
-      }
-    }
-  } else if (mode === 'wrap') {
-    if (c < 0) {
-      if (len <= 1) c = 0;
-      else c += len * (Math.trunc(-c / (len - 1)) + 1);
-    } else if (c > len - 1) {
-      if (len <= 1) c = 0;
-      else c -= len * Math.trunc(c / (len - 1));
-    }
-  }
-  return Math.min(Math.max(c, 0), len - 1);
+/**
+ * Keras 3's rotation transforms for angles ([b], radians) as a [b, 8] tensor built from
+ * kernels, so it works inside compiled plans: [cos, -sin, x_offset, sin, cos, y_offset, 0, 0].
+ */
+export function rotationTransforms(angles: Tensor, height: number, width: number): Tensor {
+  const cx = 0.5 * (width - 1);
+  const cy = 0.5 * (height - 1);
+  const b = angles.shape[0];
+  const c = ops.reshape(ops.cos(angles), [b, 1]);
+  const s = ops.reshape(ops.sin(angles), [b, 1]);
+  const a2 = ops.add(ops.sub(cx, ops.mul(c, cx)), ops.mul(s, cy));
+  const b2 = ops.sub(ops.sub(cy, ops.mul(s, cx)), ops.mul(c, cy));
+  const zero = ops.zeros([b, 1]);
+  return ops.concat([c, ops.neg(s), a2, s, c, b2, zero, zero], 1);
 }
 
 /**
- * ImageProjectiveTransformV3 on the host: out[b, y, x] = image[b] sampled at the point that
- * transforms[b] ([a0, a1, a2, b0, b1, b2, c0, c1]) maps (x, y) to.
+ * ImageProjectiveTransformV3 (the ImageProjectiveTransform kernel): out[b, y, x] = image[b]
+ * sampled at the point that transforms[b] ([a0, a1, a2, b0, b1, b2, c0, c1]) maps (x, y) to.
+ * transforms: [b, 8] or [1, 8] as numbers or a tensor. Defaults as Keras' layers: constant
+ * fill with 0, bilinear.
  */
 export function projectiveTransform(
   images: Tensor,
-  transforms: number[][],
+  transforms: number[][] | Tensor,
   opts: { fillMode?: FillMode; interpolation?: Interpolation; fillValue?: number } = {},
 ): Tensor {
   const op = 'projectiveTransform';
   check(images.rank === 4, op, 'images of rank 4 (NHWC)', images.shape);
-  const [B, H, W, C] = images.shape;
-  check(Array.isArray(transforms) && (transforms.length === B || transforms.length === 1) && transforms.every((t) => Array.isArray(t) && t.length === 8), op, `${B} transforms of 8 numbers`, transforms.length);
-  const mode = opts.fillMode ?? 'constant';
+  if (!(transforms instanceof Tensor))
+    check(Array.isArray(transforms) && transforms.every((r) => Array.isArray(r) && r.length === 8), op, 'transforms as rows of 8 numbers', transforms);
+  const t = transforms instanceof Tensor ? transforms : ops.tensor(transforms.flat(), [transforms.length, 8], 'float32');
   const interp = opts.interpolation ?? 'bilinear';
-  const fill = opts.fillValue ?? 0;
-  const src = images.dtype === 'float32' ? images.dataSync() : ops.cast(images, 'float32').dataSync();
-  const out = new Float32Array(src.length);
-  const f = Math.fround;
-  for (let b = 0; b < B; b++) {
-    const t = transforms[transforms.length === 1 ? 0 : b].map(f);
-    const base = b * H * W * C;
-    const read = (y: number, x: number, ch: number) => (y >= 0 && y < H && x >= 0 && x < W ? src[base + (y * W + x) * C + ch] : fill);
-    for (let oy = 0; oy < H; oy++)
-      for (let ox = 0; ox < W; ox++) {
-        const o = base + (oy * W + ox) * C;
-        const proj = f(f(t[6] * ox) + f(t[7] * oy) + 1);
-        if (proj === 0) {
-          for (let ch = 0; ch < C; ch++) out[o + ch] = fill;
-          continue;
-        }
-        const ix = f(f(f(t[0] * ox) + f(t[1] * oy) + t[2]) / proj);
-        const iy = f(f(f(t[3] * ox) + f(t[4] * oy) + t[5]) / proj);
-        const x = f(mapCoordinate(ix, W, mode));
-        const y = f(mapCoordinate(iy, H, mode));
-        if (interp === 'nearest') {
-          const ry = Math.sign(y) * Math.round(Math.abs(y));
-          const rx = Math.sign(x) * Math.round(Math.abs(x));
-          for (let ch = 0; ch < C; ch++) out[o + ch] = read(ry, rx, ch);
-          continue;
-        }
-        const y0 = Math.floor(y), x0 = Math.floor(x);
-        const y1 = y0 + 1, x1 = x0 + 1;
-        for (let ch = 0; ch < C; ch++) {
-          const top = f(f((x1 - x) * read(y0, x0, ch)) + f((x - x0) * read(y0, x1, ch)));
-          const bot = f(f((x1 - x) * read(y1, x0, ch)) + f((x - x0) * read(y1, x1, ch)));
-          out[o + ch] = f((y1 - y) * top) + f((y - y0) * bot);
-        }
-      }
-  }
-  return ops.tensor(out, [B, H, W, C], 'float32');
+  check(interp === 'bilinear' || interp === 'nearest', op, "interpolation 'bilinear' or 'nearest'", interp);
+  const x = images.dtype === 'float32' ? images : ops.cast(images, 'float32');
+  return ops.image.transform(x, t, interp, opts.fillMode ?? 'constant', opts.fillValue ?? 0);
 }
 
 /** Rotates each image of x4 by degrees[b] about its center (Keras' RandomRotation transform). */

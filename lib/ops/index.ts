@@ -4,6 +4,7 @@ export * from './activations.js';
 export * from './conv.js';
 export * from './pool.js';
 export * from './norm.js';
+export * from './lrn.js';
 export * from './matmul.js';
 export * from './transforms.js';
 export * from './random.js';

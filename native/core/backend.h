@@ -10,6 +10,7 @@
 #include <string>
 
 #include "params.h"
+#include "projective.h"
 #include "shape.h"
 #include "status.h"
 
@@ -123,6 +124,15 @@ class Backend {
   // ---- images
   virtual Status resize_bilinear(float* y, const float* x, const ResizeParams& p) = 0;
   virtual Status resize_bilinear_backward(float* dx, const float* dy, const ResizeParams& p) = 0;
+  // out [n, out_h, out_w, c] = images [n, h, w, c] through transforms ([n or 1, 8]); see projective.h.
+  virtual Status projective_transform(float* out, const float* images, const float* transforms,
+                                      const ProjectiveParams& p) = 0;
+
+  // ---- local response normalization across channels (LRNParams; TensorFlow's LRN / LRNGrad)
+  virtual Status lrn_forward(float* y, const float* x, const LRNParams& p) = 0;
+  // y is the forward output for x.
+  virtual Status lrn_backward(float* dx, const float* dy, const float* x, const float* y,
+                              const LRNParams& p) = 0;
 
   // ---- randomness: mask[i] = (u(seed, i) >= rate) / (1 - rate), u uniform in [0, 1)
   virtual Status dropout_mask(float* mask, int64_t n, float rate, uint64_t seed) = 0;

@@ -106,4 +106,13 @@ struct ResizeParams {
   bool align_corners = false, half_pixel_centers = true;
 };
 
+// Local response normalization across channels (tf.nn.local_response_normalization):
+// x viewed as [rows, c] (NHWC with rows = n*h*w), y = x / (bias + alpha * sqr_sum)^beta
+// where sqr_sum sums x^2 over channels [ch - depth_radius, ch + depth_radius] inside [0, c).
+struct LRNParams {
+  int64_t rows = 0, c = 0;
+  int64_t depth_radius = 5;
+  float bias = 1.0f, alpha = 1.0f, beta = 0.5f;
+};
+
 }  // namespace cn

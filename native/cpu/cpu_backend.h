@@ -1,6 +1,6 @@
 // CpuBackend: the oneDNN-based implementation of Backend. The methods are defined
 // across one file per op family in this directory (conv.cc, pool.cc, batchnorm.cc,
-// matmul.cc, elementwise.cc, reduce.cc, movement.cc, softmax.cc, image.cc, random.cc,
+// matmul.cc, elementwise.cc, reduce.cc, movement.cc, softmax.cc, image.cc, lrn.cc, random.cc,
 // optimizer.cc, memory.cc); oneDNN primitives are cached by shape and parameters
 // (primitive_cache.h).
 #pragma once
@@ -74,6 +74,12 @@ class CpuBackend final : public Backend {
 
   Status resize_bilinear(float* y, const float* x, const ResizeParams& p) override;
   Status resize_bilinear_backward(float* dx, const float* dy, const ResizeParams& p) override;
+  Status projective_transform(float* out, const float* images, const float* transforms,
+                              const ProjectiveParams& p) override;
+
+  Status lrn_forward(float* y, const float* x, const LRNParams& p) override;
+  Status lrn_backward(float* dx, const float* dy, const float* x, const float* y,
+                      const LRNParams& p) override;
 
   Status dropout_mask(float* mask, int64_t n, float rate, uint64_t seed) override;
   Status random(float* out, int64_t n, bool normal, float a, float b, uint64_t seed) override;

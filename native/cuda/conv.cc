@@ -5,9 +5,11 @@
 // Note [API choice: convolution]: the legacy API (cudnnConvolutionForward & co.). cuDNN 9
 // marks it deprecated but ships it, and its heuristics (cudnnGet*Algorithm_v7) and
 // measurement (cudnnFind*AlgorithmEx) cover exactly what we need for plain and grouped
-// convolutions; it runs on the same engines as the graph API underneath. What it lacks is
-// fusion: bias + ReLU here is one extra elementwise pass (k::bias_act). Moving to the graph
-// API (conv + bias + ReLU in one plan) means replacing this file only.
+// convolutions; it runs on the same engines as the graph API underneath. Its one fusion,
+// cudnnConvolutionBiasActivationForward, takes ReLU only with the IMPLICIT_PRECOMP_GEMM
+// algorithm, which is rarely the fastest; so bias + ReLU is one extra elementwise pass
+// (k::bias_act) after the best algorithm. Moving to the graph API (conv + bias + ReLU in one
+// plan from any engine) means replacing this file only.
 //
 // Note [filter layout]: our filters are HWIO (HWCM for depthwise); cuDNN's NHWC filter
 // layout is KRSC = [out_c, kh, kw, in_c / groups]. Both are the 2-D transpose of one
@@ -116,10 +118,13 @@ Status get_plan(ConvCache* cache, const Conv2DParams& p, ConvPlan** out) {
   pl->extra_bottom = p.pad_bottom - sym_h;
   pl->extra_left = p.pad_left - sym_w;
   pl->extra_right = p.pad_right - sym_w;
-  // An extra bottom row / right column that no window reaches needs no explicit padding.
-  if (pl->extra_top == 0 && (p.in_h + 2 * sym_h - keh) / p.stride_h + 1 == p.out_h)
+  // An extra bottom row / right column that no window reaches needs no explicit padding
+  // (but the input must still cover one window: C++ division truncates (2 - 3) / 2 to 0).
+  if (pl->extra_top == 0 && p.in_h + 2 * sym_h >= keh &&
+      (p.in_h + 2 * sym_h - keh) / p.stride_h + 1 == p.out_h)
     pl->extra_bottom = 0;
-  if (pl->extra_left == 0 && (p.in_w + 2 * sym_w - kew) / p.stride_w + 1 == p.out_w)
+  if (pl->extra_left == 0 && p.in_w + 2 * sym_w >= kew &&
+      (p.in_w + 2 * sym_w - kew) / p.stride_w + 1 == p.out_w)
     pl->extra_right = 0;
   pl->prepad = pl->extra_top || pl->extra_bottom || pl->extra_left || pl->extra_right;
   pl->xp_h = p.in_h + pl->extra_top + pl->extra_bottom;

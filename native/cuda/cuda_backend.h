@@ -1,6 +1,6 @@
 // CudaBackend: the cuDNN / cuBLAS / own-kernel implementation of Backend. Methods live in
 // one file per op family (conv.cc, pool.cc, batchnorm.cc, matmul.cc, elementwise.cc,
-// reduce.cc, movement.cc, softmax.cc, image.cc, random.cc, optimizer.cc) and memory in
+// reduce.cc, movement.cc, softmax.cc, image.cc, lrn.cc, random.cc, optimizer.cc) and memory in
 // cuda_backend.cc, beside the probe. Everything runs on one stream, asynchronously: only
 // download() and synchronize() wait. Not for concurrent use from several threads (one cuDNN
 // handle, one stream); the binding serializes calls.
@@ -138,6 +138,12 @@ class CudaBackend final : public Backend {
 
   Status resize_bilinear(float* y, const float* x, const ResizeParams& p) override;
   Status resize_bilinear_backward(float* dx, const float* dy, const ResizeParams& p) override;
+  Status projective_transform(float* out, const float* images, const float* transforms,
+                              const ProjectiveParams& p) override;
+
+  Status lrn_forward(float* y, const float* x, const LRNParams& p) override;
+  Status lrn_backward(float* dx, const float* dy, const float* x, const float* y,
+                      const LRNParams& p) override;
 
   Status dropout_mask(float* mask, int64_t n, float rate, uint64_t seed) override;
   Status random(float* out, int64_t n, bool normal, float a, float b, uint64_t seed) override;

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "../../core/projective.h"
+
 namespace cn {
 namespace cuda {
 namespace k {
@@ -90,6 +92,10 @@ cudaError_t softmax_backward(cudaStream_t s, float* dx, const float* dy, const f
 cudaError_t sparse_xent(cudaStream_t s, float* loss, float* dlogits, const float* logits,
                         const int32_t* labels, int64_t rows, int64_t cols, int* bad);
 
+// ---- transform.cu: ImageProjectiveTransformV3 (see core/projective.h)
+cudaError_t projective_transform(cudaStream_t s, float* out, const float* images,
+                                 const float* transforms, const ProjectiveParams& p);
+
 // ---- image.cu: NHWC
 struct ResizeDesc {
   int64_t n, in_h, in_w, c, out_h, out_w;
@@ -106,6 +112,16 @@ struct PoolDesc {
 cudaError_t pool_forward(cudaStream_t s, float* y, const float* x, const PoolDesc& d);
 cudaError_t pool_backward(cudaStream_t s, float* dx, const float* dy, const float* x,
                           const PoolDesc& d);  // zeroes dx first
+
+// ---- lrn.cu: local response normalization across the last axis of [rows, c]
+struct LRNDesc {
+  int64_t rows, c, depth_radius;
+  float bias, alpha, beta;
+};
+cudaError_t lrn_forward(cudaStream_t s, float* y, const float* x, const LRNDesc& d);
+// y is the forward output; scratch holds rows * c floats.
+cudaError_t lrn_backward(cudaStream_t s, float* dx, float* scratch, const float* dy,
+                         const float* x, const float* y, const LRNDesc& d);
 
 // ---- random.cu (the generator of counter_rng.h)
 cudaError_t dropout_mask(cudaStream_t s, float* mask, int64_t n, float rate, uint64_t seed);
