@@ -7,6 +7,9 @@ venv with them from the local pip index).
                                        counts / weight shapes / inbound layers of resnet50 and
                                        xception (with and without top) and the notebook's
                                        ResNet-34 (committed: test/fixtures/keras/applications.json)
+  keras_reference.py zoo    OUT.json   the model zoo's Keras architectures: per layer name / class / output
+                                       shape / parameter count of vgg16, vgg19, resnet101 and resnet152
+                                       (committed: test/fixtures/keras/zoo.json)
   keras_reference.py small  OUT.json   preprocess_input, decode_predictions, and RandomRotation's
                                        transform + TF's ImageProjectiveTransformV3 outputs
                                        (committed: test/fixtures/keras/small.json)
@@ -292,7 +295,33 @@ def parity(d):
     write_json(os.path.join(d, "meta.json"), meta)
 
 
+def zoo(out):
+    """Compact layer tables ([name, class, output shape, parameters]) of the zoo's Keras models."""
+    A = keras.applications
+    configs = [
+        ("vgg16", dict(include_top=True, weights=None), A.VGG16),
+        ("vgg16", dict(include_top=False, weights=None, input_shape=(32, 32, 3), pooling="max"), A.VGG16),
+        ("vgg19", dict(include_top=True, weights=None, input_shape=(32, 32, 3), classes=10), A.VGG19),
+        ("vgg19", dict(include_top=False, weights=None), A.VGG19),
+        ("resnet101", dict(include_top=True, weights=None), A.ResNet101),
+        ("resnet152", dict(include_top=True, weights=None), A.ResNet152),
+    ]
+    res = {"kerasVersion": keras.__version__, "models": []}
+    for name, kw, make in configs:
+        m = make(**kw)
+        res["models"].append({
+            "application": name,
+            "args": {k: (list(v) if isinstance(v, tuple) else v) for k, v in kw.items()},
+            "totalParams": int(m.count_params()),
+            "trainableParams": int(sum(np.prod(w.shape) for w in m.trainable_weights)),
+            "layers": [[r["name"], r["className"], r["outputShape"], r["params"]] for r in layer_table(m)],
+        })
+        keras.backend.clear_session()
+    write_json(out, res)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("arch", "small", "tiny", "parity"):
+    commands = {"arch": arch, "zoo": zoo, "small": small, "tiny": tiny, "parity": parity}
+    if len(sys.argv) != 3 or sys.argv[1] not in commands:
         sys.exit(__doc__)
-    {"arch": arch, "small": small, "tiny": tiny, "parity": parity}[sys.argv[1]](sys.argv[2])
+    commands[sys.argv[1]](sys.argv[2])

@@ -98,10 +98,11 @@ export interface ResNet34Args {
   name?: string;
 }
 
-/** The notebook's ResNet-34 (a Sequential; no pretrained weights). */
-export function resnet34(args: ResNet34Args = {}): Sequential {
+/** Builds the notebook's Sequential ResNet with `counts` residual units per stage (64, 128, 256, 512 filters). */
+function basicResNet(app: string, counts: [number, number, number, number], args: ResNet34Args): Sequential {
+  check(args === undefined || (args !== null && typeof args === 'object'), app, 'an options object', args);
   const classes = args.classes ?? 10;
-  check(Number.isInteger(classes) && classes > 0, 'resnet34', 'classes as a positive integer', args.classes);
+  check(Number.isInteger(classes) && classes > 0, app, 'classes as a positive integer', args.classes);
   const model = new Sequential({
     name: args.name,
     layers: [
@@ -112,7 +113,8 @@ export function resnet34(args: ResNet34Args = {}): Sequential {
     ],
   });
   let prev = 64;
-  for (const filters of [...Array(3).fill(64), ...Array(4).fill(128), ...Array(6).fill(256), ...Array(3).fill(512)] as number[]) {
+  const widths = [64, 128, 256, 512].flatMap((f, i) => Array<number>(counts[i]).fill(f));
+  for (const filters of widths) {
     model.add(new ResidualUnit({ filters, strides: filters === prev ? 1 : 2 }));
     prev = filters;
   }
@@ -120,4 +122,20 @@ export function resnet34(args: ResNet34Args = {}): Sequential {
   model.add(new Flatten());
   model.add(new Dense({ units: classes, activation: 'softmax' }));
   return model;
+}
+
+/** The notebook's ResNet-34 (a Sequential; no pretrained weights): [3, 4, 6, 3] residual units. */
+export function resnet34(args: ResNet34Args = {}): Sequential {
+  return basicResNet('resnet34', [3, 4, 6, 3], args);
+}
+
+/**
+ * ResNet-18 (He et al. 2015, Table 1: [2, 2, 2, 2] basic blocks of two 3x3 convolutions), built
+ * as the notebook builds ResNet-34 (bias-free convolutions, batch norm, 1x1 conv + BN projection
+ * where the width changes). With classes 1000: 11,689,512 trainable parameters (the paper's
+ * 1.8 GFLOPs network; torchvision's resnet18 has the same count), plus 9,600 batch-norm moving
+ * statistics that Keras counts as non-trainable.
+ */
+export function resnet18(args: ResNet34Args = {}): Sequential {
+  return basicResNet('resnet18', [2, 2, 2, 2], args);
 }
