@@ -13,10 +13,21 @@ print goes to stderr. Requests:
 
 A sample times `inner` back-to-back calls with perf_counter and reports the mean per call.
 Workload specs (the same objects run.ts uses for its in-process runners):
-  {"kind": "conv", "dir": "fwd"|"bwd_data"|"bwd_filter", "x": [N,H,W,C], "k": K, "oc": OC}
+  {"kind": "conv", "dir": "fwd"|"bwd_data"|"bwd_filter", "x": [N,H,W,C], "k": K, "oc": OC,
+   "stride": S (default 1), "depthwise": bool}                (SAME padding; depthwise: oc == C)
   {"kind": "matmul", "m": M, "k": K, "n": N}
   {"kind": "tiny_add", "read": bool}   (read: also fetch the result to the host)
-  {"kind": "train", "model": "fashion_cnn", "batch": B}
+  {"kind": "pool", "dir": "fwd"|"bwd", "x": [N,H,W,C], "k": K, "stride": S}   (max, SAME)
+  {"kind": "bn", "dir": "fwd"|"bwd", "x": [N,H,W,C]}          (training mode, batch statistics)
+  {"kind": "train", "model": "fashion_cnn"|"resnet34"|"xception", "batch": B, "optimizer": "adam"|"sgd",
+   "size": S, "classes": 10, "freeze": bool}                  (sgd: SGD(0.01, momentum 0.9))
+  {"kind": "infer", "model": ..., "batch": B, "size": S, "classes": 10}
+The setup reply carries the model's parameter counts ("params": {"total", "trainable"}, as
+Keras counts them: BN moving statistics included), which run.ts compares across runners.
+
+Child mode (bench/run.ts's time-to-first-step and peak-memory measurement, a fresh process):
+  python bench/peers.py keras|torch --child '{"kind": "train", ...}' STEPS
+prints one JSON line per event: imported, built, first_step, done (with peakRssMiB).
 """
 import json
 import os
@@ -53,6 +64,7 @@ def time_calls(fn, samples, inner):
 # ---------------------------------------------------------------- Keras / TensorFlow
 class KerasPeer:
     name = "keras"
+    last_note = last_params = None
 
     def __init__(self):
         import numpy as np
@@ -81,22 +93,67 @@ class KerasPeer:
         kind = spec["kind"]
         if kind == "conv":
             n, h, w, c = spec["x"]
-            k, oc = spec["k"], spec["oc"]
+            k, oc, st = spec["k"], spec["oc"], spec.get("stride", 1)
+            dw = bool(spec.get("depthwise"))
+            oh, ow = -(-h // st), -(-w // st)  # SAME
             x = tf.constant(rng.standard_normal((n, h, w, c), dtype=np.float32))
-            f = tf.constant(rng.standard_normal((k, k, c, oc), dtype=np.float32) * 0.05)
-            dy = tf.constant(rng.standard_normal((n, h, w, oc), dtype=np.float32))
+            f = tf.constant(rng.standard_normal((k, k, c, 1 if dw else oc), dtype=np.float32) * 0.05)
+            dy = tf.constant(rng.standard_normal((n, oh, ow, oc), dtype=np.float32))
+            strides = [1, st, st, 1]
             d = spec["dir"]
-            if d == "fwd":
-                fn = tf.function(lambda: tf.nn.conv2d(x, f, 1, "SAME"))
+            if dw:
+                if d == "fwd":
+                    fn = tf.function(lambda: tf.nn.depthwise_conv2d(x, f, strides, "SAME"))
+                elif d == "bwd_data":
+                    sizes = tf.constant([n, h, w, c], tf.int32)
+                    fn = tf.function(lambda: tf.raw_ops.DepthwiseConv2dNativeBackpropInput(
+                        input_sizes=sizes, filter=f, out_backprop=dy, strides=strides, padding="SAME"))
+                else:
+                    sizes = tf.constant([k, k, c, 1], tf.int32)
+                    fn = tf.function(lambda: tf.raw_ops.DepthwiseConv2dNativeBackpropFilter(
+                        input=x, filter_sizes=sizes, out_backprop=dy, strides=strides, padding="SAME"))
+            elif d == "fwd":
+                fn = tf.function(lambda: tf.nn.conv2d(x, f, st, "SAME"))
             elif d == "bwd_data":
                 sizes = tf.constant([n, h, w, c], tf.int32)
                 fn = tf.function(lambda: tf.raw_ops.Conv2DBackpropInput(
-                    input_sizes=sizes, filter=f, out_backprop=dy, strides=[1, 1, 1, 1], padding="SAME"))
+                    input_sizes=sizes, filter=f, out_backprop=dy, strides=strides, padding="SAME"))
             else:
                 sizes = tf.constant([k, k, c, oc], tf.int32)
                 fn = tf.function(lambda: tf.raw_ops.Conv2DBackpropFilter(
-                    input=x, filter_sizes=sizes, out_backprop=dy, strides=[1, 1, 1, 1], padding="SAME"))
+                    input=x, filter_sizes=sizes, out_backprop=dy, strides=strides, padding="SAME"))
             return lambda: fn().numpy()  # CPU eager tensors: .numpy() is a zero-copy view
+        if kind == "pool":
+            n, h, w, c = spec["x"]
+            k, st = spec["k"], spec["stride"]
+            x = tf.constant(rng.standard_normal((n, h, w, c), dtype=np.float32))
+            fwd = tf.function(lambda: tf.nn.max_pool2d(x, k, st, "SAME"))
+            if spec["dir"] == "fwd":
+                return lambda: fwd().numpy()
+            y = fwd()
+            dy = tf.constant(rng.standard_normal(tuple(y.shape), dtype=np.float32))
+            # What TF's gradient of MaxPool calls (it recomputes the argmax from x and y).
+            fn = tf.function(lambda: tf.raw_ops.MaxPoolGrad(
+                orig_input=x, orig_output=y, grad=dy, ksize=[1, k, k, 1], strides=[1, st, st, 1], padding="SAME"))
+            return lambda: fn().numpy()
+        if kind == "bn":
+            # TensorFlow's fused batch-norm kernels (FusedBatchNormV3 / its gradient). Keras 3's
+            # BatchNormalization layer does not call them (moments + batch_normalization ops).
+            n, h, w, c = spec["x"]
+            x = tf.constant(rng.standard_normal((n, h, w, c), dtype=np.float32))
+            g = tf.constant(rng.random(c, dtype=np.float32) + 0.5)
+            b = tf.constant(rng.standard_normal(c, dtype=np.float32) * 0.1)
+            empty = tf.constant([], tf.float32)
+            fwd = tf.function(lambda: tf.raw_ops.FusedBatchNormV3(
+                x=x, scale=g, offset=b, mean=empty, variance=empty, epsilon=1e-3, data_format="NHWC", is_training=True))
+            if spec["dir"] == "fwd":
+                return lambda: fwd()[0].numpy()
+            r = fwd()
+            dy = tf.constant(rng.standard_normal((n, h, w, c), dtype=np.float32))
+            fn = tf.function(lambda: tf.raw_ops.FusedBatchNormGradV3(
+                y_backprop=dy, x=x, scale=g, reserve_space_1=r.reserve_space_1, reserve_space_2=r.reserve_space_2,
+                reserve_space_3=r.reserve_space_3, epsilon=1e-3, data_format="NHWC", is_training=True))
+            return lambda: fn()[0].numpy()
         if kind == "matmul":
             a = tf.constant(rng.standard_normal((spec["m"], spec["k"]), dtype=np.float32))
             b = tf.constant(rng.standard_normal((spec["k"], spec["n"]), dtype=np.float32))
@@ -109,14 +166,122 @@ class KerasPeer:
             return lambda: tf.add(a, b)  # eager, as a user would write it
         if kind == "train":
             return self.train_step(spec)
+        if kind == "infer":
+            return self.infer(spec)
         raise ValueError(f"unknown workload kind {kind}")
 
-    def train_step(self, spec):
-        keras, np = self.keras, self.np
-        assert spec["model"] == "fashion_cnn"
-        L = keras.layers
+    def build(self, spec):
+        """The model of a train / infer spec; returns (model, how)."""
+        keras = self.keras
         keras.utils.set_random_seed(0)
+        L = keras.layers
+        classes = spec.get("classes", 10)
+        m = spec["model"]
+        if m == "fashion_cnn":
+            return self.fashion_cnn(), "Sequential"
+        if m == "resnet34":
+            return self.resnet34(spec.get("size", 224), classes), "the notebook's ResidualUnit Sequential"
+        if m == "xception":
+            size = spec.get("size", 299)
+            base = keras.applications.Xception(weights=None, include_top=False, input_shape=(size, size, 3))
+            out = L.Dense(classes, activation="softmax")(L.GlobalAveragePooling2D()(base.output))
+            model = keras.Model(base.input, out)
+            how = "keras.applications.Xception(weights=None, include_top=False) + GlobalAveragePooling2D + Dense"
+            if spec.get("freeze"):
+                base.trainable = False
+                how += ", base.trainable = False"
+            return model, how
+        raise ValueError(f"unknown model {m}")
+
+    def counts(self, model):
+        np = self.np
+        return {"total": int(model.count_params()),
+                "trainable": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))}
+
+    def optimizer(self, name):
+        if name == "sgd":
+            return self.keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
+        return name
+
+    def data(self, spec):
+        np = self.np
+        m = spec["model"]
+        shape = (28, 28, 1) if m == "fashion_cnn" else (spec.get("size", 299 if m == "xception" else 224),) * 2 + (3,)
+        rng = np.random.default_rng(0)
+        x = rng.random((spec["batch"],) + shape, dtype=np.float32)
+        y = rng.integers(0, spec.get("classes", 10), size=(spec["batch"],)).astype(np.int32)
+        return x, y
+
+    def train_step(self, spec):
+        model, how = self.build(spec)
+        model.compile(optimizer=self.optimizer(spec.get("optimizer", "adam")), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        x, y = self.data(spec)
+        self.last_params = self.counts(model)
+        self.last_note = f"train_on_batch, {how}, jit_compile={model.jit_compile}"
+        return lambda: model.train_on_batch(x, y)  # returns numpy logs: synchronous
+
+    def infer(self, spec):
+        model, how = self.build(spec)
+        x, _ = self.data(spec)
+        self.last_params = self.counts(model)
+        self.last_note = f"predict_on_batch, {how}"
+        return lambda: model.predict_on_batch(x)
+
+    def resnet34(self, size, classes):
+        """The reference notebook's ResNet-34 (HOML ch. 14), as written there."""
+        keras = self.keras
+        L = keras.layers
+        from functools import partial
+
+        DefaultConv2D = partial(L.Conv2D, kernel_size=3, strides=1, padding="same",
+                                kernel_initializer="he_normal", use_bias=False)
+
+        class ResidualUnit(L.Layer):
+            def __init__(self, filters, strides=1, activation="relu", **kwargs):
+                super().__init__(**kwargs)
+                self.activation = keras.activations.get(activation)
+                self.main_layers = [
+                    DefaultConv2D(filters, strides=strides),
+                    L.BatchNormalization(),
+                    self.activation,
+                    DefaultConv2D(filters),
+                    L.BatchNormalization(),
+                ]
+                self.skip_layers = []
+                if strides > 1:
+                    self.skip_layers = [DefaultConv2D(filters, kernel_size=1, strides=strides), L.BatchNormalization()]
+
+            def call(self, inputs):
+                Z = inputs
+                for layer in self.main_layers:
+                    Z = layer(Z)
+                skip_Z = inputs
+                for layer in self.skip_layers:
+                    skip_Z = layer(skip_Z)
+                return self.activation(Z + skip_Z)
+
         model = keras.Sequential([
+            keras.Input(shape=(size, size, 3)),
+            DefaultConv2D(64, kernel_size=7, strides=2),
+            L.BatchNormalization(),
+            L.Activation("relu"),
+            L.MaxPool2D(pool_size=3, strides=2, padding="same"),
+        ])
+        prev_filters = 64
+        for filters in [64] * 3 + [128] * 4 + [256] * 6 + [512] * 3:
+            strides = 1 if filters == prev_filters else 2
+            model.add(ResidualUnit(filters, strides=strides))
+            prev_filters = filters
+        model.add(L.GlobalAvgPool2D())
+        model.add(L.Flatten())
+        model.add(L.Dense(classes, activation="softmax"))
+        return model
+
+    def fashion_cnn(self):
+        keras = self.keras
+        L = keras.layers
+        return keras.Sequential([
             keras.Input(shape=(28, 28, 1)),
             L.Conv2D(64, 7, activation="relu", padding="same"),
             L.MaxPooling2D(2),
@@ -133,19 +298,12 @@ class KerasPeer:
             L.Dropout(0.5),
             L.Dense(10, activation="softmax"),
         ])
-        model.compile(optimizer=spec.get("optimizer", "adam"), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        b = spec["batch"]
-        rng = np.random.default_rng(0)
-        x = rng.random((b, 28, 28, 1), dtype=np.float32)
-        y = rng.integers(0, 10, size=(b,)).astype(np.int32)
-        self.last_note = f"train_on_batch, jit_compile={model.jit_compile}, params={model.count_params()}"
-        return lambda: model.train_on_batch(x, y)  # returns numpy logs: synchronous
 
 
 # ---------------------------------------------------------------- PyTorch
 class TorchPeer:
     name = "torch"
+    last_note = last_params = None
 
     def __init__(self):
         import numpy as np
@@ -172,25 +330,62 @@ class TorchPeer:
         kind = spec["kind"]
         if kind == "conv":
             n, h, w, c = spec["x"]
-            k, oc = spec["k"], spec["oc"]
-            p = k // 2  # stride 1, odd k: TF's SAME is symmetric
+            k, oc, st = spec["k"], spec["oc"], spec.get("stride", 1)
+            groups = c if spec.get("depthwise") else 1
+            # Odd k: k // 2 on both sides gives TF's SAME output size (ceil(h / stride)); with
+            # stride 2 on an even extent TF pads (0, 1) and torch (1, 1): same cost.
+            p = k // 2
+            oh, ow = (h + 2 * p - k) // st + 1, (w + 2 * p - k) // st + 1
+            assert (oh, ow) == (-(-h // st), -(-w // st)), "torch padding does not give SAME's output size"
             x = torch.randn(n, c, h, w, generator=g).contiguous(memory_format=cl)
-            f = (torch.randn(oc, c, k, k, generator=g) * 0.05).contiguous(memory_format=cl)
-            dy = torch.randn(n, oc, h, w, generator=g).contiguous(memory_format=cl)
+            f = (torch.randn(oc, c // groups, k, k, generator=g) * 0.05).contiguous(memory_format=cl)
+            dy = torch.randn(n, oc, oh, ow, generator=g).contiguous(memory_format=cl)
             d = spec["dir"]
             if d == "fwd":
                 def fn():
                     with torch.no_grad():
-                        return F.conv2d(x, f, padding=p)
+                        return F.conv2d(x, f, stride=st, padding=p, groups=groups)
             elif d == "bwd_data":
                 def fn():
-                    return torch.nn.grad.conv2d_input(x.shape, f, dy, padding=p)
+                    return torch.nn.grad.conv2d_input(x.shape, f, dy, stride=st, padding=p, groups=groups)
             else:
                 def fn():
-                    return torch.nn.grad.conv2d_weight(x, f.shape, dy, padding=p)
+                    return torch.nn.grad.conv2d_weight(x, f.shape, dy, stride=st, padding=p, groups=groups)
             if spec.get("readback"):
                 return lambda: fn().numpy()  # zero-copy on the CPU, as TF's .numpy()
             return fn
+        if kind == "pool":
+            n, h, w, c = spec["x"]
+            k, st = spec["k"], spec["stride"]
+            p = k // 2
+            x = torch.randn(n, c, h, w, generator=g).contiguous(memory_format=cl)
+            if spec["dir"] == "fwd":
+                def fn():
+                    with torch.no_grad():
+                        return F.max_pool2d(x, k, st, p)
+                return fn
+            # What autograd calls for max_pool2d's gradient (argmax indices saved by the forward).
+            y, idx = torch.ops.aten.max_pool2d_with_indices(x, [k, k], [st, st], [p, p])
+            dy = torch.randn(y.shape, generator=g).contiguous(memory_format=cl)
+            return lambda: torch.ops.aten.max_pool2d_with_indices_backward(dy, x, [k, k], [st, st], [p, p], [1, 1], False, idx)
+        if kind == "bn":
+            # What autograd calls for BatchNorm2d in training mode.
+            n, h, w, c = spec["x"]
+            x = torch.randn(n, c, h, w, generator=g).contiguous(memory_format=cl)
+            gamma = torch.rand(c, generator=g) + 0.5
+            beta = torch.randn(c, generator=g) * 0.1
+            eps = 1e-3
+            fwd = lambda: torch.ops.aten.native_batch_norm(x, gamma, beta, None, None, True, 0.01, eps)  # noqa: E731
+            if spec["dir"] == "fwd":
+                def fn():
+                    with torch.no_grad():
+                        return fwd()[0]
+                return fn
+            with torch.no_grad():
+                _, mean, invstd = fwd()
+            dy = torch.randn(n, c, h, w, generator=g).contiguous(memory_format=cl)
+            return lambda: torch.ops.aten.native_batch_norm_backward(
+                dy, x, gamma, None, None, mean, invstd, True, eps, [True, True, True])
         if kind == "matmul":
             a = torch.randn(spec["m"], spec["k"], generator=g)
             b = torch.randn(spec["k"], spec["n"], generator=g)
@@ -202,14 +397,17 @@ class TorchPeer:
             return lambda: torch.add(a, b)
         if kind == "train":
             return self.train_step(spec)
+        if kind == "infer":
+            return self.infer(spec)
         raise ValueError(f"unknown workload kind {kind}")
 
-    def train_step(self, spec):
-        torch = self.torch
-        nn = torch.nn
-        assert spec["model"] == "fashion_cnn"
-        torch.manual_seed(0)
-        model = nn.Sequential(
+    # ---- models (written by hand, torchvision-free; layer for layer the Keras models)
+    def bn(self, c):
+        return self.torch.nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)  # Keras' defaults
+
+    def fashion_cnn(self):
+        nn = self.torch.nn
+        return nn.Sequential(
             nn.Conv2d(1, 64, 7, padding=3), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(),
             nn.Conv2d(128, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -219,14 +417,136 @@ class TorchPeer:
             nn.Linear(2304, 128), nn.ReLU(), nn.Dropout(0.5),
             nn.Linear(128, 64), nn.ReLU(), nn.Dropout(0.5),
             nn.Linear(64, 10),  # softmax folded into cross_entropy
-        ).to(memory_format=torch.channels_last)
+        )
+
+    def resnet34(self, classes):
+        torch = self.torch
+        nn, F = torch.nn, torch.nn.functional
+        bn = self.bn
+
+        def conv(cin, cout, k=3, stride=1):  # DefaultConv2D: no bias, 'same' (k // 2, see conv above)
+            return nn.Conv2d(cin, cout, k, stride, padding=k // 2, bias=False)
+
+        class ResidualUnit(nn.Module):
+            def __init__(self, cin, filters, strides):
+                super().__init__()
+                self.main = nn.Sequential(conv(cin, filters, 3, strides), bn(filters), nn.ReLU(),
+                                          conv(filters, filters), bn(filters))
+                self.skip = nn.Sequential(conv(cin, filters, 1, strides), bn(filters)) if strides > 1 else nn.Identity()
+
+            def forward(self, x):
+                return F.relu(self.main(x) + self.skip(x))
+
+        layers = [conv(3, 64, 7, 2), bn(64), nn.ReLU(), nn.MaxPool2d(3, 2, padding=1)]
+        prev = 64
+        for filters in [64] * 3 + [128] * 4 + [256] * 6 + [512] * 3:
+            layers.append(ResidualUnit(prev, filters, 1 if filters == prev else 2))
+            prev = filters
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, classes)]
+        return nn.Sequential(*layers)
+
+    def xception(self, classes):
+        """keras.applications.Xception without the top, + global average pooling + dense."""
+        torch = self.torch
+        nn, F = torch.nn, torch.nn.functional
+        bn = self.bn
+
+        class Sep(nn.Sequential):  # SeparableConv2D(3x3, 'same', no bias) + BatchNormalization
+            def __init__(self, cin, cout):
+                super().__init__(nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False),
+                                 nn.Conv2d(cin, cout, 1, bias=False), bn(cout))
+
+        def shortcut(cin, cout):
+            return nn.Sequential(nn.Conv2d(cin, cout, 1, 2, bias=False), bn(cout))
+
+        class Down(nn.Module):  # blocks 2-4 and 13: [relu] sep, relu, sep, pool, + 1x1/2 shortcut
+            def __init__(self, cin, c1, c2, first_relu):
+                super().__init__()
+                self.first_relu = first_relu
+                self.sep1, self.sep2, self.short = Sep(cin, c1), Sep(c1, c2), shortcut(cin, c2)
+                self.pool = nn.MaxPool2d(3, 2, padding=1)
+
+            def forward(self, x):
+                z = F.relu(x) if self.first_relu else x
+                z = self.pool(self.sep2(F.relu(self.sep1(z))))
+                return z + self.short(x)
+
+        class Middle(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.seps = nn.ModuleList([Sep(728, 728) for _ in range(3)])
+
+            def forward(self, x):
+                z = x
+                for s in self.seps:
+                    z = s(F.relu(z))
+                return z + x
+
+        class Base(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.entry = nn.Sequential(nn.Conv2d(3, 32, 3, 2, bias=False), bn(32), nn.ReLU(),
+                                           nn.Conv2d(32, 64, 3, bias=False), bn(64), nn.ReLU())
+                self.blocks = nn.Sequential(Down(64, 128, 128, False), Down(128, 256, 256, True),
+                                            Down(256, 728, 728, True), *[Middle() for _ in range(8)],
+                                            Down(728, 728, 1024, True))
+                self.exit = nn.Sequential(Sep(1024, 1536), nn.ReLU(), Sep(1536, 2048), nn.ReLU())
+
+            def forward(self, x):
+                return self.exit(self.blocks(self.entry(x)))
+
+        base = Base()
+        return base, nn.Sequential(base, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, classes))
+
+    def build(self, spec):
+        torch = self.torch
+        torch.manual_seed(0)
+        m, classes = spec["model"], spec.get("classes", 10)
+        base = None
+        if m == "fashion_cnn":
+            model, how = self.fashion_cnn(), "nn.Sequential"
+        elif m == "resnet34":
+            model, how = self.resnet34(classes), "the notebook's ResNet-34 by hand"
+        elif m == "xception":
+            base, model = self.xception(classes)
+            how = "Xception (no top) by hand + avg pool + Linear"
+        else:
+            raise ValueError(f"unknown model {m}")
+        model = model.to(memory_format=torch.channels_last)
+        if m == "fashion_cnn":
+            shape = (1, 28, 28)
+        else:
+            s = spec.get("size", 299 if m == "xception" else 224)
+            shape = (3, s, s)
+        x = torch.rand((spec["batch"],) + shape).contiguous(memory_format=torch.channels_last)
+        y = torch.randint(0, classes, (spec["batch"],))
+        return model, base, how, x, y
+
+    def counts(self, model):
+        """As Keras counts: parameters plus BN running mean / variance."""
+        total = sum(p.numel() for p in model.parameters())
+        total += sum(b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var")))
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        return {"total": int(total), "trainable": int(trainable)}
+
+    def train_step(self, spec):
+        torch = self.torch
+        model, base, how, x, y = self.build(spec)
         model.train()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        b = spec["batch"]
-        x = torch.rand(b, 1, 28, 28).contiguous(memory_format=torch.channels_last)
-        y = torch.randint(0, 10, (b,))
-        nparams = sum(p.numel() for p in model.parameters())
-        self.last_note = f"eager step (zero_grad, forward, backward, Adam), channels_last, params={nparams}"
+        if base is not None and spec.get("freeze"):
+            # Keras' trainable = False: no gradients, and batch norm in inference mode.
+            for p in base.parameters():
+                p.requires_grad_(False)
+            base.eval()
+            how += ", base frozen (requires_grad False, eval)"
+        params = [p for p in model.parameters() if p.requires_grad]
+        name = spec.get("optimizer", "adam")
+        if name == "sgd":
+            opt = torch.optim.SGD(params, lr=0.01, momentum=0.9)
+        else:
+            opt = torch.optim.Adam(params, lr=1e-3)
+        self.last_params = self.counts(model)
+        self.last_note = f"eager step (zero_grad, forward, backward, {type(opt).__name__}), channels_last, {how}"
 
         def step():
             opt.zero_grad(set_to_none=True)
@@ -237,8 +557,65 @@ class TorchPeer:
 
         return step
 
+    def infer(self, spec):
+        torch = self.torch
+        model, _, how, x, _ = self.build(spec)
+        model.eval()
+        self.last_params = self.counts(model)
+        self.last_note = f"inference_mode, eval, channels_last, {how}"
+
+        def fn():
+            with torch.inference_mode():
+                return model(x)
+
+        return fn
+
+
+def peak_rss_mib():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(spec, steps):
+    """A fresh process: import, build, first step, more steps, peak memory (see run.ts)."""
+    def emit(event, **extra):
+        reply({"event": event, "t": time.perf_counter() - T0, **extra})
+
+    try:
+        peer = {"keras": KerasPeer, "torch": TorchPeer}[PEER]()
+        emit("imported")
+        peer.last_params = None
+        fn = peer.setup(spec)
+        emit("built")
+        fn()
+        emit("first_step")
+        times = []
+        for _ in range(max(steps, 2) - 1):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        emit("done", stepS=times[len(times) // 2], steps=steps, params=(peer.last_params or {}).get("total"),
+             peakRssMiB=peak_rss_mib())
+    except Exception as e:
+        traceback.print_exc()
+        emit("error", error=f"{type(e).__name__}: {e}"[:300])
+
+
+T0 = time.perf_counter()
+
 
 def main():
+    if len(sys.argv) > 2 and sys.argv[2] == "--child":
+        child(json.loads(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 5)
+        return
     try:
         peer = {"keras": KerasPeer, "torch": TorchPeer}[PEER]()
     except Exception as e:  # missing module, broken install
@@ -256,9 +633,9 @@ def main():
             if cmd == "info":
                 reply({"ok": True, "info": peer.info()})
             elif cmd == "setup":
-                peer.last_note = None
+                peer.last_note, peer.last_params = None, None
                 fns[req["id"]] = peer.setup(req["spec"])
-                reply({"ok": True, "note": peer.last_note})
+                reply({"ok": True, "note": peer.last_note, "params": peer.last_params})
             elif cmd == "run":
                 fn = fns[req["id"]]
                 reply({"ok": True, "times": time_calls(fn, int(req.get("samples", 1)), int(req.get("inner", 1)))})

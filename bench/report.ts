@@ -3,16 +3,35 @@
 export type Mode = 'quick' | 'full';
 export type ConvDir = 'fwd' | 'bwd_data' | 'bwd_filter';
 
+/** The networks whose layers and training steps are benchmarked. */
+export type ModelName = 'fashion_cnn' | 'resnet34' | 'xception';
+
 /** A workload spec: the same JSON object goes to the Python peers (bench/peers.py). */
 export type Spec =
-  | { kind: 'conv'; dir: ConvDir; x: [number, number, number, number]; k: number; oc: number }
+  /** NHWC, SAME padding. depthwise: an HWC1 filter (channel multiplier 1, oc = C). */
+  | { kind: 'conv'; dir: ConvDir; x: [number, number, number, number]; k: number; oc: number; stride?: number; depthwise?: boolean }
   | { kind: 'matmul'; m: number; k: number; n: number }
   | { kind: 'tiny_add'; read?: boolean }
-  | { kind: 'train'; model: 'fashion_cnn'; batch: number; optimizer: string };
+  /** Max pooling k x k, stride, SAME; bwd: the gradient w.r.t. x given dy (and x, y). */
+  | { kind: 'pool'; dir: 'fwd' | 'bwd'; x: [number, number, number, number]; k: number; stride: number }
+  /** Batch normalization over N, H, W in training mode (batch statistics); bwd: dx, dgamma, dbeta. */
+  | { kind: 'bn'; dir: 'fwd' | 'bwd'; x: [number, number, number, number] }
+  /**
+   * One training step (forward, loss, backward, optimizer update) on random data. size: the
+   * square image side (ResNet-34, Xception); freeze: Xception's base frozen (only the head
+   * trains). optimizer 'sgd' is SGD(learning rate 0.01, momentum 0.9).
+   */
+  | { kind: 'train'; model: ModelName; batch: number; optimizer: string; size?: number; classes?: number; freeze?: boolean }
+  /** Inference (predict on one batch, training false). */
+  | { kind: 'infer'; model: ModelName; batch: number; size?: number; classes?: number };
+
+export type Group = 'conv' | 'matmul' | 'tiny' | 'train' | 'prim' | 'infer';
 
 export interface Workload {
   id: string;
-  group: 'conv' | 'matmul' | 'tiny' | 'train';
+  group: Group;
+  /** The network whose layer shape (conv, prim) or model (train, infer) this is. */
+  model?: ModelName;
   label: string;
   spec: Spec;
   /** FLOPs of one call (conv: 2*N*OH*OW*OC*KH*KW*IC, per direction). */
@@ -55,6 +74,37 @@ export interface RunResult {
   imagesPerSec?: number;
   /** peer median / our median: > 1 means cudnn-node is faster. */
   ratio?: number;
+  /** Models: parameter counts as Keras counts them (BN moving statistics included). */
+  params?: { total: number; trainable: number };
+}
+
+/** One runner's fresh-process measurement (time to first step, peak memory). */
+export interface ChildRun {
+  ok: boolean;
+  note?: string;
+  /** Seconds from spawning the process to: the library imported, the model built and
+   * compiled, the first training step completed (medians over the repeats). */
+  importS?: number;
+  builtS?: number;
+  firstStepS?: number;
+  /** Median seconds per step over the steps after the first. */
+  stepS?: number;
+  /** Peak resident set size of the process (VmHWM), MiB. */
+  peakRssMiB?: number;
+  params?: number;
+  repeats: number;
+  /** Every repeat's raw numbers. */
+  raw?: Array<Record<string, number>>;
+}
+
+export interface ChildReport {
+  id: string;
+  label: string;
+  model: ModelName;
+  batch: number;
+  steps: number;
+  optimizer: string;
+  runs: Record<string, ChildRun>;
 }
 
 export interface BenchResult extends Workload {
@@ -95,6 +145,8 @@ export interface Report {
   /** Best sgemm GFLOP/s measured in this run (any runner), and ours. */
   ceiling: { gflops: number; source: string; ours: number };
   results: BenchResult[];
+  /** Time to first step and peak memory, each runner in fresh child processes. */
+  startup?: ChildReport[];
   targets: Target[];
   notes: string[];
 }
@@ -122,6 +174,21 @@ const RUNNER_ORDER = ['cudnn-node', 'tfjs-node', 'keras', 'torch'];
 
 export function peersOf(report: Report): string[] {
   return RUNNER_ORDER.filter((n) => n !== 'cudnn-node' && report.runners.some((r) => r.name === n && r.available));
+}
+
+const MODEL_NAMES: Record<ModelName, string> = { fashion_cnn: 'Fashion-MNIST CNN', resnet34: 'ResNet-34', xception: 'Xception' };
+
+/** The in-process cross-check line (cudnn-node vs tfjs-node on identical inputs). */
+function checkLine(L: string[], rs: BenchResult[]): void {
+  const checks = rs.filter((r) => r.check);
+  if (!checks.length) return;
+  const bad = checks.filter((r) => r.check!.maxRelErr > 1e-3);
+  L.push(
+    '',
+    `Cross-check on identical inputs, cudnn-node vs tfjs-node (max |diff| / max |ref|), ${checks.length} workloads: worst ${Math.max(...checks.map((r) => r.check!.maxRelErr)).toExponential(1)}` +
+      (bad.length ? `; **disagree** (> 1e-3): ${bad.map((r) => `${r.label} (${r.check!.maxRelErr.toExponential(1)})`).join(', ')}` : '') +
+      '.',
+  );
 }
 
 function naCell(run?: RunResult): string {
@@ -153,10 +220,16 @@ export function toMarkdown(rep: Report): string {
     L.push(`| ${r.label} | ${[ours, ...peers].map((p) => (r.runs[p]?.gflops ? `${r.runs[p].gflops!.toFixed(0)} (${fmtMs(r.runs[p].stats!.median)})` : naCell(r.runs[p]))).join(' | ')} |`);
   L.push('', `Ceiling used below: **${rep.ceiling.gflops.toFixed(0)} GFLOP/s**, the best sgemm median in this run (${rep.ceiling.source}; samples from the start and the end of the run pooled); cudnn-node's matMul: ${rep.ceiling.ours.toFixed(0)} GFLOP/s.`, '');
 
-  // Convs
-  const convs = rep.results.filter((x) => x.group === 'conv');
-  if (convs.length) {
-    L.push('## conv2d primitives (Fashion-MNIST CNN layers, batch 128, NHWC, SAME, stride 1)', '');
+  // Convs, one table per network
+  const convTitles: Record<ModelName, string> = {
+    fashion_cnn: 'conv2d primitives: Fashion-MNIST CNN layers (batch 128, NHWC, SAME, stride 1)',
+    resnet34: 'conv2d primitives: ResNet-34 layers (batch 8, 224x224 input, NHWC, SAME)',
+    xception: 'conv2d primitives: Xception layers (batch 8, 299x299 input; the depthwise (dw) and pointwise halves of its separable convs)',
+  };
+  for (const model of ['fashion_cnn', 'resnet34', 'xception'] as const) {
+    const convs = rep.results.filter((x) => x.group === 'conv' && (x.model ?? 'fashion_cnn') === model);
+    if (!convs.length) continue;
+    L.push(`## ${convTitles[model]}`, '');
     L.push(`| layer | dir | GFLOP | ${ours} ms | ${ours} GFLOP/s | % ceiling | ${peers.map((p) => `${p} GFLOP/s | ratio`).join(' | ')} |`);
     L.push(`|---|---|---:|---:|---:|---:|${peers.map(() => '---:|---:').join('|')}|`);
     for (const r of convs) {
@@ -169,7 +242,8 @@ export function toMarkdown(rep: Report): string {
         const run = r.runs[p];
         return run?.stats ? `${run.gflops!.toFixed(0)} | ${ratio(run.ratio)}` : `${naCell(run)} | `;
       });
-      L.push(`| [${s.x.join(',')}]→${s.oc} k${s.k} | ${s.dir} | ${(r.flops! / 1e9).toFixed(2)} | ${oc} | ${pc.join(' | ')} |`);
+      const st = (s.stride ?? 1) > 1 ? `/${s.stride}` : '';
+      L.push(`| ${r.label.replace(/ (fwd|bwd_data|bwd_filter)$/, '').replace(/\[.*$/, '')}[${s.x.join(',')}]→${s.oc} ${s.depthwise ? 'dw ' : ''}k${s.k}${st} | ${s.dir} | ${(r.flops! / 1e9).toFixed(2)} | ${oc} | ${pc.join(' | ')} |`);
     }
     const both = (p: string) => convs.filter((r) => r.runs[p]?.stats && r.runs[ours]?.stats);
     const sumT = (rs: BenchResult[], p: string) => rs.reduce((a, r) => a + r.runs[p].stats!.median, 0);
@@ -185,17 +259,30 @@ export function toMarkdown(rep: Report): string {
         `| **all ${mine.length}** | | ${(sumF(mine) / 1e9).toFixed(1)} | ${(sumT(mine, ours) * 1e3).toFixed(1)} | **${g.toFixed(0)}** | ${((g / rep.ceiling.gflops) * 100).toFixed(0)}% | ${pc.join(' | ')} |`,
       );
     }
-    const checks = convs.filter((r) => r.check);
-    if (checks.length) {
-      const bad = checks.filter((r) => r.check!.maxRelErr > 1e-3);
-      L.push(
-        '',
-        `Cross-check on identical inputs, cudnn-node vs tfjs-node (max |diff| / max |ref|): worst ${Math.max(...checks.map((r) => r.check!.maxRelErr)).toExponential(1)}` +
-          (bad.length ? `; **disagree** (> 1e-3): ${bad.map((r) => `${r.label} (${r.check!.maxRelErr.toExponential(1)})`).join(', ')}` : '') +
-          '.',
-      );
-    }
+    checkLine(L, convs);
     L.push('');
+  }
+
+  // Other primitives
+  const prims = rep.results.filter((x) => x.group === 'prim');
+  if (prims.length) {
+    L.push('## Other primitives (max pooling, batch norm in training mode, a dense layer)', '');
+    L.push(`| op | network | ${ours} ms | ${peers.map((p) => `${p} ms | ratio`).join(' | ')} |`);
+    L.push(`|---|---|---:|${peers.map(() => '---:|---:').join('|')}|`);
+    for (const r of prims) {
+      const o = r.runs[ours];
+      const pc = peers.map((p) => {
+        const run = r.runs[p];
+        return run?.stats ? `${spread(run.stats, (x) => (x * 1e3).toFixed(2))} | ${ratio(run.ratio)}` : `${naCell(run)} | `;
+      });
+      L.push(`| ${r.label} | ${MODEL_NAMES[r.model ?? 'fashion_cnn']} | ${o?.stats ? spread(o.stats, (x) => (x * 1e3).toFixed(2)) : naCell(o)} | ${pc.join(' | ')} |`);
+    }
+    checkLine(L, prims);
+    L.push(
+      '',
+      'Each library\'s own kernels for the step its training runs: max-pool backward is MaxPoolGrad(dy, x) for cudnn-node, MaxPoolGrad(x, y, dy) for TensorFlow (tfjs-node, Keras), the saved-indices backward for PyTorch (padding 1 on both sides where SAME pads bottom/right: same cost); batch norm is TensorFlow\'s fused kernels for Keras (Keras 3\'s layer itself runs moments + batch_normalization), native_batch_norm(_backward) for PyTorch, tf.moments + tf.batchNorm for tfjs-node (no gradient kernel).',
+      '',
+    );
   }
 
   // Tiny ops
@@ -209,8 +296,8 @@ export function toMarkdown(rep: Report): string {
     L.push('');
   }
 
-  // Training
-  const train = rep.results.filter((x) => x.group === 'train');
+  // Training: the Fashion-MNIST CNN
+  const train = rep.results.filter((x) => x.group === 'train' && (x.model ?? 'fashion_cnn') === 'fashion_cnn');
   if (train.length) {
     L.push('## Fashion-MNIST CNN training step (1,413,834 params, Adam, ~532 MFLOP per image)', '');
     L.push(`| batch | ${[ours, ...peers].map((p) => `${p} ms/step · img/s · GFLOP/s${p === ours ? '' : ' · ratio'}`).join(' | ')} |`);
@@ -228,14 +315,77 @@ export function toMarkdown(rep: Report): string {
       return run?.firstCallS !== undefined ? `${p} ${((run.setupS ?? 0) + run.firstCallS).toFixed(2)} s` : undefined;
     });
     if (first.some(Boolean))
-      L.push('', `Time to first step (model build + compile + first step, batch ${(train[train.length - 1].spec as { batch: number }).batch}): ${first.filter(Boolean).join(', ')}.`);
+      L.push('', `In this process (library already loaded), model build + compile + first step, batch ${(train[train.length - 1].spec as { batch: number }).batch}: ${first.filter(Boolean).join(', ')}. A fresh process's time to first step is below.`);
     const how = [ours, ...peers].map((p) => train[0].runs[p]?.note && `${p}: ${train[0].runs[p].note}`).filter(Boolean);
     if (how.length) L.push('', `How: ${how.join('; ')}.`);
     L.push('');
   }
 
+  // Training and inference of ResNet-34 and Xception (and the CNN's inference)
+  const bigTables: Array<[string, BenchResult[]]> = [
+    [
+      'Training steps: ResNet-34 and Xception (SGD, learning rate 0.01, momentum 0.9; random images and labels)',
+      rep.results.filter((x) => x.group === 'train' && x.model && x.model !== 'fashion_cnn'),
+    ],
+    ['Inference (predict on one batch, training false)', rep.results.filter((x) => x.group === 'infer')],
+  ];
+  for (const [title, rs] of bigTables) {
+    if (!rs.length) continue;
+    L.push(`## ${title}`, '');
+    L.push(`| workload | params (trainable) | ${[ours, ...peers].map((p) => `${p} ms/batch · img/s${p === ours ? '' : ' · ratio'}`).join(' | ')} |`);
+    L.push(`|---|---:|${[ours, ...peers].map(() => '---:').join('|')}|`);
+    for (const r of rs) {
+      const pr = Object.values(r.runs).find((x) => x.params)?.params;
+      const cells = [ours, ...peers].map((p) => {
+        const run = r.runs[p];
+        if (!run?.stats) return naCell(run);
+        return `${spread(run.stats, (x) => (x * 1e3).toFixed(0))} · ${run.imagesPerSec!.toFixed(1)}${p !== ours && run.ratio ? ` · ${ratio(run.ratio)}` : ''}`;
+      });
+      L.push(`| ${r.label} | ${pr ? `${pr.total.toLocaleString('en-US')} (${pr.trainable.toLocaleString('en-US')})` : ''} | ${cells.join(' | ')} |`);
+    }
+    const firsts = rs
+      .map((r) => {
+        const f = [ours, ...peers].map((p) => (r.runs[p]?.firstCallS !== undefined ? `${p} ${((r.runs[p].setupS ?? 0) + r.runs[p].firstCallS!).toFixed(1)} s` : undefined)).filter(Boolean);
+        return f.length ? `${r.label}: ${f.join(', ')}` : undefined;
+      })
+      .filter(Boolean);
+    if (firsts.length) L.push('', `In this process (library loaded): model build and compile, then the first call (tracing, plan compilation): ${firsts.join('; ')}.`);
+    const hows = [ours, ...peers].map((p) => {
+      const ns = [...new Set(rs.filter((r) => r.runs[p]?.stats).map((r) => r.runs[p].note).filter(Boolean))];
+      return ns.length ? `${p}: ${ns.join(' / ')}` : undefined;
+    });
+    if (hows.some(Boolean)) L.push('', `How: ${hows.filter(Boolean).join('; ')}. Parameter counts are asserted equal across runners (a runner with a different count is reported n/a).`);
+    L.push('');
+  }
+
+  // Fresh processes: time to first step, peak memory
+  for (const c of rep.startup ?? []) {
+    L.push(`## Time to first step and peak memory (fresh process: ${c.label}, ${c.steps} steps)`, '');
+    L.push('| runner | import done | model built | first step done | steady step | peak RSS | first step ratio | peak RSS ratio |');
+    L.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    const o = c.runs[ours];
+    for (const p of [ours, ...peers]) {
+      const run = c.runs[p];
+      if (!run) continue;
+      if (!run.ok) {
+        L.push(`| ${p} | ${naCell({ ok: false, note: run.note, times: [] })} | | | | | | |`);
+        continue;
+      }
+      const s = (x?: number) => (x === undefined ? '' : `${x.toFixed(2)} s`);
+      const r1 = p !== ours && o?.firstStepS && run.firstStepS ? ratio(run.firstStepS / o.firstStepS) : '';
+      const r2 = p !== ours && o?.peakRssMiB && run.peakRssMiB ? ratio(run.peakRssMiB / o.peakRssMiB) : '';
+      L.push(`| ${p} | ${s(run.importS)} | ${s(run.builtS)} | **${s(run.firstStepS)}** | ${run.stepS === undefined ? '' : fmtMs(run.stepS)} | ${run.peakRssMiB?.toFixed(0)} MiB | ${r1} | ${r2} |`);
+    }
+    const reps = Math.max(...Object.values(c.runs).map((r) => r.repeats));
+    L.push(
+      '',
+      `Seconds from spawning the process (median of ${reps} process${reps > 1 ? 'es' : ''} per runner, runners alternating). cudnn-node and tfjs-node run bench/child.ts under \`node --import tsx\` (the TypeScript loader's start-up is included; a built package starts without it); Keras and PyTorch run bench/peers.py --child. Peak RSS is the process's VmHWM after the last step. Ratios are peer / cudnn-node (> 1: cudnn-node starts sooner / uses less memory).`,
+      '',
+    );
+  }
+
   if (rep.targets.length) {
-    L.push('## Targets (issues 2, 4, 5)', '');
+    L.push('## Targets (issues 2, 4, 5, 8)', '');
     for (const t of rep.targets) L.push(`- ${t.met ? '✅' : '❌'} ${t.name}: ${t.detail}`);
     L.push('');
   }

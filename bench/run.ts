@@ -5,6 +5,16 @@
 // peer time / our time (> 1: we are faster). Writes bench/results/latest.{json,md,svg} and
 // prints the Markdown table last.
 //
+// Workloads (issues 2, 4, 5, 8): the sgemm ceiling; conv2d forward / backward-data /
+// backward-filter on the layer shapes of the Fashion-MNIST CNN (batch 128), ResNet-34 and
+// Xception (batch 8; depthwise and pointwise halves of Xception's separable convs); max
+// pooling, batch norm (training) and a dense layer; per-op overhead; training steps of the
+// Fashion-MNIST CNN (batch 32, 128; Adam), ResNet-34 (224x224, batch 8) and Xception (batch 8,
+// base frozen and fine-tune; SGD 0.01 momentum 0.9), with parameter counts asserted equal
+// across runners; inference throughput; and, in fresh child processes (bench/child.ts,
+// peers.py --child), time to first training step and peak RSS. Quick mode takes a subset
+// (see workloads()); a workload a runner lacks is reported n/a.
+//
 //   npm run bench                 # --quick (default): under 3 minutes on the 2-core CI box
 //   npm run bench -- --full       # more samples, more sizes
 //   npm run bench -- --json out.json --only conv --peers tfjs-node,torch
@@ -21,8 +31,9 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { renderSvg } from './svg.js';
+import { batchData, buildOurs, fashionCnnLayers, paramCounts, prod, randomData } from './models.js';
 import {
-  BenchResult, ConvDir, Mode, Report, RunnerInfo, RunStats, Spec, Target, Workload, fmtMs, stats, toMarkdown,
+  BenchResult, ChildReport, ConvDir, Mode, ModelName, Report, RunnerInfo, Spec, Target, Workload, fmtMs, stats, toMarkdown,
 } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,7 +77,10 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--wait-idle') o.waitIdle = Number(val());
     else if (a === '--help' || a === '-h') {
       console.log(
-        'usage: npm run bench -- [--quick|--full] [--json PATH] [--only REGEX] [--peers tfjs-node,keras,torch] [--readback] [--python PATH] [--wait-idle SECONDS]',
+        'usage: npm run bench -- [--quick|--full] [--json PATH] [--only REGEX] [--peers tfjs-node,keras,torch] [--readback] [--python PATH] [--wait-idle SECONDS]\n' +
+          '  --only REGEX  workload ids to run (the sgemm ceiling always runs): conv_*, maxpool_*, batchnorm_*, dense_*, tiny_add*,\n' +
+          '                train_fashion_cnn_b32|b128, train_resnet34_224_b8, train_xception_<size>_b8_frozen|finetune,\n' +
+          '                infer_fashion_cnn_b128, infer_resnet34_224_b8, startup_fashion_cnn_b128 (fresh processes: time to first step, peak RSS)',
       );
       process.exit(0);
     } else throw new Error(`bench: unknown flag ${a} (try --help)`);
@@ -77,17 +91,68 @@ function parseArgs(argv: string[]): Options {
 const log = (...a: unknown[]) => console.error(...a);
 
 // ------------------------------------------------------------------ workloads
+type Shape4 = [number, number, number, number];
+interface ConvShape { x: Shape4; k: number; oc: number; stride?: number; depthwise?: boolean; name?: string; dirs?: ConvDir[] }
+
 /** The Fashion-MNIST CNN's conv layers at batch 128 (NHWC, SAME, stride 1). */
-const CONV_SHAPES: Array<{ x: [number, number, number, number]; k: number; oc: number }> = [
+const CONV_SHAPES: ConvShape[] = [
   { x: [128, 28, 28, 1], k: 7, oc: 64 },
   { x: [128, 14, 14, 64], k: 3, oc: 128 },
   { x: [128, 14, 14, 128], k: 3, oc: 128 },
   { x: [128, 7, 7, 128], k: 3, oc: 256 },
   { x: [128, 7, 7, 256], k: 3, oc: 256 },
 ];
+/** ResNet-34 layers at batch 8, 224x224 input (quick: the first two). */
+const RESNET_SHAPES: ConvShape[] = [
+  { x: [8, 56, 56, 64], k: 3, oc: 64, name: 'stage 1 3x3' },
+  { x: [8, 56, 56, 64], k: 1, oc: 128, stride: 2, name: 'stage 2 shortcut 1x1/2' },
+  { x: [8, 224, 224, 3], k: 7, oc: 64, stride: 2, name: 'stem 7x7/2', dirs: ['fwd', 'bwd_filter'] },
+  { x: [8, 56, 56, 64], k: 3, oc: 128, stride: 2, name: 'stage 2 first 3x3/2' },
+  { x: [8, 28, 28, 128], k: 3, oc: 128, name: 'stage 2 3x3' },
+  { x: [8, 14, 14, 256], k: 3, oc: 256, name: 'stage 3 3x3' },
+  { x: [8, 7, 7, 512], k: 3, oc: 512, name: 'stage 4 3x3' },
+];
+/** Xception layers at batch 8, 299x299 input: the separable convs' depthwise and pointwise
+ * halves (quick: the middle flow's, 24 of its 34 separable convs). */
+const XCEPTION_SHAPES: ConvShape[] = [
+  { x: [8, 19, 19, 728], k: 3, oc: 728, depthwise: true, name: 'middle flow depthwise 3x3' },
+  { x: [8, 19, 19, 728], k: 1, oc: 728, name: 'middle flow pointwise 1x1' },
+  { x: [8, 147, 147, 64], k: 3, oc: 64, depthwise: true, name: 'block2 depthwise 3x3' },
+  { x: [8, 147, 147, 64], k: 1, oc: 128, name: 'block2 pointwise 1x1' },
+  { x: [8, 74, 74, 128], k: 3, oc: 128, depthwise: true, name: 'block3 depthwise 3x3' },
+  { x: [8, 74, 74, 128], k: 1, oc: 256, name: 'block3 pointwise 1x1' },
+];
 const DIRS: ConvDir[] = ['fwd', 'bwd_data', 'bwd_filter'];
 /** A training step of the Fashion-MNIST CNN costs about this many FLOPs per image (issue 4). */
 const TRAIN_FLOPS_PER_IMAGE = 532e6;
+/** Xception's input side per mode (the application's default is 299; quick mode trains on a
+ * smaller image, which Xception accepts down to 71, to fit the time budget). */
+export const XCEPTION_SIZE: Record<Mode, number> = { quick: 150, full: 299 };
+/** The fresh-process measurement (time to first step, peak memory): steps and repeats. */
+const CHILD: Record<Mode, { steps: number; repeats: number; runners: string[] }> = {
+  quick: { steps: 3, repeats: 1, runners: ['cudnn-node', 'keras', 'torch'] },
+  full: { steps: 10, repeats: 3, runners: ['cudnn-node', 'tfjs-node', 'keras', 'torch'] },
+};
+
+const convLabel = (s: ConvShape, dir: ConvDir) =>
+  `${s.name ? `${s.name} ` : ''}[${s.x.join(',')}]->${s.oc} ${s.depthwise ? 'dw ' : ''}k${s.k}${(s.stride ?? 1) > 1 ? `/${s.stride}` : ''} ${dir}`;
+
+function convWorkload(s: ConvShape, dir: ConvDir, model: ModelName, full: boolean): Workload {
+  const [n, h, w, c] = s.x;
+  const st = s.stride ?? 1;
+  const oh = Math.ceil(h / st), ow = Math.ceil(w / st);
+  const spec: Spec = { kind: 'conv', dir, x: s.x, k: s.k, oc: s.oc };
+  if (st > 1) spec.stride = st;
+  if (s.depthwise) spec.depthwise = true;
+  return {
+    id: `conv_${h}x${w}x${c}_${s.depthwise ? 'dw' : ''}k${s.k}${st > 1 ? `s${st}` : ''}_${s.oc}${n === 128 ? '' : `_b${n}`}_${dir}`,
+    group: 'conv', model,
+    label: convLabel(s, dir),
+    spec,
+    flops: 2 * n * oh * ow * s.oc * s.k * s.k * (s.depthwise ? 1 : c),
+    inner: 1, warmup: 2, samples: full ? 15 : 6, perTurn: 1,
+  };
+}
 
 function workloads(mode: Mode): Workload[] {
   const full = mode === 'full';
@@ -99,18 +164,23 @@ function workloads(mode: Mode): Workload[] {
       spec: { kind: 'matmul', m: n, k: n, n },
       flops: 2 * n * n * n, inner: 1, warmup: 2, samples: full ? 15 : 6, perTurn: 1,
     });
-  for (const s of CONV_SHAPES)
-    for (const dir of DIRS) {
-      const [n, h, w, c] = s.x;
-      ws.push({
-        id: `conv_${h}x${w}x${c}_k${s.k}_${s.oc}_${dir}`,
-        group: 'conv',
-        label: `[${s.x.join(',')}]->${s.oc} k${s.k} ${dir}`,
-        spec: { kind: 'conv', dir, x: s.x, k: s.k, oc: s.oc },
-        flops: 2 * n * h * w * s.oc * s.k * s.k * c,
-        inner: 1, warmup: 2, samples: full ? 15 : 6, perTurn: 1,
-      });
-    }
+  for (const s of CONV_SHAPES) for (const dir of DIRS) ws.push(convWorkload(s, dir, 'fashion_cnn', full));
+  // ResNet-34 and Xception layer shapes: quick mode takes the first two of each.
+  for (const [model, shapes] of [['resnet34', RESNET_SHAPES], ['xception', XCEPTION_SHAPES]] as const)
+    for (const s of full ? shapes : shapes.slice(0, 2)) for (const dir of s.dirs ?? DIRS) ws.push(convWorkload(s, dir, model, full));
+  // Max pooling (ResNet-34's stem pool), batch norm (training mode) and a dense layer.
+  const prim = { inner: 1, warmup: 2, samples: full ? 15 : 6, perTurn: 1, group: 'prim' as const };
+  const poolX: Shape4 = [8, 112, 112, 64];
+  for (const dir of ['fwd', 'bwd'] as const)
+    ws.push({ ...prim, id: `maxpool_112x112x64_k3s2_b8_${dir}`, model: 'resnet34', label: `max pool 3x3/2 SAME [${poolX.join(',')}] ${dir}`, spec: { kind: 'pool', dir, x: poolX, k: 3, stride: 2 } });
+  const bnShapes: Array<[Shape4, ModelName]> = [[[8, 56, 56, 64], 'resnet34'], ...(full ? ([[[8, 19, 19, 728], 'xception'], [[8, 147, 147, 128], 'xception']] as Array<[Shape4, ModelName]>) : [])];
+  for (const [x, model] of bnShapes)
+    for (const dir of ['fwd', 'bwd'] as const)
+      ws.push({ ...prim, id: `batchnorm_${x.slice(1).join('x')}_b${x[0]}_${dir}`, model, label: `batch norm (training) [${x.join(',')}] ${dir}`, spec: { kind: 'bn', dir, x } });
+  ws.push({
+    ...prim, id: 'dense_128x2304x128', model: 'fashion_cnn', label: 'dense matmul [128,2304]x[2304,128]',
+    spec: { kind: 'matmul', m: 128, k: 2304, n: 128 }, flops: 2 * 128 * 2304 * 128,
+  });
   ws.push({
     id: 'tiny_add', group: 'tiny', label: '1-element add (sync, per op)',
     spec: { kind: 'tiny_add' }, inner: full ? 20000 : 4000, warmup: 1, samples: full ? 11 : 5, perTurn: 1,
@@ -121,16 +191,37 @@ function workloads(mode: Mode): Workload[] {
   });
   for (const batch of [32, 128])
     ws.push({
-      id: `train_fashion_cnn_b${batch}`, group: 'train', label: `Fashion-MNIST CNN train step, batch ${batch}`,
+      id: `train_fashion_cnn_b${batch}`, group: 'train', model: 'fashion_cnn', label: `Fashion-MNIST CNN train step, batch ${batch}`,
       spec: { kind: 'train', model: 'fashion_cnn', batch, optimizer: 'adam' },
       flops: TRAIN_FLOPS_PER_IMAGE * batch, images: batch,
       inner: 1, warmup: full ? 3 : 2, samples: full ? 15 : 6, perTurn: 1,
     });
+  // The big models: a step is seconds on 2 cores, so few samples (the budget caps them
+  // anyway); quick mode takes the median of 2 after one warm-up step.
+  const big = { group: 'train' as const, inner: 1, warmup: full ? 2 : 1, samples: full ? 8 : 2, perTurn: 1, images: 8 };
+  ws.push({ ...big, id: 'train_resnet34_224_b8', model: 'resnet34', label: 'ResNet-34 train step, 224x224, batch 8', spec: { kind: 'train', model: 'resnet34', batch: 8, size: 224, optimizer: 'sgd' } });
+  const xs = XCEPTION_SIZE[mode];
+  for (const freeze of [true, false])
+    ws.push({
+      ...big, id: `train_xception_${xs}_b8_${freeze ? 'frozen' : 'finetune'}`, model: 'xception',
+      label: `Xception train step, ${xs}x${xs}, batch 8, ${freeze ? 'base frozen' : 'fine-tune (all trainable)'}`,
+      spec: { kind: 'train', model: 'xception', batch: 8, size: xs, optimizer: 'sgd', freeze },
+    });
+  ws.push({
+    id: 'infer_fashion_cnn_b128', group: 'infer', model: 'fashion_cnn', label: 'Fashion-MNIST CNN inference, batch 128',
+    spec: { kind: 'infer', model: 'fashion_cnn', batch: 128 }, images: 128, flops: (TRAIN_FLOPS_PER_IMAGE / 3) * 128,
+    inner: 1, warmup: 2, samples: full ? 15 : 6, perTurn: 1,
+  });
+  ws.push({
+    id: 'infer_resnet34_224_b8', group: 'infer', model: 'resnet34', label: 'ResNet-34 inference, 224x224, batch 8',
+    spec: { kind: 'infer', model: 'resnet34', batch: 8, size: 224 }, images: 8,
+    inner: 1, warmup: full ? 2 : 1, samples: full ? 10 : 2, perTurn: 1,
+  });
   return ws;
 }
 
 /** Per runner and workload, measured time is capped: a runner that is much slower than the
- * rest gets fewer samples (never under 3) rather than stretching the whole run. */
+ * rest gets fewer samples (never under 3, or under the workload's own count when that is smaller) rather than stretching the whole run. */
 const SAMPLE_BUDGET_S: Record<Mode, number> = { quick: 4, full: 20 };
 
 // ------------------------------------------------------------------ runners
@@ -139,7 +230,14 @@ interface Prepared {
   /** For the in-process cross-check: the result of one call, as floats. */
   output?: () => Float32Array;
   note?: string;
+  params?: { total: number; trainable: number };
   free: () => void;
+}
+
+interface Setup {
+  ok: boolean;
+  note?: string;
+  params?: { total: number; trainable: number };
 }
 
 interface Runner {
@@ -147,29 +245,12 @@ interface Runner {
   available: boolean;
   note?: string;
   info: RunnerInfo['info'];
-  setup(w: Workload): Promise<{ ok: boolean; note?: string }>;
+  setup(w: Workload): Promise<Setup>;
   run(w: Workload, samples: number): Promise<number[]>;
   output?(w: Workload): Float32Array | undefined;
   free(w: Workload): Promise<void>;
   close(): Promise<void>;
 }
-
-/** Deterministic normal-ish floats (sum of uniforms), shared by the in-process runners so
- * that their results can be compared. */
-function randomData(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (next() + next() + next() - 1.5) * 2 * scale;
-  return out;
-}
-const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 interface ConvData {
   xShape: number[]; fShape: number[]; yShape: number[];
@@ -177,11 +258,13 @@ interface ConvData {
 }
 const convDataCache = new Map<string, ConvData>();
 function convData(spec: Extract<Spec, { kind: 'conv' }>): ConvData {
-  const key = `${spec.x.join('x')}_${spec.k}_${spec.oc}`;
+  const st = spec.stride ?? 1;
+  const key = `${spec.x.join('x')}_${spec.k}_${spec.oc}_${st}_${spec.depthwise ? 'dw' : ''}`;
   let d = convDataCache.get(key);
   if (!d) {
     const [n, h, w, c] = spec.x;
-    const xShape = [n, h, w, c], fShape = [spec.k, spec.k, c, spec.oc], yShape = [n, h, w, spec.oc];
+    const xShape = [n, h, w, c], fShape = [spec.k, spec.k, c, spec.depthwise ? 1 : spec.oc];
+    const yShape = [n, Math.ceil(h / st), Math.ceil(w / st), spec.oc];
     d = { xShape, fShape, yShape, x: randomData(prod(xShape), 1), f: randomData(prod(fShape), 2, 0.05), dy: randomData(prod(yShape), 3) };
     convDataCache.clear(); // one shape at a time
     convDataCache.set(key, d);
@@ -214,7 +297,7 @@ abstract class InProcessRunner implements Runner {
     try {
       const p = await this.prepare(w);
       this.prepared.set(w.id, p);
-      return { ok: true, note: p.note };
+      return { ok: true, note: p.note, params: p.params };
     } catch (e) {
       return { ok: false, note: firstLine(e) };
     }
@@ -282,17 +365,19 @@ class OursRunner extends InProcessRunner {
     const ENGINE = engine.ENGINE;
     const s = w.spec;
     const read = (t: { dataSync(): unknown }) => (this.readback ? t.dataSync() : undefined);
+    const f32 = 'float32' as const;
     if (s.kind === 'conv') {
       const d = convData(s);
       const x = api.tensor(d.x, d.xShape), f = api.tensor(d.f, d.fShape), dy = api.tensor(d.dy, d.yShape);
-      const attrs = { strides: [1, 1], dilations: [1, 1], pad: 'same' };
-      const f32 = 'float32' as const;
+      const st = s.stride ?? 1;
+      const attrs = { strides: [st, st], dilations: [1, 1], pad: 'same' };
+      const kern = s.depthwise ? 'DepthwiseConv2D' : 'Conv2D';
       const op =
         s.dir === 'fwd'
-          ? () => api.conv2d(x, f, 1, 'same')
+          ? () => (s.depthwise ? api.depthwiseConv2d(x, f, st, 'same') : api.conv2d(x, f, st, 'same'))
           : s.dir === 'bwd_data'
-            ? () => ENGINE.runKernel('Conv2DBackpropInput', [dy, f], { ...attrs, inputShape: d.xShape }, [{ shape: d.xShape, dtype: f32 }])[0]
-            : () => ENGINE.runKernel('Conv2DBackpropFilter', [x, dy], { ...attrs, filterShape: d.fShape }, [{ shape: d.fShape, dtype: f32 }])[0];
+            ? () => ENGINE.runKernel(`${kern}BackpropInput`, [dy, f], { ...attrs, inputShape: d.xShape }, [{ shape: d.xShape, dtype: f32 }])[0]
+            : () => ENGINE.runKernel(`${kern}BackpropFilter`, [x, dy], { ...attrs, filterShape: d.fShape }, [{ shape: d.fShape, dtype: f32 }])[0];
       return {
         call: () => {
           const y = op();
@@ -306,6 +391,58 @@ class OursRunner extends InProcessRunner {
           return v;
         },
         free: () => api.dispose([x, f, dy]),
+      };
+    }
+    if (s.kind === 'pool') {
+      // The kernels the model layer runs: MaxPool, and MaxPoolGrad(dy, x) for its gradient.
+      const [n, h, w, c] = s.x;
+      const yShape = [n, Math.ceil(h / s.stride), Math.ceil(w / s.stride), c];
+      const x = api.tensor(randomData(prod(s.x), 11), s.x), dy = api.tensor(randomData(prod(yShape), 12), yShape);
+      const attrs = { poolSize: [s.k, s.k], strides: [s.stride, s.stride], pad: 'same' };
+      const op =
+        s.dir === 'fwd'
+          ? () => ENGINE.runKernel('MaxPool', [x], attrs, [{ shape: yShape, dtype: f32 }])[0]
+          : () => ENGINE.runKernel('MaxPoolGrad', [dy, x], attrs, [{ shape: s.x, dtype: f32 }])[0];
+      return {
+        call: () => {
+          const y = op();
+          read(y);
+          y.dispose();
+        },
+        output: s.dir === 'fwd' ? () => {
+          const y = op();
+          const v = y.dataSync() as Float32Array;
+          y.dispose();
+          return v;
+        } : undefined,
+        free: () => api.dispose([x, dy]),
+      };
+    }
+    if (s.kind === 'bn') {
+      // The kernels BatchNormalization runs in training: BatchNormTrain (y, batch mean and
+      // variance) and BatchNormGrad (dx, dgamma, dbeta).
+      const c = s.x[3];
+      const x = api.tensor(randomData(prod(s.x), 13), s.x), dy = api.tensor(randomData(prod(s.x), 14), s.x);
+      const g = api.tensor(randomData(c, 15, 0.2).map((v) => v + 1), [c]), b = api.tensor(randomData(c, 16, 0.1), [c]);
+      const attrs = { epsilon: 1e-3 };
+      const outs = [{ shape: s.x, dtype: f32 }, { shape: [c], dtype: f32 }, { shape: [c], dtype: f32 }];
+      const fwd = () => ENGINE.runKernel('BatchNormTrain', [x, g, b], attrs, outs);
+      const [y0, mean, variance] = fwd();
+      y0.dispose();
+      const op = s.dir === 'fwd' ? fwd : () => ENGINE.runKernel('BatchNormGrad', [dy, x, g, mean, variance], attrs, outs);
+      return {
+        call: () => {
+          const ys = op();
+          read(ys[0]);
+          api.dispose(ys);
+        },
+        output: s.dir === 'fwd' ? () => {
+          const ys = op();
+          const v = ys[0].dataSync() as Float32Array;
+          api.dispose(ys);
+          return v;
+        } : undefined,
+        free: () => api.dispose([x, dy, g, b, mean, variance]),
       };
     }
     if (s.kind === 'matmul') {
@@ -335,10 +472,9 @@ class OursRunner extends InProcessRunner {
     return this.prepareTrain(s);
   }
 
-  /** The training step through the model layer (lib/models). Written against the
-   * tfjs-layers API (sequential, compile, trainOnBatch / fit), so that it runs as soon as
-   * the model layer lands; until then the workload is reported as not available. */
-  private async prepareTrain(s: Extract<Spec, { kind: 'train' }>): Promise<Prepared> {
+  /** A training step or inference through the model layer (lib/models, lib/applications),
+   * with the models of bench/models.ts. */
+  private async prepareTrain(s: Extract<Spec, { kind: 'train' | 'infer' }>): Promise<Prepared> {
     const api = this.api as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     if (typeof api.sequential !== 'function') {
       let why = 'lib/models is not available yet';
@@ -349,63 +485,48 @@ class OursRunner extends InProcessRunner {
       }
       throw new Error(why);
     }
-    const L = api.layers;
-    if (typeof L?.setRandomSeed === 'function') L.setRandomSeed(0);
-    const model = api.sequential({ layers: fashionCnnLayers(L) });
-    model.compile({ optimizer: s.optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const x = api.tensor(randomData(s.batch * 28 * 28, 7, 0.5).map((v) => Math.abs(v)), [s.batch, 28, 28, 1]);
-    const labels = Int32Array.from({ length: s.batch }, (_, i) => (i * 7) % 10);
-    let y = api.tensor(labels, [s.batch], 'int32');
-    let how: string;
+    const { model, how } = await buildOurs(api, s);
+    const params = paramCounts(model);
+    const d = batchData(s);
+    const x = api.tensor(d.x, d.shape);
+    if (s.kind === 'infer') {
+      const predict = () => {
+        const p = model.predictOnBatch(x);
+        if (this.readback) (Array.isArray(p) ? p[0] : p).dataSync();
+        api.dispose(p);
+      };
+      return {
+        call: predict,
+        note: `model.predictOnBatch, ${how}`,
+        params,
+        free: () => {
+          api.dispose(x);
+          model.dispose?.();
+        },
+      };
+    }
+    // Integer labels, as Keras takes them. The first step (plan compilation) is the
+    // warm-up's first call, reported as firstCallS.
+    const y = api.tensor(d.labels, [s.batch], 'int32');
     let step: () => Promise<unknown>;
+    let call: string;
     if (typeof model.trainOnBatch === 'function') {
-      how = 'model.trainOnBatch';
+      call = 'model.trainOnBatch';
       step = () => model.trainOnBatch(x, y);
     } else {
-      how = 'model.fit (one batch per call)';
+      call = 'model.fit (one batch per call)';
       step = () => model.fit(x, y, { batchSize: s.batch, epochs: 1, shuffle: false, verbose: 0 });
     }
-    try {
-      await step();
-    } catch (e) {
-      // Labels as float32 (what tfjs-layers accepts) if int32 was refused.
-      api.dispose(y);
-      y = api.tensor(Float32Array.from(labels), [s.batch]);
-      await step().catch(() => {
-        throw e;
-      });
-    }
-    const nparams = typeof model.countParams === 'function' ? model.countParams() : undefined;
     return {
       call: step,
-      note: `${how}${nparams ? `, params=${nparams}` : ''}`,
+      note: `${call}, ${how}`,
+      params,
       free: () => {
         api.dispose([x, y]);
         model.dispose?.();
       },
     };
   }
-}
-
-/** The reference notebook's architecture, in tfjs-layers spelling (ours and tfjs-node). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function fashionCnnLayers(L: any): unknown[] {
-  const conv = (filters: number, kernelSize: number, extra: object = {}) =>
-    L.conv2d({ filters, kernelSize, activation: 'relu', padding: 'same', ...extra });
-  return [
-    conv(64, 7, { inputShape: [28, 28, 1] }),
-    L.maxPooling2d({ poolSize: 2 }),
-    conv(128, 3), conv(128, 3),
-    L.maxPooling2d({ poolSize: 2 }),
-    conv(256, 3), conv(256, 3),
-    L.maxPooling2d({ poolSize: 2 }),
-    L.flatten(),
-    L.dense({ units: 128, activation: 'relu' }),
-    L.dropout({ rate: 0.5 }),
-    L.dense({ units: 64, activation: 'relu' }),
-    L.dropout({ rate: 0.5 }),
-    L.dense({ units: 10, activation: 'softmax' }),
-  ];
 }
 
 // ---- tfjs-node
@@ -434,31 +555,76 @@ class TfjsRunner extends InProcessRunner {
     const tf = this.tf;
     const s = w.spec;
     const read = (t: { dataSync(): unknown }) => (this.readback ? t.dataSync() : undefined);
+    type S4 = [number, number, number, number];
+    type T = import('@tensorflow/tfjs-node').Tensor;
+    const eng = tf.engine();
+    const asOutput = (op: () => T) => () => {
+      const y = op();
+      const v = y.dataSync() as Float32Array;
+      y.dispose();
+      return v;
+    };
     if (s.kind === 'conv') {
       const d = convData(s);
-      type S4 = [number, number, number, number];
       const x = tf.tensor4d(d.x, d.xShape as S4), f = tf.tensor4d(d.f, d.fShape as S4), dy = tf.tensor4d(d.dy, d.yShape as S4);
-      const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
-      const eng = tf.engine();
+      const st = s.stride ?? 1;
+      const attrs = { strides: [st, st], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+      const bwd = s.depthwise ? 'DepthwiseConv2dNative' : 'Conv2D';
       const op =
         s.dir === 'fwd'
-          ? () => tf.conv2d(x, f, 1, 'same')
+          ? () => (s.depthwise ? tf.depthwiseConv2d(x, f as never, st, 'same') : tf.conv2d(x, f, st, 'same'))
           : s.dir === 'bwd_data'
-            ? () => eng.runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: d.xShape } as never) as import('@tensorflow/tfjs-node').Tensor
-            : () => eng.runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: d.fShape } as never) as import('@tensorflow/tfjs-node').Tensor;
+            ? () => eng.runKernel(`${bwd}BackpropInput`, { dy, filter: f }, { ...attrs, inputShape: d.xShape } as never) as T
+            : () => eng.runKernel(`${bwd}BackpropFilter`, { x, dy }, { ...attrs, filterShape: d.fShape } as never) as T;
       return {
         call: () => {
           const y = op();
           read(y);
           y.dispose();
         },
-        output: () => {
-          const y = op();
-          const v = y.dataSync() as Float32Array;
-          y.dispose();
-          return v;
-        },
+        output: asOutput(op),
         free: () => tf.dispose([x, f, dy]),
+      };
+    }
+    if (s.kind === 'pool') {
+      const [n, h, w, c] = s.x;
+      const yShape = [n, Math.ceil(h / s.stride), Math.ceil(w / s.stride), c] as S4;
+      const x = tf.tensor4d(randomData(prod(s.x), 11), s.x), dy = tf.tensor4d(randomData(prod(yShape), 12), yShape);
+      const fwd = () => tf.maxPool(x, s.k, s.stride, 'same');
+      const y = fwd();
+      // tfjs-node's MaxPool gradient kernel (what tf.grad of maxPool runs): MaxPoolGrad(dy, x, y).
+      const op = s.dir === 'fwd' ? fwd : () => eng.runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: s.k, strides: s.stride, pad: 'same' } as never) as T;
+      return {
+        call: () => {
+          const r = op();
+          read(r);
+          r.dispose();
+        },
+        output: s.dir === 'fwd' ? asOutput(op) : undefined,
+        free: () => tf.dispose([x, dy, y]),
+      };
+    }
+    if (s.kind === 'bn') {
+      // tfjs has no training-mode batch-norm kernel: tfjs-layers computes tf.moments and
+      // tf.batchNorm, and differentiates them op by op (not a comparable "backward" kernel).
+      if (s.dir === 'bwd') throw new Error('tfjs has no batch-norm gradient kernel (tfjs-layers differentiates moments + batchNorm op by op)');
+      const c = s.x[3];
+      const x = tf.tensor4d(randomData(prod(s.x), 13), s.x);
+      const g = tf.tensor1d(randomData(c, 15, 0.2).map((v) => v + 1)), b = tf.tensor1d(randomData(c, 16, 0.1));
+      const op = () =>
+        tf.tidy(() => {
+          const { mean, variance } = tf.moments(x, [0, 1, 2]);
+          return tf.batchNorm(x, mean, variance, b, g, 1e-3);
+        });
+      return {
+        call: () => {
+          const r = op();
+          read(r);
+          r.dispose();
+        },
+        note: 'tf.moments + tf.batchNorm (what tfjs-layers runs in training)',
+        output: asOutput(op),
+        free: () => tf.dispose([x, g, b]),
       };
     }
     if (s.kind === 'matmul') {
@@ -485,15 +651,34 @@ class TfjsRunner extends InProcessRunner {
         free: () => tf.dispose([a, b]),
       };
     }
-    // The Fashion-MNIST CNN through tfjs-layers.
+    // The Fashion-MNIST CNN through tfjs-layers (ResNet-34 and Xception are not written for
+    // tfjs-node: issue 5 makes tfjs optional there).
+    if (s.model !== 'fashion_cnn') throw new Error(`${s.model} is not written for tfjs-node (optional)`);
     tf.setBackend('tensorflow');
     const model = tf.sequential({ layers: fashionCnnLayers(tf.layers) as never });
+    const d = batchData(s);
+    const x = tf.tensor4d(d.x, d.shape as S4);
+    const params = { total: model.countParams(), trainable: model.trainableWeights.reduce((a, w) => a + prod(w.shape as number[]), 0) };
+    if (s.kind === 'infer')
+      return {
+        call: () => {
+          const p = model.predictOnBatch(x) as T;
+          read(p);
+          p.dispose();
+        },
+        note: 'model.predictOnBatch',
+        params,
+        free: () => {
+          tf.dispose(x);
+          model.dispose();
+        },
+      };
     model.compile({ optimizer: s.optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const x = tf.tensor4d(randomData(s.batch * 28 * 28, 7, 0.5).map((v) => Math.abs(v)), [s.batch, 28, 28, 1]);
-    const y = tf.tensor1d(Float32Array.from({ length: s.batch }, (_, i) => (i * 7) % 10));
+    const y = tf.tensor1d(Float32Array.from(d.labels));
     return {
       call: () => model.trainOnBatch(x, y),
-      note: `model.trainOnBatch, params=${model.countParams()}`,
+      note: 'model.trainOnBatch',
+      params,
       free: () => {
         tf.dispose([x, y]);
         model.dispose();
@@ -511,6 +696,7 @@ class PythonRunner implements Runner {
   private pending: Array<(v: Record<string, unknown>) => void> = [];
   private logStream?: WriteStream;
   private exited = false;
+  restarts = 0;
 
   constructor(public name: string, private python: string, private logPath: string, private readback: boolean) {}
 
@@ -520,7 +706,8 @@ class PythonRunner implements Runner {
       return;
     }
     mkdirSync(dirname(this.logPath), { recursive: true });
-    this.logStream = createWriteStream(this.logPath);
+    this.logStream?.end();
+    this.logStream = createWriteStream(this.logPath, { flags: this.restarts ? 'a' : 'w' });
     this.proc = spawn(this.python, [join(here, 'peers.py'), this.name], {
       env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2', PYTHONUNBUFFERED: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -535,7 +722,9 @@ class PythonRunner implements Runner {
         cb?.({ ok: false, error: `bad reply: ${line.slice(0, 200)}` });
       }
     });
+    const proc = this.proc;
     this.proc.on('exit', (code) => {
+      if (this.proc !== proc) return; // an earlier worker, replaced by a restart
       this.exited = true;
       for (const cb of this.pending.splice(0)) cb({ ok: false, error: `worker exited with code ${code}; see ${this.logPath}` });
     });
@@ -572,10 +761,23 @@ class PythonRunner implements Runner {
     return p;
   }
 
-  async setup(w: Workload) {
+  async setup(w: Workload): Promise<Setup> {
+    // A worker that died (a crash inside TensorFlow, say) is restarted for the next workload,
+    // so that one bad workload does not turn every later one into n/a.
+    if (this.exited && this.available) {
+      log(`  ${this.name}: worker exited; restarting it (see ${this.logPath})`);
+      this.restarts++;
+      this.exited = false;
+      this.pending = [];
+      this.available = false;
+      await this.start();
+      if (!this.available) return { ok: false, note: `worker could not restart: ${this.note}` };
+    }
     const spec = { ...w.spec, readback: this.readback };
     const r = await this.request({ cmd: 'setup', id: w.id, spec });
-    return r.ok ? { ok: true, note: (r.note as string) ?? undefined } : { ok: false, note: String(r.error) };
+    return r.ok
+      ? { ok: true, note: (r.note as string) ?? undefined, params: (r.params as Setup['params']) ?? undefined }
+      : { ok: false, note: String(r.error) };
   }
   async run(w: Workload, samples: number) {
     const r = await this.request({ cmd: 'run', id: w.id, samples, inner: w.inner });
@@ -602,7 +804,24 @@ async function measure(w: Workload, runners: Runner[], budgetS: number): Promise
     const t0 = performance.now();
     const s = await r.setup(w);
     if (s.ok) live.push(r);
-    result.runs[r.name] = { ok: s.ok, note: s.note, times: [], setupS: (performance.now() - t0) / 1e3 };
+    result.runs[r.name] = { ok: s.ok, note: s.note, times: [], setupS: (performance.now() - t0) / 1e3, params: s.params };
+  }
+  // Models: the same architecture everywhere, checked by parameter counts (all, and
+  // trainable) against ours, or against the first runner that reports them.
+  const counted = live.filter((r) => result.runs[r.name].params);
+  if (counted.length) {
+    const ref = counted.find((r) => r.name === 'cudnn-node') ?? counted[0];
+    const p0 = result.runs[ref.name].params!;
+    log(`  params: ${counted.map((r) => `${r.name} ${result.runs[r.name].params!.total} (trainable ${result.runs[r.name].params!.trainable})`).join(', ')}`);
+    for (const r of counted) {
+      const p = result.runs[r.name].params!;
+      if (p.total === p0.total && p.trainable === p0.trainable) continue;
+      const run = result.runs[r.name];
+      run.ok = false;
+      run.note = `not the same model: ${p.total} params (${p.trainable} trainable) vs ${ref.name}'s ${p0.total} (${p0.trainable})`;
+      live.splice(live.indexOf(r), 1);
+      log(`  ${r.name}: ${run.note}`);
+    }
   }
   // Warm-up (first calls: primitive creation, tracing, plan compilation, allocator growth),
   // then a per-runner sample count that fits the budget.
@@ -613,7 +832,7 @@ async function measure(w: Workload, runners: Runner[], budgetS: number): Promise
       result.runs[r.name].firstCallS = first[0] * w.inner;
       const t = w.warmup > 1 ? await r.run(w, w.warmup - 1) : first;
       const per = Math.max(...t.slice(-1)) * w.inner;
-      want.set(r, Math.max(3, Math.min(w.samples, Math.floor(budgetS / Math.max(per, 1e-9)))));
+      want.set(r, Math.max(Math.min(3, w.samples), Math.min(w.samples, Math.floor(budgetS / Math.max(per, 1e-9)))));
     } catch (e) {
       result.runs[r.name] = { ok: false, note: `failed in warm-up: ${firstLine(e)}`, times: [] };
     }
@@ -634,8 +853,8 @@ async function measure(w: Workload, runners: Runner[], budgetS: number): Promise
       }
     }
   }
-  // Cross-check the in-process conv results (same inputs) against each other.
-  if (w.spec.kind === 'conv') {
+  // Cross-check the in-process results (same inputs) against each other.
+  if (w.spec.kind === 'conv' || w.spec.kind === 'pool' || w.spec.kind === 'bn') {
     const ours = runners.find((r) => r.name === 'cudnn-node');
     const ref = runners.find((r) => r.name === 'tfjs-node');
     if (ours && ref && result.runs[ours.name]?.ok && result.runs[ref.name]?.ok) {
@@ -686,7 +905,8 @@ function derive(results: BenchResult[], ours: string): { ceiling: Report['ceilin
 function targets(results: BenchResult[], ours: string, ceiling: number): Target[] {
   const out: Target[] = [];
   const get = (id: string, who: string) => results.find((r) => r.id === id)?.runs[who];
-  const convs = results.filter((r) => r.group === 'conv' && r.runs[ours]?.stats);
+  // Issues 2 and 4 set the conv targets on the Fashion-MNIST CNN's 15 conv workloads.
+  const convs = results.filter((r) => r.group === 'conv' && r.model === 'fashion_cnn' && r.runs[ours]?.stats);
   if (convs.length) {
     const fr = convs.map((r) => ({ r, f: r.runs[ours].fractionOfCeiling ?? 0, g: r.runs[ours].gflops ?? 0 }));
     const worst = fr.reduce((a, b) => (b.f < a.f ? b : a));
@@ -717,6 +937,19 @@ function targets(results: BenchResult[], ours: string, ceiling: number): Target[
       });
     }
   }
+  // Issue 8: ResNet-34 and Xception training steps (and ResNet-34's forward) no slower than Keras on the CPU.
+  const issue8 = results.filter((r) => (r.group === 'train' || r.group === 'infer') && (r.model === 'resnet34' || r.model === 'xception'));
+  for (const r of issue8) {
+    const name = `${r.label}: no slower than Keras CPU (issue 8)`;
+    const o = r.runs[ours], k = r.runs.keras;
+    if (!o?.stats) out.push({ name, met: false, detail: `not measured: cudnn-node ${o?.note ?? 'unavailable'}` });
+    else if (k?.ratio !== undefined)
+      out.push({
+        name, met: k.ratio >= 1,
+        detail: `${k.ratio.toFixed(2)}x (${fmtMs(o.stats.median)} vs ${fmtMs(k.stats!.median)} per batch; ${o.imagesPerSec!.toFixed(1)} vs ${k.imagesPerSec!.toFixed(1)} images/s)`,
+      });
+    else if (k) out.push({ name, met: false, detail: `Keras not measured: ${k.note ?? '?'}` });
+  }
   const tiny = get('tiny_add', ours);
   if (tiny?.stats) {
     const us = tiny.stats.median * 1e6;
@@ -733,6 +966,92 @@ function targets(results: BenchResult[], ours: string, ceiling: number): Target[
     }
   }
   return out;
+}
+
+// ------------------------------------------------------------------ fresh processes
+/**
+ * Time to first step and peak memory: each runner in a fresh child process (bench/child.ts
+ * for cudnn-node and tfjs-node, bench/peers.py --child for Keras and PyTorch) that imports
+ * its library, builds and compiles the Fashion-MNIST CNN, and runs `steps` training steps at
+ * batch 128. Times are taken here, from spawning the process to each line the child prints;
+ * the peak is the child's VmHWM. Runners take turns, the order rotating per repeat.
+ */
+async function startupAndMemory(mode: Mode, names: string[], python: string, logDir: string): Promise<ChildReport> {
+  const { steps, repeats } = CHILD[mode];
+  const spec: Spec = { kind: 'train', model: 'fashion_cnn', batch: 128, optimizer: 'adam' };
+  const rep: ChildReport = {
+    id: 'startup_fashion_cnn_b128', label: 'Fashion-MNIST CNN, batch 128, Adam', model: 'fashion_cnn', batch: 128, steps, optimizer: 'adam', runs: {},
+  };
+  const raw: Record<string, Array<Record<string, number>>> = {};
+  const errors: Record<string, string> = {};
+  for (let i = 0; i < repeats; i++)
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(i + j) % names.length];
+      const node = name === 'cudnn-node' || name === 'tfjs-node';
+      const [cmd, args] = node
+        ? [process.execPath, ['--import', 'tsx', join(here, 'child.ts'), name, JSON.stringify(spec), String(steps)]]
+        : [python, [join(here, 'peers.py'), name, '--child', JSON.stringify(spec), String(steps)]];
+      const ts = Date.now();
+      const r = await runChild(cmd, args, join(logDir, `child-${name}.log`), i > 0);
+      if (r.error) errors[name] = r.error;
+      else (raw[name] ??= []).push(r.values);
+      log(`  fresh process ${name.padEnd(10)} ${r.error ? `failed: ${r.error}` : `first step at ${r.values.firstStepS.toFixed(2)} s, peak RSS ${r.values.peakRssMiB.toFixed(0)} MiB`}  [${((Date.now() - ts) / 1000).toFixed(1)} s]`);
+    }
+  const med = (xs: number[]) => stats(xs).median;
+  for (const name of names) {
+    const rs = raw[name];
+    if (!rs?.length) {
+      rep.runs[name] = { ok: false, note: errors[name] ?? 'no result', repeats: 0 };
+      continue;
+    }
+    const m = (k: string) => (rs.every((r) => r[k] !== undefined) ? med(rs.map((r) => r[k])) : undefined);
+    rep.runs[name] = {
+      ok: true, repeats: rs.length, raw: rs,
+      importS: m('importS'), builtS: m('builtS'), firstStepS: m('firstStepS'), stepS: m('stepS'), peakRssMiB: m('peakRssMiB'), params: rs[0].params,
+    };
+  }
+  return rep;
+}
+
+/** Spawns one child and timestamps its event lines (seconds since the spawn). */
+function runChild(cmd: string, args: string[], logPath: string, append: boolean): Promise<{ values: Record<string, number>; error?: string }> {
+  return new Promise((res) => {
+    const values: Record<string, number> = {};
+    let error: string | undefined;
+    const t0 = performance.now();
+    const proc = spawn(cmd, args, {
+      cwd: root,
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2', PYTHONUNBUFFERED: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const logStream = createWriteStream(logPath, { flags: append ? 'a' : 'w' });
+    proc.stderr.pipe(logStream);
+    const timer = setTimeout(() => {
+      error = 'timed out after 300 s';
+      proc.kill('SIGKILL');
+    }, 300_000);
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      const at = (performance.now() - t0) / 1e3;
+      let ev: Record<string, unknown>;
+      try {
+        ev = JSON.parse(line);
+      } catch {
+        return; // not ours (a library printing to stdout)
+      }
+      if (ev.event === 'imported') values.importS = at;
+      else if (ev.event === 'built') values.builtS = at;
+      else if (ev.event === 'first_step') values.firstStepS = at;
+      else if (ev.event === 'done') {
+        for (const k of ['stepS', 'peakRssMiB', 'params', 'steps'] as const) if (typeof ev[k] === 'number') values[k] = ev[k] as number;
+      } else if (ev.event === 'error') error = String(ev.error);
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      logStream.end();
+      if (!error && (values.firstStepS === undefined || values.peakRssMiB === undefined)) error = `exited with code ${code} before finishing; see ${logPath}`;
+      res({ values, error });
+    });
+  });
 }
 
 // ------------------------------------------------------------------ machine
@@ -831,6 +1150,13 @@ async function main() {
   }
   for (const r of runners) await r.close().catch(() => undefined);
 
+  const startup: ChildReport[] = [];
+  if (!opts.only || opts.only.test('startup_fashion_cnn_b128')) {
+    const names = runners.map((r) => r.name).filter((n) => CHILD[opts.mode].runners.includes(n));
+    log(`time to first step and peak memory (fresh processes: ${names.join(', ')})`);
+    startup.push(await startupAndMemory(opts.mode, names, opts.python, dirname(opts.json)));
+  }
+
   const { ceiling } = derive(results, 'cudnn-node');
   const load = { before: +loadBefore.toFixed(2), after: +loadAvg().toFixed(2) };
   if (Math.max(load.before, load.after) > os.cpus().length * 0.75)
@@ -839,8 +1165,10 @@ async function main() {
     );
   if (!process.env.TF_ENABLE_ONEDNN_OPTS)
     notes.push('TF_ENABLE_ONEDNN_OPTS is unset, so tfjs-node and Keras run with TensorFlow\'s default (oneDNN kernels on x86), as users get them.');
+  if (results.some((r) => r.model === 'xception' && r.group === 'train'))
+    notes.push(`Xception trains on ${XCEPTION_SIZE[opts.mode]}x${XCEPTION_SIZE[opts.mode]} images in ${opts.mode} mode (the application's default is 299x299, what --full uses; it accepts down to 71x71); its primitive shapes are those of a 299x299 input.`);
   if (!opts.readback) notes.push('Timings exclude reading results back (every runner executes synchronously on the CPU); --readback includes it.');
-  if (!results.some((r) => r.group === 'train' && r.runs['cudnn-node']?.ok))
+  if (results.some((r) => r.group === 'train') && !results.some((r) => r.group === 'train' && r.runs['cudnn-node']?.ok))
     notes.push('Training step: cudnn-node not measured yet (the model layer, lib/models, is not available); the workload is wired in bench/run.ts (OursRunner.prepareTrain) and runs once it lands.');
   const report: Report = {
     date: new Date().toISOString(),
@@ -850,6 +1178,7 @@ async function main() {
     runners: runnerInfo,
     ceiling,
     results,
+    startup,
     targets: targets(results, 'cudnn-node', ceiling.gflops),
     notes,
   };

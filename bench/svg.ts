@@ -8,8 +8,14 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 function shortLabel(r: BenchResult): string {
   const s = r.spec;
-  if (s.kind === 'conv') return `${s.x[1]}x${s.x[2]}x${s.x[3]}→${s.oc} k${s.k} ${s.dir.replace('bwd_', 'b-')}`;
-  if (s.kind === 'train') return `train b${s.batch}`;
+  if (s.kind === 'conv')
+    return `${s.x[1]}x${s.x[2]}x${s.x[3]}→${s.oc} ${s.depthwise ? 'dw' : ''}k${s.k}${(s.stride ?? 1) > 1 ? `/${s.stride}` : ''} ${s.dir.replace('bwd_', 'b-')}`;
+  const model = (m: string) => ({ fashion_cnn: 'CNN', resnet34: 'ResNet-34', xception: 'Xception' })[m] ?? m;
+  if (s.kind === 'train') return `train ${model(s.model)}${s.model === 'xception' ? (s.freeze ? ' frozen' : ' fine-tune') : ''} b${s.batch}`;
+  if (s.kind === 'infer') return `infer ${model(s.model)} b${s.batch}`;
+  if (s.kind === 'pool') return `maxpool ${s.x[1]}x${s.x[2]}x${s.x[3]} ${s.dir}`;
+  if (s.kind === 'bn') return `BN ${s.x[1]}x${s.x[2]}x${s.x[3]} ${s.dir}`;
+  if (s.kind === 'matmul' && r.group === 'prim') return `matmul ${s.m}x${s.k}x${s.n}`;
   if (s.kind === 'tiny_add') return s.read ? 'add+read 1 elt' : 'add 1 elt';
   return r.label;
 }
@@ -107,7 +113,7 @@ export function renderSvg(rep: Report): string {
     (v) => v / ftop, fticks, { v: 0.85, label: '85% target' }, (v) => `${(v * 100).toFixed(0)}%`,
   );
 
-  const height = 56 + 2 * ph;
+  const height = 56 + 2 * ph + 40; // room for the last panel's rotated labels
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
