@@ -1,12 +1,21 @@
 #!/usr/bin/env node
 // The command line: `cudnn-node train fashion-mnist [options]` runs the reference pipeline,
-// `cudnn-node doctor` reports the backends.
+// `cudnn-node train preprocessing|resnet34|transfer|localization` the notebook's image
+// pipelines, `cudnn-node doctor` reports the backends, `cudnn-node zoo` measures the model zoo.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ZOO_NAMES, ZooName } from './applications/zoo_names.js';
 
 export const USAGE = `Usage:
   cudnn-node train fashion-mnist [options]   train the reference CNN, report test accuracy, save model + plot
+  cudnn-node train PIPELINE [options]        the notebook's image pipelines on an image folder:
+                                             preprocessing (crop, rescale, Conv2D shapes), resnet34
+                                             (train ResNet-34), transfer (Xception transfer learning:
+                                             frozen base, then unfrozen from layer 56), localization
+                                             (class + box heads, weighted losses)
   cudnn-node doctor                          show which backends can run here, and why not
+  cudnn-node zoo [options]                   the model zoo: parameters, FLOPs per image and forward
+                                             images per second of each architecture
 
 Options for train fashion-mnist:
   --epochs N          epochs (default 10)
@@ -18,9 +27,28 @@ Options for train fashion-mnist:
   --optimizer NAME    nadam (default, as the notebook), adam, rmsprop or sgd
   --lr-decay MODE     cosine (default: anneal the rate along half a cosine), step (rate / 10 for
                       the last 40% of the epochs) or none (constant, as the notebook)
+  --augment MODE      flip (default: random left-right flips while training) or none (as the notebook)
   --seed S            seed for weights, dropout and shuffling
   --data DIR          directory with the Fashion-MNIST IDX files
   --verbose 0|1|2     0 silent, 1 progress bar on a terminal (default), 2 one line per epoch
+
+Options for the image pipelines:
+  --data DIR          image folder, one sub-folder per class (default ../shared/data/flower_photos)
+  --samples DIR       folder with china.jpg and flower.jpg (preprocessing; default: scikit-learn's)
+  --image-size N      images resized to N x N (default 224; smaller is faster)
+  --batch-size B      default 32
+  --epochs N          epochs (transfer: of the frozen phase)
+  --epochs-unfrozen N transfer: epochs after unfreezing
+  --weights W         imagenet (Keras' Xception file in ~/.keras/models), none, or a weight file
+  --augment           the notebook's random flip, rotation and contrast while training
+  --backend NAME      cpu or cuda
+  --seed S, --verbose 0|1|2
+
+Options for zoo:
+  --backend NAME      cpu or cuda (default cpu)
+  --batch B           images per timed forward pass (default 2)
+  --models A,B,...    only these (default all): ${ZOO_NAMES.join(', ')}
+  --repeats N         timed forward passes per model after two warm-up passes (default 1)
 `;
 
 export class UsageError extends Error {}
@@ -36,11 +64,40 @@ export interface TrainCommand {
   out?: string;
   optimizer?: string;
   lrDecay?: 'cosine' | 'step' | 'none';
+  augment?: 'flip' | 'none';
   seed?: number;
   data?: string;
   verbose?: 0 | 1 | 2;
 }
-export type Command = TrainCommand | { command: 'doctor' } | { command: 'help' } | { command: 'version' };
+/** The image pipelines `cudnn-node train` runs besides fashion-mnist. */
+export const IMAGE_PIPELINE_NAMES = ['preprocessing', 'resnet34', 'transfer', 'localization'] as const;
+
+/** `cudnn-node train <image pipeline>` and its options (see runImagePipeline). */
+export interface ImageTrainCommand {
+  command: 'train-image';
+  pipeline: (typeof IMAGE_PIPELINE_NAMES)[number];
+  data?: string;
+  samples?: string;
+  imageSize?: number;
+  batchSize?: number;
+  epochs?: number;
+  epochsUnfrozen?: number;
+  weights?: string;
+  augment?: boolean;
+  backend?: 'cpu' | 'cuda';
+  seed?: number;
+  verbose?: 0 | 1 | 2;
+}
+
+/** `cudnn-node zoo` and its options. */
+export interface ZooCommand {
+  command: 'zoo';
+  backend?: 'cpu' | 'cuda';
+  batch?: number;
+  models?: ZooName[];
+  repeats?: number;
+}
+export type Command = TrainCommand | ImageTrainCommand | ZooCommand | { command: 'doctor' } | { command: 'help' } | { command: 'version' };
 
 const intOption = (name: string, v: string | undefined, min: number): number => {
   if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name}: expected an integer >= ${min} but received ${v === undefined ? 'nothing' : `'${v}'`}`);
@@ -56,9 +113,12 @@ export function parseArgs(argv: string[]): Command {
     if (rest.length) throw new UsageError(`doctor: expected no arguments but received '${rest.join(' ')}'`);
     return { command: 'doctor' };
   }
-  if (cmd !== 'train') throw new UsageError(`expected a command (train, doctor) but received '${cmd}'`);
+  if (cmd === 'zoo') return parseZoo(rest);
+  if (cmd !== 'train') throw new UsageError(`expected a command (train, zoo, doctor) but received '${cmd}'`);
   const [dataset, ...opts] = rest;
-  if (dataset !== 'fashion-mnist') throw new UsageError(`train: expected a pipeline (fashion-mnist) but received ${dataset === undefined ? 'nothing' : `'${dataset}'`}`);
+  if ((IMAGE_PIPELINE_NAMES as readonly string[]).includes(dataset)) return parseImageTrain(dataset as ImageTrainCommand['pipeline'], opts);
+  if (dataset !== 'fashion-mnist')
+    throw new UsageError(`train: expected a pipeline (fashion-mnist, ${IMAGE_PIPELINE_NAMES.join(', ')}) but received ${dataset === undefined ? 'nothing' : `'${dataset}'`}`);
   const out: TrainCommand = { command: 'train', dataset };
   for (let i = 0; i < opts.length; i++) {
     let key = opts[i];
@@ -100,6 +160,12 @@ export function parseArgs(argv: string[]): Command {
         out.backend = v;
         break;
       }
+      case '--augment': {
+        const v = take();
+        if (v !== 'flip' && v !== 'none') throw new UsageError(`--augment: expected 'flip' or 'none' but received ${v === undefined ? 'nothing' : `'${v}'`}`);
+        out.augment = v;
+        break;
+      }
       case '--lr-decay': {
         const v = take();
         if (v !== 'cosine' && v !== 'step' && v !== 'none')
@@ -120,6 +186,69 @@ export function parseArgs(argv: string[]): Command {
       default:
         throw new UsageError(`train fashion-mnist: unknown option '${opts[i]}'`);
     }
+  }
+  return out;
+}
+
+/** Parses the options of `train <image pipeline>`. */
+function parseImageTrain(pipeline: ImageTrainCommand['pipeline'], opts: string[]): ImageTrainCommand {
+  const out: ImageTrainCommand = { command: 'train-image', pipeline };
+  for (let i = 0; i < opts.length; i++) {
+    const key = opts[i];
+    const take = () => opts[++i];
+    switch (key) {
+      case '--data': case '--samples': case '--weights': {
+        const v = take();
+        if (v === undefined || v.startsWith('--')) throw new UsageError(`${key}: expected a value but received ${v === undefined ? 'nothing' : `'${v}'`}`);
+        if (key === '--data') out.data = v;
+        else if (key === '--samples') out.samples = v;
+        else out.weights = v;
+        break;
+      }
+      case '--image-size': out.imageSize = intOption(key, take(), 8); break;
+      case '--batch-size': out.batchSize = intOption(key, take(), 1); break;
+      case '--epochs': out.epochs = intOption(key, take(), 1); break;
+      case '--epochs-unfrozen': out.epochsUnfrozen = intOption(key, take(), 0); break;
+      case '--seed': out.seed = intOption(key, take(), 0); break;
+      case '--augment': out.augment = true; break;
+      case '--verbose': {
+        const v = take();
+        if (v !== '0' && v !== '1' && v !== '2') throw new UsageError(`--verbose: expected 0, 1 or 2 but received ${v === undefined ? 'nothing' : `'${v}'`}`);
+        out.verbose = Number(v) as 0 | 1 | 2;
+        break;
+      }
+      case '--backend': {
+        const v = take();
+        if (v !== 'cpu' && v !== 'cuda') throw new UsageError(`--backend: expected 'cpu' or 'cuda' but received ${v === undefined ? 'nothing' : `'${v}'`}`);
+        out.backend = v;
+        break;
+      }
+      default:
+        throw new UsageError(`train ${pipeline}: unknown option '${key}'`);
+    }
+  }
+  return out;
+}
+
+/** Parses `zoo` options. */
+function parseZoo(opts: string[]): ZooCommand {
+  const out: ZooCommand = { command: 'zoo' };
+  for (let i = 0; i < opts.length; i++) {
+    const eq = opts[i].startsWith('--') ? opts[i].indexOf('=') : -1;
+    const key = eq > 0 ? opts[i].slice(0, eq) : opts[i];
+    const value = eq > 0 ? opts[i].slice(eq + 1) : opts[++i];
+    if (key === '--batch') out.batch = intOption(key, value, 1);
+    else if (key === '--repeats') out.repeats = intOption(key, value, 1);
+    else if (key === '--backend') {
+      if (value !== 'cpu' && value !== 'cuda') throw new UsageError(`--backend: expected 'cpu' or 'cuda' but received ${value === undefined ? 'nothing' : `'${value}'`}`);
+      out.backend = value;
+    } else if (key === '--models') {
+      const names = (value ?? '').split(',').filter((n) => n);
+      const bad = names.find((n) => !(ZOO_NAMES as readonly string[]).includes(n));
+      if (!names.length || bad !== undefined)
+        throw new UsageError(`--models: expected names among ${ZOO_NAMES.join(', ')} but received ${value === undefined ? 'nothing' : `'${bad ?? value}'`}`);
+      out.models = names as ZooName[];
+    } else throw new UsageError(`zoo: unknown option '${opts[eq > 0 ? i : i - 1]}'`);
   }
   return out;
 }
@@ -153,6 +282,32 @@ export async function main(argv: string[], io: { log: (s: string) => void; error
       io.log(cn.doctor());
       return 0;
     }
+    if (cmd.command === 'zoo') {
+      const { formatZooTable, runZoo } = cn.applications;
+      const backend = cmd.backend ?? 'cpu';
+      io.log(`Model zoo on ${backend}: random weights, batch ${cmd.batch ?? 2}, forward passes in inference mode after two warm-up passes`);
+      const rows = await runZoo({ backend, batch: cmd.batch, models: cmd.models, repeats: cmd.repeats, onRow: (r) => io.log(`  ${r.name}: done`) });
+      io.log(formatZooTable(rows));
+      io.log('FLOPs: 2 per multiply-add of the convolutions and dense layers (the papers quote multiply-adds, half of these).');
+      return 0;
+    }
+    if (cmd.command === 'train-image') {
+      if (cmd.backend) cn.setBackend(cmd.backend);
+      const lines = await cn.applications.runImagePipeline(cmd.pipeline, {
+        data: cmd.data,
+        samples: cmd.samples,
+        imageSize: cmd.imageSize,
+        batchSize: cmd.batchSize,
+        epochs: cmd.epochs,
+        epochsUnfrozen: cmd.epochsUnfrozen,
+        weights: cmd.weights,
+        augment: cmd.augment,
+        seed: cmd.seed,
+        verbose: cmd.verbose,
+      });
+      for (const l of lines) io.log(l);
+      return 0;
+    }
     const res = await cn.trainFashionMnist({
       epochs: cmd.epochs,
       batchSize: cmd.batchSize,
@@ -162,6 +317,7 @@ export async function main(argv: string[], io: { log: (s: string) => void; error
       out: cmd.out,
       optimizer: cmd.optimizer,
       lrDecay: cmd.lrDecay,
+      augment: cmd.augment,
       seed: cmd.seed,
       dataPath: cmd.data,
       verbose: cmd.verbose,

@@ -92,7 +92,9 @@ describe('cli', () => {
     expect(() => parseArgs(['train', 'fashion-mnist', '--lr-decay', 'linear'])).toThrow(/--lr-decay: expected 'cosine', 'step' or 'none' but received 'linear'/);
     expect(parseArgs(['doctor'])).toEqual({ command: 'doctor' });
     expect(parseArgs([])).toEqual({ command: 'help' });
-    expect(() => parseArgs(['train', 'mnist'])).toThrow(/train: expected a pipeline \(fashion-mnist\) but received 'mnist'/);
+    expect(() => parseArgs(['train', 'mnist'])).toThrow(/train: expected a pipeline \(fashion-mnist, preprocessing, resnet34, transfer, localization\) but received 'mnist'/);
+    expect(parseArgs(['train', 'fashion-mnist', '--augment', 'none'])).toMatchObject({ augment: 'none' });
+    expect(() => parseArgs(['train', 'fashion-mnist', '--augment', 'mixup'])).toThrow(/--augment: expected 'flip' or 'none' but received 'mixup'/);
     expect(() => parseArgs(['train', 'fashion-mnist', '--epochs', 'x'])).toThrow(/--epochs: expected an integer >= 1 but received 'x'/);
     expect(() => parseArgs(['train', 'fashion-mnist', '--backend', 'tpu'])).toThrow(/--backend: expected 'cpu' or 'cuda' but received 'tpu'/);
     expect(() => parseArgs(['train', 'fashion-mnist', '--fast'])).toThrow(/unknown option '--fast'/);

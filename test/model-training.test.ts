@@ -38,6 +38,39 @@ const mlp = (seed = 1, classes = 3) =>
 describeBackends('fit / evaluate / predict', (backend) => {
   beforeEach(() => cn.setBackend(backend));
 
+  // First in its block: earlier tests leave undisposed tensors (their optimizers) that the
+  // garbage collector may free while this test runs, which would lower numBytes below start.
+  it('memory() does not grow across epochs, and dispose() frees everything', async () => {
+    const start = cn.memory();
+    const x = cn.tensor(seededRandom(40 * 6 * 6 * 1, 8), [40, 6, 6, 1]);
+    const y = cn.tensor(Int32Array.from({ length: 40 }, (_, i) => i % 2), [40], 'int32');
+    const m = cn.sequential({
+      layers: [
+        layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [6, 6, 1], activation: 'relu' }),
+        layers.batchNormalization(),
+        layers.flatten(),
+        layers.dropout({ rate: 0.3 }),
+        layers.dense({ units: 2, activation: 'softmax' }),
+      ],
+    });
+    m.compile({ optimizer: 'nadam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const seen: Array<{ tensors: number; bytes: number; buffers: number }> = [];
+    await m.fit(x, y, {
+      epochs: 6,
+      batchSize: 16,
+      validationSplit: 0.2,
+      verbose: 0,
+      callbacks: { onEpochEnd: () => void seen.push({ tensors: cn.memory().numTensors, bytes: cn.memory().numBytes, buffers: cn.memory().numDataBuffers }) },
+    });
+    // After the first epoch every plan exists; later epochs allocate nothing that stays.
+    for (const s of seen.slice(2)) expect(s).toEqual(seen[1]);
+    m.dispose();
+    cn.dispose([x, y]);
+    const end = cn.memory();
+    expect(end.numTensors).toBe(start.numTensors);
+    expect(end.numBytes).toBe(start.numBytes);
+  });
+
   it('learns, and returns a Keras-like History', async () => {
     const { x, y } = blobs(120, 1);
     const m = mlp();
@@ -178,37 +211,6 @@ describeBackends('fit / evaluate / predict', (backend) => {
     expect(cn.memory().numTensors).toBe(before);
     cn.dispose([x, y, l]);
     m.dispose();
-  });
-
-  it('memory() does not grow across epochs, and dispose() frees everything', async () => {
-    const start = cn.memory();
-    const x = cn.tensor(seededRandom(40 * 6 * 6 * 1, 8), [40, 6, 6, 1]);
-    const y = cn.tensor(Int32Array.from({ length: 40 }, (_, i) => i % 2), [40], 'int32');
-    const m = cn.sequential({
-      layers: [
-        layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [6, 6, 1], activation: 'relu' }),
-        layers.batchNormalization(),
-        layers.flatten(),
-        layers.dropout({ rate: 0.3 }),
-        layers.dense({ units: 2, activation: 'softmax' }),
-      ],
-    });
-    m.compile({ optimizer: 'nadam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const seen: Array<{ tensors: number; bytes: number; buffers: number }> = [];
-    await m.fit(x, y, {
-      epochs: 6,
-      batchSize: 16,
-      validationSplit: 0.2,
-      verbose: 0,
-      callbacks: { onEpochEnd: () => void seen.push({ tensors: cn.memory().numTensors, bytes: cn.memory().numBytes, buffers: cn.memory().numDataBuffers }) },
-    });
-    // After the first epoch every plan exists; later epochs allocate nothing that stays.
-    for (const s of seen.slice(2)) expect(s).toEqual(seen[1]);
-    m.dispose();
-    cn.dispose([x, y]);
-    const end = cn.memory();
-    expect(end.numTensors).toBe(start.numTensors);
-    expect(end.numBytes).toBe(start.numBytes);
   });
 
   it('keeps the event loop free while a step runs', async () => {

@@ -16,6 +16,8 @@ import { Tensor } from '../tensor.js';
 import type { Callback } from './callbacks.js';
 import { History, LearningRateScheduler } from './callbacks.js';
 import { Sequential } from './sequential.js';
+import { disposeCompiled, disposePlans } from './training.js';
+import { RandomFlip } from '../layers/preprocessing.js';
 
 /**
  * The notebook's CNN, exactly: 3x(conv blocks) with he_normal ReLU convolutions ('same'),
@@ -117,6 +119,13 @@ export interface FashionMnistOptions {
    * by 10 for the last 40% of the epochs; 'none' keeps it constant, as the notebook does.
    */
   lrDecay?: LrDecay;
+  /**
+   * Training-time augmentation: 'flip' (default) flips each training image left-right with
+   * probability 1/2 (a RandomFlip layer in front of the CNN, inside the compiled training
+   * plan; the CNN itself, saved and evaluated, is the notebook's exactly); 'none' trains on
+   * the images as they are, as the notebook does.
+   */
+  augment?: 'flip' | 'none';
   verbose?: 0 | 1 | 2;
   seed?: number;
   /** Directory with the IDX files (default: the dataset loader's search). */
@@ -171,7 +180,17 @@ export async function trainFashionMnist(opts: FashionMnistOptions = {}): Promise
 
     const model = fashionMnistCnn({ seed: opts.seed });
     if (opts.verbose !== 0) model.summary();
-    model.compile({ optimizer: opts.optimizer ?? 'nadam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    // Note [flip augmentation]: with the notebook's recipe the CNN overfits after about 7
+    // epochs (training accuracy 96.6%, validation loss rising); random left-right flips of
+    // the training images (clothes are close to symmetric) regularize it. The trainer wraps
+    // the exact CNN, so the weights it trains are the CNN's.
+    const augment = opts.augment ?? 'flip';
+    check(augment === 'flip' || augment === 'none', 'trainFashionMnist', "augment 'flip' or 'none'", augment);
+    const trainer =
+      augment === 'flip'
+        ? new Sequential({ name: 'fashion_mnist_trainer', layers: [new RandomFlip({ mode: 'horizontal', seed: opts.seed, inputShape: [28, 28, 1] }), model] })
+        : model;
+    trainer.compile({ optimizer: opts.optimizer ?? 'nadam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     // Note [learning-rate decay]: the notebook's constant rate gives about 90-91% test
     // accuracy after 10 epochs (91.2% there, 90.2% for Keras 3 here); annealing the rate over
     // the last epochs settles the weights (measured here: step decay 91.3%, cosine see README).
@@ -188,7 +207,7 @@ export async function trainFashionMnist(opts: FashionMnistOptions = {}): Promise
         }),
       );
     }
-    log(`Training on ${nTrain} images (${nValid} for validation), ${epochs} epoch(s), batch ${batchSize}, backend ${getBackend()}, learning-rate decay ${decay}`);
+    log(`Training on ${nTrain} images (${nValid} for validation), ${epochs} epoch(s), batch ${batchSize}, backend ${getBackend()}, learning-rate decay ${decay}, augmentation ${augment}`);
     const epochSeconds: number[] = [];
     let t0 = 0;
     const timer = {
@@ -199,7 +218,7 @@ export async function trainFashionMnist(opts: FashionMnistOptions = {}): Promise
     let testLoss: number;
     let testAccuracy: number;
     try {
-      history = await model.fit(xTrain, yTrain, {
+      history = await trainer.fit(xTrain, yTrain, {
         epochs,
         batchSize,
         validationData: [xValid, yValid],
@@ -207,12 +226,17 @@ export async function trainFashionMnist(opts: FashionMnistOptions = {}): Promise
         seed: opts.seed,
         callbacks: [timer as never, ...schedule, ...(opts.callbacks ?? [])],
       });
-      const [l, a] = (await model.evaluateAsync(xTest, yTest, { batchSize: 256 })) as Tensor[];
+      const [l, a] = (await trainer.evaluateAsync(xTest, yTest, { batchSize: 256 })) as Tensor[];
       testLoss = l.dataSync()[0];
       testAccuracy = a.dataSync()[0];
       dispose([l, a]);
     } finally {
       dispose([xTrain, yTrain, xValid, yValid, xTest, yTest]);
+      // The trainer's own state (its compiled plans, the optimizer) goes; the CNN stays.
+      if (trainer !== model) {
+        disposePlans(trainer);
+        if (trainer.compiled) disposeCompiled(trainer.compiled);
+      }
     }
     log(`Test accuracy: ${(testAccuracy * 100).toFixed(2)}% (loss ${testLoss.toFixed(4)}) on ${nTest} test images`);
 
