@@ -86,20 +86,20 @@ Backend* backend_by_name(const std::string& name, Status* why) {
   return nullptr;
 }
 
-Napi::Value buffer_to_typed_array(Napi::Env env, const BufferPtr& b, const std::vector<char>& host) {
+Napi::TypedArray new_typed_array_for(Napi::Env env, const BufferPtr& b, void** data) {
   size_t n = (size_t)b->size();
   if (b->dtype == DType::kInt32) {
     auto arr = Napi::Int32Array::New(env, n);
-    std::memcpy(arr.Data(), host.data(), n * 4);
+    *data = arr.Data();
     return arr;
   }
   if (b->dtype == DType::kUint8) {
     auto arr = Napi::Uint8Array::New(env, n);
-    std::memcpy(arr.Data(), host.data(), n);
+    *data = arr.Data();
     return arr;
   }
   auto arr = Napi::Float32Array::New(env, n);
-  std::memcpy(arr.Data(), host.data(), n * 4);
+  *data = arr.Data();
   return arr;
 }
 

@@ -24,6 +24,8 @@ Napi::Error status_error(Napi::Env env, const Status& s);
 Status parse_attrs(Napi::Value v, Attrs* out);
 Backend* backend_by_name(const std::string& name, Status* why);
 
-Napi::Value buffer_to_typed_array(Napi::Env env, const BufferPtr& b, const std::vector<char>& host);
+// A new typed array of b's dtype and element count; *data points at its bytes, so a
+// download can write straight into it (one copy, no staging vector: fresh pages fault).
+Napi::TypedArray new_typed_array_for(Napi::Env env, const BufferPtr& b, void** data);
 
 }  // namespace cn

@@ -59,32 +59,39 @@ Napi::Value read_sync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   BufferPtr buf = unwrap_handle(env, info[0], "dataSync");
   if (!buf) return env.Undefined();
-  std::vector<char> host((size_t)buf->size() * dtype_size(buf->dtype));
+  void* data = nullptr;
+  Napi::TypedArray out = new_typed_array_for(env, buf, &data);
+  const size_t bytes = (size_t)buf->size() * dtype_size(buf->dtype);
   auto serial = serial_lock(buf->backend());
-  Status s = host.empty() ? Status::ok() : buf->backend()->download(host.data(), buf->raw(), host.size());
+  Status s = bytes == 0 ? Status::ok() : buf->backend()->download(data, buf->raw(), bytes);
   if (!s.is_ok()) return throw_status(env, s);
-  return buffer_to_typed_array(env, buf, host);
+  return out;
 }
 
 class ReadWorker : public Napi::AsyncWorker {
  public:
+  // The typed array is made here, on the main thread, and kept alive by a reference; the
+  // worker downloads into its bytes (array buffers do not move).
   ReadWorker(Napi::Env env, BufferPtr buf)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), buf_(std::move(buf)) {}
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), buf_(std::move(buf)) {
+    out_ = Napi::Persistent(new_typed_array_for(env, buf_, &data_));
+  }
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
-    host_.resize((size_t)buf_->size() * dtype_size(buf_->dtype));
+    const size_t bytes = (size_t)buf_->size() * dtype_size(buf_->dtype);
     auto serial = serial_lock(buf_->backend());
-    if (!host_.empty()) status_ = buf_->backend()->download(host_.data(), buf_->raw(), host_.size());
+    if (bytes) status_ = buf_->backend()->download(data_, buf_->raw(), bytes);
   }
   void OnOK() override {
     if (!status_.is_ok()) deferred_.Reject(status_error(Env(), status_).Value());
-    else deferred_.Resolve(buffer_to_typed_array(Env(), buf_, host_));
+    else deferred_.Resolve(out_.Value());
   }
 
  private:
   Napi::Promise::Deferred deferred_;
   BufferPtr buf_;
-  std::vector<char> host_;
+  Napi::Reference<Napi::TypedArray> out_;
+  void* data_ = nullptr;
   Status status_;
 };
 
