@@ -104,6 +104,19 @@ const intOption = (name: string, v: string | undefined, min: number): number => 
   return Number(v);
 };
 
+/** One of `choices`, or a UsageError naming the option, the choices and what was received. */
+function choiceOption<T extends string>(name: string, v: string | undefined, choices: readonly T[]): T {
+  if (v === undefined || !(choices as readonly string[]).includes(v))
+    throw new UsageError(`${name}: expected ${choices.map((c) => `'${c}'`).join(choices.length > 2 ? ', ' : ' or ').replace(/, ([^,]*)$/, ' or $1')} but received ${v === undefined ? 'nothing' : `'${v}'`}`);
+  return v as T;
+}
+const backendOption = (name: string, v: string | undefined) => choiceOption(name, v, ['cpu', 'cuda'] as const);
+const verboseOption = (name: string, v: string | undefined) => {
+  const n = intOption(name, v, 0);
+  if (n > 2) throw new UsageError(`${name}: expected 0, 1 or 2 but received '${v}'`);
+  return n as 0 | 1 | 2;
+};
+
 /** Parses argv (without node and the script). */
 export function parseArgs(argv: string[]): Command {
   const [cmd, ...rest] = argv;
@@ -148,31 +161,18 @@ export function parseArgs(argv: string[]): Command {
       case '--seed':
         out.seed = intOption(key, take(), 0);
         break;
-      case '--verbose': {
-        const v = intOption(key, take(), 0);
-        if (v > 2) throw new UsageError(`--verbose: expected 0, 1 or 2 but received '${v}'`);
-        out.verbose = v as 0 | 1 | 2;
+      case '--verbose':
+        out.verbose = verboseOption(key, take());
         break;
-      }
-      case '--backend': {
-        const v = take();
-        if (v !== 'cpu' && v !== 'cuda') throw new UsageError(`--backend: expected 'cpu' or 'cuda' but received ${v === undefined ? 'nothing' : `'${v}'`}`);
-        out.backend = v;
+      case '--backend':
+        out.backend = backendOption(key, take());
         break;
-      }
-      case '--augment': {
-        const v = take();
-        if (v !== 'flip' && v !== 'none') throw new UsageError(`--augment: expected 'flip' or 'none' but received ${v === undefined ? 'nothing' : `'${v}'`}`);
-        out.augment = v;
+      case '--augment':
+        out.augment = choiceOption(key, take(), ['flip', 'none'] as const);
         break;
-      }
-      case '--lr-decay': {
-        const v = take();
-        if (v !== 'cosine' && v !== 'step' && v !== 'none')
-          throw new UsageError(`--lr-decay: expected 'cosine', 'step' or 'none' but received ${v === undefined ? 'nothing' : `'${v}'`}`);
-        out.lrDecay = v;
+      case '--lr-decay':
+        out.lrDecay = choiceOption(key, take(), ['cosine', 'step', 'none'] as const);
         break;
-      }
       case '--out':
       case '--optimizer':
       case '--data': {
@@ -211,18 +211,8 @@ function parseImageTrain(pipeline: ImageTrainCommand['pipeline'], opts: string[]
       case '--epochs-unfrozen': out.epochsUnfrozen = intOption(key, take(), 0); break;
       case '--seed': out.seed = intOption(key, take(), 0); break;
       case '--augment': out.augment = true; break;
-      case '--verbose': {
-        const v = take();
-        if (v !== '0' && v !== '1' && v !== '2') throw new UsageError(`--verbose: expected 0, 1 or 2 but received ${v === undefined ? 'nothing' : `'${v}'`}`);
-        out.verbose = Number(v) as 0 | 1 | 2;
-        break;
-      }
-      case '--backend': {
-        const v = take();
-        if (v !== 'cpu' && v !== 'cuda') throw new UsageError(`--backend: expected 'cpu' or 'cuda' but received ${v === undefined ? 'nothing' : `'${v}'`}`);
-        out.backend = v;
-        break;
-      }
+      case '--verbose': out.verbose = verboseOption(key, take()); break;
+      case '--backend': out.backend = backendOption(key, take()); break;
       default:
         throw new UsageError(`train ${pipeline}: unknown option '${key}'`);
     }
@@ -239,10 +229,8 @@ function parseZoo(opts: string[]): ZooCommand {
     const value = eq > 0 ? opts[i].slice(eq + 1) : opts[++i];
     if (key === '--batch') out.batch = intOption(key, value, 1);
     else if (key === '--repeats') out.repeats = intOption(key, value, 1);
-    else if (key === '--backend') {
-      if (value !== 'cpu' && value !== 'cuda') throw new UsageError(`--backend: expected 'cpu' or 'cuda' but received ${value === undefined ? 'nothing' : `'${value}'`}`);
-      out.backend = value;
-    } else if (key === '--models') {
+    else if (key === '--backend') out.backend = backendOption(key, value);
+    else if (key === '--models') {
       const names = (value ?? '').split(',').filter((n) => n);
       const bad = names.find((n) => !(ZOO_NAMES as readonly string[]).includes(n));
       if (!names.length || bad !== undefined)
