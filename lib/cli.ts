@@ -4,6 +4,8 @@
 // pipelines, `cudnn-node doctor` reports the backends, `cudnn-node zoo` measures the model zoo.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { IMAGE_PIPELINES, type ImagePipeline } from './applications/pipeline_names.js';
+import type { ImagePipelineOptions } from './applications/pipelines.js';
 import { ZOO_NAMES, ZooName } from './applications/zoo_names.js';
 
 export const USAGE = `Usage:
@@ -69,24 +71,11 @@ export interface TrainCommand {
   data?: string;
   verbose?: 0 | 1 | 2;
 }
-/** The image pipelines `cudnn-node train` runs besides fashion-mnist. */
-export const IMAGE_PIPELINE_NAMES = ['preprocessing', 'resnet34', 'transfer', 'localization'] as const;
-
-/** `cudnn-node train <image pipeline>` and its options (see runImagePipeline). */
-export interface ImageTrainCommand {
+/** `cudnn-node train <image pipeline>` and its options (those of runImagePipeline, plus the backend). */
+export interface ImageTrainCommand extends ImagePipelineOptions {
   command: 'train-image';
-  pipeline: (typeof IMAGE_PIPELINE_NAMES)[number];
-  data?: string;
-  samples?: string;
-  imageSize?: number;
-  batchSize?: number;
-  epochs?: number;
-  epochsUnfrozen?: number;
-  weights?: string;
-  augment?: boolean;
+  pipeline: ImagePipeline;
   backend?: 'cpu' | 'cuda';
-  seed?: number;
-  verbose?: 0 | 1 | 2;
 }
 
 /** `cudnn-node zoo` and its options. */
@@ -129,9 +118,9 @@ export function parseArgs(argv: string[]): Command {
   if (cmd === 'zoo') return parseZoo(rest);
   if (cmd !== 'train') throw new UsageError(`expected a command (train, zoo, doctor) but received '${cmd}'`);
   const [dataset, ...opts] = rest;
-  if ((IMAGE_PIPELINE_NAMES as readonly string[]).includes(dataset)) return parseImageTrain(dataset as ImageTrainCommand['pipeline'], opts);
+  if ((IMAGE_PIPELINES as readonly string[]).includes(dataset)) return parseImageTrain(dataset as ImagePipeline, opts);
   if (dataset !== 'fashion-mnist')
-    throw new UsageError(`train: expected a pipeline (fashion-mnist, ${IMAGE_PIPELINE_NAMES.join(', ')}) but received ${dataset === undefined ? 'nothing' : `'${dataset}'`}`);
+    throw new UsageError(`train: expected a pipeline (fashion-mnist, ${IMAGE_PIPELINES.join(', ')}) but received ${dataset === undefined ? 'nothing' : `'${dataset}'`}`);
   const out: TrainCommand = { command: 'train', dataset };
   for (let i = 0; i < opts.length; i++) {
     let key = opts[i];
@@ -191,7 +180,7 @@ export function parseArgs(argv: string[]): Command {
 }
 
 /** Parses the options of `train <image pipeline>`. */
-function parseImageTrain(pipeline: ImageTrainCommand['pipeline'], opts: string[]): ImageTrainCommand {
+function parseImageTrain(pipeline: ImagePipeline, opts: string[]): ImageTrainCommand {
   const out: ImageTrainCommand = { command: 'train-image', pipeline };
   for (let i = 0; i < opts.length; i++) {
     const key = opts[i];
@@ -280,19 +269,9 @@ export async function main(argv: string[], io: { log: (s: string) => void; error
       return 0;
     }
     if (cmd.command === 'train-image') {
-      if (cmd.backend) cn.setBackend(cmd.backend);
-      const lines = await cn.applications.runImagePipeline(cmd.pipeline, {
-        data: cmd.data,
-        samples: cmd.samples,
-        imageSize: cmd.imageSize,
-        batchSize: cmd.batchSize,
-        epochs: cmd.epochs,
-        epochsUnfrozen: cmd.epochsUnfrozen,
-        weights: cmd.weights,
-        augment: cmd.augment,
-        seed: cmd.seed,
-        verbose: cmd.verbose,
-      });
+      const { command: _command, pipeline, backend, ...options } = cmd;
+      if (backend) cn.setBackend(backend);
+      const lines = await cn.applications.runImagePipeline(pipeline, options);
       for (const l of lines) io.log(l);
       return 0;
     }

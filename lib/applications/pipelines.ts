@@ -23,6 +23,7 @@ import { Dataset } from '../data/dataset.js';
 import { imageFolder } from '../data/imageFolder.js';
 import { sampleImages } from '../datasets/sampleImages.js';
 import { kerasModelsDir } from './common.js';
+import type { ImagePipeline } from './pipeline_names.js';
 import { resnet34 } from './resnet34.js';
 import { XCEPTION_FILES, xception, preprocessInput as xceptionPreprocess } from './xception.js';
 
@@ -250,10 +251,8 @@ export async function resnet34Training(opts: ResNet34TrainingOptions): Promise<{
 
 // ---- CLI entry
 
-/** The pipelines runImagePipeline() runs. */
-export type ImagePipeline = 'preprocessing' | 'resnet34' | 'transfer' | 'localization';
-/** Every ImagePipeline name (for the CLI's usage and checks). */
-export const IMAGE_PIPELINES: ImagePipeline[] = ['preprocessing', 'resnet34', 'transfer', 'localization'];
+export { IMAGE_PIPELINES } from './pipeline_names.js';
+export type { ImagePipeline } from './pipeline_names.js';
 
 /** Options of runImagePipeline() (the CLI's flags). */
 export interface ImagePipelineOptions {
