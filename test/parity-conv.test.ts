@@ -35,6 +35,13 @@ const convCases: ConvCfg[] = [
   { x: [2, 8, 7, 3], f: [2, 3, 3, 5], strides: [1, 2], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { x: [2, 6, 6, 3], f: [3, 3, 3, 2], strides: 2, pad: 1 },
   { x: [7, 7, 3], f: [3, 3, 3, 2], strides: 1, pad: 'same' },
+  // 16+ input channels at stride 1: the cpu data gradient runs as a forward convolution
+  // (Note [backward data as forward]): even kernels (SAME pads 0/1), dilation, a kernel
+  // taller than wide, explicit pads up to and beyond the kernel's reach (the fallback).
+  { x: [2, 7, 6, 32], f: [4, 4, 32, 8], strides: 1, pad: 'same' },
+  { x: [2, 9, 8, 16], f: [3, 2, 16, 24], strides: 1, pad: 'same', dilations: 2 },
+  { x: [1, 8, 8, 16], f: [3, 3, 16, 16], strides: 1, pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
+  { x: [1, 5, 5, 16], f: [3, 3, 16, 8], strides: 1, pad: [[0, 0], [3, 0], [0, 1], [0, 0]] },
 ];
 
 const name = (c: ConvCfg) => `x ${JSON.stringify(c.x)} f ${JSON.stringify(c.f)} s ${JSON.stringify(c.strides)} pad ${JSON.stringify(c.pad)} d ${c.dilations ?? 1}`;

@@ -243,6 +243,65 @@ std::shared_ptr<const CachedPrimitive> backward_filter_primitive(const Conv2DPar
   });
 }
 
+// Note [backward data as forward]: with stride 1, the data gradient of a convolution is
+// the forward convolution of dy with the filter flipped in space and its channel axes
+// swapped: dx[ih, iw, ic] = sum dy[ih - kh*d + pt, iw - kw*d + pl, oc] w[kh, kw, ic, oc],
+// a convolution with pads (k-1)*d - pad on each side. oneDNN 2.6's brgconv forward runs
+// 1.3-1.45x faster than its backward-data kernels on the Fashion-MNIST CNN's 3x3 layers
+// (23.0 -> 17 ms at [128,14,14,128]; the flip is a few memcpys). The flipped filter goes
+// to the primitive through a strided descriptor (dims {ic, oc, kh, kw}), whose reorder to
+// the blocked layout does the channel swap.
+bool use_forward_backward_data(const Conv2DParams& p) {
+  if (p.depthwise || p.stride_h != 1 || p.stride_w != 1 || p.in_c < 16) return false;
+  return p.pad_top <= (p.k_h - 1) * p.dil_h && p.pad_bottom <= (p.k_h - 1) * p.dil_h &&
+         p.pad_left <= (p.k_w - 1) * p.dil_w && p.pad_right <= (p.k_w - 1) * p.dil_w;
+}
+
+// The forward convolution dy -> dx of Note [backward data as forward].
+Conv2DParams backward_data_as_forward(const Conv2DParams& p) {
+  Conv2DParams q = p;
+  q.in_h = p.out_h;
+  q.in_w = p.out_w;
+  q.in_c = p.out_c;
+  q.out_h = p.in_h;
+  q.out_w = p.in_w;
+  q.out_c = p.in_c;
+  q.pad_top = (p.k_h - 1) * p.dil_h - p.pad_top;
+  q.pad_bottom = (p.k_h - 1) * p.dil_h - p.pad_bottom;
+  q.pad_left = (p.k_w - 1) * p.dil_w - p.pad_left;
+  q.pad_right = (p.k_w - 1) * p.dil_w - p.pad_right;
+  q.has_bias = false;
+  q.relu = false;
+  return q;
+}
+
+std::shared_ptr<const CachedPrimitive> backward_data_forward_primitive(const Conv2DParams& p) {
+  return cpu::cached_primitive(conv_key("conv2d_bwd_data_as_fwd", p, false, false), [&] {
+    Conv2DParams q = backward_data_as_forward(p);
+    auto desc = forward_desc(q, prop_kind::forward_inference, false, kNhwc);
+    auto pd = CN_DNNL(dnnl::convolution_forward::primitive_desc(desc, cpu::default_attr(),
+                                                                cpu::cpu_engine()));
+    // The flipped HWIO filter [kh][kw][ic][oc] seen as the new convolution's {O=ic, I=oc}.
+    memory::desc flipped({q.out_c, q.in_c, q.k_h, q.k_w}, kF32,
+                         {q.in_c, 1, q.k_w * q.in_c * q.out_c, q.in_c * q.out_c});
+    auto cp = std::make_shared<CachedPrimitive>();
+    cp->prim = CN_DNNL(dnnl::convolution_forward(pd));
+    cp->impl = pd.impl_info_str();
+    cp->scratchpad_md = pd.scratchpad_desc();
+    cp->add_operand(DNNL_ARG_SRC, activation_md(q.n, q.in_c, q.in_h, q.in_w), pd.src_desc(), false);
+    cp->add_operand(DNNL_ARG_WEIGHTS, flipped, pd.weights_desc(), false);
+    cp->add_operand(DNNL_ARG_DST, activation_md(q.n, q.out_c, q.out_h, q.out_w), pd.dst_desc(), true);
+    return std::shared_ptr<const CachedPrimitive>(cp);
+  });
+}
+
+// Writes the HWIO filter flipped in both spatial axes (tap (kh, kw) <- (k_h-1-kh, k_w-1-kw)).
+void flip_filter(float* out, const float* w, const Conv2DParams& p) {
+  const int64_t taps = p.k_h * p.k_w, block = p.in_c * p.out_c;
+  for (int64_t t = 0; t < taps; ++t)
+    std::memcpy(out + t * block, w + (taps - 1 - t) * block, sizeof(float) * (size_t)block);
+}
+
 // Note [small-channel backward-data]: with 1-3 input channels oneDNN's backward-data
 // kernels vectorize over the input channels and crawl (~10-25 GFLOP/s on 2 cores for the
 // 28x28x1 -> 64 k7 layer). Instead, one GEMM computes the column gradients
@@ -339,6 +398,14 @@ Status CpuBackend::conv2d_backward_data(float* dx, const float* dy, const float*
         CN_RETURN_IF_ERROR(matmul(dcol, w, dy + n0 * pixels * p.out_c, nullptr, mp));
         col2im(dx + n0 * p.in_h * p.in_w * p.in_c, dcol, count, p);
       }
+      return Status::ok();
+    }
+    if (use_forward_backward_data(p)) {
+      auto cp = backward_data_forward_primitive(p);
+      const int64_t filter = p.k_h * p.k_w * p.in_c * p.out_c;
+      float* flipped = static_cast<float*>(cpu::thread_scratch(cpu::kTempSlot, sizeof(float) * filter));
+      flip_filter(flipped, w, p);
+      cpu::run_primitive(*cp, {{DNNL_ARG_SRC, dy}, {DNNL_ARG_WEIGHTS, flipped}, {DNNL_ARG_DST, dx}});
       return Status::ok();
     }
     auto cp = backward_data_primitive(p);
