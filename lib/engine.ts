@@ -17,6 +17,10 @@ interface TapeNode {
   outputs: Tensor[];
   /** needed[i] is false when input i's gradient is not used (the op may skip it). */
   grad: (dys: Tensor[], needed: boolean[]) => Array<Tensor | null>;
+  /** The op's name (its last kernel unless given), for errors. */
+  name: string;
+  /** grad is built from differentiable ops, so it can itself be differentiated. */
+  differentiableGrad: boolean;
 }
 
 interface Trace {
@@ -34,6 +38,8 @@ class Engine {
   private scopes: Tensor[][] = [];
   private tapes: TapeNode[][] = [];
   trace: Trace | null = null;
+  /** The kernel runKernel last ran or recorded (names recorded ops). */
+  lastKernel = '';
 
   // ---- scopes
   startScope(): void {
@@ -43,12 +49,19 @@ class Engine {
     const scope = this.scopes.pop() ?? [];
     const keep = new Set<number>();
     collectTensors(result, (t) => keep.add(t.id));
+    const outer = this.scopes[this.scopes.length - 1];
+    // Note [tidy under a tape]: while a gradient tape records, a tensor of this scope may be
+    // an input, output or saved value of a recorded op that an enclosing backprop will still
+    // read: a gradient of a gradient differentiates the inner gradient's whole computation,
+    // which ran inside the inner grad's tidy(). Such a scope hands its tensors to the
+    // enclosing scope instead of disposing them; the outermost tidy frees them.
+    const defer = outer !== undefined && this.recording;
     for (const t of scope) {
       if (keep.has(t.id) || t.kept) continue;
-      t.dispose();
+      if (defer) outer.push(t);
+      else t.dispose();
     }
     // Results survive into the enclosing scope.
-    const outer = this.scopes[this.scopes.length - 1];
     if (outer) collectTensors(result, (t) => outer.push(t));
   }
   track(t: Tensor): Tensor {
@@ -69,8 +82,8 @@ class Engine {
   endTape(): void {
     this.tapes.pop();
   }
-  record(inputs: Tensor[], outputs: Tensor[], grad: TapeNode['grad']): void {
-    for (const tape of this.tapes) tape.push({ inputs, outputs, grad });
+  record(inputs: Tensor[], outputs: Tensor[], grad: TapeNode['grad'], name: string, differentiableGrad: boolean): void {
+    for (const tape of this.tapes) tape.push({ inputs, outputs, grad, name, differentiableGrad });
   }
 
   // ---- kernels
@@ -78,6 +91,7 @@ class Engine {
   runKernel(name: string, inputs: Tensor[], attrs: Record<string, unknown> | undefined, outputs: OutputSpec[]): Tensor[] {
     const id = kernelIds[name];
     if (id === undefined) throw new InvalidArgumentError(`runKernel: unknown kernel '${name}'`);
+    this.lastKernel = name;
     if (this.trace) return this.recordStep(id, inputs, attrs, outputs);
     const handles: Handle[] = inputs.map((t) => t.liveHandle(name));
     let res: Handle | Handle[] | undefined;

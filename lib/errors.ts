@@ -40,6 +40,14 @@ export class BackendUnavailableError extends CudnnNodeError {
   }
 }
 
+/** An operation cudnn-node does not provide, such as a gradient of a gradient through an op
+ * whose gradient is computed by kernels without gradients of their own. */
+export class NotSupportedError extends CudnnNodeError {
+  constructor(message: string) {
+    super(message, 'ERR_NOT_SUPPORTED');
+  }
+}
+
 /** An error reported by native code (oneDNN, cuDNN, allocation); .code comes from native. */
 export class NativeError extends CudnnNodeError {}
 

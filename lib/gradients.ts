@@ -1,7 +1,7 @@
 // Reverse-mode autodiff over the engine's tape: defineOp() records an op with its
 // gradient; grad/grads/valueAndGrad(s)/variableGrads run a function and backprop.
 import { ENGINE, tidy } from './engine.js';
-import { InvalidArgumentError, check } from './errors.js';
+import { InvalidArgumentError, NotSupportedError, check } from './errors.js';
 import { Tensor, Variable } from './tensor.js';
 import { add, onesLike, zerosLike } from './ops/basic.js';
 
@@ -10,22 +10,63 @@ import { add, onesLike, zerosLike } from './ops/basic.js';
  * first layer). */
 export type GradFn = (dys: Tensor[], outputs: Tensor[], needed: boolean[]) => Array<Tensor | null>;
 
+/** How a gradient of defineOp's gradient behaves. */
+export interface OpOptions {
+  /** The op's name in errors; default: the last kernel its forward ran. */
+  name?: string;
+  /**
+   * True when grad computes with differentiable ops only (constants such as 0/1 masks, whose
+   * derivative is zero, are fine), so a gradient of the gradient is exact. Default false: a
+   * higher-order gradient that reaches the op throws NotSupportedError rather than treat
+   * its gradient kernels as constants and return a wrong value.
+   */
+  differentiableGrad?: boolean;
+}
+
 /** Runs forward() and, when a gradient tape is active, records grad for its outputs. */
-export function defineOp(inputs: Tensor[], forward: () => Tensor[], grad: GradFn): Tensor[] {
+export function defineOp(inputs: Tensor[], forward: () => Tensor[], grad: GradFn, options: OpOptions = {}): Tensor[] {
   const outputs = forward();
-  if (ENGINE.recording) ENGINE.record(inputs, outputs, (dys, needed) => grad(dys, outputs, needed));
+  if (ENGINE.recording)
+    ENGINE.record(inputs, outputs, (dys, needed) => grad(dys, outputs, needed), options.name ?? ENGINE.lastKernel, options.differentiableGrad === true);
   return outputs;
 }
 
 /** Single-output form of defineOp. */
-export function defineOp1(inputs: Tensor[], forward: () => Tensor, grad: (dy: Tensor, y: Tensor, needed: boolean[]) => Array<Tensor | null>): Tensor {
-  return defineOp(inputs, () => [forward()], (dys, outs, needed) => grad(dys[0], outs[0], needed))[0];
+export function defineOp1(
+  inputs: Tensor[],
+  forward: () => Tensor,
+  grad: (dy: Tensor, y: Tensor, needed: boolean[]) => Array<Tensor | null>,
+  options: OpOptions = {},
+): Tensor {
+  return defineOp(inputs, () => [forward()], (dys, outs, needed) => grad(dys[0], outs[0], needed), options)[0];
 }
 
 interface Node {
   inputs: Tensor[];
   outputs: Tensor[];
   grad: (dys: Tensor[], needed: boolean[]) => Array<Tensor | null>;
+  name: string;
+  differentiableGrad: boolean;
+}
+
+/**
+ * Note [higher-order gradients]: a grad() inside another grad()'s function runs its backprop
+ * while the outer tape records, so the ops its gradient functions use are recorded too and
+ * the outer backprop differentiates them (Note [tidy under a tape] keeps their tensors
+ * alive). A gradient function that calls kernels directly (conv, pooling, batch norm ...)
+ * leaves values the outer tape sees as constants; for such an op (differentiableGrad
+ * false) this records a node over its input gradients whose own gradient throws, so the
+ * outer gradient fails with a clear error when, and only when, it depends on them.
+ */
+function guardNonDifferentiable(n: Node, dys: Tensor[], dxs: Array<Tensor | null>): void {
+  const known = new Set([...n.inputs, ...n.outputs, ...dys].map((t) => t.id));
+  const made = dxs.filter((g): g is Tensor => g !== null && !known.has(g.id));
+  if (!made.length) return;
+  ENGINE.record([...n.inputs, ...dys], made, () => {
+    throw new NotSupportedError(
+      `grad: expected ops with differentiable gradients in a higher-order gradient but received ${n.name}, whose gradient kernels have no gradient of their own`,
+    );
+  }, `${n.name} gradient`, true);
 }
 
 /** Backpropagates dy from y to xs through the recorded nodes. */
@@ -46,6 +87,7 @@ export function backprop(tape: Node[], xs: Tensor[], y: Tensor, dy: Tensor): Arr
     if (!n.outputs.some((o) => grads.has(o.id))) continue;
     const dys = n.outputs.map((o) => grads.get(o.id) ?? zerosLike(o));
     const dxs = n.grad(dys, n.inputs.map((t) => reach.has(t.id) && t.dtype === 'float32'));
+    if (ENGINE.recording && !n.differentiableGrad) guardNonDifferentiable(n, dys, dxs);
     n.inputs.forEach((inp, j) => {
       const g = dxs[j];
       if (!g || !reach.has(inp.id) || inp.dtype !== 'float32') return;

@@ -4,6 +4,7 @@ export type { DType, NestedArray } from './tensor.js';
 export { tidy, keep, dispose, memory, getBackend, setBackend } from './engine.js';
 export type { MemoryInfo } from './engine.js';
 export { grad, grads, valueAndGrad, valueAndGrads, variableGrads, defineOp, defineOp1 } from './gradients.js';
+export type { GradFn, OpOptions } from './gradients.js';
 export { compile, CompiledFunction } from './compile.js';
 export type { InputSpec } from './compile.js';
 export * from './errors.js';

@@ -148,7 +148,7 @@ describeBackends('gradients', (backend) => {
     });
   });
 
-  // Scoping of gradient results, and the one known limitation (higher-order gradients).
+  // Scoping of gradient results, and higher-order gradients (Note [higher-order gradients]).
   describe('gradient scoping', () => {
     // grads taken inside tidy() are released by it, as in tfjs.
     it('grads results are released by an enclosing tidy()', () => {
@@ -160,17 +160,64 @@ describeBackends('gradients', (backend) => {
       });
       x.dispose();
     });
-    // BUG lib/gradients.ts: the inner grad's tidy() disposes the forward intermediates that
-    // the outer tape needs, so higher-order gradients throw a DisposedError.
-    it.fails('higher-order: grad of grad of x^3 is 6x', () => {
+    it('higher-order: grad of grad of x^3 is 6x, and of grad of grad is 6', () => {
       const x = cn.tensor([2, -1]);
+      const cube = (u: cn.Tensor) => cn.mul(cn.mul(u, u), u);
+      const g2 = cn.grad((t) => cn.grad(cube)(t))(x);
+      expectClose(vals(g2), [12, -6]);
+      const g3 = cn.grad((t) => cn.grad((s) => cn.grad(cube)(s))(t))(x);
+      expectClose(vals(g3), [6, 6]);
+      cn.dispose([x, g2, g3]);
+    });
+    it('higher-order gradients leave no tensors behind', () => {
+      const x = cn.tensor([0.5, -1.5, 2]);
+      expectNoLeak(() => {
+        cn.tidy(() => {
+          cn.grad((t) => cn.grad((u) => cn.sum(cn.mul(cn.sigmoid(u), cn.exp(u))))(t))(x);
+        });
+      });
+      x.dispose();
+    });
+    it('a first-order gradient inside tidy() under no tape still frees its intermediates', () => {
+      const x = cn.tensor([1, 2, 3]);
+      expectNoLeak(() => cn.grad((t) => cn.sum(cn.tanh(cn.mul(t, t))))(x).dispose());
+      x.dispose();
+    });
+    it('higher-order through an op whose gradient is not differentiable throws NotSupportedError naming it', () => {
+      const x = cn.tensor(seededRandom(2 * 5 * 5 * 2, 3), [2, 5, 5, 2]);
+      const w = cn.tensor(seededRandom(3 * 3 * 2 * 3, 4), [3, 3, 2, 3]);
+      const inner = (t: cn.Tensor) => cn.sum(cn.square(cn.grad((u) => cn.sum(cn.square(cn.conv2d(u, w, 1, 'same'))))(t)));
+      let err: unknown;
       try {
-        const g2 = cn.grad((t) => cn.grad((u) => cn.mul(cn.mul(u, u), u))(t))(x);
-        expectClose(vals(g2), [12, -6]);
-        g2.dispose();
-      } finally {
-        x.dispose();
+        cn.grad(inner)(x);
+      } catch (e) {
+        err = e;
       }
+      expect(err).toBeInstanceOf(cn.NotSupportedError);
+      expect((err as cn.NotSupportedError).code).toBe('ERR_NOT_SUPPORTED');
+      expect((err as Error).message).toMatch(/Conv2D/);
+      // Nothing of the failed gradient is left alive.
+      const before = cn.memory().numTensors;
+      try {
+        cn.grad(inner)(x);
+      } catch {
+        // expected
+      }
+      expect(cn.memory().numTensors).toBe(before);
+      cn.dispose([x, w]);
+    });
+    it('a higher-order gradient that does not depend on a non-differentiable gradient still works', () => {
+      // d/dx of (d/dx sum(x^2 * c)) where c = maxPool(z) is a constant of x: 2c.
+      const x = cn.tensor([1, 2, 3, 4], [1, 2, 2, 1]);
+      const z = cn.tensor([5, 1, 2, 3], [1, 2, 2, 1]);
+      const g2 = cn.grad((t) =>
+        cn.grad((u) => {
+          const c = cn.maxPool(z, 2, 2, 'valid');
+          return cn.sum(cn.mul(cn.square(u), c));
+        })(t),
+      )(x);
+      expectClose(vals(g2), [10, 10, 10, 10]);
+      cn.dispose([x, z, g2]);
     });
   });
 });

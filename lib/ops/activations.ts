@@ -5,7 +5,7 @@ import { ENGINE } from '../engine.js';
 import { check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
 import { Tensor } from '../tensor.js';
-import { add, div, greater, mul, neg, sub, unary, zerosLike } from './basic.js';
+import { add, div, greater, less, mul, neg, sub, sum, unary, zerosLike } from './basic.js';
 import { TensorLike, checkFloat, convertToTensor, inversePerm, normAxis } from './util.js';
 
 function floatInput(x: TensorLike, op: string): Tensor {
@@ -14,11 +14,19 @@ function floatInput(x: TensorLike, op: string): Tensor {
   return $x;
 }
 
-/** A unary op with a gradient written in terms of (dy, x, y). */
-function unaryOp(kernel: string, op: string, grad: (dy: Tensor, x: Tensor, y: Tensor) => Tensor | null, attrs?: Record<string, unknown>) {
+type UnaryGrad = (dy: Tensor, x: Tensor, y: Tensor) => Tensor;
+
+/**
+ * A unary op with a gradient written in terms of (dy, x, y). `composed` is how that gradient
+ * is differentiated: 'self' when grad already uses differentiable ops only, or a function
+ * of differentiable ops that replaces grad's fused gradient kernel while a tape records the
+ * backprop (a higher-order gradient, Note [higher-order gradients]).
+ */
+function unaryOp(kernel: string, op: string, grad: UnaryGrad, composed: 'self' | UnaryGrad) {
   return (x: TensorLike): Tensor => {
     const $x = floatInput(x, op);
-    return defineOp1([$x], () => unary(kernel, $x, attrs), (dy, y) => [grad(dy, $x, y)]);
+    const g: UnaryGrad = composed === 'self' ? grad : (dy, x, y) => (ENGINE.recording ? composed(dy, x, y) : grad(dy, x, y));
+    return defineOp1([$x], () => unary(kernel, $x), (dy, y) => [g(dy, $x, y)], { differentiableGrad: true });
   };
 }
 
@@ -29,48 +37,58 @@ function gradKernel(kernel: string, dy: Tensor, ref: Tensor): Tensor {
 
 const zeroGrad = (dy: Tensor) => zerosLike(dy);
 
+// selu's constants (TensorFlow's).
+const SELU_SCALE = 1.0507009873554805;
+const SELU_ALPHA = 1.6732632423543772;
+
 /** max(x, 0) */
-export const relu = unaryOp('Relu', 'relu', (dy, _x, y) => gradKernel('ReluGrad', dy, y));
+export const relu = unaryOp('Relu', 'relu', (dy, _x, y) => gradKernel('ReluGrad', dy, y), (dy, _x, y) => mul(dy, greater(y, 0)));
 /** min(max(x, 0), 6) */
-export const relu6 = unaryOp('Relu6', 'relu6', (dy, _x, y) => gradKernel('Relu6Grad', dy, y));
+export const relu6 = unaryOp('Relu6', 'relu6', (dy, _x, y) => gradKernel('Relu6Grad', dy, y), (dy, _x, y) => mul(dy, mul(greater(y, 0), less(y, 6))));
 /** x for x > 0, exp(x) - 1 otherwise. */
-export const elu = unaryOp('Elu', 'elu', (dy, _x, y) => gradKernel('EluGrad', dy, y));
+export const elu = unaryOp('Elu', 'elu', (dy, _x, y) => gradKernel('EluGrad', dy, y), (dy, _x, y) => {
+  const m = greater(y, 0);
+  return mul(dy, add(m, mul(sub(1, m), add(y, 1))));
+});
 /** Scaled elu (scale 1.0507..., alpha 1.6732...). */
-export const selu = unaryOp('Selu', 'selu', (dy, _x, y) => gradKernel('SeluGrad', dy, y));
+export const selu = unaryOp('Selu', 'selu', (dy, _x, y) => gradKernel('SeluGrad', dy, y), (dy, _x, y) => {
+  const m = greater(y, 0);
+  return mul(dy, add(mul(m, SELU_SCALE), mul(sub(1, m), add(y, SELU_SCALE * SELU_ALPHA))));
+});
 /** 1 / (1 + exp(-x)), elementwise (tf.sigmoid). */
-export const sigmoid = unaryOp('Sigmoid', 'sigmoid', (dy, _x, y) => gradKernel('SigmoidGrad', dy, y));
+export const sigmoid = unaryOp('Sigmoid', 'sigmoid', (dy, _x, y) => gradKernel('SigmoidGrad', dy, y), (dy, _x, y) => mul(dy, mul(y, sub(1, y))));
 /** Hyperbolic tangent, elementwise (tf.tanh). */
-export const tanh = unaryOp('Tanh', 'tanh', (dy, _x, y) => gradKernel('TanhGrad', dy, y));
+export const tanh = unaryOp('Tanh', 'tanh', (dy, _x, y) => gradKernel('TanhGrad', dy, y), (dy, _x, y) => mul(dy, sub(1, mul(y, y))));
 /** log(1 + exp(x)) */
-export const softplus = unaryOp('Softplus', 'softplus', (dy, x) => mul(dy, unary('Sigmoid', x)));
+export const softplus = unaryOp('Softplus', 'softplus', (dy, x) => mul(dy, sigmoid(x)), 'self');
 /** e^x, elementwise (tf.exp). */
-export const exp = unaryOp('Exp', 'exp', (dy, _x, y) => mul(dy, y));
+export const exp = unaryOp('Exp', 'exp', (dy, _x, y) => mul(dy, y), 'self');
 /** Natural logarithm, elementwise (tf.log). */
-export const log = unaryOp('Log', 'log', (dy, x) => div(dy, x));
+export const log = unaryOp('Log', 'log', (dy, x) => div(dy, x), 'self');
 /** log(1 + x), elementwise (tf.log1p), accurate for small x. */
-export const log1p = unaryOp('Log1p', 'log1p', (dy, x) => div(dy, add(x, 1)));
+export const log1p = unaryOp('Log1p', 'log1p', (dy, x) => div(dy, add(x, 1)), 'self');
 /** Square root, elementwise (tf.sqrt). */
-export const sqrt = unaryOp('Sqrt', 'sqrt', (dy, _x, y) => div(dy, mul(y, 2)));
+export const sqrt = unaryOp('Sqrt', 'sqrt', (dy, _x, y) => div(dy, mul(y, 2)), 'self');
 /** 1 / sqrt(x); gradient -0.5 * dy * y / x. */
-export const rsqrt = unaryOp('Rsqrt', 'rsqrt', (dy, x, y) => mul(dy, div(mul(y, -0.5), x)));
+export const rsqrt = unaryOp('Rsqrt', 'rsqrt', (dy, x, y) => mul(dy, div(mul(y, -0.5), x)), 'self');
 /** x * x, elementwise (tf.square). */
-export const square = unaryOp('Square', 'square', (dy, x) => mul(dy, mul(x, 2)));
+export const square = unaryOp('Square', 'square', (dy, x) => mul(dy, mul(x, 2)), 'self');
 /** |x|, elementwise (tf.abs); gradient dy * sign(x). */
-export const abs = unaryOp('Abs', 'abs', (dy, x) => mul(dy, unary('Sign', x)));
+export const abs = unaryOp('Abs', 'abs', (dy, x) => mul(dy, unary('Sign', x)), 'self');
 /** -1, 0 or 1 by the sign of x, elementwise (tf.sign); zero gradient. */
-export const sign = unaryOp('Sign', 'sign', zeroGrad);
+export const sign = unaryOp('Sign', 'sign', zeroGrad, 'self');
 /** Rounds down, elementwise (tf.floor); zero gradient. */
-export const floor = unaryOp('Floor', 'floor', zeroGrad);
+export const floor = unaryOp('Floor', 'floor', zeroGrad, 'self');
 /** Rounds up, elementwise (tf.ceil); zero gradient. */
-export const ceil = unaryOp('Ceil', 'ceil', zeroGrad);
+export const ceil = unaryOp('Ceil', 'ceil', zeroGrad, 'self');
 /** Rounds half to even, as TensorFlow does. */
-export const round = unaryOp('Round', 'round', zeroGrad);
+export const round = unaryOp('Round', 'round', zeroGrad, 'self');
 /** 1 / x, elementwise (tf.reciprocal). */
-export const reciprocal = unaryOp('Reciprocal', 'reciprocal', (dy, x) => neg(div(dy, mul(x, x))));
+export const reciprocal = unaryOp('Reciprocal', 'reciprocal', (dy, x) => neg(div(dy, mul(x, x))), 'self');
 /** Sine (radians), elementwise (tf.sin). */
-export const sin = unaryOp('Sin', 'sin', (dy, x) => mul(dy, unary('Cos', x)));
+export const sin = unaryOp('Sin', 'sin', (dy, x) => mul(dy, cos(x)), 'self');
 /** Cosine (radians), elementwise (tf.cos). */
-export const cos = unaryOp('Cos', 'cos', (dy, x) => neg(mul(dy, unary('Sin', x))));
+export const cos = unaryOp('Cos', 'cos', (dy, x) => neg(mul(dy, sin(x))), 'self');
 
 /** x for x > 0, alpha * x otherwise. Composed: x * (m + alpha * (1 - m)) with the 0/1
  * mask m = x > 0 as a constant, so the gradient is dy * (m + alpha * (1 - m)). */
@@ -151,10 +169,15 @@ function softmaxFamily(kernel: 'Softmax' | 'LogSoftmax', op: string) {
         return transposeRaw(unary(kernel, t), inversePerm(perm));
       },
       (dy, y) => {
+        // Differentiable form while a tape records (Note [higher-order gradients]):
+        // softmax dx = y (dy - sum(dy y)), logSoftmax dx = dy - exp(y) sum(dy).
+        if (ENGINE.recording)
+          return [kernel === 'Softmax' ? mul(y, sub(dy, sum(mul(dy, y), axis, true))) : sub(dy, mul(exp(y), sum(dy, axis, true)))];
         if (!perm) return [gradKernel(`${kernel}Grad`, dy, y)];
         const g = gradKernel(`${kernel}Grad`, transposeRaw(dy, perm), transposeRaw(y, perm));
         return [transposeRaw(g, inversePerm(perm))];
       },
+      { differentiableGrad: true },
     );
   };
 }

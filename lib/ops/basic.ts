@@ -7,6 +7,9 @@ import { native } from '../native.js';
 import { DType, NestedArray, Tensor, Variable } from '../tensor.js';
 import { TensorLike, broadcastShape, checkFloat, convertToTensor, makeTensor, parseAxes, sameShape, sizeOf } from './util.js';
 
+/** Gradients written with differentiable ops only (Note [higher-order gradients]). */
+const DIFF = { differentiableGrad: true };
+
 // ---- creation
 
 /** tf.tensor(values, shape?, dtype?) */
@@ -56,7 +59,7 @@ export function onesLike(x: Tensor): Tensor {
 /** A copy with its own buffer. */
 export function clone(x: TensorLike): Tensor {
   const $x = convertToTensor(x, 'x', 'clone');
-  return defineOp1([$x], () => ENGINE.runKernel('Copy', [$x], undefined, [{ shape: $x.shape, dtype: $x.dtype }])[0], (dy) => [dy]);
+  return defineOp1([$x], () => ENGINE.runKernel('Copy', [$x], undefined, [{ shape: $x.shape, dtype: $x.dtype }])[0], (dy) => [dy], DIFF);
 }
 
 let variableCount = 0;
@@ -79,7 +82,7 @@ export function variable(initialValue: Tensor, trainable = true, name?: string, 
 export function cast(x: TensorLike, dtype: DType): Tensor {
   const $x = convertToTensor(x, 'x', 'cast');
   check(['float32', 'int32', 'bool'].includes(dtype), 'cast', "dtype 'float32', 'int32' or 'bool'", dtype);
-  return defineOp1([$x], () => ENGINE.runKernel('Cast', [$x], { dtype }, [{ shape: $x.shape, dtype }])[0], (dy) => [$x.dtype === 'float32' && dtype === 'float32' ? dy : null]);
+  return defineOp1([$x], () => ENGINE.runKernel('Cast', [$x], { dtype }, [{ shape: $x.shape, dtype }])[0], (dy) => [$x.dtype === 'float32' && dtype === 'float32' ? dy : null], DIFF);
 }
 
 // ---- shape
@@ -88,7 +91,7 @@ export function cast(x: TensorLike, dtype: DType): Tensor {
 export function reshape(x: TensorLike, shape: number[]): Tensor {
   const $x = convertToTensor(x, 'x', 'reshape');
   const s = inferReshape(shape, $x.size, $x.shape);
-  return defineOp1([$x], () => ENGINE.runKernel('Reshape', [$x], { shape: s }, [{ shape: s, dtype: $x.dtype }])[0], (dy) => [reshape(dy, $x.shape)]);
+  return defineOp1([$x], () => ENGINE.runKernel('Reshape', [$x], { shape: s }, [{ shape: s, dtype: $x.dtype }])[0], (dy) => [reshape(dy, $x.shape)], DIFF);
 }
 
 function inferReshape(shape: number[], size: number, from: number[]): number[] {
@@ -158,17 +161,17 @@ function binary(name: BinaryName, a: Tensor, b: Tensor, shape: number[]): Tensor
  */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'add');
-  return defineOp1([$a, $b], () => binary('Add', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(dy, $b.shape)]);
+  return defineOp1([$a, $b], () => binary('Add', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(dy, $b.shape)], DIFF);
 }
 /** tf.sub(a, b): elementwise a - b with broadcasting (dtypes must match, as in add). */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'sub');
-  return defineOp1([$a, $b], () => binary('Sub', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(neg(dy), $b.shape)]);
+  return defineOp1([$a, $b], () => binary('Sub', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(neg(dy), $b.shape)], DIFF);
 }
 /** tf.mul(a, b): elementwise a * b with broadcasting (dtypes must match, as in add). */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'mul');
-  return defineOp1([$a, $b], () => binary('Mul', $a, $b, s), (dy) => [reduceToShape(mul(dy, $b), $a.shape), reduceToShape(mul(dy, $a), $b.shape)]);
+  return defineOp1([$a, $b], () => binary('Mul', $a, $b, s), (dy) => [reduceToShape(mul(dy, $b), $a.shape), reduceToShape(mul(dy, $a), $b.shape)], DIFF);
 }
 /** tf.div(a, b): elementwise a / b with broadcasting (dtypes must match, as in add). */
 export function div(a: TensorLike, b: TensorLike): Tensor {
@@ -176,7 +179,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   return defineOp1([$a, $b], () => binary('Div', $a, $b, s), (dy) => [
     reduceToShape(div(dy, $b), $a.shape),
     reduceToShape(neg(div(mul(dy, $a), mul($b, $b))), $b.shape),
-  ]);
+  ], DIFF);
 }
 /** tf.maximum(a, b): elementwise max with broadcasting; on ties the gradient goes to a. */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
@@ -184,7 +187,7 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return defineOp1([$a, $b], () => binary('Maximum', $a, $b, s), (dy) => {
     const m = compare('GreaterEqual', $a, $b, s);
     return [reduceToShape(mul(dy, m), $a.shape), reduceToShape(mul(dy, sub(1, m)), $b.shape)];
-  });
+  }, DIFF);
 }
 /** tf.minimum(a, b): elementwise min with broadcasting; on ties the gradient goes to a. */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
@@ -192,15 +195,15 @@ export function minimum(a: TensorLike, b: TensorLike): Tensor {
   return defineOp1([$a, $b], () => binary('Minimum', $a, $b, s), (dy) => {
     const m = compare('LessEqual', $a, $b, s);
     return [reduceToShape(mul(dy, m), $a.shape), reduceToShape(mul(dy, sub(1, m)), $b.shape)];
-  });
+  }, DIFF);
 }
 /** tf.pow(a, b): elementwise a^b with broadcasting. */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   const [$a, $b, s] = binaryArgs(a, b, 'pow');
   return defineOp1([$a, $b], () => binary('Pow', $a, $b, s), (dy, y) => [
-    reduceToShape(mul(dy, mul($b, binary('Pow', $a, sub($b, 1), s))), $a.shape),
-    reduceToShape(mul(dy, mul(y, unary('Log', maximum($a, 1e-30)))), $b.shape),
-  ]);
+    reduceToShape(mul(dy, mul($b, pow($a, sub($b, 1)))), $a.shape),
+    reduceToShape(mul(dy, mul(y, logOf(maximum($a, 1e-30)))), $b.shape),
+  ], DIFF);
 }
 /** tf.squaredDifference(a, b): elementwise (a - b)^2 with broadcasting. */
 export function squaredDifference(a: TensorLike, b: TensorLike): Tensor {
@@ -208,7 +211,7 @@ export function squaredDifference(a: TensorLike, b: TensorLike): Tensor {
   return defineOp1([$a, $b], () => binary('SquaredDifference', $a, $b, s), (dy) => {
     const d = mul(dy, mul(2, sub($a, $b)));
     return [reduceToShape(d, $a.shape), reduceToShape(neg(d), $b.shape)];
-  });
+  }, DIFF);
 }
 /** tf.floorDiv(a, b): elementwise floor(a / b) with broadcasting; no gradient. */
 export function floorDiv(a: TensorLike, b: TensorLike): Tensor {
@@ -253,10 +256,15 @@ export function unary(name: string, x: Tensor, attrs?: Record<string, unknown>):
   return ENGINE.runKernel(name, [x], attrs, [{ shape: x.shape, dtype: x.dtype }])[0];
 }
 
+/** Natural logarithm with its gradient, for pow's (activations.ts holds the public log). */
+function logOf(x: Tensor): Tensor {
+  return defineOp1([x], () => unary('Log', x), (dy) => [div(dy, x)], DIFF);
+}
+
 /** tf.neg(x): elementwise -x (float32). */
 export function neg(x: TensorLike): Tensor {
   const $x = convertToTensor(x, 'x', 'neg', 'float32');
-  return defineOp1([$x], () => unary('Neg', $x), (dy) => [neg(dy)]);
+  return defineOp1([$x], () => unary('Neg', $x), (dy) => [neg(dy)], DIFF);
 }
 
 // ---- reductions
@@ -285,7 +293,7 @@ export function sum(x: TensorLike, axis?: number | number[] | null, keepDims = f
   const $x = convertToTensor(x, 'x', 'sum');
   const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
   const axes = parseAxes(axis, $x.rank, 'sum');
-  return defineOp1([$f], () => reduce('Sum', $f, axes, keepDims), (dy) => [expandGrad(dy, $f, axes)]);
+  return defineOp1([$f], () => reduce('Sum', $f, axes, keepDims), (dy) => [expandGrad(dy, $f, axes)], DIFF);
 }
 /** tf.mean(x, axis?, keepDims = false): mean over axis (default: every axis), as float32. */
 export function mean(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
@@ -293,7 +301,7 @@ export function mean(x: TensorLike, axis?: number | number[] | null, keepDims = 
   const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
   const axes = parseAxes(axis, $x.rank, 'mean');
   const n = axes.reduce((a, i) => a * $x.shape[i], 1);
-  return defineOp1([$f], () => reduce('Mean', $f, axes, keepDims), (dy) => [div(expandGrad(dy, $f, axes), n)]);
+  return defineOp1([$f], () => reduce('Mean', $f, axes, keepDims), (dy) => [div(expandGrad(dy, $f, axes), n)], DIFF);
 }
 function minMax(name: 'Max' | 'Min', op: string) {
   return (x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor => {
@@ -305,7 +313,7 @@ function minMax(name: 'Max' | 'Min', op: string) {
       const yk = reshape(y, reduceShape($x.shape, axes, true));
       const m = equal($x, mul(yk, onesLike($x)));
       return [mul(expandGrad(dy, $x, axes), m)];
-    });
+    }, DIFF);
   };
 }
 /** tf.max(x, axis?, keepDims = false): maximum over axis (default: every axis), float32; the gradient goes to every maximal element. */
@@ -316,7 +324,7 @@ export const min = minMax('Min', 'min');
 export function prod(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
   const $x = convertToTensor(x, 'x', 'prod', 'float32');
   const axes = parseAxes(axis, $x.rank, 'prod');
-  return defineOp1([$x], () => reduce('Prod', $x, axes, keepDims), (dy, y) => [div(mul(expandGrad(dy, $x, axes), reshape(y, reduceShape($x.shape, axes, true))), $x)]);
+  return defineOp1([$x], () => reduce('Prod', $x, axes, keepDims), (dy, y) => [div(mul(expandGrad(dy, $x, axes), reshape(y, reduceShape($x.shape, axes, true))), $x)], DIFF);
 }
 
 /** tf.argMax(x, axis = 0): int32 indices of the maxima along axis (float32 input), that axis removed. */

@@ -6,7 +6,7 @@ import { InvalidArgumentError, check, describe } from '../errors.js';
 import { defineOp } from '../gradients.js';
 import { Tensor } from '../tensor.js';
 import { Activation, applyActivation, checkActivation } from './activations.js';
-import { add, reduceToShape, reshape } from './basic.js';
+import { add, greater, mul, reduceToShape, reshape } from './basic.js';
 import { TensorLike, floatArg, sameShape } from './util.js';
 
 /** The native product on rank-2/3 operands (one batch, or a rank-2 side broadcast). */
@@ -21,7 +21,8 @@ function matMulCore(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boole
     inputs,
     () => ENGINE.runKernel('MatMul', inputs, { transposeA, transposeB, relu }, [{ shape: out, dtype: 'float32' }]),
     ([dy], [y]) => {
-      const g = relu ? ENGINE.runKernel('ReluGrad', [dy, y], undefined, [{ shape: y.shape, dtype: 'float32' }])[0] : dy;
+      // While a tape records the backprop, relu's gradient as differentiable ops (Note [higher-order gradients]).
+      const g = !relu ? dy : ENGINE.recording ? mul(dy, greater(y, 0)) : ENGINE.runKernel('ReluGrad', [dy, y], undefined, [{ shape: y.shape, dtype: 'float32' }])[0];
       let da: Tensor, db: Tensor;
       if (!transposeA && !transposeB) {
         da = matMulCore(g, b, false, true, null, false);
@@ -41,6 +42,7 @@ function matMulCore(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boole
       if (bias) grads.push(reduceToShape(g, bias.shape));
       return grads;
     },
+    { differentiableGrad: true },
   )[0];
 }
 

@@ -8,6 +8,9 @@ import { Tensor } from '../tensor.js';
 import { add, cast, expandDims, mul, reshape, sub, zeros } from './basic.js';
 import { TensorLike, broadcastShape, checkFloat, convertToTensor, intList, inversePerm, makeTensor, normAxis, sameShape } from './util.js';
 
+/** Gradients written with differentiable ops only (Note [higher-order gradients]). */
+const DIFF = { differentiableGrad: true };
+
 /** Runs a movement kernel body on bool data as int32 (the kernels move 4-byte elements). */
 function asInt<T extends Tensor | Tensor[]>(x: Tensor, body: (x: Tensor) => T): T {
   if (x.dtype !== 'bool') return body(x);
@@ -29,6 +32,7 @@ export function transpose(x: TensorLike, perm?: number[]): Tensor {
       [t],
       () => ENGINE.runKernel('Transpose', [t], { perm: p }, [{ shape: p.map((i) => t.shape[i]), dtype: t.dtype }])[0],
       (dy) => [transpose(dy, inversePerm(p))],
+      DIFF,
     ),
   );
 }
@@ -61,6 +65,7 @@ export function concat(tensors: TensorLike[], axis = 0): Tensor {
         return slice(dy, begin, t.shape);
       });
     },
+    DIFF,
   );
 }
 
@@ -131,6 +136,7 @@ export function slice(x: TensorLike, begin: number | number[], size?: number | n
       [t],
       () => ENGINE.runKernel('Slice', [t], { begin: b, size: s }, [{ shape: s, dtype: t.dtype }])[0],
       (dy) => [padRaw(dy, b, t.shape.map((d, i) => d - b[i] - s[i]), 0)],
+      DIFF,
     ),
   );
 }
@@ -141,6 +147,7 @@ function padRaw(x: Tensor, before: number[], after: number[], value: number): Te
     [x],
     () => ENGINE.runKernel('Pad', [x], { before, after, value }, [{ shape: out, dtype: 'float32' }])[0],
     (dy) => [slice(dy, before, x.shape)],
+    DIFF,
   );
 }
 
@@ -204,6 +211,7 @@ export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tens
       const m = ENGINE.runKernel('NotEqual', [c, makeTensor(0, [], 'float32')], undefined, [{ shape, dtype: 'float32' }])[0];
       return [null, mul(dy, m), mul(dy, sub(1, m))];
     },
+    DIFF,
   )[0];
   return $a.dtype === 'float32' ? y : cast(y, $a.dtype);
 }
@@ -227,6 +235,7 @@ export function clipByValue(x: TensorLike, clipValueMin: number, clipValueMax: n
       const hi = ENGINE.runKernel('LessEqual', [$x, makeTensor(clipValueMax, [], 'float32')], undefined, spec)[0];
       return [mul(dy, mul(lo, hi))];
     },
+    { name: 'clipByValue', differentiableGrad: true },
   );
 }
 

@@ -1,0 +1,187 @@
+// Higher-order gradients (Note [higher-order gradients]) against independent references:
+// second derivatives of every activation and elementwise op as grad(grad(f)) against exact
+// float64 second-order forward mode (Jet), softmax / logSoftmax against tfjs-node's own
+// grad of grad, and a Hessian-vector product through a two-layer MLP (matMul, bias, relu,
+// softmax) and a gradient penalty (the weights' gradient of the input gradient's norm)
+// against central differences of tfjs-node's first-order gradients. tfjs-node itself is
+// no reference for the rest: it cannot differentiate gradients that read an op's output
+// (sigmoid, tanh, exp: 'Cannot compute gradient') or comparisons (relu6, selu), and
+// returned zeros for the MLP's Hessian-vector product.
+// Tolerance: rtol 1e-4, atol 1e-5; 2e-3 / 2e-4 against central differences (eps 1e-2, float32).
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type * as TF from '@tensorflow/tfjs-node';
+import * as cn from '../lib/index.js';
+import { describeBackends, expectClose, seededRandom } from './helpers.js';
+import { TFModule, loadReference } from './parity-common.js';
+
+let tf: TFModule;
+beforeAll(async () => {
+  tf = await loadReference(); // a missing reference fails every test
+});
+
+const TOL = { rtol: 1e-4, atol: 1e-5 };
+
+/** An elementwise function written once against either library's op names. */
+interface Lib {
+  sigmoid(x: unknown): unknown; tanh(x: unknown): unknown; exp(x: unknown): unknown; log(x: unknown): unknown;
+  sqrt(x: unknown): unknown; rsqrt(x: unknown): unknown; reciprocal(x: unknown): unknown; sin(x: unknown): unknown;
+  cos(x: unknown): unknown; softplus(x: unknown): unknown; square(x: unknown): unknown; relu(x: unknown): unknown;
+  relu6(x: unknown): unknown; selu(x: unknown): unknown; elu(x: unknown): unknown; mul(a: unknown, b: unknown): unknown; div(a: unknown, b: unknown): unknown;
+  pow(a: unknown, b: unknown): unknown; add(a: unknown, b: unknown): unknown; sub(a: unknown, b: unknown): unknown;
+  abs(x: unknown): unknown; maximum(a: unknown, b: unknown): unknown;
+}
+
+/** A value with its first and second derivative along x, in float64: exact second-order
+ * forward mode, the reference for the elementwise cases. */
+class Jet {
+  constructor(readonly v: number, readonly d = 0, readonly dd = 0) {}
+  /** g(this) from g, g' and g'' at this.v (the chain rule to second order). */
+  apply(g: number, g1: number, g2: number): Jet {
+    return new Jet(g, g1 * this.d, g2 * this.d * this.d + g1 * this.dd);
+  }
+}
+const jet = (a: unknown): Jet => (a instanceof Jet ? a : new Jet(a as number));
+const sig = (v: number) => 1 / (1 + Math.exp(-v));
+const SCALE = 1.0507009873554805, ALPHA = 1.6732632423543772;
+const jetLib: Lib = {
+  sigmoid: (x) => { const a = jet(x), s = sig(a.v); return a.apply(s, s * (1 - s), s * (1 - s) * (1 - 2 * s)); },
+  tanh: (x) => { const a = jet(x), t = Math.tanh(a.v); return a.apply(t, 1 - t * t, -2 * t * (1 - t * t)); },
+  exp: (x) => { const a = jet(x), e = Math.exp(a.v); return a.apply(e, e, e); },
+  log: (x) => { const a = jet(x); return a.apply(Math.log(a.v), 1 / a.v, -1 / (a.v * a.v)); },
+  sqrt: (x) => { const a = jet(x), r = Math.sqrt(a.v); return a.apply(r, 0.5 / r, -0.25 / (r * a.v)); },
+  rsqrt: (x) => { const a = jet(x); return a.apply(a.v ** -0.5, -0.5 * a.v ** -1.5, 0.75 * a.v ** -2.5); },
+  reciprocal: (x) => { const a = jet(x); return a.apply(1 / a.v, -1 / a.v ** 2, 2 / a.v ** 3); },
+  sin: (x) => { const a = jet(x); return a.apply(Math.sin(a.v), Math.cos(a.v), -Math.sin(a.v)); },
+  cos: (x) => { const a = jet(x); return a.apply(Math.cos(a.v), -Math.sin(a.v), -Math.cos(a.v)); },
+  softplus: (x) => { const a = jet(x), s = sig(a.v); return a.apply(Math.log1p(Math.exp(a.v)), s, s * (1 - s)); },
+  square: (x) => { const a = jet(x); return a.apply(a.v * a.v, 2 * a.v, 2); },
+  relu: (x) => { const a = jet(x); return a.v > 0 ? a : new Jet(0); },
+  relu6: (x) => { const a = jet(x); return a.v > 0 && a.v < 6 ? a : new Jet(Math.min(Math.max(a.v, 0), 6)); },
+  selu: (x) => {
+    const a = jet(x), e = Math.exp(a.v);
+    return a.v > 0 ? a.apply(SCALE * a.v, SCALE, 0) : a.apply(SCALE * ALPHA * (e - 1), SCALE * ALPHA * e, SCALE * ALPHA * e);
+  },
+  elu: (x) => { const a = jet(x), e = Math.exp(a.v); return a.v > 0 ? a : a.apply(e - 1, e, e); },
+  abs: (x) => { const a = jet(x); return a.apply(Math.abs(a.v), Math.sign(a.v), 0); },
+  add: (x, y) => { const a = jet(x), b = jet(y); return new Jet(a.v + b.v, a.d + b.d, a.dd + b.dd); },
+  sub: (x, y) => { const a = jet(x), b = jet(y); return new Jet(a.v - b.v, a.d - b.d, a.dd - b.dd); },
+  mul: (x, y) => { const a = jet(x), b = jet(y); return new Jet(a.v * b.v, a.d * b.v + a.v * b.d, a.dd * b.v + 2 * a.d * b.d + a.v * b.dd); },
+  div: (x, y) => jetLib.mul(x, jetLib.reciprocal(y)),
+  pow: (x, c) => { const a = jet(x), k = c as number; return a.apply(a.v ** k, k * a.v ** (k - 1), k * (k - 1) * a.v ** (k - 2)); },
+  maximum: (x, y) => { const a = jet(x), b = jet(y); return a.v >= b.v ? a : b; },
+};
+
+// [name, f(x) whose sum is differentiated twice, input range]
+const unaryCases: Array<[string, (l: Lib, x: unknown) => unknown, [number, number]]> = [
+  ['sigmoid', (l, x) => l.sigmoid(x), [-4, 4]],
+  ['tanh', (l, x) => l.tanh(x), [-3, 3]],
+  ['exp', (l, x) => l.exp(x), [-2, 2]],
+  ['log', (l, x) => l.log(x), [0.5, 3]],
+  ['sqrt', (l, x) => l.sqrt(x), [0.5, 3]],
+  ['rsqrt', (l, x) => l.rsqrt(x), [0.5, 3]],
+  ['reciprocal', (l, x) => l.reciprocal(x), [0.5, 3]],
+  ['sin', (l, x) => l.sin(x), [-3, 3]],
+  ['cos', (l, x) => l.cos(x), [-3, 3]],
+  ['softplus', (l, x) => l.softplus(x), [-3, 3]],
+  ['square * x (x^3)', (l, x) => l.mul(l.square(x), x), [-2, 2]],
+  ['pow(x, 3)', (l, x) => l.pow(x, 3), [0.5, 2]],
+  ['1 / (1 + x^2) by div', (l, x) => l.div(1, l.add(1, l.square(x))), [-2, 2]],
+  ['relu(x) * x', (l, x) => l.mul(l.relu(x), x), [-2, 2]],
+  ['relu6(x) * x', (l, x) => l.mul(l.relu6(x), x), [-8, 8]],
+  ['selu(x) * x', (l, x) => l.mul(l.selu(x), x), [-2, 2]],
+  ['elu(x) * x', (l, x) => l.mul(l.elu(x), x), [-2, 2]],
+  ['abs(x) * x', (l, x) => l.mul(l.abs(x), x), [-2, 2]],
+  ['maximum(x^2, 1)', (l, x) => l.maximum(l.square(x), 1), [-2, 2]],
+  ['sigmoid(tanh(x)) * exp(x / 2) - sin(x)^2', (l, x) => l.sub(l.mul(l.sigmoid(l.tanh(x)), l.exp(l.div(x, 2))), l.square(l.sin(x))), [-2, 2]],
+];
+
+function ranged(n: number, seed: number, [lo, hi]: [number, number]): Float32Array {
+  return seededRandom(n, seed, lo, hi);
+}
+
+/** Central differences along v of a gradient computed by tfjs-node (TensorFlow's first-order
+ * kernels): the reference for the network cases. */
+function centralDifference(g: (shift: number) => Float32Array, eps: number): Float32Array {
+  const a = g(eps), b = g(-eps);
+  return a.map((v, i) => (v - b[i]) / (2 * eps));
+}
+const FD_TOL = { rtol: 2e-3, atol: 2e-4 };
+
+describeBackends('parity: higher-order gradients', (backend) => {
+  beforeEach(() => cn.setBackend(backend));
+  const ours = cn as unknown as Lib;
+
+  describe('second derivatives of elementwise ops (reference: float64 jets)', () => {
+    unaryCases.forEach(([name, f, range], i) => {
+      it(name, () => {
+        const xs = ranged(24, 100 + i, range);
+        const x = cn.tensor(xs, [4, 6]);
+        const g2 = cn.grad((t) => cn.grad((u) => cn.sum(f(ours, u) as cn.Tensor))(t))(x);
+        const want = Array.from(xs, (v) => (f(jetLib, new Jet(v, 1)) as Jet).dd);
+        expectClose(g2.dataSync(), want, { ...TOL, what: `d2/dx2 ${name}` });
+        cn.dispose([x, g2]);
+      });
+    });
+
+    // tfjs-node differentiates these gradients too (its softmax gradients are composed of ops).
+    for (const kind of ['softmax', 'logSoftmax'] as const)
+      it(`${kind} weighted by constants (reference: tfjs-node's grad of grad)`, () => {
+        const xs = ranged(3 * 7, 21, [-2, 2]), cs = ranged(3 * 7, 22, [-1, 1]);
+        const x = cn.tensor(xs, [3, 7]), c = cn.tensor(cs, [3, 7]);
+        const g2 = cn.grad((t) => cn.grad((u) => cn.sum(cn.mul(cn.square(cn[kind](u)), c)))(t))(x);
+        const r = tf.tidy(() => {
+          const tx = tf.tensor(xs, [3, 7]), tc = tf.tensor(cs, [3, 7]);
+          return tf.grad((t) => tf.grad((u) => tf.sum(tf.mul(tf.square(tf[kind](u)), tc)))(t))(tx).dataSync();
+        });
+        expectClose(g2.dataSync(), r, TOL);
+        cn.dispose([x, c, g2]);
+      });
+  });
+
+  describe('networks', () => {
+    const x0 = seededRandom(5 * 4, 31), w1v = seededRandom(4 * 6, 32, -0.8, 0.8), b1v = seededRandom(6, 33, -0.2, 0.2);
+    const w2v = seededRandom(6 * 3, 34, -0.8, 0.8), cv = seededRandom(5 * 3, 35), vv = seededRandom(4 * 6, 36);
+
+    it('Hessian-vector product of a two-layer MLP w.r.t. its first weights', () => {
+      const [x, w1, b1, w2, c, v] = [cn.tensor(x0, [5, 4]), cn.tensor(w1v, [4, 6]), cn.tensor(b1v, [6]), cn.tensor(w2v, [6, 3]), cn.tensor(cv, [5, 3]), cn.tensor(vv, [4, 6])];
+      const loss = (w: cn.Tensor) => cn.sum(cn.mul(cn.softmax(cn.matMul(cn.relu(cn.add(cn.matMul(x, w), b1)), w2)), c));
+      const hv = cn.grad((w) => cn.sum(cn.mul(cn.grad(loss)(w), v)))(w1);
+      // H v = d/de grad(w1 + e v) at e = 0.
+      const ref = centralDifference(
+        (e) =>
+          tf.tidy(() => {
+            const [tx, tb1, tw2, tc] = [tf.tensor(x0, [5, 4]), tf.tensor(b1v, [6]), tf.tensor(w2v, [6, 3]), tf.tensor(cv, [5, 3])];
+            const tw = tf.add(tf.tensor(w1v, [4, 6]), tf.mul(tf.tensor(vv, [4, 6]), e));
+            const tloss = (w: TF.Tensor) => tf.sum(tf.mul(tf.softmax(tf.matMul(tf.relu(tf.add(tf.matMul(tx, w as TF.Tensor2D), tb1)), tw2)), tc));
+            return tf.grad(tloss)(tw).dataSync() as Float32Array;
+          }),
+        1e-2,
+      );
+      expect(Math.max(...Array.from(ref, Math.abs))).toBeGreaterThan(1e-2); // not trivially zero
+      expectClose(hv.dataSync(), ref, FD_TOL);
+      cn.dispose([x, w1, b1, w2, c, v, hv]);
+    });
+
+    it("gradient penalty: the weights' gradient of the squared norm of the input gradient", () => {
+      const [x, w1, w2] = [cn.tensor(x0, [5, 4]), cn.tensor(w1v, [4, 6]), cn.tensor(w2v, [6, 3])];
+      const critic = (xx: cn.Tensor, w: cn.Tensor) => cn.sum(cn.matMul(cn.tanh(cn.matMul(xx, w)), w2));
+      const gp = cn.grad((w) => cn.sum(cn.square(cn.grad((xx) => critic(xx, w))(x))))(w1);
+      // The penalty as a function of each weight, by central differences of tfjs-node's values.
+      const penalty = (w: Float32Array) =>
+        tf.tidy(() => {
+          const [tx, tw, tw2] = [tf.tensor(x0, [5, 4]), tf.tensor(w, [4, 6]), tf.tensor(w2v, [6, 3])];
+          const tcritic = (xx: TF.Tensor) => tf.sum(tf.matMul(tf.tanh(tf.matMul(xx as TF.Tensor2D, tw as TF.Tensor2D)), tw2));
+          return tf.sum(tf.square(tf.grad(tcritic)(tx))).dataSync()[0];
+        });
+      const eps = 1e-2;
+      const ref = Array.from(w1v, (_, i) => {
+        const up = w1v.slice(), down = w1v.slice();
+        up[i] += eps;
+        down[i] -= eps;
+        return (penalty(up) - penalty(down)) / (2 * eps);
+      });
+      expectClose(gp.dataSync(), ref, FD_TOL);
+      cn.dispose([x, w1, w2, gp]);
+    });
+  });
+});
