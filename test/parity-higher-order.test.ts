@@ -2,8 +2,8 @@
 // second derivatives of every activation and elementwise op as grad(grad(f)) against exact
 // float64 second-order forward mode (Jet), softmax / logSoftmax against tfjs-node's own
 // grad of grad, and a Hessian-vector product through a two-layer MLP (matMul, bias, relu,
-// softmax) and a gradient penalty (the weights' gradient of the input gradient's norm)
-// against central differences of tfjs-node's first-order gradients. tfjs-node itself is
+// softmax) and gradient penalties (the weights' gradient of the input gradient's norm)
+// through dense layers and through conv2d / conv2dTranspose against central differences of tfjs-node's first-order gradients. tfjs-node itself is
 // no reference for the rest: it cannot differentiate gradients that read an op's output
 // (sigmoid, tanh, exp: 'Cannot compute gradient') or comparisons (relu6, selu), and
 // returned zeros for the MLP's Hessian-vector product.
@@ -182,6 +182,41 @@ describeBackends('parity: higher-order gradients', (backend) => {
       });
       expectClose(gp.dataSync(), ref, FD_TOL);
       cn.dispose([x, w1, w2, gp]);
+    });
+
+    it('gradient penalty through conv2d (bias, fused relu, stride 2) and conv2dTranspose', () => {
+      const xs = seededRandom(2 * 6 * 6 * 3, 41), w1s = seededRandom(3 * 3 * 3 * 4, 42, -0.5, 0.5), b1s = seededRandom(4, 43, -0.2, 0.2);
+      const w2s = seededRandom(2 * 2 * 5 * 4, 44, -0.5, 0.5);
+      // critic(x) = sum(conv2dTranspose(relu(conv2d(x, w1, 2) + b1), w2) * x): every conv path.
+      const critic = (x: cn.Tensor, w1: cn.Tensor, b1: cn.Tensor, w2: cn.Tensor) => {
+        const h = cn.fused.conv2d({ x, filter: w1, bias: b1, strides: 2, pad: 'same', activation: 'relu' });
+        const u = cn.conv2dTranspose(h, w2, [2, 6, 6, 5], 2, 'same');
+        return cn.sum(cn.mul(cn.slice(u, [0, 0, 0, 0], [2, 6, 6, 3]), x));
+      };
+      const [x, w1, b1, w2] = [cn.tensor(xs, [2, 6, 6, 3]), cn.tensor(w1s, [3, 3, 3, 4]), cn.tensor(b1s, [4]), cn.tensor(w2s, [2, 2, 5, 4])];
+      const gs = cn.grads((a, b, c) => cn.sum(cn.square(cn.grad((xx) => critic(xx, a, b, c))(x))))([w1, b1, w2]);
+      const penalty = (p1: Float32Array, pb: Float32Array, p2: Float32Array) =>
+        tf.tidy(() => {
+          const [tx, tw1, tb1, tw2] = [tf.tensor(xs, [2, 6, 6, 3]), tf.tensor(p1, [3, 3, 3, 4]), tf.tensor(pb, [4]), tf.tensor(p2, [2, 2, 5, 4])];
+          const tcritic = (xx: TF.Tensor) => {
+            const h = tf.relu(tf.add(tf.conv2d(xx as TF.Tensor4D, tw1 as TF.Tensor4D, 2, 'same'), tb1));
+            const u = tf.conv2dTranspose(h as TF.Tensor4D, tw2 as TF.Tensor4D, [2, 6, 6, 5], 2, 'same');
+            return tf.sum(tf.mul(tf.slice(u, [0, 0, 0, 0], [2, 6, 6, 3]), xx));
+          };
+          return tf.sum(tf.square(tf.grad(tcritic)(tx))).dataSync()[0];
+        });
+      const eps = 1e-2;
+      const params = [w1s, b1s, w2s];
+      params.forEach((p, k) => {
+        const ref = Array.from(p, (_, i) => {
+          const up = params.map((q) => q.slice()), down = params.map((q) => q.slice());
+          up[k][i] += eps;
+          down[k][i] -= eps;
+          return (penalty(up[0], up[1], up[2]) - penalty(down[0], down[1], down[2])) / (2 * eps);
+        });
+        expectClose(gs[k].dataSync(), ref, { ...FD_TOL, what: ['w1', 'b1', 'w2'][k] });
+      });
+      cn.dispose([x, w1, b1, w2, ...gs]);
     });
   });
 });

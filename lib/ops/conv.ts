@@ -2,12 +2,14 @@
 // filters), separableConv2d, conv2dTranspose, and the fused conv2d / depthwiseConv2d
 // (bias + activation) behind tf.fused. Gradients use the native backward-data and
 // backward-filter kernels; a fused ReLU's gradient goes through ReluGrad on the output.
+// conv2d's gradients are themselves differentiable (convBackpropInput/Filter) for
+// higher-order gradients; depthwise ones are not.
 import { ENGINE } from '../engine.js';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { defineOp } from '../gradients.js';
 import { Tensor } from '../tensor.js';
 import { Activation, applyActivation, checkActivation } from './activations.js';
-import { add, reshape, sum } from './basic.js';
+import { add, greater, mul, reshape, sum } from './basic.js';
 import { transpose } from './transforms.js';
 import { PadAttrs, PadSpec, TensorLike, floatArg, pairOrNHWC, parsePad, windowOutputShape } from './util.js';
 
@@ -73,6 +75,14 @@ function convCore(x: Tensor, filter: Tensor, bias: Tensor | null, relu: boolean,
     inputs,
     () => ENGINE.runKernel(fwd, inputs, { ...attrs, relu }, [{ shape: outShape, dtype: 'float32' }]),
     ([dy], [y], needed) => {
+      if (ENGINE.recording && !depthwise) {
+        // A tape records this backprop (a higher-order gradient): the same gradient as ops
+        // that have gradients of their own (Note [higher-order gradients]).
+        const g = relu ? mul(dy, greater(y, 0)) : dy;
+        const dx = needed[0] ? convBackpropInput(g, filter, x.shape, spec) : null;
+        const dw = convBackpropFilter(x, g, filter.shape, spec);
+        return bias ? [dx, dw, sum(g, [0, 1, 2])] : [dx, dw];
+      }
       const g = relu ? ENGINE.runKernel('ReluGrad', [dy, y], undefined, [{ shape: y.shape, dtype: 'float32' }])[0] : dy;
       // The first layer's dx is rarely needed and is the slowest direction: skip it.
       const dx = !needed[0] ? null : ENGINE.runKernel(`${fwd}BackpropInput`, [g, filter], { ...attrs, inputShape: x.shape }, [{ shape: x.shape, dtype: 'float32' }])[0];
@@ -84,6 +94,35 @@ function convCore(x: Tensor, filter: Tensor, bias: Tensor | null, relu: boolean,
       const outs = ENGINE.runKernel(`${fwd}BackpropFilter`, [x, g], { ...attrs, filterShape: filter.shape, bias: !!bias }, bias ? [fspec, { shape: [outC], dtype: 'float32' }] : [fspec]);
       return bias ? [dx, outs[0], outs[1]] : [dx, outs[0]];
     },
+    // Depthwise gradients stay kernels: a higher-order gradient through them is refused.
+    { name: fwd, differentiableGrad: !depthwise },
+  )[0];
+}
+
+/**
+ * conv2d's input gradient dx = Conv2DBackpropInput(dy, filter) as an op with its own
+ * gradient: it is linear in both, the adjoint of the convolution in x, so
+ * d<g, dx>/d(dy) = conv2d(g, filter) and d<g, dx>/d(filter) = Conv2DBackpropFilter(g, dy).
+ */
+function convBackpropInput(dy: Tensor, filter: Tensor, xShape: number[], spec: ConvSpec): Tensor {
+  return defineOp(
+    [dy, filter],
+    () => ENGINE.runKernel('Conv2DBackpropInput', [dy, filter], { ...convAttrs(spec), inputShape: xShape }, [{ shape: xShape, dtype: 'float32' }]),
+    ([g]) => [convCore(g, filter, null, false, spec, false, 'conv2d'), convBackpropFilter(g, dy, filter.shape, spec)],
+    { differentiableGrad: true },
+  )[0];
+}
+
+/**
+ * conv2d's filter gradient dw = Conv2DBackpropFilter(x, dy) as an op with its own gradient:
+ * <G, dw> = <conv2d(x, G), dy>, so d/dx = Conv2DBackpropInput(dy, G) and d/d(dy) = conv2d(x, G).
+ */
+function convBackpropFilter(x: Tensor, dy: Tensor, filterShape: number[], spec: ConvSpec): Tensor {
+  return defineOp(
+    [x, dy],
+    () => ENGINE.runKernel('Conv2DBackpropFilter', [x, dy], { ...convAttrs(spec), filterShape, bias: false }, [{ shape: filterShape, dtype: 'float32' }]),
+    ([g]) => [convBackpropInput(dy, g, x.shape, spec), convCore(x, g, null, false, spec, false, 'conv2d')],
+    { differentiableGrad: true },
   )[0];
 }
 
@@ -165,16 +204,7 @@ export function conv2dTranspose(x: TensorLike, filter: TensorLike, outputShape: 
   // The forward convolution that maps outputShape to x's shape must exist.
   const fwdShape = windowOutputShape(out4, [$f.shape[0], $f.shape[1]], $f.shape[3], spec.strides, spec.dilations, spec.pad, op);
   check(fwdShape.every((d, i) => d === x4.shape[i]), op, `x of shape ${describe(fwdShape)} for outputShape ${describe(outputShape)}`, x4.shape);
-  const attrs = convAttrs(spec);
-  const y = defineOp(
-    [x4, $f],
-    () => ENGINE.runKernel('Conv2DBackpropInput', [x4, $f], { ...attrs, inputShape: out4 }, [{ shape: out4, dtype: 'float32' }]),
-    ([dy]) => [
-      ENGINE.runKernel('Conv2D', [dy, $f], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0],
-      ENGINE.runKernel('Conv2DBackpropFilter', [dy, x4], { ...attrs, filterShape: $f.shape }, [{ shape: $f.shape, dtype: 'float32' }])[0],
-    ],
-  )[0];
-  return unbatch(y);
+  return unbatch(convBackpropInput(x4, $f, out4, spec));
 }
 
 /** Arguments of fused.conv2d / fused.depthwiseConv2d (tf.fused.conv2d's object form). */
