@@ -1182,6 +1182,7 @@ async function main() {
   if (results.some((r) => r.model === 'xception' && r.group === 'train'))
     notes.push(`Xception trains on ${XCEPTION_SIZE[opts.mode]}x${XCEPTION_SIZE[opts.mode]} images in ${opts.mode} mode (the application's default is 299x299, what --full uses; it accepts down to 71x71); its primitive shapes are those of a 299x299 input.`);
   if (!opts.readback) notes.push('Timings exclude reading results back (every runner executes synchronously on the CPU); --readback includes it.');
+  notes.push(`Runners alternate, and each turn opens with one untimed call for calls under ${REWARM_BELOW_S * 1000} ms: the first call after another runner's process ran is up to 2x slower for every runner (Note [re-warm per turn] in bench/run.ts).`);
   if (results.some((r) => r.group === 'train') && !results.some((r) => r.group === 'train' && r.runs['cudnn-node']?.ok))
     notes.push('Training step: cudnn-node not measured yet (the model layer, lib/models, is not available); the workload is wired in bench/run.ts (OursRunner.prepareTrain) and runs once it lands.');
   const report: Report = {
