@@ -3,7 +3,8 @@
 // float64 second-order forward mode (Jet), softmax / logSoftmax against tfjs-node's own
 // grad of grad, and a Hessian-vector product through a two-layer MLP (matMul, bias, relu,
 // softmax) and gradient penalties (the weights' gradient of the input gradient's norm)
-// through dense layers and through conv2d / conv2dTranspose against central differences of tfjs-node's first-order gradients. tfjs-node itself is
+// through dense layers, conv2d / conv2dTranspose, depthwiseConv2d, avgPool, batchNorm,
+// training-mode batch norm and sparse cross-entropy against central differences of tfjs-node's first-order gradients. tfjs-node itself is
 // no reference for the rest: it cannot differentiate gradients that read an op's output
 // (sigmoid, tanh, exp: 'Cannot compute gradient') or comparisons (relu6, selu), and
 // returned zeros for the MLP's Hessian-vector product.
@@ -11,6 +12,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type * as TF from '@tensorflow/tfjs-node';
 import * as cn from '../lib/index.js';
+import { batchNormTraining } from '../lib/ops/norm.js';
 import { describeBackends, expectClose, seededRandom } from './helpers.js';
 import { TFModule, loadReference } from './parity-common.js';
 
@@ -217,6 +219,69 @@ describeBackends('parity: higher-order gradients', (backend) => {
         expectClose(gs[k].dataSync(), ref, { ...FD_TOL, what: ['w1', 'b1', 'w2'][k] });
       });
       cn.dispose([x, w1, b1, w2, ...gs]);
+    });
+
+    /** d penalty / d params by central differences of tfjs-node values, Richardson-extrapolated
+     * from steps 1e-2 and 5e-3 (the step-squared error cancels). */
+    function fdGrads(params: Float32Array[], penalty: (ps: Float32Array[]) => number): number[][] {
+      const central = (k: number, i: number, eps: number) => {
+        const up = params.map((q) => q.slice()), down = params.map((q) => q.slice());
+        up[k][i] += eps;
+        down[k][i] -= eps;
+        return (penalty(up) - penalty(down)) / (2 * eps);
+      };
+      return params.map((p, k) => Array.from(p, (_, i) => (4 * central(k, i, 5e-3) - central(k, i, 1e-2)) / 3));
+    }
+
+    it('gradient penalty through depthwiseConv2d, avgPool and batchNorm', () => {
+      const xs = seededRandom(2 * 6 * 6 * 3, 51), ws = seededRandom(3 * 3 * 3 * 2, 52, -0.5, 0.5);
+      const ms = seededRandom(6, 53, -0.3, 0.3), vs = seededRandom(6, 54, 0.5, 1.5), gs0 = seededRandom(6, 55, 0.5, 1.5);
+      const critic = (x: cn.Tensor, w: cn.Tensor, m: cn.Tensor, v: cn.Tensor, g: cn.Tensor) =>
+        cn.sum(cn.mul(cn.tanh(cn.batchNorm(cn.avgPool(cn.depthwiseConv2d(x, w, 1, 'same'), 3, 2, 'same'), m, v, null, g)), 1.5));
+      const ps = [ws, ms, vs, gs0];
+      const shapes = [[3, 3, 3, 2], [6], [6], [6]];
+      const x = cn.tensor(xs, [2, 6, 6, 3]);
+      const ts = ps.map((p, k) => cn.tensor(p, shapes[k]));
+      const got = cn.grads((w, m, v, g) => cn.sum(cn.square(cn.grad((xx) => critic(xx, w, m, v, g))(x))))(ts);
+      const ref = fdGrads(ps, (q) =>
+        tf.tidy(() => {
+          const [tw, tm, tv, tg] = q.map((p, k) => tf.tensor(p, shapes[k]));
+          const tcritic = (xx: TF.Tensor) =>
+            tf.sum(tf.mul(tf.tanh(tf.batchNorm(tf.avgPool(tf.depthwiseConv2d(xx as TF.Tensor4D, tw as TF.Tensor4D, 1, 'same'), 3, 2, 'same'), tm, tv, tf.zeros([6]), tg)), 1.5)); // tfjs' batchNorm gradient fails without an offset
+          return tf.sum(tf.square(tf.grad(tcritic)(tf.tensor(xs, [2, 6, 6, 3])))).dataSync()[0];
+        }),
+      );
+      ['w', 'mean', 'variance', 'scale'].forEach((n, k) => expectClose(got[k].dataSync(), ref[k], { ...FD_TOL, what: n }));
+      cn.dispose([x, ...ts, ...got]);
+    });
+
+    it('double backprop through batchNormTraining and sparseSoftmaxCrossEntropy', () => {
+      const xs = seededRandom(6 * 4, 61), w1s = seededRandom(4 * 5, 62, -0.8, 0.8), gs0 = seededRandom(5, 63, 0.5, 1.5);
+      const bs = seededRandom(5, 64, -0.3, 0.3), w2s = seededRandom(5 * 3, 65, -0.8, 0.8);
+      const labels = [0, 2, 1, 1, 0, 2];
+      const ps = [w1s, gs0, bs, w2s];
+      const shapes = [[4, 5], [5], [5], [5, 3]];
+      // loss(x) = mean CE(labels, tanh(BN_train(x w1)) w2) (smooth: central differences need no kinks); penalty = sum((d loss / d x)^2).
+      const x = cn.tensor(xs, [6, 4]), l = cn.tensor(new Int32Array(labels), [6], 'int32');
+      const ts = ps.map((p, k) => cn.tensor(p, shapes[k]));
+      const loss = (xx: cn.Tensor, w1: cn.Tensor, g: cn.Tensor, b: cn.Tensor, w2: cn.Tensor) =>
+        cn.mean(cn.sparseSoftmaxCrossEntropy(l, cn.matMul(cn.tanh(batchNormTraining(cn.matMul(xx, w1), g, b, 1e-3).y), w2)));
+      const got = cn.grads((w1, g, b, w2) => cn.sum(cn.square(cn.grad((xx) => loss(xx, w1, g, b, w2))(x))))(ts);
+      const ref = fdGrads(ps, (q) =>
+        tf.tidy(() => {
+          const [tw1, tg, tb, tw2] = q.map((p, k) => tf.tensor(p, shapes[k]));
+          const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), 3);
+          const tloss = (xx: TF.Tensor) => {
+            const h = tf.matMul(xx as TF.Tensor2D, tw1 as TF.Tensor2D);
+            const { mean, variance } = tf.moments(h, 0);
+            const z = tf.matMul(tf.tanh(tf.batchNorm(h, mean, variance, tb, tg, 1e-3)) as TF.Tensor2D, tw2 as TF.Tensor2D);
+            return tf.mean(tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(z)), 1)));
+          };
+          return tf.sum(tf.square(tf.grad(tloss)(tf.tensor(xs, [6, 4])))).dataSync()[0];
+        }),
+      );
+      ['w1', 'gamma', 'beta', 'w2'].forEach((n, k) => expectClose(got[k].dataSync(), ref[k], { ...FD_TOL, what: n }));
+      cn.dispose([x, l, ...ts, ...got]);
     });
   });
 });

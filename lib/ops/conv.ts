@@ -2,8 +2,8 @@
 // filters), separableConv2d, conv2dTranspose, and the fused conv2d / depthwiseConv2d
 // (bias + activation) behind tf.fused. Gradients use the native backward-data and
 // backward-filter kernels; a fused ReLU's gradient goes through ReluGrad on the output.
-// conv2d's gradients are themselves differentiable (convBackpropInput/Filter) for
-// higher-order gradients; depthwise ones are not.
+// The gradients are themselves differentiable (convBackpropInput/Filter) for higher-order
+// gradients.
 import { ENGINE } from '../engine.js';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { defineOp } from '../gradients.js';
@@ -75,12 +75,12 @@ function convCore(x: Tensor, filter: Tensor, bias: Tensor | null, relu: boolean,
     inputs,
     () => ENGINE.runKernel(fwd, inputs, { ...attrs, relu }, [{ shape: outShape, dtype: 'float32' }]),
     ([dy], [y], needed) => {
-      if (ENGINE.recording && !depthwise) {
+      if (ENGINE.recording) {
         // A tape records this backprop (a higher-order gradient): the same gradient as ops
         // that have gradients of their own (Note [higher-order gradients]).
         const g = relu ? mul(dy, greater(y, 0)) : dy;
-        const dx = needed[0] ? convBackpropInput(g, filter, x.shape, spec) : null;
-        const dw = convBackpropFilter(x, g, filter.shape, spec);
+        const dx = needed[0] ? convBackpropInput(g, filter, x.shape, spec, depthwise) : null;
+        const dw = convBackpropFilter(x, g, filter.shape, spec, depthwise);
         return bias ? [dx, dw, sum(g, [0, 1, 2])] : [dx, dw];
       }
       const g = relu ? ENGINE.runKernel('ReluGrad', [dy, y], undefined, [{ shape: y.shape, dtype: 'float32' }])[0] : dy;
@@ -94,34 +94,37 @@ function convCore(x: Tensor, filter: Tensor, bias: Tensor | null, relu: boolean,
       const outs = ENGINE.runKernel(`${fwd}BackpropFilter`, [x, g], { ...attrs, filterShape: filter.shape, bias: !!bias }, bias ? [fspec, { shape: [outC], dtype: 'float32' }] : [fspec]);
       return bias ? [dx, outs[0], outs[1]] : [dx, outs[0]];
     },
-    // Depthwise gradients stay kernels: a higher-order gradient through them is refused.
-    { name: fwd, differentiableGrad: !depthwise },
+    { name: fwd, differentiableGrad: true },
   )[0];
 }
 
 /**
- * conv2d's input gradient dx = Conv2DBackpropInput(dy, filter) as an op with its own
- * gradient: it is linear in both, the adjoint of the convolution in x, so
- * d<g, dx>/d(dy) = conv2d(g, filter) and d<g, dx>/d(filter) = Conv2DBackpropFilter(g, dy).
+ * The input gradient dx = Conv2DBackpropInput(dy, filter) (or the depthwise one) as an op
+ * with its own gradient: it is linear in both, the adjoint of the convolution in x, so
+ * d<g, dx>/d(dy) = conv(g, filter) and d<g, dx>/d(filter) = BackpropFilter(g, dy).
  */
-function convBackpropInput(dy: Tensor, filter: Tensor, xShape: number[], spec: ConvSpec): Tensor {
+function convBackpropInput(dy: Tensor, filter: Tensor, xShape: number[], spec: ConvSpec, depthwise = false): Tensor {
+  const kernel = depthwise ? 'DepthwiseConv2DBackpropInput' : 'Conv2DBackpropInput';
   return defineOp(
     [dy, filter],
-    () => ENGINE.runKernel('Conv2DBackpropInput', [dy, filter], { ...convAttrs(spec), inputShape: xShape }, [{ shape: xShape, dtype: 'float32' }]),
-    ([g]) => [convCore(g, filter, null, false, spec, false, 'conv2d'), convBackpropFilter(g, dy, filter.shape, spec)],
+    () => ENGINE.runKernel(kernel, [dy, filter], { ...convAttrs(spec), inputShape: xShape }, [{ shape: xShape, dtype: 'float32' }]),
+    ([g]) => [convCore(g, filter, null, false, spec, depthwise, kernel), convBackpropFilter(g, dy, filter.shape, spec, depthwise)],
     { differentiableGrad: true },
   )[0];
 }
 
 /**
- * conv2d's filter gradient dw = Conv2DBackpropFilter(x, dy) as an op with its own gradient:
- * <G, dw> = <conv2d(x, G), dy>, so d/dx = Conv2DBackpropInput(dy, G) and d/d(dy) = conv2d(x, G).
+ * The filter gradient dw = Conv2DBackpropFilter(x, dy) (or the depthwise one) as an op with
+ * its own gradient: <G, dw> = <conv(x, G), dy>, so d/dx = BackpropInput(dy, G) and
+ * d/d(dy) = conv(x, G).
  */
-function convBackpropFilter(x: Tensor, dy: Tensor, filterShape: number[], spec: ConvSpec): Tensor {
+function convBackpropFilter(x: Tensor, dy: Tensor, filterShape: number[], spec: ConvSpec, depthwise = false): Tensor {
+  const kernel = depthwise ? 'DepthwiseConv2DBackpropFilter' : 'Conv2DBackpropFilter';
+  const attrs = depthwise ? { ...convAttrs(spec), filterShape } : { ...convAttrs(spec), filterShape, bias: false };
   return defineOp(
     [x, dy],
-    () => ENGINE.runKernel('Conv2DBackpropFilter', [x, dy], { ...convAttrs(spec), filterShape, bias: false }, [{ shape: filterShape, dtype: 'float32' }]),
-    ([g]) => [convBackpropInput(dy, g, x.shape, spec), convCore(x, g, null, false, spec, false, 'conv2d')],
+    () => ENGINE.runKernel(kernel, [x, dy], attrs, [{ shape: filterShape, dtype: 'float32' }]),
+    ([g]) => [convBackpropInput(dy, g, x.shape, spec, depthwise), convCore(x, g, null, false, spec, depthwise, kernel)],
     { differentiableGrad: true },
   )[0];
 }

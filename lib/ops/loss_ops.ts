@@ -5,8 +5,8 @@ import { ENGINE } from '../engine.js';
 import { DTypeError, check, describe } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
 import { Tensor } from '../tensor.js';
-import { logSoftmax } from './activations.js';
-import { mul, neg, reshape, sum } from './basic.js';
+import { logSoftmax, softmax } from './activations.js';
+import { mul, neg, oneHot, reshape, sub, sum } from './basic.js';
 import { TensorLike, convertToTensor, floatArg, normAxis, sameShape } from './util.js';
 
 /**
@@ -34,7 +34,10 @@ export function sparseSoftmaxCrossEntropy(labels: TensorLike, logits: TensorLike
       else d.dispose();
       return loss;
     },
-    (dy) => [mul(dlogits!, reshape(dy, [...lead, 1]))],
+    // While a tape records the backprop, dlogits = softmax - onehot as differentiable ops
+    // (Note [higher-order gradients]).
+    (dy) => [mul(ENGINE.recording ? sub(softmax($z), oneHot($l, $z.shape[$z.rank - 1])) : dlogits!, reshape(dy, [...lead, 1]))],
+    { name: 'sparseSoftmaxCrossEntropy', differentiableGrad: true },
   );
 }
 

@@ -6,7 +6,7 @@ import { DTypeError, check, describe } from '../errors.js';
 import { defineOp } from '../gradients.js';
 import { Tensor } from '../tensor.js';
 import { rsqrt } from './activations.js';
-import { add, fill, mul, neg, reduceToShape, sub, unary } from './basic.js';
+import { add, fill, mean, mul, neg, reduceToShape, sub, sum } from './basic.js';
 import { TensorLike, broadcastShape, convertToTensor, floatArg } from './util.js';
 
 /**
@@ -57,7 +57,7 @@ export function batchNorm(
       // Note [batchNorm gradient]: as tfjs, with r = 1/sqrt(var + eps) and s = scale or 1:
       // dx = dy*r*s, dmean = -sum(dy*r*s), dvar = sum(dy*(x-mean)*s*(-r^3/2)),
       // doffset = sum(dy), dscale = sum(dy*(x-mean)*r), sums over all but the last axis.
-      const r = unary('Rsqrt', add($v, varianceEpsilon));
+      const r = rsqrt(add($v, varianceEpsilon));
       const rs = $s ? mul(r, $s) : r;
       const xm = sub($x, $m);
       const dx = mul(dy, rs);
@@ -70,6 +70,7 @@ export function batchNorm(
       if ($s) grads.push(reduceToShape(mul(mul(dy, xm), r), [c]));
       return grads;
     },
+    { name: 'batchNorm', differentiableGrad: true },
   )[0];
 }
 
@@ -111,12 +112,32 @@ export function batchNormTraining(x: TensorLike, gamma: TensorLike, beta: Tensor
         { shape: [c], dtype: 'float32' },
         { shape: [c], dtype: 'float32' },
       ]),
-    ([dy], [, bm, bv]) =>
-      ENGINE.runKernel('BatchNormGrad', [dy, $x, $g, bm, bv], attrs, [
+    ([dy], [, bm, bv]) => {
+      if (ENGINE.recording) return batchNormTrainingGradOps(dy, $x, $g, epsilon);
+      return ENGINE.runKernel('BatchNormGrad', [dy, $x, $g, bm, bv], attrs, [
         { shape: $x.shape, dtype: 'float32' },
         { shape: [c], dtype: 'float32' },
         { shape: [c], dtype: 'float32' },
-      ]),
+      ]);
+    },
+    { name: 'BatchNormTrain', differentiableGrad: true },
   );
   return { y, mean: m, variance: v };
+}
+
+/**
+ * BatchNormGrad as differentiable ops, for a tape recording the backprop (Note [higher-order
+ * gradients]); the statistics are recomputed from x so that their dependence on x is
+ * recorded too. With xhat = (x - mean) r, r = 1/sqrt(var + eps), means over all but the
+ * last axis: dx = gamma r (dy - mean(dy) - xhat mean(dy xhat)), dgamma = sum(dy xhat),
+ * dbeta = sum(dy).
+ */
+function batchNormTrainingGradOps(dy: Tensor, x: Tensor, gamma: Tensor, epsilon: number): Tensor[] {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const xm = sub(x, mean(x, axes));
+  const r = rsqrt(add(mean(mul(xm, xm), axes), epsilon));
+  const xhat = mul(xm, r);
+  const dyXhat = mul(dy, xhat);
+  const dx = mul(mul(gamma, r), sub(sub(dy, mean(dy, axes)), mul(xhat, mean(dyXhat, axes))));
+  return [dx, sum(dyXhat, axes), sum(dy, axes)];
 }

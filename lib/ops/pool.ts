@@ -1,6 +1,7 @@
 // 2D pooling over NHWC images: maxPool and avgPool ('same' | 'valid'; SAME average pooling
 // divides by the number of real inputs, as TensorFlow does) with gradients through
-// MaxPoolGrad / AvgPoolGrad(dy, x), and a global average pooling helper.
+// MaxPoolGrad / AvgPoolGrad(dy, x) (average pooling's differentiable again), and a global
+// average pooling helper.
 import { ENGINE } from '../engine.js';
 import { defineOp1 } from '../gradients.js';
 import { Tensor } from '../tensor.js';
@@ -17,12 +18,32 @@ function pool(kind: 'MaxPool' | 'AvgPool', op: string, x: TensorLike, filterSize
   const x4 = $x.rank === 4 ? $x : reshape($x, [1, ...$x.shape]);
   const out = windowOutputShape(x4.shape, size, x4.shape[3], st, [1, 1], p, op);
   const attrs = { poolSize: size, strides: st, pad: p.pad };
-  const y = defineOp1(
+  const y = poolCore(kind, x4, attrs, out);
+  return $x.rank === 4 ? y : reshape(y, out.slice(1));
+}
+
+type PoolAttrs = { poolSize: [number, number]; strides: [number, number]; pad: string };
+
+/** The pooling op on rank-4 x4. Max pooling's gradient (MaxPoolGrad) has no gradient of its
+ * own (Note [higher-order gradients]); average pooling's is avgPoolGrad. */
+function poolCore(kind: 'MaxPool' | 'AvgPool', x4: Tensor, attrs: PoolAttrs, out: number[]): Tensor {
+  return defineOp1(
     [x4],
     () => ENGINE.runKernel(kind, [x4], attrs, [{ shape: out, dtype: 'float32' }])[0],
-    (dy) => [ENGINE.runKernel(`${kind}Grad`, [dy, x4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0]],
+    (dy) => [kind === 'AvgPool' ? avgPoolGrad(dy, x4, attrs) : ENGINE.runKernel('MaxPoolGrad', [dy, x4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0]],
+    { differentiableGrad: kind === 'AvgPool' },
   );
-  return $x.rank === 4 ? y : reshape(y, out.slice(1));
+}
+
+/** AvgPoolGrad(dy) (x4 gives only the shape) as an op: it is linear in dy and the adjoint of
+ * average pooling, so its own gradient is the average pooling of the incoming gradient. */
+function avgPoolGrad(dy: Tensor, x4: Tensor, attrs: PoolAttrs): Tensor {
+  return defineOp1(
+    [dy],
+    () => ENGINE.runKernel('AvgPoolGrad', [dy, x4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0],
+    (g) => [poolCore('AvgPool', g, attrs, dy.shape)],
+    { differentiableGrad: true },
+  );
 }
 
 /** tf.maxPool(x, filterSize, strides, pad): x NHWC of rank 3 or 4. */
