@@ -53,10 +53,13 @@ interface Node {
  * Note [higher-order gradients]: a grad() inside another grad()'s function runs its backprop
  * while the outer tape records, so the ops its gradient functions use are recorded too and
  * the outer backprop differentiates them (Note [tidy under a tape] keeps their tensors
- * alive). A gradient function that calls kernels directly (conv, pooling, batch norm ...)
- * leaves values the outer tape sees as constants; for such an op (differentiableGrad
- * false) this records a node over its input gradients whose own gradient throws, so the
- * outer gradient fails with a clear error when, and only when, it depends on them.
+ * alive). Ops whose fast gradient kernels have no gradient (relu's ReluGrad, conv's
+ * backprop kernels, BatchNormGrad ...) switch to differentiable forms while a tape records
+ * the backprop (ENGINE.recording). A gradient function that still calls kernels directly
+ * (max pooling, LRN, resizing, image.transform, or a custom op that does not opt in) leaves
+ * values the outer tape would see as constants; for such an op (differentiableGrad false)
+ * this records a node over its input gradients whose own gradient throws, so the outer
+ * gradient fails with a clear error when, and only when, it depends on them.
  */
 function guardNonDifferentiable(n: Node, dys: Tensor[], dxs: Array<Tensor | null>): void {
   const known = new Set([...n.inputs, ...n.outputs, ...dys].map((t) => t.id));
