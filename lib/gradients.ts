@@ -55,8 +55,9 @@ interface Node {
  * the outer backprop differentiates them (Note [tidy under a tape] keeps their tensors
  * alive). Ops whose fast gradient kernels have no gradient (relu's ReluGrad, conv's
  * backprop kernels, BatchNormGrad ...) switch to differentiable forms while a tape records
- * the backprop (ENGINE.recording). A gradient function that still calls kernels directly
- * (max pooling, LRN, resizing, image.transform, or a custom op that does not opt in) leaves
+ * the backprop (ENGINE.recording); linear gradients (pooling, resizing, convolution) are ops
+ * whose gradient is the forward again. A gradient function that still calls kernels
+ * directly (LRN's, or a custom op's that does not opt in) leaves
  * values the outer tape would see as constants; for such an op (differentiableGrad false)
  * this records a node over its input gradients whose own gradient throws, so the outer
  * gradient fails with a clear error when, and only when, it depends on them.

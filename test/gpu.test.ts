@@ -226,6 +226,13 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
     it('globalAvgPool: forward and backward', () => {
       parity('globalAvgPool', withGrads((x) => cn.globalAvgPool(x), () => [rnd([3, 7, 7, 16], 21)]));
     });
+    it('second derivatives through max and average pooling (MaxPoolGradGrad, AvgPoolGrad)', () => {
+      for (const pool of [cn.maxPool, cn.avgPool])
+        parity(`${pool.name} grad of grad`, () => {
+          const x = rnd([2, 9, 9, 5], 22), w = rnd([2, 5, 5, 5], 23);
+          return cn.grad((t) => cn.sum(cn.square(cn.grad((u) => cn.sum(cn.mul(pool(cn.square(u), 3, 2, 'same'), pool(w, 3, 2, 'same'))))(t))))(x);
+        });
+    });
   });
 
   describe('batch normalization', () => {

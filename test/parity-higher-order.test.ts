@@ -3,8 +3,8 @@
 // float64 second-order forward mode (Jet), softmax / logSoftmax against tfjs-node's own
 // grad of grad, and a Hessian-vector product through a two-layer MLP (matMul, bias, relu,
 // softmax) and gradient penalties (the weights' gradient of the input gradient's norm)
-// through dense layers, conv2d / conv2dTranspose, depthwiseConv2d, avgPool, batchNorm,
-// training-mode batch norm and sparse cross-entropy against central differences of tfjs-node's first-order gradients. tfjs-node itself is
+// through dense layers, conv2d / conv2dTranspose, depthwiseConv2d, max and average pooling,
+// resizeBilinear, batch norm (both forms) and sparse cross-entropy against central differences of tfjs-node's first-order gradients. tfjs-node itself is
 // no reference for the rest: it cannot differentiate gradients that read an op's output
 // (sigmoid, tanh, exp: 'Cannot compute gradient') or comparisons (relu6, selu), and
 // returned zeros for the MLP's Hessian-vector product.
@@ -12,9 +12,10 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type * as TF from '@tensorflow/tfjs-node';
 import * as cn from '../lib/index.js';
+import { ENGINE } from '../lib/engine.js';
 import { batchNormTraining } from '../lib/ops/norm.js';
 import { describeBackends, expectClose, seededRandom } from './helpers.js';
-import { TFModule, loadReference } from './parity-common.js';
+import { TFModule, loadReference, resizeAsMatMul } from './parity-common.js';
 
 let tf: TFModule;
 beforeAll(async () => {
@@ -222,15 +223,15 @@ describeBackends('parity: higher-order gradients', (backend) => {
     });
 
     /** d penalty / d params by central differences of tfjs-node values, Richardson-extrapolated
-     * from steps 1e-2 and 5e-3 (the step-squared error cancels). */
-    function fdGrads(params: Float32Array[], penalty: (ps: Float32Array[]) => number): number[][] {
+     * from steps eps and eps / 2 (the step-squared error cancels). */
+    function fdGrads(params: Float32Array[], penalty: (ps: Float32Array[]) => number, eps = 1e-2): number[][] {
       const central = (k: number, i: number, eps: number) => {
         const up = params.map((q) => q.slice()), down = params.map((q) => q.slice());
         up[k][i] += eps;
         down[k][i] -= eps;
         return (penalty(up) - penalty(down)) / (2 * eps);
       };
-      return params.map((p, k) => Array.from(p, (_, i) => (4 * central(k, i, 5e-3) - central(k, i, 1e-2)) / 3));
+      return params.map((p, k) => Array.from(p, (_, i) => (4 * central(k, i, eps / 2) - central(k, i, eps)) / 3));
     }
 
     it('gradient penalty through depthwiseConv2d, avgPool and batchNorm', () => {
@@ -281,6 +282,81 @@ describeBackends('parity: higher-order gradients', (backend) => {
         }),
       );
       ['w1', 'gamma', 'beta', 'w2'].forEach((n, k) => expectClose(got[k].dataSync(), ref[k], { ...FD_TOL, what: n }));
+      cn.dispose([x, l, ...ts, ...got]);
+    });
+
+    it('MaxPoolGradGrad picks the incoming gradient at each window\'s first maximum (ties, SAME padding)', () => {
+      // 1 image, 5x5, 2 channels; channel 1 is constant (every window ties).
+      const xs = new Float32Array(5 * 5 * 2).map((_, i) => (i % 2 === 0 ? Math.round(seededRandom(1, 70 + i, 0, 3)[0]) : 1));
+      const ss = seededRandom(5 * 5 * 2, 71);
+      const x = cn.tensor(xs, [1, 5, 5, 2]), src = cn.tensor(ss, [1, 5, 5, 2]);
+      const attrs = { poolSize: [3, 3], strides: [2, 2], pad: 'same' };
+      const [y] = ENGINE.runKernel('MaxPoolGradGrad', [src, x], attrs, [{ shape: [1, 3, 3, 2], dtype: 'float32' }]);
+      // SAME with 5 -> 3 at stride 2, window 3: total padding 2, one row/column on each side.
+      const want: number[] = [];
+      for (let oy = 0; oy < 3; oy++)
+        for (let ox = 0; ox < 3; ox++)
+          for (let c = 0; c < 2; c++) {
+            let best = -Infinity, at = -1;
+            for (let h = oy * 2 - 1; h < oy * 2 + 2; h++)
+              for (let w = ox * 2 - 1; w < ox * 2 + 2; w++) {
+                if (h < 0 || h >= 5 || w < 0 || w >= 5) continue;
+                const i = (h * 5 + w) * 2 + c;
+                if (xs[i] > best) (best = xs[i]), (at = i);
+              }
+            want.push(ss[at]);
+          }
+      expectClose(y.dataSync(), want, { rtol: 0, atol: 0 });
+      cn.dispose([x, src, y]);
+    });
+
+    it('double backprop through conv2d, maxPool and resizeBilinear (a classifier\'s input-gradient penalty)', () => {
+      const xs = seededRandom(2 * 8 * 8 * 2, 81), ws = seededRandom(3 * 3 * 2 * 4, 82, -0.5, 0.5), w2s = seededRandom(4 * 3, 83, -0.8, 0.8);
+      const labels = [1, 2];
+      const ps = [ws, w2s];
+      const shapes = [[3, 3, 2, 4], [4, 3]];
+      const x = cn.tensor(xs, [2, 8, 8, 2]), l = cn.tensor(new Int32Array(labels), [2], 'int32');
+      const ts = ps.map((p, k) => cn.tensor(p, shapes[k]));
+      // loss(x) = mean CE(labels, mean over space of tanh(maxPool(conv(resize(x))))) w2).
+      const loss = (xx: cn.Tensor, w: cn.Tensor, w2: cn.Tensor) => {
+        const h = cn.maxPool(cn.conv2d(cn.image.resizeBilinear(xx, [10, 10], false, true), w, 1, 'same'), 2, 2, 'valid');
+        return cn.mean(cn.sparseSoftmaxCrossEntropy(l, cn.matMul(cn.mean(cn.tanh(h), [1, 2]), w2)));
+      };
+      const got = cn.grads((w, w2) => cn.sum(cn.square(cn.grad((xx) => loss(xx, w, w2))(x))))(ts);
+      // Reference: resizing as a matMul (resizeAsMatMul: tfjs' resize gradient ignores
+      // halfPixelCenters). Max pooling is a selection that only changes where a window's maximum
+      // moves, so central differences across such a move are meaningless (steps of 1e-3
+      // already cross some). tfjs-node pools here with the selection frozen at the
+      // unperturbed parameters (each disjoint 2x2 window's first maximum, one-hot, taken from
+      // our conv output so that near-ties resolve alike), the same function near them and
+      // smooth, and differentiates that.
+      const windows = (h: TF.Tensor) => tf.reshape(tf.transpose(tf.reshape(h, [2, 5, 2, 5, 2, 4]), [0, 1, 3, 5, 2, 4]), [2, 5, 5, 4, 4]);
+      const refLoss = (q: Float32Array[], mask: TF.Tensor, xx: TF.Tensor) => {
+        const [tw, tw2] = q.map((p, k) => tf.tensor(p, shapes[k]));
+        const h = windows(tf.conv2d(resizeAsMatMul(tf, xx, [10, 10], false, true) as TF.Tensor4D, tw as TF.Tensor4D, 1, 'same'));
+        const pooled = tf.sum(tf.mul(h, mask), -1);
+        const z = tf.matMul(tf.mean(tf.tanh(pooled), [1, 2]) as TF.Tensor2D, tw2 as TF.Tensor2D);
+        return tf.mean(tf.neg(tf.sum(tf.mul(tf.oneHot(tf.tensor1d(labels, 'int32'), 3), tf.logSoftmax(z)), 1)));
+      };
+      const h0 = cn.tidy(() => cn.conv2d(cn.image.resizeBilinear(x, [10, 10], false, true), ts[0], 1, 'same').dataSync());
+      const m0 = new Float32Array(2 * 5 * 5 * 4 * 4);
+      for (let n = 0; n < 2; n++)
+        for (let i = 0; i < 5; i++)
+          for (let j = 0; j < 5; j++)
+            for (let c = 0; c < 4; c++) {
+              let best = 0;
+              for (let k = 1; k < 4; k++) {
+                const at = (k2: number) => h0[((n * 10 + 2 * i + (k2 >> 1)) * 10 + 2 * j + (k2 & 1)) * 4 + c];
+                if (at(k) > at(best)) best = k;
+              }
+              m0[(((n * 5 + i) * 5 + j) * 4 + c) * 4 + best] = 1;
+            }
+      const mask = tf.tensor(m0, [2, 5, 5, 4, 4]);
+      const ref = fdGrads(ps, (q) =>
+        tf.tidy(() => tf.sum(tf.square(tf.grad((xx) => refLoss(q, mask, xx))(tf.tensor(xs, [2, 8, 8, 2])))).dataSync()[0]),
+      );
+      mask.dispose();
+      ['w', 'w2'].forEach((n, k) => expectClose(got[k].dataSync(), ref[k], { ...FD_TOL, what: n }));
       cn.dispose([x, l, ...ts, ...got]);
     });
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, it } from 'vitest';
 import type * as TF from '@tensorflow/tfjs-node';
 import * as cn from '../lib/index.js';
 import { describeBackends } from './helpers.js';
-import { TFModule, Tol, checkParity, loadReference, flushReport } from './parity-common.js';
+import { TFModule, Tol, checkParity, loadReference, flushReport, resizeAsMatMul } from './parity-common.js';
 
 let tf: TFModule;
 beforeAll(async () => {
@@ -41,18 +41,6 @@ function lastAxisRef(tf: TFModule, x: TF.Tensor, dim: number, f: (t: TF.Tensor) 
 function bshape(a: number[], b: number[]): number[] {
   const r = Math.max(a.length, b.length);
   return [...Array(r).keys()].map((i) => Math.max(a[a.length - r + i] ?? 1, b[b.length - r + i] ?? 1));
-}
-
-/** Bilinear resize as x_flat . M with M = the resize of each one-hot basis image (TF's own
- * forward kernel), so tf.grads differentiates a matMul. */
-function resizeAsMatMul(tf: TFModule, x: TF.Tensor, size: [number, number], ac: boolean, hpc: boolean): TF.Tensor {
-  const x4 = x.rank === 4 ? x : tf.expandDims(x, 0);
-  const [n, h, w, c] = x4.shape;
-  const basis = tf.reshape(tf.eye(h * w), [h * w, h, w, 1]) as TF.Tensor4D;
-  const m = tf.reshape(tf.image.resizeBilinear(basis, size, ac, hpc), [h * w, size[0] * size[1]]);
-  const flat = tf.reshape(tf.transpose(x4, [0, 3, 1, 2]), [n * c, h * w]);
-  const y = tf.transpose(tf.reshape(tf.matMul(flat, m), [n, c, size[0], size[1]]), [0, 2, 3, 1]);
-  return x.rank === 4 ? y : tf.squeeze(y, [0]);
 }
 
 describeBackends('parity: activations and unary math', (backend) => {

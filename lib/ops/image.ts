@@ -20,14 +20,33 @@ export function resizeBilinear(images: TensorLike, size: [number, number], align
   check(typeof halfPixelCenters === 'boolean', op, 'halfPixelCenters as a boolean', halfPixelCenters);
   check(!(alignCorners && halfPixelCenters), op, 'alignCorners false when halfPixelCenters is true', 'both true');
   const x4 = $x.rank === 4 ? $x : reshape($x, [1, ...$x.shape]);
-  const attrs = { size: [size[0], size[1]], alignCorners, halfPixelCenters };
-  const out = [x4.shape[0], size[0], size[1], x4.shape[3]];
-  const y = defineOp1(
+  const attrs: ResizeAttrs = { size: [size[0], size[1]], alignCorners, halfPixelCenters };
+  const y = resizeCore(x4, attrs);
+  return $x.rank === 4 ? y : reshape(y, y.shape.slice(1));
+}
+
+type ResizeAttrs = { size: [number, number]; alignCorners: boolean; halfPixelCenters: boolean };
+
+/** Bilinear resizing of rank-4 x4; it is linear in x4, and its gradient ResizeBilinearGrad is
+ * its adjoint, so each is the other's gradient (differentiable to any order). */
+function resizeCore(x4: Tensor, attrs: ResizeAttrs): Tensor {
+  const out = [x4.shape[0], attrs.size[0], attrs.size[1], x4.shape[3]];
+  return defineOp1(
     [x4],
     () => ENGINE.runKernel('ResizeBilinear', [x4], attrs, [{ shape: out, dtype: 'float32' }])[0],
-    (dy) => [ENGINE.runKernel('ResizeBilinearGrad', [dy, x4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0]],
+    (dy) => [resizeGrad(dy, x4, attrs)],
+    { differentiableGrad: true },
   );
-  return $x.rank === 4 ? y : reshape(y, out.slice(1));
+}
+
+/** ResizeBilinearGrad(dy) (x4 gives only the shape) as an op. */
+function resizeGrad(dy: Tensor, x4: Tensor, attrs: ResizeAttrs): Tensor {
+  return defineOp1(
+    [dy],
+    () => ENGINE.runKernel('ResizeBilinearGrad', [dy, x4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0],
+    (g) => [resizeCore(g, attrs)],
+    { differentiableGrad: true },
+  );
 }
 
 /** How image.transform fills points that map outside the image. */

@@ -1,7 +1,7 @@
 // 2D pooling over NHWC images: maxPool and avgPool ('same' | 'valid'; SAME average pooling
 // divides by the number of real inputs, as TensorFlow does) with gradients through
-// MaxPoolGrad / AvgPoolGrad(dy, x) (average pooling's differentiable again), and a global
-// average pooling helper.
+// MaxPoolGrad / AvgPoolGrad(dy, x), themselves differentiable (MaxPoolGradGrad), and a
+// global average pooling helper.
 import { ENGINE } from '../engine.js';
 import { defineOp1 } from '../gradients.js';
 import { Tensor } from '../tensor.js';
@@ -24,14 +24,37 @@ function pool(kind: 'MaxPool' | 'AvgPool', op: string, x: TensorLike, filterSize
 
 type PoolAttrs = { poolSize: [number, number]; strides: [number, number]; pad: string };
 
-/** The pooling op on rank-4 x4. Max pooling's gradient (MaxPoolGrad) has no gradient of its
- * own (Note [higher-order gradients]); average pooling's is avgPoolGrad. */
+/** The pooling op on rank-4 x4; its gradient is avgPoolGrad or maxPoolGrad, both
+ * differentiable (Note [higher-order gradients]). */
 function poolCore(kind: 'MaxPool' | 'AvgPool', x4: Tensor, attrs: PoolAttrs, out: number[]): Tensor {
   return defineOp1(
     [x4],
     () => ENGINE.runKernel(kind, [x4], attrs, [{ shape: out, dtype: 'float32' }])[0],
-    (dy) => [kind === 'AvgPool' ? avgPoolGrad(dy, x4, attrs) : ENGINE.runKernel('MaxPoolGrad', [dy, x4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0]],
-    { differentiableGrad: kind === 'AvgPool' },
+    (dy) => [kind === 'AvgPool' ? avgPoolGrad(dy, x4, attrs) : maxPoolGrad(dy, x4, attrs)],
+    { differentiableGrad: true },
+  );
+}
+
+/** MaxPoolGrad(dy, x4) as an op: linear in dy, and piecewise constant in x4 (the argmax only
+ * moves where x4 has ties), so its gradient goes to dy alone: MaxPoolGradGrad, which picks
+ * the incoming gradient at each window's first maximum (Note [max-pool gather]). */
+function maxPoolGrad(dy: Tensor, x4: Tensor, attrs: PoolAttrs): Tensor {
+  return defineOp1(
+    [dy],
+    () => ENGINE.runKernel('MaxPoolGrad', [dy, x4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0],
+    (g) => [maxPoolGather(g, x4, attrs, dy.shape)],
+    { differentiableGrad: true },
+  );
+}
+
+/** MaxPoolGradGrad(src, x4): src at each window's first maximum of x4; its gradient is
+ * MaxPoolGrad again (the two are adjoint in their first argument). */
+function maxPoolGather(src: Tensor, x4: Tensor, attrs: PoolAttrs, out: number[]): Tensor {
+  return defineOp1(
+    [src],
+    () => ENGINE.runKernel('MaxPoolGradGrad', [src, x4], attrs, [{ shape: out, dtype: 'float32' }])[0],
+    (g) => [maxPoolGrad(g, x4, attrs)],
+    { differentiableGrad: true },
   );
 }
 

@@ -63,6 +63,10 @@ class Backend {
   virtual Status pool2d_forward(float* y, const float* x, const Pool2DParams& p) = 0;
   virtual Status pool2d_backward(float* dx, const float* dy, const float* x,
                                  const Pool2DParams& p) = 0;
+  // Max pooling's second derivative (MaxPoolGradGrad): y[o] = src at the first maximum of x
+  // in window o (the adjoint of max pooling's backward in dy); src has x's shape.
+  virtual Status max_pool_gather(float* y, const float* src, const float* x,
+                                 const Pool2DParams& p) = 0;
 
   // ---- batch normalization over the last axis
   // Training: writes y and the batch mean and biased variance.

@@ -30,6 +30,7 @@ class CpuBackend final : public Backend {
 
   Status pool2d_forward(float* y, const float* x, const Pool2DParams& p) override;
   Status pool2d_backward(float* dx, const float* dy, const float* x, const Pool2DParams& p) override;
+  Status max_pool_gather(float* y, const float* src, const float* x, const Pool2DParams& p) override;
 
   Status batchnorm_forward_training(float* y, float* batch_mean, float* batch_var, const float* x,
                                     const float* gamma, const float* beta,

@@ -1,5 +1,6 @@
 // CpuBackend 2D pooling on oneDNN over NHWC: max and average (padding excluded from the
 // average, as TensorFlow), forward and backward.
+#include <algorithm>
 #include <cstring>
 
 #include "cpu_backend.h"
@@ -133,6 +134,40 @@ Status CpuBackend::pool2d_backward(float* dx, const float* dy, const float* x,
     cpu::run_primitive(*bwd, {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WORKSPACE, ws}, {DNNL_ARG_DIFF_SRC, dx}});
     return Status::ok();
   });
+}
+
+// Note [max-pool gather]: oneDNN has no primitive for max pooling's second derivative, so
+// this is a plain loop: for each output, the first maximum of x in its window (row-major
+// window order, TensorFlow's tie-break and oneDNN's workspace choice) picks the src value.
+Status CpuBackend::max_pool_gather(float* y, const float* src, const float* x,
+                                   const Pool2DParams& p) {
+  CN_RETURN_IF_ERROR(validate("max_pool_gather", p));
+  if (p.kind != PoolKind::kMax) return invalid_argument("max_pool_gather: expected max pooling parameters");
+  const int64_t rows = p.n * p.out_h;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t n = r / p.out_h, oy = r % p.out_h;
+    const int64_t hs = oy * p.stride_h - p.pad_top;
+    const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + p.k_h, p.in_h);
+    const float* xn = x + n * p.in_h * p.in_w * p.c;
+    const float* sn = src + n * p.in_h * p.in_w * p.c;
+    for (int64_t ox = 0; ox < p.out_w; ++ox) {
+      const int64_t ws = ox * p.stride_w - p.pad_left;
+      const int64_t w0 = std::max<int64_t>(ws, 0), w1 = std::min(ws + p.k_w, p.in_w);
+      float* out = y + (r * p.out_w + ox) * p.c;
+      for (int64_t c = 0; c < p.c; ++c) {
+        int64_t best_at = -1;
+        float best = 0.f;
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = w0; w < w1; ++w) {
+            const int64_t at = (h * p.in_w + w) * p.c + c;
+            if (best_at < 0 || xn[at] > best) best = xn[at], best_at = at;
+          }
+        out[c] = best_at < 0 ? 0.f : sn[best_at];
+      }
+    }
+  }
+  return Status::ok();
 }
 
 }  // namespace cn

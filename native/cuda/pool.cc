@@ -53,4 +53,13 @@ Status CudaBackend::pool2d_backward(float* dx, const float* dy, const float* x,
   return Status::ok();
 }
 
+Status CudaBackend::max_pool_gather(float* y, const float* src, const float* x,
+                                    const Pool2DParams& p) {
+  cuda::k::PoolDesc d;
+  CN_RETURN_IF_ERROR(validate("max_pool_gather", p, &d));
+  if (!d.max) return invalid_argument("max_pool_gather: expected max pooling parameters");
+  CN_LAUNCH_CHECK(cuda::k::max_pool_gather(stream_, y, src, x, d), "max_pool_gather " + pool_shapes(p));
+  return Status::ok();
+}
+
 }  // namespace cn

@@ -40,6 +40,22 @@ Status pool_backward(KernelContext& c, PoolKind kind) {
   return c.backend->pool2d_backward(dx->f32(), c.inputs[0]->f32(), c.inputs[1]->f32(), p);
 }
 
+// inputs: src (x's shape), x -> y's shape (Note [max-pool gather] in cpu/pool.cc)
+Status k_max_grad_grad(KernelContext& c) {
+  CN_RETURN_IF_ERROR(c.expect_inputs("MaxPoolGradGrad", 2, 2));
+  for (int i = 0; i < 2; ++i)
+    CN_RETURN_IF_ERROR(expect_dtype("MaxPoolGradGrad", i == 0 ? "src" : "x", c.inputs[i], DType::kFloat32));
+  Pool2DParams p;
+  CN_RETURN_IF_ERROR(pool_params(c, PoolKind::kMax, c.inputs[1]->shape, &p));
+  if (c.inputs[0]->shape != p.input_shape())
+    return invalid_argument("MaxPoolGradGrad: expected src of x's shape " + shape_str(p.input_shape()) +
+                            " but received " + shape_str(c.inputs[0]->shape));
+  BufferPtr y;
+  CN_RETURN_IF_ERROR(c.output(0, p.output_shape(), DType::kFloat32, &y));
+  if (p.n == 0 || p.c == 0) return Status::ok();
+  return c.backend->max_pool_gather(y->f32(), c.inputs[0]->f32(), c.inputs[1]->f32(), p);
+}
+
 Status k_max(KernelContext& c) { return pool_forward(c, PoolKind::kMax); }
 Status k_avg(KernelContext& c) { return pool_forward(c, PoolKind::kAvg); }
 Status k_max_grad(KernelContext& c) { return pool_backward(c, PoolKind::kMax); }
@@ -51,5 +67,6 @@ CN_REGISTER_KERNEL("MaxPool", k_max);
 CN_REGISTER_KERNEL("AvgPool", k_avg);
 CN_REGISTER_KERNEL("MaxPoolGrad", k_max_grad);
 CN_REGISTER_KERNEL("AvgPoolGrad", k_avg_grad);
+CN_REGISTER_KERNEL("MaxPoolGradGrad", k_max_grad_grad);
 
 }  // namespace cn

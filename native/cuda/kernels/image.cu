@@ -108,6 +108,13 @@ __global__ void pool_forward_kernel(float* y, const float* x, PoolDesc d) {
   }
 }
 
+__global__ void max_pool_gather_kernel(float* y, const float* src, const float* x, PoolDesc d) {
+  CN_FOR_EACH(i, d.n * d.out_h * d.out_w * d.c) {
+    int64_t at = argmax_in(x, window_of(i, d), d);
+    y[i] = at < 0 ? 0.f : src[at];
+  }
+}
+
 __global__ void pool_backward_kernel(float* dx, const float* dy, const float* x, PoolDesc d) {
   CN_FOR_EACH(i, d.n * d.out_h * d.out_w * d.c) {
     Window w = window_of(i, d);
@@ -147,6 +154,14 @@ cudaError_t pool_forward(cudaStream_t s, float* y, const float* x, const PoolDes
   int64_t n = d.n * d.out_h * d.out_w * d.c;
   if (n == 0) return cudaSuccess;
   pool_forward_kernel<<<grid_for(n), kThreads, 0, s>>>(y, x, d);
+  return cudaGetLastError();
+}
+
+cudaError_t max_pool_gather(cudaStream_t s, float* y, const float* src, const float* x,
+                            const PoolDesc& d) {
+  int64_t n = d.n * d.out_h * d.out_w * d.c;
+  if (n == 0) return cudaSuccess;
+  max_pool_gather_kernel<<<grid_for(n), kThreads, 0, s>>>(y, src, x, d);
   return cudaGetLastError();
 }
 

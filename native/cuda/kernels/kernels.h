@@ -112,6 +112,9 @@ struct PoolDesc {
 cudaError_t pool_forward(cudaStream_t s, float* y, const float* x, const PoolDesc& d);
 cudaError_t pool_backward(cudaStream_t s, float* dx, const float* dy, const float* x,
                           const PoolDesc& d);  // zeroes dx first
+// y[o] = src at the first maximum of x in window o (max pooling's second derivative).
+cudaError_t max_pool_gather(cudaStream_t s, float* y, const float* src, const float* x,
+                            const PoolDesc& d);
 
 // ---- lrn.cu: local response normalization across the last axis of [rows, c]
 struct LRNDesc {
