@@ -56,8 +56,8 @@ interface Node {
  * alive). Ops whose fast gradient kernels have no gradient (relu's ReluGrad, conv's
  * backprop kernels, BatchNormGrad ...) switch to differentiable forms while a tape records
  * the backprop (ENGINE.recording); linear gradients (pooling, resizing, convolution) are ops
- * whose gradient is the forward again. A gradient function that still calls kernels
- * directly (LRN's, or a custom op's that does not opt in) leaves
+ * whose gradient is the forward again. A gradient function that calls kernels directly (a
+ * custom op's that does not opt in) leaves
  * values the outer tape would see as constants; for such an op (differentiableGrad false)
  * this records a node over its input gradients whose own gradient throws, so the outer
  * gradient fails with a clear error when, and only when, it depends on them.

@@ -4,7 +4,7 @@
 // grad of grad, and a Hessian-vector product through a two-layer MLP (matMul, bias, relu,
 // softmax) and gradient penalties (the weights' gradient of the input gradient's norm)
 // through dense layers, conv2d / conv2dTranspose, depthwiseConv2d, max and average pooling,
-// resizeBilinear, batch norm (both forms) and sparse cross-entropy against central differences of tfjs-node's first-order gradients. tfjs-node itself is
+// resizeBilinear, batch norm (both forms), LRN and sparse cross-entropy against central differences of tfjs-node's first-order gradients. tfjs-node itself is
 // no reference for the rest: it cannot differentiate gradients that read an op's output
 // (sigmoid, tanh, exp: 'Cannot compute gradient') or comparisons (relu6, selu), and
 // returned zeros for the MLP's Hessian-vector product.
@@ -358,6 +358,24 @@ describeBackends('parity: higher-order gradients', (backend) => {
       mask.dispose();
       ['w', 'w2'].forEach((n, k) => expectClose(got[k].dataSync(), ref[k], { ...FD_TOL, what: n }));
       cn.dispose([x, l, ...ts, ...got]);
+    });
+
+    it('gradient penalty through localResponseNormalization (AlexNet settings and a wide window)', () => {
+      for (const [radius, bias, alpha, beta] of [[2, 2, 1e-1, 0.75], [4, 1, 0.5, 0.5]] as const) {
+        const xs = seededRandom(2 * 3 * 3 * 6, 91), ws = seededRandom(6 * 5, 92, -0.8, 0.8);
+        const x = cn.tensor(xs, [2, 3, 3, 6]), w = cn.tensor(ws, [6, 5]);
+        const critic = (xx: cn.Tensor, ww: cn.Tensor) => cn.sum(cn.tanh(cn.matMul(cn.reshape(cn.localResponseNormalization(xx, radius, bias, alpha, beta), [18, 6]), ww)));
+        const [got] = cn.grads((ww) => cn.sum(cn.square(cn.grad((xx) => critic(xx, ww))(x))))([w]);
+        const [ref] = fdGrads([ws], ([q]) =>
+          tf.tidy(() => {
+            const tw = tf.tensor(q, [6, 5]);
+            const tcritic = (xx: TF.Tensor) => tf.sum(tf.tanh(tf.matMul(tf.reshape(tf.localResponseNormalization(xx as TF.Tensor4D, radius, bias, alpha, beta), [18, 6]), tw as TF.Tensor2D)));
+            return tf.sum(tf.square(tf.grad(tcritic)(tf.tensor(xs, [2, 3, 3, 6])))).dataSync()[0];
+          }),
+        );
+        expectClose(got.dataSync(), ref, { ...FD_TOL, what: `LRN radius ${radius}` });
+        cn.dispose([x, w, got]);
+      }
     });
   });
 });
