@@ -42,6 +42,8 @@ const convCases: ConvCfg[] = [
   { x: [2, 9, 8, 16], f: [3, 2, 16, 24], strides: 1, pad: 'same', dilations: 2 },
   { x: [1, 8, 8, 16], f: [3, 3, 16, 16], strides: 1, pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
   { x: [1, 5, 5, 16], f: [3, 3, 16, 8], strides: 1, pad: [[0, 0], [3, 0], [0, 1], [0, 0]] },
+  // 1x1 stride 1: the cpu filter gradient is one matrix product (Note [1x1 filter gradient as GEMM]).
+  { x: [2, 5, 4, 24], f: [1, 1, 24, 40], strides: 1, pad: 'same' },
 ];
 
 const name = (c: ConvCfg) => `x ${JSON.stringify(c.x)} f ${JSON.stringify(c.f)} s ${JSON.stringify(c.strides)} pad ${JSON.stringify(c.pad)} d ${c.dilations ?? 1}`;

@@ -344,6 +344,17 @@ void col2im(float* dx, const float* dcol, int64_t count, const Conv2DParams& p) 
   }
 }
 
+// Note [1x1 filter gradient as GEMM]: a 1x1, stride-1, unpadded convolution is a matrix
+// product over pixels, so its filter gradient is dw[ic, oc] = x[pixels, ic]^T dy[pixels, oc].
+// oneDNN 2.6's sgemm does that 15-20% faster than its backward-weights kernels on Xception's
+// pointwise layers (the middle flow's [8,19,19,728] -> 728: 13.0 -> 11.1 ms). Only without a
+// bias gradient: that would take one more pass over dy (Xception's separable convolutions
+// have no bias).
+bool use_gemm_backward_filter(const Conv2DParams& p, bool bias) {
+  return !bias && !p.depthwise && p.k_h == 1 && p.k_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+         p.pad_top == 0 && p.pad_bottom == 0 && p.pad_left == 0 && p.pad_right == 0;
+}
+
 }  // namespace
 
 Status CpuBackend::conv2d_forward(float* y, const float* x, const float* w, const float* bias,
@@ -424,6 +435,15 @@ Status CpuBackend::conv2d_backward_filter(float* dw, float* dbias, const float* 
     return Status::ok();
   }
   bool bias = dbias != nullptr;
+  if (use_gemm_backward_filter(p, bias)) {
+    MatMulParams mp;  // dw[in_c, out_c] = x[pixels, in_c]^T * dy[pixels, out_c]
+    mp.m = p.in_c;
+    mp.n = p.out_c;
+    mp.k = p.n * p.out_h * p.out_w;
+    mp.a_batched = mp.b_batched = true;
+    mp.trans_a = true;
+    return matmul(dw, x, dy, nullptr, mp);
+  }
   return cpu::dnnl_guard("conv2d_backward_filter", [&] { return conv_shapes(p); }, [&] {
     auto cp = backward_filter_primitive(p, bias);
     if (bias)
