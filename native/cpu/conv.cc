@@ -246,9 +246,9 @@ std::shared_ptr<const CachedPrimitive> backward_filter_primitive(const Conv2DPar
 // Note [backward data as forward]: with stride 1, the data gradient of a convolution is
 // the forward convolution of dy with the filter flipped in space and its channel axes
 // swapped: dx[ih, iw, ic] = sum dy[ih - kh*d + pt, iw - kw*d + pl, oc] w[kh, kw, ic, oc],
-// a convolution with pads (k-1)*d - pad on each side. oneDNN 2.6's brgconv forward runs
-// 1.3-1.45x faster than its backward-data kernels on the Fashion-MNIST CNN's 3x3 layers
-// (23.0 -> 17 ms at [128,14,14,128]; the flip is a few memcpys). The flipped filter goes
+// a convolution with pads (k-1)*d - pad on each side. oneDNN 2.6's brgconv forward takes
+// 14-30% less time than its backward-data kernels on the Fashion-MNIST CNN's 3x3 layers
+// (23.3 -> 18.3 ms at [128,14,14,128]; the flip is a few memcpys). The flipped filter goes
 // to the primitive through a strided descriptor (dims {ic, oc, kh, kw}), whose reorder to
 // the blocked layout does the channel swap.
 bool use_forward_backward_data(const Conv2DParams& p) {
@@ -346,8 +346,8 @@ void col2im(float* dx, const float* dcol, int64_t count, const Conv2DParams& p) 
 
 // Note [1x1 filter gradient as GEMM]: a 1x1, stride-1, unpadded convolution is a matrix
 // product over pixels, so its filter gradient is dw[ic, oc] = x[pixels, ic]^T dy[pixels, oc].
-// oneDNN 2.6's sgemm does that 15-20% faster than its backward-weights kernels on Xception's
-// pointwise layers (the middle flow's [8,19,19,728] -> 728: 13.0 -> 11.1 ms). Only without a
+// oneDNN 2.6's sgemm takes 21-25% less time than its backward-weights kernels on Xception's
+// pointwise layers (the middle flow's [8,19,19,728] -> 728: 13.0 -> 9.8 ms). Only without a
 // bias gradient: that would take one more pass over dy (Xception's separable convolutions
 // have no bias).
 bool use_gemm_backward_filter(const Conv2DParams& p, bool bias) {
