@@ -1,9 +1,10 @@
 // The side-by-side benchmark: cudnn-node against the peers a user would pick instead
 // (tfjs-node in this process; Keras/TensorFlow and PyTorch in one Python worker each, see
 // bench/peers.py), in one run on one machine. Every workload is measured on every available
-// runner, alternating turns after a warm-up (each turn opens with one untimed call, see Note [re-warm per turn]); we report the median and spread and the ratio
-// peer time / our time (> 1: we are faster). Writes bench/results/latest.{json,md,svg} and
-// prints the Markdown table last.
+// runner, alternating turns after a warm-up (each turn opens with one untimed call, Note
+// [re-warm per turn]); we report the median and spread and the ratio peer time / our time
+// (> 1: we are faster). Writes bench/results/latest.{json,md,svg} and prints the Markdown
+// table last.
 //
 // Workloads (issues 2, 4, 5, 8): the sgemm ceiling; conv2d forward / backward-data /
 // backward-filter on the layer shapes of the Fashion-MNIST CNN (batch 128), ResNet-34 and
