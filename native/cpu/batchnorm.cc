@@ -68,10 +68,7 @@ std::shared_ptr<const CachedPrimitive> forward_primitive(const BatchNormParams& 
     if (!training) flags = flags | normalization_flags::use_global_stats;
     auto pd = forward_pd(p, training ? prop_kind::forward_training : prop_kind::forward_inference,
                          flags);
-    auto cp = std::make_shared<CachedPrimitive>();
-    cp->prim = CN_DNNL(dnnl::batch_normalization_forward(pd));
-    cp->impl = pd.impl_info_str();
-    cp->scratchpad_md = pd.scratchpad_desc();
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::batch_normalization_forward(pd)), pd);
     cp->add_operand(DNNL_ARG_SRC, data_md(p), pd.src_desc(), false);
     if (scale) cp->add_operand(DNNL_ARG_SCALE, channel_md(p), channel_md(p), false);
     if (shift) cp->add_operand(DNNL_ARG_SHIFT, channel_md(p), channel_md(p), false);
@@ -89,10 +86,7 @@ std::shared_ptr<const CachedPrimitive> backward_primitive(const BatchNormParams&
         prop_kind::backward, data_md(p), data_md(p), p.epsilon, kScaleShift));
     auto pd = CN_DNNL(dnnl::batch_normalization_backward::primitive_desc(
         desc, cpu::default_attr(), cpu::cpu_engine(), hint));
-    auto cp = std::make_shared<CachedPrimitive>();
-    cp->prim = CN_DNNL(dnnl::batch_normalization_backward(pd));
-    cp->impl = pd.impl_info_str();
-    cp->scratchpad_md = pd.scratchpad_desc();
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::batch_normalization_backward(pd)), pd);
     cp->add_operand(DNNL_ARG_SRC, data_md(p), pd.src_desc(), false);
     cp->add_operand(DNNL_ARG_DIFF_DST, data_md(p), pd.diff_dst_desc(), false);
     cp->add_operand(DNNL_ARG_SCALE, channel_md(p), channel_md(p), false);

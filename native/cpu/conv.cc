@@ -171,10 +171,7 @@ std::shared_ptr<const CachedPrimitive> forward_primitive(const Conv2DParams& p, 
       auto desc = forward_desc(p, prop_kind::forward_inference, bias, act);
       return CN_DNNL(dnnl::convolution_forward::primitive_desc(desc, attr, cpu::cpu_engine()));
     });
-    auto cp = std::make_shared<CachedPrimitive>();
-    cp->prim = CN_DNNL(dnnl::convolution_forward(pd));
-    cp->impl = pd.impl_info_str();
-    cp->scratchpad_md = pd.scratchpad_desc();
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::convolution_forward(pd)), pd);
     cp->add_operand(DNNL_ARG_SRC, activation_md(p.n, p.in_c, p.in_h, p.in_w), pd.src_desc(), false);
     cp->add_operand(DNNL_ARG_WEIGHTS, user_weights_md(p), pd.weights_desc(), false);
     if (bias) cp->add_operand(DNNL_ARG_BIAS, bias_md(p), pd.bias_desc(), false);
@@ -201,10 +198,7 @@ std::shared_ptr<const CachedPrimitive> backward_data_primitive(const Conv2DParam
     auto hint = forward_hint(p, false, kNhwc);
     auto pd = CN_DNNL(dnnl::convolution_backward_data::primitive_desc(
         desc, cpu::default_attr(), cpu::cpu_engine(), hint));
-    auto cp = std::make_shared<CachedPrimitive>();
-    cp->prim = CN_DNNL(dnnl::convolution_backward_data(pd));
-    cp->impl = pd.impl_info_str();
-    cp->scratchpad_md = pd.scratchpad_desc();
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::convolution_backward_data(pd)), pd);
     cp->add_operand(DNNL_ARG_DIFF_DST, diff_dst, pd.diff_dst_desc(), false);
     cp->add_operand(DNNL_ARG_WEIGHTS, user_weights_md(p), pd.weights_desc(), false);
     cp->add_operand(DNNL_ARG_DIFF_SRC, diff_src, pd.diff_src_desc(), true);
@@ -230,10 +224,7 @@ std::shared_ptr<const CachedPrimitive> backward_filter_primitive(const Conv2DPar
           desc, cpu::default_attr(), cpu::cpu_engine(), hint));
     };
     auto pd = with_layout_fallback(activation_tags(p, Direction::kBackwardFilter), make_pd);
-    auto cp = std::make_shared<CachedPrimitive>();
-    cp->prim = CN_DNNL(dnnl::convolution_backward_weights(pd));
-    cp->impl = pd.impl_info_str();
-    cp->scratchpad_md = pd.scratchpad_desc();
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::convolution_backward_weights(pd)), pd);
     cp->add_operand(DNNL_ARG_SRC, activation_md(p.n, p.in_c, p.in_h, p.in_w), pd.src_desc(), false);
     cp->add_operand(DNNL_ARG_DIFF_DST, activation_md(p.n, p.out_c, p.out_h, p.out_w),
                     pd.diff_dst_desc(), false);
@@ -284,10 +275,7 @@ std::shared_ptr<const CachedPrimitive> backward_data_forward_primitive(const Con
     // The flipped HWIO filter [kh][kw][ic][oc] seen as the new convolution's {O=ic, I=oc}.
     memory::desc flipped({q.out_c, q.in_c, q.k_h, q.k_w}, kF32,
                          {q.in_c, 1, q.k_w * q.in_c * q.out_c, q.in_c * q.out_c});
-    auto cp = std::make_shared<CachedPrimitive>();
-    cp->prim = CN_DNNL(dnnl::convolution_forward(pd));
-    cp->impl = pd.impl_info_str();
-    cp->scratchpad_md = pd.scratchpad_desc();
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::convolution_forward(pd)), pd);
     cp->add_operand(DNNL_ARG_SRC, activation_md(q.n, q.in_c, q.in_h, q.in_w), pd.src_desc(), false);
     cp->add_operand(DNNL_ARG_WEIGHTS, flipped, pd.weights_desc(), false);
     cp->add_operand(DNNL_ARG_DST, activation_md(q.n, q.out_c, q.out_h, q.out_w), pd.dst_desc(), true);

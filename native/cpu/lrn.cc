@@ -81,10 +81,7 @@ dnnl::lrn_forward::primitive_desc forward_pd(const LRNParams& p, prop_kind prop)
 std::shared_ptr<const CachedPrimitive> forward_primitive(const LRNParams& p, bool training) {
   return cpu::cached_primitive(lrn_key(training ? "lrn_fwd_train" : "lrn_fwd", p), [&] {
     auto pd = forward_pd(p, training ? prop_kind::forward_training : prop_kind::forward_inference);
-    auto cp = std::make_shared<CachedPrimitive>();
-    cp->prim = CN_DNNL(dnnl::lrn_forward(pd));
-    cp->impl = pd.impl_info_str();
-    cp->scratchpad_md = pd.scratchpad_desc();
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::lrn_forward(pd)), pd);
     cp->add_operand(DNNL_ARG_SRC, data_md(p), pd.src_desc(), false);
     cp->add_operand(DNNL_ARG_DST, data_md(p), pd.dst_desc(), true);
     if (training && pd.workspace_desc().get_size() > 0)
@@ -102,10 +99,7 @@ std::shared_ptr<const CachedPrimitive> backward_primitive(const LRNParams& p) {
     auto pd = CN_DNNL(dnnl::lrn_backward::primitive_desc(desc, cpu::default_attr(),
                                                          cpu::cpu_engine(), hint));
     reference_impl(&pd);
-    auto cp = std::make_shared<CachedPrimitive>();
-    cp->prim = CN_DNNL(dnnl::lrn_backward(pd));
-    cp->impl = pd.impl_info_str();
-    cp->scratchpad_md = pd.scratchpad_desc();
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::lrn_backward(pd)), pd);
     cp->add_operand(DNNL_ARG_SRC, data_md(p), pd.src_desc(), false);
     cp->add_operand(DNNL_ARG_DIFF_DST, data_md(p), pd.diff_dst_desc(), false);
     if (hint.workspace_desc().get_size() > 0)

@@ -91,10 +91,7 @@ std::shared_ptr<const CachedPrimitive> matmul_primitive(const Problem& q) {
     auto desc = q.bias ? CN_DNNL(dnnl::matmul::desc(a_md(q), b_md(q), bias_md(q), c_md(q)))
                        : CN_DNNL(dnnl::matmul::desc(a_md(q), b_md(q), c_md(q)));
     auto pd = CN_DNNL(dnnl::matmul::primitive_desc(desc, attr, cpu::cpu_engine()));
-    auto cp = std::make_shared<CachedPrimitive>();
-    cp->prim = CN_DNNL(dnnl::matmul(pd));
-    cp->impl = pd.impl_info_str();
-    cp->scratchpad_md = pd.scratchpad_desc();
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::matmul(pd)), pd);
     cp->add_operand(DNNL_ARG_SRC, a_md(q), pd.src_desc(), false);
     cp->add_operand(DNNL_ARG_WEIGHTS, b_md(q), pd.weights_desc(), false);
     if (q.bias) cp->add_operand(DNNL_ARG_BIAS, bias_md(q), pd.bias_desc(), false);

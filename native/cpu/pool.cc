@@ -72,10 +72,7 @@ dnnl::pooling_forward::primitive_desc forward_pd(const Pool2DParams& p, prop_kin
 std::shared_ptr<const CachedPrimitive> forward_primitive(const Pool2DParams& p, bool training) {
   return cpu::cached_primitive(pool_key(training ? "pool2d_fwd_train" : "pool2d_fwd", p), [&] {
     auto pd = forward_pd(p, training ? prop_kind::forward_training : prop_kind::forward_inference);
-    auto cp = std::make_shared<CachedPrimitive>();
-    cp->prim = CN_DNNL(dnnl::pooling_forward(pd));
-    cp->impl = pd.impl_info_str();
-    cp->scratchpad_md = pd.scratchpad_desc();
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::pooling_forward(pd)), pd);
     cp->add_operand(DNNL_ARG_SRC, input_md(p), pd.src_desc(), false);
     cp->add_operand(DNNL_ARG_DST, output_md(p), pd.dst_desc(), true);
     if (training) cp->add_operand(DNNL_ARG_WORKSPACE, pd.workspace_desc(), pd.workspace_desc(), true);
@@ -92,10 +89,7 @@ std::shared_ptr<const CachedPrimitive> backward_primitive(const Pool2DParams& p)
         {p.pad_top, p.pad_left}, {p.pad_bottom, p.pad_right}));
     auto pd = CN_DNNL(dnnl::pooling_backward::primitive_desc(desc, cpu::default_attr(),
                                                              cpu::cpu_engine(), hint));
-    auto cp = std::make_shared<CachedPrimitive>();
-    cp->prim = CN_DNNL(dnnl::pooling_backward(pd));
-    cp->impl = pd.impl_info_str();
-    cp->scratchpad_md = pd.scratchpad_desc();
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::pooling_backward(pd)), pd);
     cp->add_operand(DNNL_ARG_DIFF_DST, output_md(p), pd.diff_dst_desc(), false);
     if (max) cp->add_operand(DNNL_ARG_WORKSPACE, hint.workspace_desc(), hint.workspace_desc(), false);
     cp->add_operand(DNNL_ARG_DIFF_SRC, input_md(p), pd.diff_src_desc(), true);

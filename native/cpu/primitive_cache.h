@@ -71,6 +71,17 @@ struct CachedPrimitive {
   }
 };
 
+// A CachedPrimitive holding prim, built from pd, with pd's implementation name and
+// scratchpad; the caller adds the operands.
+template <class PrimitiveDesc>
+std::shared_ptr<CachedPrimitive> new_cached_primitive(dnnl::primitive prim, const PrimitiveDesc& pd) {
+  auto cp = std::make_shared<CachedPrimitive>();
+  cp->prim = std::move(prim);
+  cp->impl = pd.impl_info_str();
+  cp->scratchpad_md = pd.scratchpad_desc();
+  return cp;
+}
+
 struct ArgPtr {
   int arg;
   const void* ptr;
