@@ -13,7 +13,8 @@
 #   2. then ONE device call:
 #        run(command="bash scripts/gpu-check.sh --carry .gpu-carry", carry=[".gpu-carry"], timeout_s=560)
 #      The table is the end of output_tail; $OUT brings back gpu-check.log, build.log,
-#      phases.tsv, doctor.json, test-gpu.json, test-suites.json, bench-gpu.json, summary.md.
+#      phases.tsv, doctor.json, test-gpu.json, test-parity.json, test-suites.json and
+#      bench-gpu.json (8 files, the device tool's limit; the table is also in gpu-check.log).
 #      A rerun on the still-warm machine can skip the build: add --prefer-prebuilt (the
 #      carried addon built here) or --no-build (reuse build/gpu-check from the first run).
 #   Rehearse it here first (no GPU: cuda reports unavailable, the rest runs on cpu):
@@ -33,7 +34,8 @@
 #                      backend with tiny sizes, to check this script's plumbing
 #
 # Phases: setup -> build (falls back to the carried prebuilt addon when it fails or has no
-# cuda) -> cuda backend (doctor) -> gpu tests -> benchmark -> op suites [cuda] -> summary.
+# cuda) -> cuda backend (doctor) -> gpu tests -> benchmark -> parity suites [cuda] against
+# recorded TensorFlow values -> op suites [cuda] -> summary.
 # Exit status: 0 when every phase passed, 1 otherwise (the table says which).
 set -uo pipefail
 
@@ -72,7 +74,7 @@ done
 # Logs and JSON: the device tool's $OUT comes back to the caller; elsewhere out/ (ignored).
 LOGDIR="${OUT:-$root/out/gpu-check}"
 mkdir -p "$LOGDIR"
-rm -f "$LOGDIR"/{gpu-check.log,build.log,phases.tsv,doctor.json,test-gpu.json,test-suites.json,bench-gpu.json,summary.md}
+rm -f "$LOGDIR"/{gpu-check.log,build.log,phases.tsv,doctor.json,test-gpu.json,test-parity.json,test-suites.json,bench-gpu.json,summary.md}
 LOG="$LOGDIR/gpu-check.log"
 WORK="${TMPDIR:-/tmp}/cn-gpu-check"
 rm -rf "$WORK" && mkdir -p "$WORK"
@@ -266,6 +268,32 @@ if (( do_bench && (has_cuda || dry) )); then
   if [[ $rc == 0 ]]; then phase benchmark ok $((SECONDS - t)) "$( (( has_cuda )) || echo 'cpu dry run')"; else phase benchmark FAILED $((SECONDS - t)) "rc $rc$([[ $rc == 124 ]] && echo ' (timed out)')"; fi
 else
   phase benchmark skipped 0 "$( (( do_bench )) && echo 'no cuda device' || echo '--skip-bench')"
+fi
+
+# ------------------------------------------------------------------ parity suites on cuda, TensorFlow replayed
+# test/parity-*.test.ts against TensorFlow's values recorded on the CPU machine with
+# tfjs-node (prepare-carry.sh step 7; test/reference.ts): cuda against TensorFlow itself,
+# not only against our cpu backend. With --with-parity and tfjs-node here, the op suites
+# below run them live instead.
+t=$SECONDS
+ref_dir=""
+if [[ -n "$carry" && -f "$carry/tf-reference.tar.xz" ]]; then
+  cn_untar_xz "$carry/tf-reference.tar.xz" "$WORK" && ref_dir="$WORK/tf-reference"
+fi
+if (( (has_cuda || dry) && ! with_parity )) && [[ -n "$ref_dir" ]]; then
+  b=cuda; (( has_cuda )) || b=cpu
+  tp="$(max 30 "$(min 120 $(( $(remaining) - 60 )))")"
+  say "parity suites on $b against recorded TensorFlow values (timeout ${tp}s): $(ls "$ref_dir" | tr '\n' ' ')"
+  PARITY_REFERENCE="replay:$ref_dir" timeout -k 10 "$tp" node node_modules/vitest/vitest.mjs run test/parity-*.test.ts \
+      -t "\\[$b\\]" --reporter=default --reporter=json --outputFile.json="$LOGDIR/test-parity.json" 2>&1 | tee -a "$LOG"
+  rc=${PIPESTATUS[0]}
+  if [[ $rc == 0 ]]; then phase "parity [cuda] vs TF" ok $((SECONDS - t)) "$( (( has_cuda )) || echo 'cpu dry run')"; else phase "parity [cuda] vs TF" FAILED $((SECONDS - t)) "rc $rc$([[ $rc == 124 ]] && echo ' (timed out)')"; fi
+elif (( with_parity )); then
+  phase "parity [cuda] vs TF" skipped 0 "--with-parity: run live with tfjs-node in the op suites"
+elif [[ -z "$ref_dir" ]]; then
+  phase "parity [cuda] vs TF" skipped 0 "no tf-reference.tar.xz in the carry (scripts/gpu/prepare-carry.sh records it)"
+else
+  phase "parity [cuda] vs TF" skipped 0 "no cuda device"
 fi
 
 # ------------------------------------------------------------------ op suites on cuda

@@ -1,12 +1,14 @@
 // Shared driver of the parity suites (test/parity-*.test.ts): runs one op on the same
 // seeded inputs in cudnn-node and in tfjs-node (TensorFlow's kernels), compares shapes and
 // dtypes first, then values, then the gradients of sum(y * dy) for a seeded dy, and checks
-// that no cudnn-node tensor leaked. PARITY_REPORT=1 prints the measured errors.
+// that no cudnn-node tensor leaked. PARITY_REPORT=1 prints the measured errors. The
+// TensorFlow side goes through reference() (test/reference.ts): live, or replayed from a
+// recording where tfjs-node cannot be installed (the GPU machine).
 import { expect } from 'vitest';
 import type * as TF from '@tensorflow/tfjs-node';
 import * as cn from '../lib/index.js';
 import { expectClose, seededRandom } from './helpers.js';
-import { loadTfjs } from './tfjs.js';
+import { RefTensor, digest, fromTf, loadTf, reference, replaying } from './reference.js';
 
 export type TFModule = typeof TF;
 
@@ -41,19 +43,32 @@ export interface ParityCase {
 let loadError: unknown;
 
 /**
- * Loads tfjs-node for a parity file's beforeAll. A missing reference must fail every parity
- * test (not skip them): the error is kept and rethrown by each checkParity().
+ * Loads tfjs-node for a parity file's beforeAll (undefined when the references are replayed,
+ * see test/reference.ts). A missing reference must fail every parity test (not skip them):
+ * the error is kept and rethrown by each checkParity().
  */
 export async function loadReference(): Promise<TFModule> {
   try {
-    return await loadTfjs();
+    return (await loadTf()) as TFModule;
   } catch (e) {
     loadError = e;
     return undefined as unknown as TFModule;
   }
 }
 
-let seedCounter = 1000;
+/** tfjs-node for a reference computation, or the load error. */
+export function requireTf(tf: TFModule | undefined): TFModule {
+  if (!tf) throw loadError ?? new Error('parity: the tfjs-node reference was not loaded (call loadReference() in beforeAll)');
+  return tf;
+}
+
+/** A seed from the case's name (FNV-1a): the same inputs on every backend and in every run,
+ * whichever tests a filter selects, so that recorded references match. */
+function nameSeed(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return 1000 + (h % 1_000_000);
+}
 
 function inputData(inp: ParityInput, seed: number): Float32Array | Int32Array {
   const n = inp.shape.reduce((a, b) => a * b, 1);
@@ -79,11 +94,11 @@ export function flushReport(title: string): void {
   report.length = 0;
 }
 
-function compare(what: string, ours: cn.Tensor, ref: TF.Tensor, tol: Tol): void {
+function compare(what: string, ours: cn.Tensor, ref: RefTensor, tol: Tol): void {
   expect(ours.shape, `${what}: shape`).toEqual(ref.shape);
   const refDtype = ref.dtype === 'bool' ? 'float32' : ref.dtype; // Note [comparison dtype]
   expect(ours.dtype, `${what}: dtype`).toBe(refDtype);
-  const a = ours.dataSync(), e = ref.dataSync() as ArrayLike<number>;
+  const a = ours.dataSync(), e = ref.values;
   if (process.env.PARITY_REPORT) {
     const er = errors(a, e);
     report.push(`  ${what}: max abs ${er.abs.toExponential(2)}, max rel ${er.rel.toExponential(2)} (${a.length} values)`);
@@ -91,45 +106,57 @@ function compare(what: string, ours: cn.Tensor, ref: TF.Tensor, tol: Tol): void 
   expectClose(a, e, { ...tol, what, actualShape: ours.shape, expectedShape: ref.shape });
 }
 
+/** TensorFlow's forward value and gradients of sum(y * dy) for one case (the dy is seeded
+ * from the case's seed and the output's size). */
+function tfSide(tf: TFModule, c: ParityCase, data: Array<Float32Array | Int32Array>, gradIdx: number[], seed: number) {
+  const refXs = c.inputs.map((inp, i) => tf.tensor(data[i], inp.shape, inp.dtype ?? 'float32'));
+  try {
+    const yr = tf.tidy(() => c.ref(...refXs));
+    const forward = fromTf(yr);
+    const grads: RefTensor[] = [];
+    if (c.gradTol !== false && gradIdx.length > 0) {
+      const dyr = tf.tensor(seededRandom(yr.size, seed * 31 + 97, -1, 1), yr.shape);
+      const refF = (...gs: TF.Tensor[]) => c.ref(...refXs.map((x, i) => (gradIdx.includes(i) ? gs[gradIdx.indexOf(i)] : x)));
+      const refs = tf.grads(refF)(gradIdx.map((i) => refXs[i]), dyr);
+      grads.push(...refs.map(fromTf));
+      tf.dispose([...refs, dyr]);
+    }
+    yr.dispose();
+    return { forward, grads };
+  } finally {
+    tf.dispose(refXs);
+  }
+}
+
 /** Runs one parity case: forward, then gradients, then the leak check. */
 export function checkParity(tf: TFModule, c: ParityCase): void {
-  if (!tf) throw loadError ?? new Error('parity: the tfjs-node reference was not loaded (call loadReference() in beforeAll)');
-  const seed = c.seed ?? seedCounter++;
+  if (!tf && !replaying()) requireTf(tf);
+  const seed = c.seed ?? nameSeed(c.name);
   const data = c.inputs.map((inp, i) => inputData(inp, seed * 31 + i));
   const gradIdx = c.inputs.map((inp, i) => ((inp.grad ?? (inp.dtype ?? 'float32') === 'float32') ? i : -1)).filter((i) => i >= 0);
+  const key = `${c.name} #${digest(c.inputs.map((inp, i) => ({ shape: inp.shape, values: data[i] })))}`;
+  const ref = reference(key, () => tfSide(tf, c, data, gradIdx, seed));
   const before = cn.memory().numTensors;
 
   const ourXs = c.inputs.map((inp, i) => cn.tensor(data[i], inp.shape.slice(), inp.dtype ?? 'float32'));
-  const refXs = c.inputs.map((inp, i) => tf.tensor(data[i], inp.shape, inp.dtype ?? 'float32'));
   try {
     cn.tidy(() => {
       const y = c.ours(...ourXs);
-      const yr = tf.tidy(() => c.ref(...refXs));
+      compare(`${c.name} forward`, y, ref.forward, c.tol);
+      if (c.gradTol === false || gradIdx.length === 0) return;
+      const gtol = c.gradTol ?? c.tol;
+      const dy = cn.tensor(seededRandom(y.size, seed * 31 + 97, -1, 1), y.shape.slice());
+      const ourF = (...gs: cn.Tensor[]) => c.ours(...ourXs.map((x, i) => (gradIdx.includes(i) ? gs[gradIdx.indexOf(i)] : x)));
+      const ours = cn.grads(ourF)(gradIdx.map((i) => ourXs[i]), dy);
       try {
-        compare(`${c.name} forward`, y, yr, c.tol);
-        if (c.gradTol === false || gradIdx.length === 0) return;
-        const gtol = c.gradTol ?? c.tol;
-        const dyData = seededRandom(y.size, seed * 31 + 97, -1, 1);
-        const dy = cn.tensor(dyData, y.shape.slice());
-        const dyr = tf.tensor(dyData, yr.shape);
-        const ourF = (...gs: cn.Tensor[]) => c.ours(...ourXs.map((x, i) => (gradIdx.includes(i) ? gs[gradIdx.indexOf(i)] : x)));
-        const refF = (...gs: TF.Tensor[]) => c.ref(...refXs.map((x, i) => (gradIdx.includes(i) ? gs[gradIdx.indexOf(i)] : x)));
-        const ours = cn.grads(ourF)(gradIdx.map((i) => ourXs[i]), dy);
-        const refs = tf.grads(refF)(gradIdx.map((i) => refXs[i]), dyr);
-        try {
-          gradIdx.forEach((inp, k) => compare(`${c.name} grad[input ${inp}]`, ours[k], refs[k], gtol));
-        } finally {
-          cn.dispose(ours); // grads' results outlive tidy() (kept), so free them here
-          tf.dispose(refs);
-          dyr.dispose();
-        }
+        expect(ref.grads.length, `${c.name}: reference gradients`).toBe(gradIdx.length);
+        gradIdx.forEach((inp, k) => compare(`${c.name} grad[input ${inp}]`, ours[k], ref.grads[k], gtol));
       } finally {
-        yr.dispose();
+        cn.dispose(ours); // grads' results outlive tidy() (kept), so free them here
       }
     });
   } finally {
     cn.dispose(ourXs);
-    tf.dispose(refXs);
   }
   expect(cn.memory().numTensors, `${c.name}: cudnn-node tensors leaked`).toBe(before);
 }

@@ -6,11 +6,13 @@ import type * as TF from '@tensorflow/tfjs-node';
 import * as cn from '../lib/index.js';
 import { describeBackends } from './helpers.js';
 import { ParityCase, TFModule, checkParity, loadReference, convTol, flushReport } from './parity-common.js';
+import { saveRecording } from './reference.js';
 
 let tf: TFModule;
 beforeAll(async () => {
   tf = await loadReference(); // a missing reference fails every test
 });
+afterAll(saveRecording);
 
 type Pad = 'same' | 'valid' | number | number[][];
 interface ConvCfg {
@@ -214,7 +216,7 @@ describeBackends('parity: convolution and pooling', (backend) => {
   for (const c of tcases) {
     it(`conv2dTranspose x ${JSON.stringify(c.x)} -> ${JSON.stringify(c.out)} s ${c.strides} ${c.pad}`, () => {
       checkParity(tf, {
-        name: 'conv2dTranspose',
+        name: `conv2dTranspose x ${JSON.stringify(c.x)} -> ${JSON.stringify(c.out)} s ${c.strides} ${c.pad}`,
         inputs: [{ shape: c.x }, { shape: c.f }],
         ours: (x, f) => cn.conv2dTranspose(x, f, c.out, c.strides, c.pad),
         ref: (x, f) => tf.conv2dTranspose(x as TF.Tensor4D, f as TF.Tensor4D, c.out as [number, number, number, number], c.strides, c.pad),

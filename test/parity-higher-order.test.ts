@@ -9,18 +9,20 @@
 // (sigmoid, tanh, exp: 'Cannot compute gradient') or comparisons (relu6, selu), and
 // returned zeros for the MLP's Hessian-vector product.
 // Tolerance: rtol 1e-4, atol 1e-5; 2e-3 / 2e-4 against central differences (eps 1e-2, float32).
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type * as TF from '@tensorflow/tfjs-node';
 import * as cn from '../lib/index.js';
 import { ENGINE } from '../lib/engine.js';
 import { batchNormTraining } from '../lib/ops/norm.js';
 import { describeBackends, expectClose, seededRandom } from './helpers.js';
 import { TFModule, loadReference, resizeAsMatMul } from './parity-common.js';
+import { digest, reference, saveRecording } from './reference.js';
 
 let tf: TFModule;
 beforeAll(async () => {
   tf = await loadReference(); // a missing reference fails every test
 });
+afterAll(saveRecording);
 
 const TOL = { rtol: 1e-4, atol: 1e-5 };
 
@@ -110,6 +112,17 @@ function centralDifference(g: (shift: number) => Float32Array, eps: number): Flo
 }
 const FD_TOL = { rtol: 2e-3, atol: 2e-4 };
 
+/** A test's TensorFlow-side reference arrays: computed live by tfjs-node, or replayed from a
+ * recording (test/reference.ts). `inputs` are digested into the key, so a replay only
+ * returns what TensorFlow computed from the same data. */
+function tfRef(name: string, inputs: ArrayLike<number>[], compute: () => ArrayLike<number>[]): Float32Array[] {
+  const key = `${name} #${digest(inputs.map((v) => ({ shape: [v.length], values: Float32Array.from(v) })))}`;
+  const r = reference(key, () => ({
+    parts: compute().map((p) => ({ shape: [p.length], dtype: 'float32', values: Float32Array.from(p) })),
+  }));
+  return r.parts.map((p) => p.values as Float32Array);
+}
+
 describeBackends('parity: higher-order gradients', (backend) => {
   beforeEach(() => cn.setBackend(backend));
   const ours = cn as unknown as Lib;
@@ -132,10 +145,12 @@ describeBackends('parity: higher-order gradients', (backend) => {
         const xs = ranged(3 * 7, 21, [-2, 2]), cs = ranged(3 * 7, 22, [-1, 1]);
         const x = cn.tensor(xs, [3, 7]), c = cn.tensor(cs, [3, 7]);
         const g2 = cn.grad((t) => cn.grad((u) => cn.sum(cn.mul(cn.square(cn[kind](u)), c)))(t))(x);
-        const r = tf.tidy(() => {
-          const tx = tf.tensor(xs, [3, 7]), tc = tf.tensor(cs, [3, 7]);
-          return tf.grad((t) => tf.grad((u) => tf.sum(tf.mul(tf.square(tf[kind](u)), tc)))(t))(tx).dataSync();
-        });
+        const [r] = tfRef(`${kind} grad of grad`, [xs, cs], () => [
+          tf.tidy(() => {
+            const tx = tf.tensor(xs, [3, 7]), tc = tf.tensor(cs, [3, 7]);
+            return tf.grad((t) => tf.grad((u) => tf.sum(tf.mul(tf.square(tf[kind](u)), tc)))(t))(tx).dataSync();
+          }),
+        ]);
         expectClose(g2.dataSync(), r, TOL);
         cn.dispose([x, c, g2]);
       });
@@ -150,7 +165,7 @@ describeBackends('parity: higher-order gradients', (backend) => {
       const loss = (w: cn.Tensor) => cn.sum(cn.mul(cn.softmax(cn.matMul(cn.relu(cn.add(cn.matMul(x, w), b1)), w2)), c));
       const hv = cn.grad((w) => cn.sum(cn.mul(cn.grad(loss)(w), v)))(w1);
       // H v = d/de grad(w1 + e v) at e = 0.
-      const ref = centralDifference(
+      const [ref] = tfRef('MLP Hessian-vector product', [x0, w1v, b1v, w2v, cv, vv], () => [centralDifference(
         (e) =>
           tf.tidy(() => {
             const [tx, tb1, tw2, tc] = [tf.tensor(x0, [5, 4]), tf.tensor(b1v, [6]), tf.tensor(w2v, [6, 3]), tf.tensor(cv, [5, 3])];
@@ -159,7 +174,7 @@ describeBackends('parity: higher-order gradients', (backend) => {
             return tf.grad(tloss)(tw).dataSync() as Float32Array;
           }),
         1e-2,
-      );
+      )]);
       expect(Math.max(...Array.from(ref, Math.abs))).toBeGreaterThan(1e-2); // not trivially zero
       expectClose(hv.dataSync(), ref, FD_TOL);
       cn.dispose([x, w1, b1, w2, c, v, hv]);
@@ -177,12 +192,12 @@ describeBackends('parity: higher-order gradients', (backend) => {
           return tf.sum(tf.square(tf.grad(tcritic)(tx))).dataSync()[0];
         });
       const eps = 1e-2;
-      const ref = Array.from(w1v, (_, i) => {
+      const [ref] = tfRef('dense gradient penalty', [x0, w1v, w2v], () => [Array.from(w1v, (_, i) => {
         const up = w1v.slice(), down = w1v.slice();
         up[i] += eps;
         down[i] -= eps;
         return (penalty(up) - penalty(down)) / (2 * eps);
-      });
+      })]);
       expectClose(gp.dataSync(), ref, FD_TOL);
       cn.dispose([x, w1, w2, gp]);
     });
@@ -210,15 +225,17 @@ describeBackends('parity: higher-order gradients', (backend) => {
         });
       const eps = 1e-2;
       const params = [w1s, b1s, w2s];
-      params.forEach((p, k) => {
-        const ref = Array.from(p, (_, i) => {
-          const up = params.map((q) => q.slice()), down = params.map((q) => q.slice());
-          up[k][i] += eps;
-          down[k][i] -= eps;
-          return (penalty(up[0], up[1], up[2]) - penalty(down[0], down[1], down[2])) / (2 * eps);
-        });
-        expectClose(gs[k].dataSync(), ref, { ...FD_TOL, what: ['w1', 'b1', 'w2'][k] });
-      });
+      const refs = tfRef('conv2d + conv2dTranspose gradient penalty', [xs, ...params], () =>
+        params.map((p, k) =>
+          Array.from(p, (_, i) => {
+            const up = params.map((q) => q.slice()), down = params.map((q) => q.slice());
+            up[k][i] += eps;
+            down[k][i] -= eps;
+            return (penalty(up[0], up[1], up[2]) - penalty(down[0], down[1], down[2])) / (2 * eps);
+          }),
+        ),
+      );
+      params.forEach((_, k) => expectClose(gs[k].dataSync(), refs[k], { ...FD_TOL, what: ['w1', 'b1', 'w2'][k] }));
       cn.dispose([x, w1, b1, w2, ...gs]);
     });
 
@@ -244,14 +261,14 @@ describeBackends('parity: higher-order gradients', (backend) => {
       const x = cn.tensor(xs, [2, 6, 6, 3]);
       const ts = ps.map((p, k) => cn.tensor(p, shapes[k]));
       const got = cn.grads((w, m, v, g) => cn.sum(cn.square(cn.grad((xx) => critic(xx, w, m, v, g))(x))))(ts);
-      const ref = fdGrads(ps, (q) =>
+      const ref = tfRef('depthwiseConv2d + avgPool + batchNorm gradient penalty', [xs, ...ps], () => fdGrads(ps, (q) =>
         tf.tidy(() => {
           const [tw, tm, tv, tg] = q.map((p, k) => tf.tensor(p, shapes[k]));
           const tcritic = (xx: TF.Tensor) =>
             tf.sum(tf.mul(tf.tanh(tf.batchNorm(tf.avgPool(tf.depthwiseConv2d(xx as TF.Tensor4D, tw as TF.Tensor4D, 1, 'same'), 3, 2, 'same'), tm, tv, tf.zeros([6]), tg)), 1.5)); // tfjs' batchNorm gradient fails without an offset
           return tf.sum(tf.square(tf.grad(tcritic)(tf.tensor(xs, [2, 6, 6, 3])))).dataSync()[0];
         }),
-      );
+      ));
       ['w', 'mean', 'variance', 'scale'].forEach((n, k) => expectClose(got[k].dataSync(), ref[k], { ...FD_TOL, what: n }));
       cn.dispose([x, ...ts, ...got]);
     });
@@ -268,7 +285,7 @@ describeBackends('parity: higher-order gradients', (backend) => {
       const loss = (xx: cn.Tensor, w1: cn.Tensor, g: cn.Tensor, b: cn.Tensor, w2: cn.Tensor) =>
         cn.mean(cn.sparseSoftmaxCrossEntropy(l, cn.matMul(cn.tanh(batchNormTraining(cn.matMul(xx, w1), g, b, 1e-3).y), w2)));
       const got = cn.grads((w1, g, b, w2) => cn.sum(cn.square(cn.grad((xx) => loss(xx, w1, g, b, w2))(x))))(ts);
-      const ref = fdGrads(ps, (q) =>
+      const ref = tfRef('batchNormTraining + sparse cross-entropy double backprop', [xs, ...ps, labels], () => fdGrads(ps, (q) =>
         tf.tidy(() => {
           const [tw1, tg, tb, tw2] = q.map((p, k) => tf.tensor(p, shapes[k]));
           const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), 3);
@@ -280,7 +297,7 @@ describeBackends('parity: higher-order gradients', (backend) => {
           };
           return tf.sum(tf.square(tf.grad(tloss)(tf.tensor(xs, [6, 4])))).dataSync()[0];
         }),
-      );
+      ));
       ['w1', 'gamma', 'beta', 'w2'].forEach((n, k) => expectClose(got[k].dataSync(), ref[k], { ...FD_TOL, what: n }));
       cn.dispose([x, l, ...ts, ...got]);
     });
@@ -351,11 +368,15 @@ describeBackends('parity: higher-order gradients', (backend) => {
               }
               m0[(((n * 5 + i) * 5 + j) * 4 + c) * 4 + best] = 1;
             }
-      const mask = tf.tensor(m0, [2, 5, 5, 4, 4]);
-      const ref = fdGrads(ps, (q) =>
-        tf.tidy(() => tf.sum(tf.square(tf.grad((xx) => refLoss(q, mask, xx))(tf.tensor(xs, [2, 8, 8, 2])))).dataSync()[0]),
-      );
-      mask.dispose();
+      // (The frozen selection is part of the key: a replay must have been recorded with it.)
+      const ref = tfRef('conv2d + maxPool + resizeBilinear double backprop', [xs, ...ps, labels, m0], () => {
+        const mask = tf.tensor(m0, [2, 5, 5, 4, 4]);
+        const r = fdGrads(ps, (q) =>
+          tf.tidy(() => tf.sum(tf.square(tf.grad((xx) => refLoss(q, mask, xx))(tf.tensor(xs, [2, 8, 8, 2])))).dataSync()[0]),
+        );
+        mask.dispose();
+        return r;
+      });
       ['w', 'w2'].forEach((n, k) => expectClose(got[k].dataSync(), ref[k], { ...FD_TOL, what: n }));
       cn.dispose([x, l, ...ts, ...got]);
     });
@@ -366,13 +387,13 @@ describeBackends('parity: higher-order gradients', (backend) => {
         const x = cn.tensor(xs, [2, 3, 3, 6]), w = cn.tensor(ws, [6, 5]);
         const critic = (xx: cn.Tensor, ww: cn.Tensor) => cn.sum(cn.tanh(cn.matMul(cn.reshape(cn.localResponseNormalization(xx, radius, bias, alpha, beta), [18, 6]), ww)));
         const [got] = cn.grads((ww) => cn.sum(cn.square(cn.grad((xx) => critic(xx, ww))(x))))([w]);
-        const [ref] = fdGrads([ws], ([q]) =>
+        const [ref] = tfRef(`LRN ${radius} ${bias} ${alpha} ${beta} gradient penalty`, [xs, ws], () => fdGrads([ws], ([q]) =>
           tf.tidy(() => {
             const tw = tf.tensor(q, [6, 5]);
             const tcritic = (xx: TF.Tensor) => tf.sum(tf.tanh(tf.matMul(tf.reshape(tf.localResponseNormalization(xx as TF.Tensor4D, radius, bias, alpha, beta), [18, 6]), tw as TF.Tensor2D)));
             return tf.sum(tf.square(tf.grad(tcritic)(tf.tensor(xs, [2, 3, 3, 6])))).dataSync()[0];
           }),
-        );
+        ));
         expectClose(got.dataSync(), ref, { ...FD_TOL, what: `LRN radius ${radius}` });
         cn.dispose([x, w, got]);
       }

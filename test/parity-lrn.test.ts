@@ -6,12 +6,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
 import { describeBackends, expectClose, seededRandom } from './helpers.js';
-import { TFModule, Tol, checkParity, flushReport, loadReference } from './parity-common.js';
+import { TFModule, Tol, checkParity, flushReport, loadReference, requireTf } from './parity-common.js';
+import { digest, fromTf, reference, saveRecording } from './reference.js';
 
 let tf: TFModule;
 beforeAll(async () => {
   tf = await loadReference(); // a missing reference fails every test
 });
+afterAll(saveRecording);
 
 const FWD: Tol = { rtol: 1e-5, atol: 1e-6 };
 const GRAD: Tol = { rtol: 1e-4, atol: 1e-5 };
@@ -46,12 +48,17 @@ describeBackends('parity: localResponseNormalization', (backend) => {
     const x = cn.tensor(seededRandom(2 * 3 * 3 * 8, 5), [2, 3, 3, 8]);
     const layer = cn.layers.localResponseNormalization({ depthRadius: 2, bias: 2, alpha: 1e-4, beta: 0.75 });
     const y = layer.apply(x) as cn.Tensor;
-    const ref = tf.localResponseNormalization(tf.tensor4d(x.dataSync(), [2, 3, 3, 8]), 2, 2, 1e-4, 0.75);
-    expectClose(y.dataSync(), ref.dataSync(), FWD);
+    const xv = x.dataSync() as Float32Array;
+    const ref = reference(`LRN layer #${digest([{ shape: x.shape, values: xv }])}`, () => {
+      const t = requireTf(tf).tidy(() => tf.localResponseNormalization(tf.tensor4d(xv, [2, 3, 3, 8]), 2, 2, 1e-4, 0.75));
+      const r = { y: fromTf(t) };
+      t.dispose();
+      return r;
+    });
+    expectClose(y.dataSync(), ref.y.values, FWD);
     expect(layer.getConfig()).toMatchObject({ depthRadius: 2, bias: 2, alpha: 1e-4, beta: 0.75 });
     expect(layer.countParams()).toBe(0);
     cn.dispose([x, y]);
-    ref.dispose();
   });
 });
 

@@ -4,16 +4,18 @@
 // and the same weights (and batch-norm moving statistics) after one SGD training step.
 // Tolerances: predictions and loss rtol 1e-4; updated weights rtol 1e-4; the implied
 // gradients (w_before - w_after) / lr rtol 1e-3 (they are differences of close numbers).
-import { beforeAll, describe, expect, it } from 'vitest';
+// TensorFlow's side runs in referenceAsync() (test/reference.ts), so it can be replayed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as TF from '@tensorflow/tfjs-node';
 import * as cn from '../lib/index.js';
 import { describeBackends, expectClose, seededRandom } from './helpers.js';
-import { loadTfjs } from './tfjs.js';
+import { RefTensor, digest, fromTf, loadTf, referenceAsync, saveRecording } from './reference.js';
 
 let tf: typeof TF;
 beforeAll(async () => {
-  tf = await loadTfjs();
+  tf = (await loadTf()) as typeof TF; // undefined while replaying recorded references
 });
+afterAll(saveRecording);
 
 const N = 16;
 const H = 12;
@@ -72,9 +74,9 @@ function tfWeights(m: TF.LayersModel): TF.Tensor[] {
   return m.layers.flatMap((l) => l.getWeights());
 }
 
-function checkWeights(a: cn.Tensor[], b: TF.Tensor[], what: string, rtol = 1e-4): void {
+function checkWeights(a: cn.Tensor[], b: RefTensor[], what: string, rtol = 1e-4): void {
   expect(a.length).toBe(b.length);
-  a.forEach((w, i) => expectClose(w.dataSync(), b[i].dataSync(), { rtol, atol: 1e-5, what: `${what} ${i}`, actualShape: w.shape, expectedShape: b[i].shape }));
+  a.forEach((w, i) => expectClose(w.dataSync(), b[i].values, { rtol, atol: 1e-5, what: `${what} ${i}`, actualShape: w.shape, expectedShape: b[i].shape }));
 }
 
 describeBackends('model parity with tfjs-node', () => {
@@ -87,85 +89,101 @@ describeBackends('model parity with tfjs-node', () => {
     describe(name, () => {
       it('predicts, evaluates and trains one SGD step like tfjs-node', async () => {
         const b = make();
-        const tm = b.tf();
         const m = b.cn();
         const { xv, yv } = data(3);
-        const tx = tf.tensor(xv, [N, H, H, C]);
-        const ty = tf.tensor(Array.from(yv), [N], 'float32');
+        // TensorFlow's side: initial weights, predictions, evaluation, one fit step.
+        const ref = await referenceAsync(`${name} #${digest([{ shape: [N, H, H, C], values: xv }, { shape: [N], values: yv }])}`, async () => {
+          const tm = b.tf();
+          const tx = tf.tensor(xv, [N, H, H, C]);
+          const ty = tf.tensor(Array.from(yv), [N], 'float32');
+          const w0 = tfWeights(tm).map(fromTf);
+          const tp = tm.predict(tx) as TF.Tensor;
+          tm.compile({ optimizer: tf.train.sgd(LR), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+          const te = tm.evaluate(tx, ty) as TF.Scalar[];
+          const th = await tm.fit(tx, ty, { epochs: 1, batchSize: N, shuffle: false, verbose: 0 });
+          const w1 = tfWeights(tm).map(fromTf);
+          const tp2 = tm.predict(tx) as TF.Tensor;
+          const r = {
+            w0, w1, params: tm.countParams(), tp: fromTf(tp), tp2: fromTf(tp2),
+            evaluate: [te[0].dataSync()[0], te[1].dataSync()[0]],
+            fit: [th.history.loss[0] as number, th.history.acc[0] as number],
+          };
+          // (tfjs' getWeights() returns the variables' own tensors: tm.dispose() frees them.)
+          tf.dispose([tx, ty, tp, tp2, te]);
+          tm.dispose();
+          return r;
+        });
         const x = cn.tensor(xv, [N, H, H, C]);
         const y = cn.tensor(yv, [N], 'int32');
 
         // Same weights, in the same (Keras) order and shapes.
-        const w0 = tfWeights(tm);
+        const w0 = ref.w0;
         expect(m.weights.map((w) => w.shape)).toEqual(w0.map((w) => w.shape));
-        m.setWeights(w0.map((w) => cn.tensor(w.dataSync() as Float32Array, w.shape)));
-        expect(m.countParams()).toBe(tm.countParams());
+        m.setWeights(w0.map((w) => cn.tensor(w.values as Float32Array, w.shape)));
+        expect(m.countParams()).toBe(ref.params);
 
         // Predictions (inference mode).
-        const tp = tm.predict(tx) as TF.Tensor;
         const p = m.predict(x) as cn.Tensor;
-        expectClose(p.dataSync(), tp.dataSync(), { rtol: 1e-4, atol: 1e-6, what: 'predictions', actualShape: p.shape, expectedShape: tp.shape });
+        expectClose(p.dataSync(), ref.tp.values, { rtol: 1e-4, atol: 1e-6, what: 'predictions', actualShape: p.shape, expectedShape: ref.tp.shape });
 
         // Loss (inference mode), then one SGD step on the whole batch.
-        tm.compile({ optimizer: tf.train.sgd(LR), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
         m.compile({ optimizer: cn.train.sgd(LR), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-        const te = tm.evaluate(tx, ty) as TF.Scalar[];
         const e = m.evaluate(x, y) as cn.Tensor[];
-        expectClose([e[0].dataSync()[0], e[1].dataSync()[0]], [te[0].dataSync()[0], te[1].dataSync()[0]], { rtol: 1e-4, what: 'evaluate [loss, accuracy]' });
+        expectClose([e[0].dataSync()[0], e[1].dataSync()[0]], ref.evaluate, { rtol: 1e-4, what: 'evaluate [loss, accuracy]' });
 
-        const th = await tm.fit(tx, ty, { epochs: 1, batchSize: N, shuffle: false, verbose: 0 });
         const h = await m.fit(x, y, { epochs: 1, batchSize: N, shuffle: false, verbose: 0 });
-        expectClose([h.history.loss[0]], [th.history.loss[0] as number], { rtol: 1e-4, what: 'training loss' });
-        expectClose([h.history.accuracy[0]], [th.history.acc[0] as number], { rtol: 1e-6, what: 'training accuracy' });
+        expectClose([h.history.loss[0]], [ref.fit[0]], { rtol: 1e-4, what: 'training loss' });
+        expectClose([h.history.accuracy[0]], [ref.fit[1]], { rtol: 1e-6, what: 'training accuracy' });
 
-        const w1 = tfWeights(tm);
+        const w1 = ref.w1;
         const ours = m.getWeights();
         checkWeights(ours, w1, 'updated weight');
         // Implied gradients: (before - after) / lr, trainable weights only.
         const trainable = new Set(m.trainableWeights.map((v) => v.name));
         m.weights.forEach((v, i) => {
           if (!trainable.has(v.name)) return;
-          const before = w0[i].dataSync();
+          const before = w0[i].values;
           const g = Float32Array.from(ours[i].dataSync(), (a, k) => (before[k] - a) / LR);
-          const tg = Float32Array.from(w1[i].dataSync(), (a, k) => (before[k] - a) / LR);
+          const tg = Float32Array.from(w1[i].values, (a, k) => (before[k] - a) / LR);
           expectClose(g, tg, { rtol: 1e-3, atol: 2e-5, what: `gradient of ${v.name}` });
         });
 
         // After the step, inference again agrees.
-        const tp2 = tm.predict(tx) as TF.Tensor;
         const p2 = m.predict(x) as cn.Tensor;
-        expectClose(p2.dataSync(), tp2.dataSync(), { rtol: 1e-4, atol: 1e-6, what: 'predictions after the step' });
+        expectClose(p2.dataSync(), ref.tp2.values, { rtol: 1e-4, atol: 1e-6, what: 'predictions after the step' });
 
         cn.dispose([x, y, p, p2, e, ours]);
-        // (tfjs' getWeights() returns the variables' own tensors: tm.dispose() frees them.)
-        tf.dispose([tx, ty, tp, tp2, te]);
         m.dispose();
-        tm.dispose();
       });
     });
   }
 
   it('several momentum-SGD steps agree with tfjs-node (plans reused, updates in place)', async () => {
     const b = sequentialBuilder(true);
-    const tm = b.tf();
     const m = b.cn();
     const { xv, yv } = data(5);
-    const tx = tf.tensor(xv, [N, H, H, C]);
-    const ty = tf.tensor(Array.from(yv), [N], 'float32');
+    // tf.train.momentum (accum = m*accum + g; w -= lr*accum) equals Keras' SGD(momentum).
+    const ref = await referenceAsync(`momentum SGD, 3 epochs of 2 batches #${digest([{ shape: [N, H, H, C], values: xv }, { shape: [N], values: yv }])}`, async () => {
+      const tm = b.tf();
+      const tx = tf.tensor(xv, [N, H, H, C]);
+      const ty = tf.tensor(Array.from(yv), [N], 'float32');
+      const w0 = tfWeights(tm).map(fromTf);
+      tm.compile({ optimizer: tf.train.momentum(0.05, 0.9), loss: 'sparseCategoricalCrossentropy' });
+      const th = await tm.fit(tx, ty, { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
+      const r = { w0, losses: th.history.loss as number[], w1: tfWeights(tm).map(fromTf) };
+      tf.dispose([tx, ty]);
+      tm.dispose();
+      return r;
+    });
     const x = cn.tensor(xv, [N, H, H, C]);
     const y = cn.tensor(yv, [N], 'int32');
-    m.setWeights(tfWeights(tm).map((w) => cn.tensor(w.dataSync() as Float32Array, w.shape)));
-    // tf.train.momentum (accum = m*accum + g; w -= lr*accum) equals Keras' SGD(momentum).
-    tm.compile({ optimizer: tf.train.momentum(0.05, 0.9), loss: 'sparseCategoricalCrossentropy' });
+    m.setWeights(ref.w0.map((w) => cn.tensor(w.values as Float32Array, w.shape)));
     m.compile({ optimizer: cn.train.sgd({ learningRate: 0.05, momentum: 0.9 }), loss: 'sparseCategoricalCrossentropy' });
-    const th = await tm.fit(tx, ty, { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
     const h = await m.fit(x, y, { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
-    expectClose(h.history.loss, th.history.loss as number[], { rtol: 1e-4, what: 'losses per epoch' });
+    expectClose(h.history.loss, ref.losses, { rtol: 1e-4, what: 'losses per epoch' });
     const ours = m.getWeights();
-    checkWeights(ours, tfWeights(tm), 'weight after 6 momentum steps', 2e-4);
+    checkWeights(ours, ref.w1, 'weight after 6 momentum steps', 2e-4);
     cn.dispose([x, y, ours]);
-    tf.dispose([tx, ty]);
     m.dispose();
-    tm.dispose();
   });
 });

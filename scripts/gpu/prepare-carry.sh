@@ -18,6 +18,9 @@
 #   cuda-headers.tar.xz     cuDNN 9 and cuBLAS headers from .cache/nvidia (~0.1 MiB)
 #   prebuilt/cudnn_node.node.xz  the addon built here with the cuda backend ON, used when the
 #                           build on the GPU machine fails (+ SOURCES.sha256 of native/ etc.)
+#   tf-reference.tar.xz     TensorFlow's values for every test/parity-*.test.ts case, recorded
+#                           here with tfjs-node (PARITY_REFERENCE=record, test/reference.ts),
+#                           so the parity suites run on cuda there without tfjs-node (~1 MiB)
 #   .gitignore              '*': the folder ignores itself, so it travels only via `carry`
 #   MANIFEST.txt            what is inside, sizes, versions
 set -euo pipefail
@@ -154,7 +157,36 @@ if [[ $no_prebuilt == 0 ]]; then
   fi
 fi
 
-# ---- 7. manifest and sizes
+# ---- 7. TensorFlow references for the parity suites (tfjs-node here, replayed there)
+# Redone when the parity tests, their helpers or tfjs-node change. The parity files run
+# here on the cpu backend while recording, so a failure here is reported, not hidden.
+ref_files=(test/parity-*.test.ts)
+ref_sum="$( { cat "${ref_files[@]}" test/parity-common.ts test/reference.ts test/helpers.ts; \
+             node -p 'require("@tensorflow/tfjs-node/package.json").version' 2>/dev/null; } | sha256sum | cut -c1-16)"
+if [[ $force == 1 || ! -f "$out/tf-reference.tar.xz" || "$(cat "$out/tf-reference.sum" 2>/dev/null)" != "$ref_sum" ]]; then
+  t=$SECONDS
+  rdir="$(mktemp -d /tmp/cn-tf-reference.XXXXXX)"
+  say "recording TensorFlow references: ${ref_files[*]}"
+  if PARITY_REFERENCE="record:$rdir/tf-reference" node node_modules/vitest/vitest.mjs run "${ref_files[@]}" \
+       --reporter=dot --outputFile.json="$rdir/results.json" > "$rdir/log" 2>&1; then
+    say "parity suites passed on cpu while recording"
+  else
+    say "warning: parity suites failed on cpu while recording (log: $rdir/log); the recording is kept"
+    grep -E '✗|×|FAIL' "$rdir/log" | head -5 >&2 || true
+  fi
+  n="$(ls "$rdir/tf-reference" 2>/dev/null | wc -l)"
+  if (( n == ${#ref_files[@]} )); then
+    tar -C "$rdir" -cf - tf-reference | xzj -c > "$out/tf-reference.tar.xz"
+    echo "$ref_sum" > "$out/tf-reference.sum"
+    say "tf-reference.tar.xz ($n files): $(du -h "$out/tf-reference.tar.xz" | cut -f1) in $((SECONDS - t)) s"
+  else
+    say "warning: recorded $n of ${#ref_files[@]} parity files (is tfjs-node installed? scripts/install-tfjs-node.sh); no tf-reference carried"
+    rm -f "$out/tf-reference.tar.xz" "$out/tf-reference.sum"
+  fi
+  rm -rf "$rdir"
+fi
+
+# ---- 8. manifest and sizes
 carry_bytes="$(du -sb "$out" | cut -f1)"
 tree_bytes="$(git ls-files -co --exclude-standard -z 2>/dev/null | xargs -0 -r du -cb 2>/dev/null | tail -1 | cut -f1 || echo 0)"
 {
