@@ -40,18 +40,14 @@ Status CudaBackend::batchnorm_forward_training(float* y, float* batch_mean, floa
   if (p.c == 0) return Status::ok();
   std::string shapes = bn_shapes(p);
   if (p.rows == 0) return invalid_argument("batchnorm_forward_training: no rows " + shapes);
-  Scratch partials;
-  CN_RETURN_IF_ERROR(scratch(&partials, sizeof(double) * 2 * k::bn_splits(p.rows, p.c) * p.c));
-  double* part = static_cast<double*>(partials.get());
-  const double inv_rows = 1.0 / (double)p.rows;
-  CN_LAUNCH_CHECK(k::bn_channel_sums(stream_, batch_mean, nullptr, part, x, nullptr, nullptr,
-                                     p.rows, p.c, 0, inv_rows),
-                  "batchnorm mean " + shapes);
-  CN_LAUNCH_CHECK(k::bn_channel_sums(stream_, batch_var, nullptr, part, x, nullptr, batch_mean,
-                                     p.rows, p.c, 1, inv_rows),
-                  "batchnorm variance " + shapes);
-  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, batch_mean, batch_var, gamma, beta, p.rows, p.c,
-                                  p.epsilon),
+  Scratch partials, scale;
+  CN_RETURN_IF_ERROR(scratch(&partials, sizeof(double) * k::bn_partials_size(p.rows, p.c)));
+  CN_RETURN_IF_ERROR(scratch(&scale, sizeof(float) * p.c));
+  CN_LAUNCH_CHECK(k::bn_moments(stream_, batch_mean, batch_var, static_cast<double*>(partials.get()),
+                                x, p.rows, p.c),
+                  "batchnorm moments " + shapes);
+  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, batch_mean, batch_var, gamma, beta, scale.f32(),
+                                  p.rows, p.c, p.epsilon),
                   "batchnorm normalize " + shapes);
   return Status::ok();
 }
@@ -62,7 +58,10 @@ Status CudaBackend::batchnorm_forward_inference(float* y, const float* x, const 
   using namespace cuda;
   CN_RETURN_IF_ERROR(bn_validate("batchnorm_forward_inference", p));
   if (p.c == 0 || p.rows == 0) return Status::ok();
-  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, mean, var, gamma, beta, p.rows, p.c, p.epsilon),
+  Scratch scale;
+  CN_RETURN_IF_ERROR(scratch(&scale, sizeof(float) * p.c));
+  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, mean, var, gamma, beta, scale.f32(), p.rows, p.c,
+                                  p.epsilon),
                   "batchnorm_forward_inference " + bn_shapes(p));
   return Status::ok();
 }
@@ -77,15 +76,15 @@ Status CudaBackend::batchnorm_backward(float* dx, float* dgamma, float* dbeta, c
   std::string shapes = bn_shapes(p);
   if (p.rows == 0) return invalid_argument("batchnorm_backward: no rows " + shapes);
   Scratch partials, sums;
-  CN_RETURN_IF_ERROR(scratch(&partials, sizeof(double) * 2 * k::bn_splits(p.rows, p.c) * p.c));
-  CN_RETURN_IF_ERROR(scratch(&sums, sizeof(float) * 2 * p.c));
+  CN_RETURN_IF_ERROR(scratch(&partials, sizeof(double) * k::bn_partials_size(p.rows, p.c)));
+  CN_RETURN_IF_ERROR(scratch(&sums, sizeof(float) * 5 * p.c));  // s_dy, s_dyd, dx's 3 coefficients
   float* s_dy = sums.f32();
   float* s_dyd = s_dy + p.c;
-  CN_LAUNCH_CHECK(k::bn_channel_sums(stream_, s_dy, s_dyd, static_cast<double*>(partials.get()),
-                                     x, dy, batch_mean, p.rows, p.c, 2, 1.0),
+  CN_LAUNCH_CHECK(k::bn_grad_sums(stream_, s_dy, s_dyd, static_cast<double*>(partials.get()), x,
+                                  dy, batch_mean, p.rows, p.c),
                   "batchnorm_backward sums " + shapes);
   CN_LAUNCH_CHECK(k::bn_backward(stream_, dx, dgamma, dbeta, dy, x, batch_mean, batch_var, gamma,
-                                 s_dy, s_dyd, p.rows, p.c, p.epsilon),
+                                 s_dy, s_dyd, s_dy + 2 * p.c, p.rows, p.c, p.epsilon),
                   "batchnorm_backward " + shapes);
   return Status::ok();
 }

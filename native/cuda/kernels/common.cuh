@@ -1,24 +1,16 @@
-// Launch helpers shared by the .cu files: grid sizing, grid-stride loops, warp reductions.
+// Launch helpers shared by the .cu files: grid sizing (grid.h), grid-stride loops, warp
+// reductions.
 #pragma once
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
+#include "grid.h"
 #include "kernels.h"
 
 namespace cn {
 namespace cuda {
 namespace k {
-
-constexpr int kThreads = 256;
-
-// Blocks for n elements in a grid-stride loop (capped; the loop covers the rest).
-inline unsigned grid_for(int64_t n, int threads = kThreads) {
-  int64_t b = (n + threads - 1) / threads;
-  if (b < 1) b = 1;
-  if (b > 65536) b = 65536;
-  return (unsigned)b;
-}
 
 #define CN_FOR_EACH(i, n)                                                     \
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \

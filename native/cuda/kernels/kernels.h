@@ -66,22 +66,25 @@ cudaError_t pad(cudaStream_t s, float* out, const float* in, int64_t n, const Pa
                 float value);
 
 // ---- batchnorm.cu: over the last axis of [rows, c]
-// Row splits of the per-channel reductions; partials need 2 * bn_splits(rows, c) * c doubles.
-int64_t bn_splits(int64_t rows, int64_t c);
-// kind 0: out0 = scale * sum x; 1: out0 = scale * sum (x - mean)^2;
-// 2: out0 = scale * sum dy, out1 = scale * sum dy * (x - mean). Deterministic.
-cudaError_t bn_channel_sums(cudaStream_t s, float* out0, float* out1, double* partials,
-                            const float* x, const float* dy, const float* mean, int64_t rows,
-                            int64_t c, int kind, double scale);
-// y = (x - mean) / sqrt(var + eps) * gamma + beta; gamma and beta may be null.
+// Doubles of scratch the per-channel sums need (for any width the call picks).
+int64_t bn_partials_size(int64_t rows, int64_t c);
+// Batch mean and biased variance of x, in one pass. Deterministic.
+cudaError_t bn_moments(cudaStream_t s, float* mean, float* var, double* partials,
+                       const float* x, int64_t rows, int64_t c);
+// s_dy = sum dy, s_dyd = sum dy * (x - mean) per channel. Deterministic.
+cudaError_t bn_grad_sums(cudaStream_t s, float* s_dy, float* s_dyd, double* partials,
+                         const float* x, const float* dy, const float* mean, int64_t rows,
+                         int64_t c);
+// y = (x - mean) / sqrt(var + eps) * gamma + beta; gamma and beta may be null; scale is
+// scratch for c floats.
 cudaError_t bn_normalize(cudaStream_t s, float* y, const float* x, const float* mean,
-                         const float* var, const float* gamma, const float* beta, int64_t rows,
-                         int64_t c, float eps);
-// From s_dy = sum dy and s_dyd = sum dy (x - mean): dbeta, dgamma and dx (each may be null).
+                         const float* var, const float* gamma, const float* beta, float* scale,
+                         int64_t rows, int64_t c, float eps);
+// From s_dy and s_dyd: dbeta, dgamma and dx (each may be null); coeff is scratch for 3c floats.
 cudaError_t bn_backward(cudaStream_t s, float* dx, float* dgamma, float* dbeta, const float* dy,
                         const float* x, const float* mean, const float* var, const float* gamma,
-                        const float* s_dy, const float* s_dyd, int64_t rows, int64_t c,
-                        float eps);
+                        const float* s_dy, const float* s_dyd, float* coeff, int64_t rows,
+                        int64_t c, float eps);
 
 // ---- softmax.cu: over the last axis of [rows, cols]
 cudaError_t softmax(cudaStream_t s, float* y, const float* x, int64_t rows, int64_t cols,
