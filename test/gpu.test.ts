@@ -255,6 +255,21 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
         bnTol,
       );
     });
+    // Four channels per thread where c % 4 == 0 (8, 64, 2052, 8192: the last has more
+    // channel groups than a block holds), one otherwise (6, 1030); rows across many splits;
+    // data far from zero (the one-pass moments are shifted sums).
+    it('training forward and backward at every kernel width and block shape', () => {
+      for (const [rows, c, center] of [[300, 6, 0], [2000, 64, 0], [3000, 64, 500], [9, 2052, 0], [5, 1030, 0], [3, 8192, 0]] as const) {
+        parity(
+          `batchNormTraining [${rows}, ${c}] around ${center}`,
+          withGrads((x, g, b) => {
+            const r = cn.batchNormTraining(x, g, b, 1e-3);
+            return cn.concat([cn.reshape(r.y, [-1]), r.mean, r.variance]);
+          }, () => [rnd([rows, c], 44 + c, center - 2, center + 3), rnd([c], 45, 0.5, 1.5), rnd([c], 46)]),
+          bnTol,
+        );
+      }
+    });
     it('inference (given statistics): forward and gradients', () => {
       parity(
         'batchNorm inference',
@@ -341,6 +356,16 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
         return [cn.sign(x), cn.floor(x), cn.ceil(x), cn.round(x)];
       });
       parity('prelu', withGrads((x, a) => cn.prelu(x, a), () => [rnd([2, 4, 4, 3], 82), rnd([3], 83, 0, 0.5)]));
+    });
+    // Note [float4 elementwise]: four floats per thread plus a scalar tail; sizes below 4,
+    // at 4, and with tails of 1 to 3; a scalar operand on either side.
+    it('float4 paths and their tails: unary, unary gradients, binary, scalar operands, bias + relu', () => {
+      for (const n of [1, 3, 4, 5, 6, 7, 1027]) {
+        parity(`relu / tanh / sigmoid grads, n = ${n}`, withGrads((x) => cn.add(cn.relu(x), cn.mul(cn.tanh(x), cn.sigmoid(x))), () => [rnd([n], 84 + n, -2, 2)]));
+        parity(`binary n = ${n}`, withGrads((a, b) => cn.add(cn.mul(a, b), cn.sub(cn.div(a, 3), cn.mul(2, b))), () => [rnd([n], 85, -1, 1), rnd([n], 86, -1, 1)]));
+      }
+      for (const [rows, cols] of [[5, 8], [3, 6], [7, 4], [2, 3]])
+        parity(`bias + relu [${rows}, ${cols}]`, withGrads((x, w, b) => cn.fused.matMul({ a: x, b: w, bias: b, activation: 'relu' }), () => [rnd([rows, 5], 87), rnd([5, cols], 88), rnd([cols], 89)]));
     });
   });
 
