@@ -1,6 +1,7 @@
 // Where a compiled training step's memory traffic goes, by kernel: traces one training step
-// of a model (the plan that fit/trainOnBatch compiles; it runs once on the cpu backend at a
-// small batch) and adds up, per kernel, the bytes its inputs and outputs occupy: the least
+// of a model (the plan that fit/trainOnBatch compiles, after plan fusion; it runs once on the
+// cpu backend at a small batch) and adds up, per kernel, the bytes its inputs and outputs
+// occupy: the least
 // traffic each step needs, whatever the device. Scaled to --batch (activations grow with it,
 // weights do not) and divided by a bandwidth (default 4.3 TB/s, the H200's measured copy rate
 // in this workplace), it is the floor of the memory-bound kernels' time on a GPU: set it
@@ -11,6 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import * as cn from '../lib/index.js';
 import { ENGINE } from '../lib/engine.js';
+import { kernelIds, native } from '../lib/native.js';
 
 interface Options { model: 'resnet34' | 'fashion'; batch: number; traceBatch: number; tbps: number; json?: string }
 
@@ -51,29 +53,49 @@ async function main(): Promise<void> {
   const input = o.model === 'resnet34' ? [224, 224, 3] : [28, 28, 1];
   model.compile({ optimizer: o.model === 'resnet34' ? 'sgd' : 'nadam', loss: 'sparseCategoricalCrossentropy' });
 
-  // Every kernel recorded while a plan is traced: a tensor whose leading dimension is the
-  // trace batch counts as an activation (it scales with the batch), any other as fixed.
-  const rows = new Map<string, Row>();
+  // The shapes of every slot the trace creates, then the steps of the plan as built (after
+  // plan fusion, lib/plan_fusion.ts): a tensor whose leading dimension is the trace batch
+  // counts as an activation (it scales with the batch), any other as fixed.
+  const slots = new Map<number, { shape: number[]; dtype: string }>();
   const run = ENGINE.runKernel.bind(ENGINE);
   ENGINE.runKernel = (name, inputs, attrs, outputs) => {
-    if (ENGINE.trace) {
-      const r = rows.get(name) ?? { kernel: name, count: 0, batchBytes: 0, fixedBytes: 0 };
-      r.count++;
-      for (const [shape, dtype] of [...inputs.map((t) => [t.shape, t.dtype] as const), ...outputs.map((s) => [s.shape, s.dtype] as const)]) {
-        const b = bytesOf(shape, dtype);
-        if (shape[0] === o.traceBatch && shape.length > 1) r.batchBytes += b;
-        else r.fixedBytes += b;
-      }
-      rows.set(name, r);
-    }
-    return run(name, inputs, attrs, outputs);
+    const res = run(name, inputs, attrs, outputs);
+    if (ENGINE.trace)
+      for (const t of [...inputs, ...res]) if (t.slot !== undefined) slots.set(t.slot, { shape: t.shape.slice(), dtype: t.dtype });
+    return res;
+  };
+  let planSteps: Array<[number, number[], number[]]> = [];
+  const createPlan = native.createPlan.bind(native);
+  native.createPlan = (spec) => {
+    planSteps = (spec as unknown as { steps: Array<[number, number[], number[]]> }).steps;
+    return createPlan(spec);
   };
   const x = cn.randomUniform([o.traceBatch, ...input], -1, 1, 'float32', 1);
   const y = cn.tensor(Int32Array.from({ length: o.traceBatch }, (_, i) => i % 10), [o.traceBatch], 'int32');
-  await model.trainOnBatch(x, y);
-  ENGINE.runKernel = run;
+  try {
+    await model.trainOnBatch(x, y);
+  } finally {
+    ENGINE.runKernel = run;
+    native.createPlan = createPlan;
+  }
   cn.dispose([x, y]);
   model.dispose();
+
+  const names = new Map(Object.entries(kernelIds).map(([name, id]) => [id, name]));
+  const rows = new Map<string, Row>();
+  for (const [id, ins, outs] of planSteps) {
+    const name = names.get(id) ?? `kernel ${id}`;
+    const r = rows.get(name) ?? { kernel: name, count: 0, batchBytes: 0, fixedBytes: 0 };
+    r.count++;
+    for (const slot of [...ins, ...outs]) {
+      const t = slots.get(slot);
+      if (!t) continue; // a constant bound by reference (weights are also inputs of their updates)
+      const b = bytesOf(t.shape, t.dtype);
+      if (t.shape[0] === o.traceBatch && t.shape.length > 1) r.batchBytes += b;
+      else r.fixedBytes += b;
+    }
+    rows.set(name, r);
+  }
 
   const scale = o.batch / o.traceBatch;
   const table = [...rows.values()]

@@ -69,17 +69,19 @@ class Backend {
                                  const Pool2DParams& p) = 0;
 
   // ---- batch normalization over the last axis
-  // Training: writes y and the batch mean and biased variance.
+  // Training: writes y and the batch mean and biased variance (y after a ReLU when p.relu).
   virtual Status batchnorm_forward_training(float* y, float* batch_mean, float* batch_var,
                                             const float* x, const float* gamma, const float* beta,
                                             const BatchNormParams& p) = 0;
   virtual Status batchnorm_forward_inference(float* y, const float* x, const float* gamma,
                                              const float* beta, const float* mean,
                                              const float* var, const BatchNormParams& p) = 0;
-  // Backward through the training forward (batch statistics).
+  // Backward through the training forward (batch statistics); with p.relu, dy is the
+  // gradient of relu(y) and beta (may be null: 0) is needed to recompute the relu mask.
   virtual Status batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
-                                    const float* x, const float* gamma, const float* batch_mean,
-                                    const float* batch_var, const BatchNormParams& p) = 0;
+                                    const float* x, const float* gamma, const float* beta,
+                                    const float* batch_mean, const float* batch_var,
+                                    const BatchNormParams& p) = 0;
 
   // ---- dense algebra
   virtual Status matmul(float* c, const float* a, const float* b, const float* bias,

@@ -2,10 +2,14 @@
 // (NHWC activations flattened): training forward (batch mean and biased variance),
 // inference forward (given statistics) and backward through the batch statistics.
 // gamma and beta may be null (Keras scale=False / center=False), as may dgamma and dbeta.
+// With p.relu (Note [batch norm + relu] in core/params.h) the forward applies a ReLU in place
+// after oneDNN's primitive, and the backward masks dy where the recomputed y is not positive
+// before running oneDNN's backward.
 #include <cstring>
 
 #include "cpu_backend.h"
 #include "dnnl_check.h"
+#include "parallel.h"
 #include "primitive_cache.h"
 
 namespace cn {
@@ -106,6 +110,35 @@ void zero(float* p, int64_t n) {
   if (p && n > 0) std::memset(p, 0, sizeof(float) * (size_t)n);
 }
 
+void relu_in_place(float* y, int64_t n) {
+  cpu::parallel_for(n, cpu::kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = y[i] > 0.f ? y[i] : 0.f;
+  });
+}
+
+// out = dy where (x - mean) * gamma / sqrt(var + eps) + beta > 0, else 0 (the relu's mask,
+// from the forward's own inputs).
+void mask_relu_grad(float* out, const float* dy, const float* x, const float* gamma,
+                    const float* beta, const float* mean, const float* var,
+                    const BatchNormParams& p) {
+  float* coef = static_cast<float*>(cpu::thread_scratch(cpu::kTempSlot, 3 * sizeof(float) * p.c));
+  for (int64_t ch = 0; ch < p.c; ++ch) {
+    const float inv = 1.f / std::sqrt(var[ch] + p.epsilon);
+    coef[ch] = gamma ? gamma[ch] * inv : inv;
+    coef[p.c + ch] = mean[ch];
+    coef[2 * p.c + ch] = beta ? beta[ch] : 0.f;
+  }
+  const int64_t c = p.c;
+  cpu::parallel_for(p.rows, cpu::row_grain(c), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r)
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const int64_t i = r * c + ch;
+        const float y = (x[i] - coef[c + ch]) * coef[ch] + coef[2 * c + ch];
+        out[i] = y > 0.f ? dy[i] : 0.f;
+      }
+  });
+}
+
 }  // namespace
 
 Status CpuBackend::batchnorm_forward_training(float* y, float* batch_mean, float* batch_var,
@@ -123,6 +156,7 @@ Status CpuBackend::batchnorm_forward_training(float* y, float* batch_mean, float
                        {{DNNL_ARG_SRC, x}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta},
                         {DNNL_ARG_MEAN, batch_mean}, {DNNL_ARG_VARIANCE, batch_var},
                         {DNNL_ARG_DST, y}});
+    if (p.relu) relu_in_place(y, p.rows * p.c);
     return Status::ok();
   });
 }
@@ -141,7 +175,7 @@ Status CpuBackend::batchnorm_forward_inference(float* y, const float* x, const f
 }
 
 Status CpuBackend::batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
-                                      const float* x, const float* gamma,
+                                      const float* x, const float* gamma, const float* beta,
                                       const float* batch_mean, const float* batch_var,
                                       const BatchNormParams& p) {
   CN_RETURN_IF_ERROR(validate("batchnorm_backward", p));
@@ -152,6 +186,11 @@ Status CpuBackend::batchnorm_backward(float* dx, float* dgamma, float* dbeta, co
     return Status::ok();
   }
   return cpu::dnnl_guard("batchnorm_backward", [&] { return bn_shapes(p); }, [&] {
+    if (p.relu) {
+      float* masked = static_cast<float*>(cpu::thread_scratch(cpu::kMaskedGradSlot, sizeof(float) * p.rows * p.c));
+      mask_relu_grad(masked, dy, x, gamma, beta, batch_mean, batch_var, p);
+      dy = masked;
+    }
     // The backward always uses scale and shift: a missing gamma is a vector of ones (and
     // also serves as the unused shift), and unwanted dgamma/dbeta go to scratch.
     float* ones = static_cast<float*>(cpu::thread_scratch(cpu::kTempSlot, sizeof(float) * p.c));

@@ -40,7 +40,8 @@ enum ScratchSlot : int {
   kOperandSlot0 = 1,  // operands needing a layout change use kOperandSlot0 + i
   kWorkspaceSlot = 6,
   kTempSlot = 7,
-  kNumScratchSlots = 8,
+  kMaskedGradSlot = 8,  // batch norm + relu: the gradient through the relu mask
+  kNumScratchSlots = 9,
 };
 void* thread_scratch(int slot, size_t bytes);
 

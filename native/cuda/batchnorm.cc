@@ -21,7 +21,7 @@ namespace {
 
 std::string bn_shapes(const BatchNormParams& p) {
   return "x=[" + std::to_string(p.rows) + "," + std::to_string(p.c) +
-         "] epsilon=" + std::to_string(p.epsilon);
+         "] epsilon=" + std::to_string(p.epsilon) + (p.relu ? " relu" : "");
 }
 
 Status bn_validate(const char* op, const BatchNormParams& p) {
@@ -46,8 +46,8 @@ Status CudaBackend::batchnorm_forward_training(float* y, float* batch_mean, floa
   CN_LAUNCH_CHECK(k::bn_moments(stream_, batch_mean, batch_var, static_cast<double*>(partials.get()),
                                 x, p.rows, p.c),
                   "batchnorm moments " + shapes);
-  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, batch_mean, batch_var, gamma, beta, scale.f32(),
-                                  p.rows, p.c, p.epsilon),
+  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, batch_mean, batch_var, gamma, beta, p.relu,
+                                  scale.f32(), p.rows, p.c, p.epsilon),
                   "batchnorm normalize " + shapes);
   return Status::ok();
 }
@@ -60,14 +60,14 @@ Status CudaBackend::batchnorm_forward_inference(float* y, const float* x, const 
   if (p.c == 0 || p.rows == 0) return Status::ok();
   Scratch scale;
   CN_RETURN_IF_ERROR(scratch(&scale, sizeof(float) * p.c));
-  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, mean, var, gamma, beta, scale.f32(), p.rows, p.c,
-                                  p.epsilon),
+  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, mean, var, gamma, beta, false, scale.f32(), p.rows,
+                                  p.c, p.epsilon),
                   "batchnorm_forward_inference " + bn_shapes(p));
   return Status::ok();
 }
 
 Status CudaBackend::batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
-                                       const float* x, const float* gamma,
+                                       const float* x, const float* gamma, const float* beta,
                                        const float* batch_mean, const float* batch_var,
                                        const BatchNormParams& p) {
   using namespace cuda;
@@ -77,14 +77,21 @@ Status CudaBackend::batchnorm_backward(float* dx, float* dgamma, float* dbeta, c
   if (p.rows == 0) return invalid_argument("batchnorm_backward: no rows " + shapes);
   Scratch partials, sums;
   CN_RETURN_IF_ERROR(scratch(&partials, sizeof(double) * k::bn_partials_size(p.rows, p.c)));
-  CN_RETURN_IF_ERROR(scratch(&sums, sizeof(float) * 5 * p.c));  // s_dy, s_dyd, dx's 3 coefficients
+  // s_dy, s_dyd, dx's 3 coefficients, and the relu mask's scale
+  CN_RETURN_IF_ERROR(scratch(&sums, sizeof(float) * 6 * p.c));
   float* s_dy = sums.f32();
   float* s_dyd = s_dy + p.c;
+  float* relu_scale = p.relu ? s_dy + 5 * p.c : nullptr;
+  const float* relu_beta = p.relu ? beta : nullptr;
+  if (p.relu)
+    CN_LAUNCH_CHECK(k::bn_scale(stream_, relu_scale, batch_var, gamma, p.c, p.epsilon),
+                    "batchnorm_backward relu mask " + shapes);
   CN_LAUNCH_CHECK(k::bn_grad_sums(stream_, s_dy, s_dyd, static_cast<double*>(partials.get()), x,
-                                  dy, batch_mean, p.rows, p.c),
+                                  dy, batch_mean, relu_scale, relu_beta, p.rows, p.c),
                   "batchnorm_backward sums " + shapes);
   CN_LAUNCH_CHECK(k::bn_backward(stream_, dx, dgamma, dbeta, dy, x, batch_mean, batch_var, gamma,
-                                 s_dy, s_dyd, s_dy + 2 * p.c, p.rows, p.c, p.epsilon),
+                                 s_dy, s_dyd, relu_scale, relu_beta, s_dy + 2 * p.c, p.rows, p.c,
+                                 p.epsilon),
                   "batchnorm_backward " + shapes);
   return Status::ok();
 }

@@ -103,8 +103,8 @@ class CudaBackend final : public Backend {
                                      const float* beta, const float* mean, const float* var,
                                      const BatchNormParams& p) override;
   Status batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
-                            const float* gamma, const float* batch_mean, const float* batch_var,
-                            const BatchNormParams& p) override;
+                            const float* gamma, const float* beta, const float* batch_mean,
+                            const float* batch_var, const BatchNormParams& p) override;
 
   Status matmul(float* c, const float* a, const float* b, const float* bias,
                 const MatMulParams& p) override;

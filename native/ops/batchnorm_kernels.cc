@@ -1,7 +1,9 @@
 // Batch normalization kernels over the last axis (attr epsilon):
 // BatchNormTrain(x, gamma, beta) -> y, batchMean, batchVar (biased);
 // BatchNormInfer(x, gamma, beta, mean, var) -> y;
-// BatchNormGrad(dy, x, gamma, batchMean, batchVar) -> dx, dgamma, dbeta.
+// BatchNormGrad(dy, x, gamma, batchMean, batchVar[, beta]) -> dx, dgamma, dbeta.
+// Attr relu (BatchNormTrain, BatchNormGrad; Note [batch norm + relu] in core/params.h):
+// y = relu(batch norm), and the gradient is taken through that relu (beta is then input 5).
 #include "kernel.h"
 
 namespace cn {
@@ -13,6 +15,7 @@ Status bn_params(KernelContext& c, const char* k, BatchNormParams* p) {
   p->c = x.back();
   p->rows = p->c ? num_elements(x) / p->c : 0;
   p->epsilon = (float)c.a().f("epsilon", 1e-3);
+  p->relu = c.a().b("relu", false);
   for (size_t i = 1; i < c.inputs.size(); ++i) {
     if (i == 1 && k[0] == 'G') continue;
     if (c.inputs[i]->shape != Shape{p->c})
@@ -46,18 +49,22 @@ Status k_infer(KernelContext& c) {
 }
 
 Status k_grad(KernelContext& c) {
-  CN_RETURN_IF_ERROR(c.expect_inputs("batchNormGrad", 5, 5));
+  CN_RETURN_IF_ERROR(c.expect_inputs("batchNormGrad", 5, 6));
   BatchNormParams p;
   CN_RETURN_IF_ERROR(bn_params(c, "G", &p));
+  if (p.relu != (c.inputs.size() == 6))
+    return invalid_argument(std::string("batchNormGrad: expected beta as input 5 exactly when relu is set, but received ") +
+                            std::to_string(c.inputs.size()) + " inputs with relu " + (p.relu ? "true" : "false"));
   if (c.inputs[0]->shape != c.inputs[1]->shape)
     return invalid_argument("batchNormGrad: dy and x shapes differ");
   BufferPtr dx, dg, db;
   CN_RETURN_IF_ERROR(c.output(0, c.inputs[1]->shape, DType::kFloat32, &dx));
   CN_RETURN_IF_ERROR(c.output(1, {p.c}, DType::kFloat32, &dg));
   CN_RETURN_IF_ERROR(c.output(2, {p.c}, DType::kFloat32, &db));
+  const float* beta = p.relu ? c.inputs[5]->f32() : nullptr;
   return c.backend->batchnorm_backward(dx->f32(), dg->f32(), db->f32(), c.inputs[0]->f32(),
-                                       c.inputs[1]->f32(), c.inputs[2]->f32(), c.inputs[3]->f32(),
-                                       c.inputs[4]->f32(), p);
+                                       c.inputs[1]->f32(), c.inputs[2]->f32(), beta,
+                                       c.inputs[3]->f32(), c.inputs[4]->f32(), p);
 }
 
 }  // namespace

@@ -18,9 +18,9 @@ namespace {
 
 template <int W>
 __global__ void bn_partials_kernel(double* p0, double* p1, const float* x, const float* dy,
-                                   const float* mean, int64_t rows, int64_t c, int64_t splits,
-                                   int kind) {
-  bn::partials_thread<W>(p0, p1, x, dy, mean, rows, c, splits, kind, CN_THREAD0, CN_STRIDE);
+                                   const float* mean, const float* mscale, const float* mbeta,
+                                   int64_t rows, int64_t c, int64_t splits, int kind) {
+  bn::partials_thread<W>(p0, p1, x, dy, mean, mscale, mbeta, rows, c, splits, kind, CN_THREAD0, CN_STRIDE);
 }
 
 // One warp per channel (block sizes are multiples of 32, so every lane of a warp is there).
@@ -46,9 +46,9 @@ __global__ void bn_scale_kernel(float* scale, const float* var, const float* gam
 
 template <int W>
 __global__ void bn_normalize_kernel(float* y, const float* x, const float* mean,
-                                    const float* scale, const float* beta, int64_t nvec,
-                                    int64_t groups, bool stationary) {
-  bn::normalize_thread<W>(y, x, mean, scale, beta, nvec, groups, stationary, CN_THREAD0, CN_STRIDE);
+                                    const float* scale, const float* beta, bool relu,
+                                    int64_t nvec, int64_t groups, bool stationary) {
+  bn::normalize_thread<W>(y, x, mean, scale, beta, relu, nvec, groups, stationary, CN_THREAD0, CN_STRIDE);
 }
 
 __global__ void bn_param_grads_kernel(float* dgamma, float* dbeta, float* coeff,
@@ -59,22 +59,25 @@ __global__ void bn_param_grads_kernel(float* dgamma, float* dbeta, float* coeff,
 
 template <int W>
 __global__ void bn_backward_data_kernel(float* dx, const float* dy, const float* x,
-                                        const float* mean, const float* coeff, int64_t nvec,
+                                        const float* mean, const float* coeff,
+                                        const float* mscale, const float* mbeta, int64_t nvec,
                                         int64_t groups, int64_t c, bool stationary) {
-  bn::backward_data_thread<W>(dx, dy, x, mean, coeff, nvec, groups, c, stationary, CN_THREAD0, CN_STRIDE);
+  bn::backward_data_thread<W>(dx, dy, x, mean, coeff, mscale, mbeta, nvec, groups, c, stationary, CN_THREAD0,
+                              CN_STRIDE);
 }
 
 cudaError_t sums(cudaStream_t s, float* out0, float* out1, double* partials, const float* x,
-                 const float* dy, const float* mean, int64_t rows, int64_t c, int kind) {
+                 const float* dy, const float* mean, const float* mscale, const float* mbeta,
+                 int64_t rows, int64_t c, int kind) {
   const int w = bn::width(c, x, dy);
   int64_t splits = 0;
   const bn::Launch lp = bn::partials_launch(rows, c, w, &splits);
   double* p0 = partials;
   double* p1 = partials + splits * c;
   if (w == 4)
-    bn_partials_kernel<4><<<lp.blocks, lp.threads, 0, s>>>(p0, p1, x, dy, mean, rows, c, splits, kind);
+    bn_partials_kernel<4><<<lp.blocks, lp.threads, 0, s>>>(p0, p1, x, dy, mean, mscale, mbeta, rows, c, splits, kind);
   else
-    bn_partials_kernel<1><<<lp.blocks, lp.threads, 0, s>>>(p0, p1, x, dy, mean, rows, c, splits, kind);
+    bn_partials_kernel<1><<<lp.blocks, lp.threads, 0, s>>>(p0, p1, x, dy, mean, mscale, mbeta, rows, c, splits, kind);
   const bn::Launch lf = bn::finish_launch(c);
   bn_finish_kernel<<<lf.blocks, lf.threads, 0, s>>>(out0, out1, p0, p1, x, rows, splits, c, kind);
   return cudaGetLastError();
@@ -87,19 +90,27 @@ int64_t bn_partials_size(int64_t rows, int64_t c) { return bn::partials_size(row
 cudaError_t bn_moments(cudaStream_t s, float* mean, float* var, double* partials,
                        const float* x, int64_t rows, int64_t c) {
   if (c == 0 || rows == 0) return cudaSuccess;
-  return sums(s, mean, var, partials, x, nullptr, nullptr, rows, c, bn::kMoments);
+  return sums(s, mean, var, partials, x, nullptr, nullptr, nullptr, nullptr, rows, c, bn::kMoments);
 }
 
 cudaError_t bn_grad_sums(cudaStream_t s, float* s_dy, float* s_dyd, double* partials,
-                         const float* x, const float* dy, const float* mean, int64_t rows,
+                         const float* x, const float* dy, const float* mean,
+                         const float* relu_scale, const float* relu_beta, int64_t rows,
                          int64_t c) {
   if (c == 0 || rows == 0) return cudaSuccess;
-  return sums(s, s_dy, s_dyd, partials, x, dy, mean, rows, c, bn::kGradSums);
+  return sums(s, s_dy, s_dyd, partials, x, dy, mean, relu_scale, relu_beta, rows, c, bn::kGradSums);
+}
+
+cudaError_t bn_scale(cudaStream_t s, float* scale, const float* var, const float* gamma, int64_t c,
+                     float eps) {
+  if (c == 0) return cudaSuccess;
+  bn_scale_kernel<<<grid_for(c), kThreads, 0, s>>>(scale, var, gamma, c, eps);
+  return cudaGetLastError();
 }
 
 cudaError_t bn_normalize(cudaStream_t s, float* y, const float* x, const float* mean,
-                         const float* var, const float* gamma, const float* beta, float* scale,
-                         int64_t rows, int64_t c, float eps) {
+                         const float* var, const float* gamma, const float* beta, bool relu,
+                         float* scale, int64_t rows, int64_t c, float eps) {
   const int64_t n = rows * c;
   if (n == 0) return cudaSuccess;
   bn_scale_kernel<<<grid_for(c), kThreads, 0, s>>>(scale, var, gamma, c, eps);
@@ -108,16 +119,16 @@ cudaError_t bn_normalize(cudaStream_t s, float* y, const float* x, const float* 
   bool stationary = false;
   const bn::Launch l = bn::elementwise_launch(nvec, groups, &stationary);
   if (w == 4)
-    bn_normalize_kernel<4><<<l.blocks, l.threads, 0, s>>>(y, x, mean, scale, beta, nvec, groups, stationary);
+    bn_normalize_kernel<4><<<l.blocks, l.threads, 0, s>>>(y, x, mean, scale, beta, relu, nvec, groups, stationary);
   else
-    bn_normalize_kernel<1><<<l.blocks, l.threads, 0, s>>>(y, x, mean, scale, beta, nvec, groups, stationary);
+    bn_normalize_kernel<1><<<l.blocks, l.threads, 0, s>>>(y, x, mean, scale, beta, relu, nvec, groups, stationary);
   return cudaGetLastError();
 }
 
 cudaError_t bn_backward(cudaStream_t s, float* dx, float* dgamma, float* dbeta, const float* dy,
                         const float* x, const float* mean, const float* var, const float* gamma,
-                        const float* s_dy, const float* s_dyd, float* coeff, int64_t rows,
-                        int64_t c, float eps) {
+                        const float* s_dy, const float* s_dyd, const float* relu_scale,
+                        const float* relu_beta, float* coeff, int64_t rows, int64_t c, float eps) {
   if (c == 0) return cudaSuccess;
   const int64_t n = rows * c;
   const bool with_dx = dx && n > 0;
@@ -130,9 +141,11 @@ cudaError_t bn_backward(cudaStream_t s, float* dx, float* dgamma, float* dbeta, 
     bool stationary = false;
     const bn::Launch l = bn::elementwise_launch(nvec, groups, &stationary);
     if (w == 4)
-      bn_backward_data_kernel<4><<<l.blocks, l.threads, 0, s>>>(dx, dy, x, mean, coeff, nvec, groups, c, stationary);
+      bn_backward_data_kernel<4><<<l.blocks, l.threads, 0, s>>>(dx, dy, x, mean, coeff, relu_scale, relu_beta, nvec,
+                                                                  groups, c, stationary);
     else
-      bn_backward_data_kernel<1><<<l.blocks, l.threads, 0, s>>>(dx, dy, x, mean, coeff, nvec, groups, c, stationary);
+      bn_backward_data_kernel<1><<<l.blocks, l.threads, 0, s>>>(dx, dy, x, mean, coeff, relu_scale, relu_beta, nvec,
+                                                                  groups, c, stationary);
   }
   return cudaGetLastError();
 }

@@ -11,6 +11,10 @@
 // (shifted sums of x and x^2 in double, shift = the channel's first value, so there is no
 // cancellation for data far from zero), not two (mean, then squared deviations).
 //
+// Batch norm + relu (Note [batch norm + relu] in core/params.h): normalize applies the relu,
+// and the backward's gradient sums and dx mask dy by ((x - mean) * scale + beta > 0), the
+// very expression and operands normalize used, so the mask is the forward's.
+//
 // Note [four channels per thread]: where c % 4 == 0 and the big arrays are 16-byte aligned,
 // each thread moves float4s: one float load per thread left HBM mostly idle (too few bytes in
 // flight per multiprocessor). Per-channel values (mean, scale, coefficients) are loaded once
@@ -114,23 +118,37 @@ inline Launch elementwise_launch(int64_t nvec, int64_t groups, bool* stationary)
 
 // ---- per-thread work (host + device)
 
+// g = 0 where relu((x - mean) * scale + beta) is not positive (the forward's expression).
+template <int W>
+CN_BN_HD void relu_mask(float (&g)[W], const float (&x)[W], const float (&mean)[W],
+                        const float (&scale)[W], const float (&beta)[W]) {
+  for (int j = 0; j < W; ++j) g[j] = (x[j] - mean[j]) * scale[j] + beta[j] > 0.f ? g[j] : 0.f;
+}
+
 // Partial sums of the items t0, t0 + stride, ... < splits * c / W. Item t = sp * groups + g
 // covers rows [lo, hi) of split sp for the W channels from g * W (consecutive threads read
 // consecutive channels of a row):
 //   kMoments:  a = sum (x - k), b = sum (x - k)^2, k = x[0, ch] (Note [batch norm passes])
 //   kGradSums: a = sum dy,      b = sum dy * (x - mean)
 // Four rows' loads are issued before they are accumulated, in row order.
+// With mscale (kGradSums only), dy is masked by the relu of the normalized x
+// ((x - mean) * mscale + mbeta > 0; mbeta may be null: 0).
 template <int W>
 CN_BN_HD void partials_thread(double* p0, double* p1, const float* x, const float* dy,
-                              const float* mean, int64_t rows, int64_t c, int64_t splits,
-                              int kind, int64_t t0, int64_t stride) {
+                              const float* mean, const float* mscale, const float* mbeta,
+                              int64_t rows, int64_t c, int64_t splits, int kind, int64_t t0,
+                              int64_t stride) {
   const int64_t groups = c / W;
   const int64_t len = (rows + splits - 1) / splits;
   for (int64_t t = t0; t < splits * groups; t += stride) {
     const int64_t sp = t / groups, ch = (t - sp * groups) * W;
     const int64_t lo = sp * len, hi = rows < lo + len ? rows : lo + len;
-    float kf[W];
-    for (int j = 0; j < W; ++j) kf[j] = kind == kMoments ? x[ch + j] : mean[ch + j];
+    float kf[W], ms[W], mb[W];
+    for (int j = 0; j < W; ++j) {
+      kf[j] = kind == kMoments ? x[ch + j] : mean[ch + j];
+      ms[j] = mscale ? mscale[ch + j] : 0.f;
+      mb[j] = mbeta ? mbeta[ch + j] : 0.f;
+    }
     double a[W], b[W];
     for (int j = 0; j < W; ++j) a[j] = b[j] = 0.0;
     const float* xc = x + ch;
@@ -163,6 +181,8 @@ CN_BN_HD void partials_thread(double* p0, double* p1, const float* x, const floa
           load<W>(v[u], xc + (r + u) * c);
           load<W>(g[u], gc + (r + u) * c);
         }
+        if (mscale)
+          for (int u = 0; u < 4; ++u) relu_mask<W>(g[u], v[u], kf, ms, mb);
         for (int u = 0; u < 4; ++u)
           for (int j = 0; j < W; ++j) {
             a[j] += g[u][j];
@@ -173,6 +193,7 @@ CN_BN_HD void partials_thread(double* p0, double* p1, const float* x, const floa
         float v[W], g[W];
         load<W>(v, xc + r * c);
         load<W>(g, gc + r * c);
+        if (mscale) relu_mask<W>(g, v, kf, ms, mb);
         for (int j = 0; j < W; ++j) {
           a[j] += g[j];
           b[j] += (double)g[j] * ((double)v[j] - kf[j]);
@@ -220,13 +241,13 @@ CN_BN_HD void scale_item(float* scale, const float* var, const float* gamma, int
   scale[ch] = gamma ? gamma[ch] * inv : inv;
 }
 
-// y = (x - mean) * scale + beta over the vectors t0, t0 + stride, ... < nvec (beta may be
-// null: 0). Per-channel values are reloaded only when the channel group changes, which
+// y = (x - mean) * scale + beta, then relu(y) if asked, over the vectors t0, t0 + stride,
+// ... < nvec (beta may be null: 0). Per-channel values are reloaded only when the channel group changes, which
 // happens only when !stationary.
 template <int W>
 CN_BN_HD void normalize_thread(float* y, const float* x, const float* mean, const float* scale,
-                               const float* beta, int64_t nvec, int64_t groups, bool stationary,
-                               int64_t t0, int64_t stride) {
+                               const float* beta, bool relu, int64_t nvec, int64_t groups,
+                               bool stationary, int64_t t0, int64_t stride) {
   int64_t g = -1;
   float m[W] = {}, s[W] = {}, b[W] = {};
   for (int64_t v = t0; v < nvec; v += stride) {
@@ -242,6 +263,8 @@ CN_BN_HD void normalize_thread(float* y, const float* x, const float* mean, cons
     float e[W];
     load<W>(e, x + v * W);
     for (int j = 0; j < W; ++j) e[j] = (e[j] - m[j]) * s[j] + b[j];
+    if (relu)
+      for (int j = 0; j < W; ++j) e[j] = e[j] > 0.f ? e[j] : 0.f;
     store<W>(y + v * W, e);
   }
 }
@@ -263,13 +286,15 @@ CN_BN_HD void param_grads_item(float* dgamma, float* dbeta, float* coeff, const 
   }
 }
 
-// dx = k1 dy + k2 (x - mean) + k3 over the vectors t0, t0 + stride, ... < nvec.
+// dx = k1 dy + k2 (x - mean) + k3 over the vectors t0, t0 + stride, ... < nvec; with mscale,
+// dy masked as in partials_thread.
 template <int W>
 CN_BN_HD void backward_data_thread(float* dx, const float* dy, const float* x, const float* mean,
-                                   const float* coeff, int64_t nvec, int64_t groups, int64_t c,
-                                   bool stationary, int64_t t0, int64_t stride) {
+                                   const float* coeff, const float* mscale, const float* mbeta,
+                                   int64_t nvec, int64_t groups, int64_t c, bool stationary,
+                                   int64_t t0, int64_t stride) {
   int64_t g = -1;
-  float m[W] = {}, k1[W] = {}, k2[W] = {}, k3[W] = {};
+  float m[W] = {}, k1[W] = {}, k2[W] = {}, k3[W] = {}, ms[W] = {}, mb[W] = {};
   for (int64_t v = t0; v < nvec; v += stride) {
     const int64_t gv = stationary && g >= 0 ? g : v % groups;
     if (gv != g) {
@@ -280,11 +305,14 @@ CN_BN_HD void backward_data_thread(float* dx, const float* dy, const float* x, c
         k1[j] = coeff[ch];
         k2[j] = coeff[c + ch];
         k3[j] = coeff[2 * c + ch];
+        ms[j] = mscale ? mscale[ch] : 0.f;
+        mb[j] = mbeta ? mbeta[ch] : 0.f;
       }
     }
     float d[W], e[W];
     load<W>(d, dy + v * W);
     load<W>(e, x + v * W);
+    if (mscale) relu_mask<W>(d, e, m, ms, mb);
     for (int j = 0; j < W; ++j) d[j] = k1[j] * d[j] + (k2[j] * (e[j] - m[j]) + k3[j]);
     store<W>(dx + v * W, d);
   }

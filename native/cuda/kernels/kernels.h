@@ -71,20 +71,26 @@ int64_t bn_partials_size(int64_t rows, int64_t c);
 // Batch mean and biased variance of x, in one pass. Deterministic.
 cudaError_t bn_moments(cudaStream_t s, float* mean, float* var, double* partials,
                        const float* x, int64_t rows, int64_t c);
-// s_dy = sum dy, s_dyd = sum dy * (x - mean) per channel. Deterministic.
+// s_dy = sum dy, s_dyd = sum dy * (x - mean) per channel. Deterministic. With relu_scale
+// (from bn_scale), dy is first masked by relu((x - mean) * relu_scale + relu_beta).
 cudaError_t bn_grad_sums(cudaStream_t s, float* s_dy, float* s_dyd, double* partials,
-                         const float* x, const float* dy, const float* mean, int64_t rows,
+                         const float* x, const float* dy, const float* mean,
+                         const float* relu_scale, const float* relu_beta, int64_t rows,
                          int64_t c);
-// y = (x - mean) / sqrt(var + eps) * gamma + beta; gamma and beta may be null; scale is
-// scratch for c floats.
+// scale = gamma / sqrt(var + eps) per channel (gamma may be null).
+cudaError_t bn_scale(cudaStream_t s, float* scale, const float* var, const float* gamma, int64_t c,
+                     float eps);
+// y = (x - mean) / sqrt(var + eps) * gamma + beta, then relu(y) if asked; gamma and beta may
+// be null; scale is scratch for c floats.
 cudaError_t bn_normalize(cudaStream_t s, float* y, const float* x, const float* mean,
-                         const float* var, const float* gamma, const float* beta, float* scale,
-                         int64_t rows, int64_t c, float eps);
-// From s_dy and s_dyd: dbeta, dgamma and dx (each may be null); coeff is scratch for 3c floats.
+                         const float* var, const float* gamma, const float* beta, bool relu,
+                         float* scale, int64_t rows, int64_t c, float eps);
+// From s_dy and s_dyd: dbeta, dgamma and dx (each may be null); coeff is scratch for 3c
+// floats; relu_scale / relu_beta as for bn_grad_sums (null: no relu).
 cudaError_t bn_backward(cudaStream_t s, float* dx, float* dgamma, float* dbeta, const float* dy,
                         const float* x, const float* mean, const float* var, const float* gamma,
-                        const float* s_dy, const float* s_dyd, float* coeff, int64_t rows,
-                        int64_t c, float eps);
+                        const float* s_dy, const float* s_dyd, const float* relu_scale,
+                        const float* relu_beta, float* coeff, int64_t rows, int64_t c, float eps);
 
 // ---- softmax.cu: over the last axis of [rows, cols]
 cudaError_t softmax(cudaStream_t s, float* y, const float* x, int64_t rows, int64_t cols,

@@ -214,7 +214,7 @@ void test_batchnorm() {
   check("batchnorm batch variance (biased)", s, Va.get(), var, 1e-4f);
   s = B->batchnorm_forward_inference(Y.f(), X.f(), G.f(), Be.f(), M.f(), Va.f(), p);
   check("batchnorm inference", s, Y.get(), y, 1e-4f);
-  s = B->batchnorm_backward(DX.f(), DG.f(), DB.f(), DY.f(), X.f(), G.f(), M.f(), Va.f(), p);
+  s = B->batchnorm_backward(DX.f(), DG.f(), DB.f(), DY.f(), X.f(), G.f(), Be.f(), M.f(), Va.f(), p);
   check("batchnorm backward dx", s, DX.get(), dx, 1e-3f);
   check("batchnorm backward dgamma", s, DG.get(), dg, 1e-3f);
   check("batchnorm backward dbeta", s, DB.get(), db, 1e-4f);

@@ -1,7 +1,7 @@
-// host_kernels_test: runs the cuda batch-norm kernels' per-thread code (kernels/
-// batchnorm_body.h) on the host, every thread of the grids batchnorm.cu launches (and of
-// deliberately small grids, so threads loop), and compares the results with a plain
-// double-precision batch norm. No GPU and no CUDA toolkit needed: g++ alone builds it
+// host_kernels_test: runs the cuda batch-norm kernels' per-thread code
+// (kernels/batchnorm_body.h; plain and fused with a relu) on the host, every thread of the
+// grids batchnorm.cu launches (and of deliberately small grids, so threads loop), and
+// compares the results with a plain double-precision batch norm. No GPU and no CUDA toolkit needed: g++ alone builds it
 // (test/cuda-host-kernels.test.ts does, and reads the closing "N passed, N failed" line).
 //   g++ -std=c++17 -O2 -Inative native/cuda/selftest/host_kernels_test.cc -o /tmp/t && /tmp/t
 #include <cmath>
@@ -70,7 +70,8 @@ void finish(float* out0, float* out1, const double* p0, const double* p1, const 
 
 // batchnorm.cu's sums(): partials with the launch geometry, then finish.
 void sums(float* out0, float* out1, const float* x, const float* dy, const float* mean,
-          int64_t rows, int64_t c, int kind, unsigned max_blocks) {
+          const float* mscale, const float* mbeta, int64_t rows, int64_t c, int kind,
+          unsigned max_blocks) {
   const int w = bn::width(c, x, dy);
   int64_t splits = 0;
   Launch l = bn::partials_launch(rows, c, w, &splits);
@@ -83,13 +84,14 @@ void sums(float* out0, float* out1, const float* x, const float* dy, const float
     return;
   }
   run_grid(l, [&](int64_t t, int64_t s) {
-    if (w == 4) bn::partials_thread<4>(p0, p1, x, dy, mean, rows, c, splits, kind, t, s);
-    else bn::partials_thread<1>(p0, p1, x, dy, mean, rows, c, splits, kind, t, s);
+    if (w == 4) bn::partials_thread<4>(p0, p1, x, dy, mean, mscale, mbeta, rows, c, splits, kind, t, s);
+    else bn::partials_thread<1>(p0, p1, x, dy, mean, mscale, mbeta, rows, c, splits, kind, t, s);
   });
   finish(out0, out1, p0, p1, x, rows, splits, c, kind);
 }
 
-void one_case(int64_t rows, int64_t c, int offset, unsigned max_blocks, float center, bool affine) {
+void one_case(int64_t rows, int64_t c, int offset, unsigned max_blocks, float center, bool affine,
+              bool relu = false) {
   const int64_t n = rows * c;
   std::mt19937 gen((unsigned)(rows * 131 + c * 7 + offset));
   std::uniform_real_distribution<float> u(-1.f, 1.f);
@@ -101,8 +103,8 @@ void one_case(int64_t rows, int64_t c, int offset, unsigned max_blocks, float ce
   const float* b = affine ? beta.data() : nullptr;
   const float eps = 1e-3f;
   char label[160];
-  snprintf(label, sizeof label, "rows %lld c %lld offset %d%s center %g%s", (long long)rows, (long long)c, offset,
-           max_blocks ? " small grid" : "", center, affine ? "" : " no gamma/beta");
+  snprintf(label, sizeof label, "rows %lld c %lld offset %d%s center %g%s%s", (long long)rows, (long long)c, offset,
+           max_blocks ? " small grid" : "", center, affine ? "" : " no gamma/beta", relu ? " relu" : "");
 
   // Reference, in double.
   std::vector<double> rm(c, 0), rv(c, 0), ry(n), rdx(n), rdg(c, 0), rdb(c, 0), sdy(c, 0), sdyd(c, 0);
@@ -114,7 +116,7 @@ void one_case(int64_t rows, int64_t c, int offset, unsigned max_blocks, float ce
   for (auto& v : rv) v /= rows;
 
   std::vector<float> mean(c), var(c), scale(c);
-  sums(mean.data(), var.data(), x.p, nullptr, nullptr, rows, c, bn::kMoments, max_blocks);
+  sums(mean.data(), var.data(), x.p, nullptr, nullptr, nullptr, nullptr, rows, c, bn::kMoments, max_blocks);
   check(std::string("moments mean ") + label, mean, rm, 1e-6);
   check(std::string("moments variance ") + label, var, rv, 1e-5);
 
@@ -124,6 +126,9 @@ void one_case(int64_t rows, int64_t c, int offset, unsigned max_blocks, float ce
       const double inv = 1.0 / std::sqrt((double)var[ch] + eps);
       ry[r * c + ch] = (x.p[r * c + ch] - (double)mean[ch]) * inv * (g ? g[ch] : 1.0) + (b ? b[ch] : 0.0);
     }
+  const std::vector<double> pre = ry;  // before the relu
+  if (relu)
+    for (auto& v : ry) v = v > 0 ? v : 0;
   for (int64_t ch = 0; ch < c; ++ch) bn::scale_item(scale.data(), var.data(), g, ch, eps);
   {
     const int w = bn::width(c, x.p, y.p);
@@ -132,16 +137,18 @@ void one_case(int64_t rows, int64_t c, int offset, unsigned max_blocks, float ce
     Launch l = bn::elementwise_launch(nvec, groups, &stationary);
     if (max_blocks && l.blocks > max_blocks) l.blocks = max_blocks;
     run_grid(l, [&](int64_t t, int64_t s) {
-      if (w == 4) bn::normalize_thread<4>(y.p, x.p, mean.data(), scale.data(), b, nvec, groups, stationary, t, s);
-      else bn::normalize_thread<1>(y.p, x.p, mean.data(), scale.data(), b, nvec, groups, stationary, t, s);
+      if (w == 4) bn::normalize_thread<4>(y.p, x.p, mean.data(), scale.data(), b, relu, nvec, groups, stationary, t, s);
+      else bn::normalize_thread<1>(y.p, x.p, mean.data(), scale.data(), b, relu, nvec, groups, stationary, t, s);
     });
   }
   check(std::string("normalize ") + label, y.get(n), ry, 2e-5);
 
-  // Backward, from the kernels' mean and variance.
+  // Backward, from the kernels' mean and variance; with relu, of dy masked where y <= 0.
+  std::vector<double> dye(n);
+  for (int64_t i = 0; i < n; ++i) dye[i] = relu && !(pre[i] > 0) ? 0.0 : dy.p[i];
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t ch = 0; ch < c; ++ch) {
-      const double d = dy.p[r * c + ch];
+      const double d = dye[r * c + ch];
       sdy[ch] += d;
       sdyd[ch] += d * (x.p[r * c + ch] - (double)mean[ch]);
     }
@@ -149,11 +156,13 @@ void one_case(int64_t rows, int64_t c, int offset, unsigned max_blocks, float ce
     for (int64_t ch = 0; ch < c; ++ch) {
       const double inv = 1.0 / std::sqrt((double)var[ch] + eps), gg = g ? g[ch] : 1.0;
       const double xmu = x.p[r * c + ch] - (double)mean[ch];
-      rdx[r * c + ch] = gg * inv * (dy.p[r * c + ch] - sdy[ch] / rows - xmu * inv * inv * sdyd[ch] / rows);
+      rdx[r * c + ch] = gg * inv * (dye[r * c + ch] - sdy[ch] / rows - xmu * inv * inv * sdyd[ch] / rows);
     }
   for (int64_t ch = 0; ch < c; ++ch) rdb[ch] = sdy[ch], rdg[ch] = sdyd[ch] / std::sqrt((double)var[ch] + eps);
   std::vector<float> s_dy(c), s_dyd(c), dgamma(c), dbeta(c), coeff(3 * c);
-  sums(s_dy.data(), s_dyd.data(), x.p, dy.p, mean.data(), rows, c, bn::kGradSums, max_blocks);
+  const float* ms = relu ? scale.data() : nullptr;
+  const float* mb = relu ? b : nullptr;
+  sums(s_dy.data(), s_dyd.data(), x.p, dy.p, mean.data(), ms, mb, rows, c, bn::kGradSums, max_blocks);
   for (int64_t ch = 0; ch < c; ++ch)
     bn::param_grads_item(dgamma.data(), dbeta.data(), coeff.data(), s_dy.data(), s_dyd.data(), var.data(), g, c,
                          ch, eps, 1.f / (float)rows);
@@ -166,8 +175,8 @@ void one_case(int64_t rows, int64_t c, int offset, unsigned max_blocks, float ce
     Launch l = bn::elementwise_launch(nvec, groups, &stationary);
     if (max_blocks && l.blocks > max_blocks) l.blocks = max_blocks;
     run_grid(l, [&](int64_t t, int64_t s) {
-      if (w == 4) bn::backward_data_thread<4>(dx.p, dy.p, x.p, mean.data(), coeff.data(), nvec, groups, c, stationary, t, s);
-      else bn::backward_data_thread<1>(dx.p, dy.p, x.p, mean.data(), coeff.data(), nvec, groups, c, stationary, t, s);
+      if (w == 4) bn::backward_data_thread<4>(dx.p, dy.p, x.p, mean.data(), coeff.data(), ms, mb, nvec, groups, c, stationary, t, s);
+      else bn::backward_data_thread<1>(dx.p, dy.p, x.p, mean.data(), coeff.data(), ms, mb, nvec, groups, c, stationary, t, s);
     });
   }
   // dx is a difference of terms of size |dy|: compared at that scale.
@@ -188,9 +197,12 @@ int main() {
         if (rows * c > 400000 && rows > 17) continue;
         one_case(rows, c, offset, 0, 0.f, true);
         one_case(rows, c, offset, 3, 0.f, true);  // 3 blocks: every thread loops
+        one_case(rows, c, offset, 3, 0.f, true, true);  // batch norm + relu
       }
   one_case(5000, 64, 0, 0, 1000.f, true);  // far from zero: the shifted moments
   one_case(5000, 64, 0, 0, 0.f, false);    // scale=False, center=False
+  one_case(5000, 64, 0, 0, 0.f, false, true);
+  one_case(40000, 64, 0, 0, 0.f, true, true);
   one_case(20000, 24, 0, 0, 0.f, true);    // many splits (rows / 16 bound)
   one_case(40000, 64, 0, 0, 0.f, true);    // more splits at width 4 than at width 1
   one_case(20000, 24, 0, 7, -300.f, true);
