@@ -1,7 +1,7 @@
 // The recorded TensorFlow references (test/reference.ts): a recording replays bit for bit,
 // a case that was not recorded or whose inputs changed fails with its name and the file, a
 // tampered reference fails the parity comparison, and the mode variable is validated.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,7 +20,13 @@ beforeAll(async () => {
   tf = await loadReference();
 });
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'cn-ref-'));
+const made: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'cn-ref-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 const recordingOf = (dir: string) => path.join(dir, 'reference.test.ts.json');
 
 describe('recorded references', () => {
