@@ -6,7 +6,7 @@ import { ENGINE, endTrace, placeholder, startTrace } from './engine.js';
 import { InvalidArgumentError, check, describe, wrapNativeError } from './errors.js';
 import type { PlanHandle } from './native.js';
 import { native } from './native.js';
-import { fuseBatchNormRelu, fusionEnabled } from './plan_fusion.js';
+import { fusePlan, fusionEnabled } from './plan_fusion.js';
 import { DType, Tensor } from './tensor.js';
 
 /** The shape and dtype of one input of compile()'s function; calls must pass exactly this shape. */
@@ -101,7 +101,7 @@ export function compile(fn: (...inputs: Tensor[]) => Tensor[], inputs: InputSpec
       constants: [...trace.constantSlots.entries()].map(([id, slot]) => [slot, trace.constants.get(id)!.liveHandle('compile')] as [number, never]),
       feeds: phs.map((p) => p.slot!),
       fetches,
-      steps: fusionEnabled() ? fuseBatchNormRelu(trace.steps, fetches) : trace.steps,
+      steps: fusionEnabled() ? fusePlan(trace.steps, fetches, trace.slotTypes) : trace.steps,
     };
     const plan = native.createPlan(spec as never);
     return new CompiledFunction(plan, spec.steps.length, inputs, outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })), backend);

@@ -29,6 +29,8 @@ interface Trace {
   constants: Map<number, Tensor>; // tensor id -> tensor (bound as constants)
   constantSlots: Map<number, number>; // tensor id -> slot
   steps: Array<[number, number[], number[], Record<string, unknown> | undefined]>;
+  /** Each slot's shape and dtype (for the plan fusion pass). */
+  slotTypes: Map<number, { shape: number[]; dtype: DType }>;
   /** Concrete constants created while tracing; kept alive until the plan is built. */
   owned: Tensor[];
 }
@@ -113,12 +115,14 @@ class Engine {
       if (slot === undefined) {
         t.liveHandle('compile');
         slot = tr.numSlots++;
+        tr.slotTypes.set(slot, { shape: t.shape, dtype: t.dtype });
         tr.constantSlots.set(t.id, slot);
         tr.constants.set(t.id, t);
       }
       return slot;
     });
     const outs = outputs.map((o) => this.track(new Tensor(o.shape, o.dtype, tr.backend, undefined, tr.numSlots++)));
+    for (const t of outs) tr.slotTypes.set(t.slot!, { shape: t.shape, dtype: t.dtype });
     tr.steps.push([id, inSlots, outs.map((t) => t.slot!), attrs]);
     return outs;
   }
@@ -212,7 +216,7 @@ export function setBackend(name: string): void {
 /** @internal start tracing a function into a plan. */
 export function startTrace(backend: string): Trace {
   if (ENGINE.trace) throw new InvalidArgumentError('compile: expected no compile in progress but received a nested compile');
-  ENGINE.trace = { backend, numSlots: 0, constants: new Map(), constantSlots: new Map(), steps: [], owned: [] };
+  ENGINE.trace = { backend, numSlots: 0, constants: new Map(), constantSlots: new Map(), steps: [], slotTypes: new Map(), owned: [] };
   return ENGINE.trace;
 }
 /** @internal */
@@ -224,5 +228,7 @@ export function endTrace(): void {
 /** @internal a new symbolic input of the trace. */
 export function placeholder(shape: number[], dtype: DType): Tensor {
   const tr = ENGINE.trace!;
-  return ENGINE.track(new Tensor(shape, dtype, tr.backend, undefined, tr.numSlots++));
+  const t = ENGINE.track(new Tensor(shape, dtype, tr.backend, undefined, tr.numSlots++));
+  tr.slotTypes.set(t.slot!, { shape: t.shape, dtype: t.dtype });
+  return t;
 }

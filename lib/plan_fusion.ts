@@ -1,15 +1,21 @@
-// Plan fusion: rewrites a traced plan's steps before the native plan is built. One pass so
-// far, batch norm + ReLU (Note [batch norm + relu] in native/core/params.h):
+// Plan fusion: rewrites a traced plan's steps before the native plan is built, so that a
+// training step makes fewer passes over its activations. Two passes:
 //
+// Batch norm + ReLU (Note [batch norm + relu] in native/core/params.h):
 //   BatchNormTrain(x, g, b) -> y, mean, var;  Relu(y) -> r          (y read by Relu alone)
 //   ReluGrad(dr, r) -> d;  BatchNormGrad(d, x, g, mean, var) -> ...  (d read by it alone)
 // become
 //   BatchNormTrain{relu}(x, g, b) -> r, mean, var
 //   BatchNormGrad{relu}(dr, x, g, mean, var, b) -> ...
+// (the backward recomputes the relu mask from x, so no pre-relu tensor is kept);
 //
-// which saves the ReLU's and its gradient's passes over the activation and the memory of y
-// (a ResNet's conv -> BN -> ReLU units). The backward recomputes the relu mask from x, so no
-// pre-relu tensor is kept. CUDNN_NODE_FUSION=0 turns fusion off (for comparisons).
+// Residual join + ReLU (a ResNet block's output), same-shape float32 operands:
+//   Add(a, b) -> s;  Relu(s) -> r           becomes  AddRelu(a, b) -> r
+//   Add(g1, g2) -> dr;  ReluGrad(dr, r) -> d  becomes  AddReluGrad(g1, g2, r) -> d
+// (the gradient arriving at a block's output is the sum of its two consumers' gradients).
+//
+// A fused value is never one the plan fetches or another step reads; the results are the
+// unfused plan's, bit for bit on the cpu backend. CUDNN_NODE_FUSION=0 turns fusion off.
 import { kernelIds } from './native.js';
 
 /** A traced step: kernel id, input slots, output slots, attributes. */
@@ -20,19 +26,35 @@ export function fusionEnabled(): boolean {
   return process.env.CUDNN_NODE_FUSION !== '0';
 }
 
-/** The steps with every fusable batch norm + ReLU pair fused; `fetches` are never fused away. */
-export function fuseBatchNormRelu(steps: PlanStep[], fetches: number[]): PlanStep[] {
-  const BN = kernelIds.BatchNormTrain, RELU = kernelIds.Relu, RELU_GRAD = kernelIds.ReluGrad, BN_GRAD = kernelIds.BatchNormGrad;
-  if ([BN, RELU, RELU_GRAD, BN_GRAD].some((k) => k === undefined)) return steps;
-  const out: PlanStep[] = steps.map(([k, ins, outs, attrs]) => [k, ins.slice(), outs.slice(), attrs]);
+/** A slot's shape and dtype, as the trace recorded them. */
+export type SlotTypes = Map<number, { shape: number[]; dtype: string }>;
+
+/** Both fusion passes; `fetches` are never fused away. */
+export function fusePlan(steps: PlanStep[], fetches: number[], types: SlotTypes): PlanStep[] {
+  return fuseAddRelu(fuseBatchNormRelu(steps, fetches), fetches, types);
+}
+
+/** Who reads each slot (step indices), and the single reader of a slot that is not fetched. */
+function readers(steps: PlanStep[], fetches: number[]) {
   const consumers = new Map<number, number[]>();
-  out.forEach(([, ins], i) => ins.forEach((s) => consumers.set(s, [...(consumers.get(s) ?? []), i])));
+  steps.forEach(([, ins], i) => ins.forEach((s) => consumers.set(s, [...(consumers.get(s) ?? []), i])));
   const fetched = new Set(fetches);
-  const removed = new Set<number>();
   const only = (slot: number): number | undefined => {
     const c = consumers.get(slot) ?? [];
     return c.length === 1 && !fetched.has(slot) ? c[0] : undefined;
   };
+  return { consumers, only };
+}
+
+const copySteps = (steps: PlanStep[]): PlanStep[] => steps.map(([k, ins, outs, attrs]) => [k, ins.slice(), outs.slice(), attrs]);
+
+/** The steps with every fusable batch norm + ReLU pair fused. */
+export function fuseBatchNormRelu(steps: PlanStep[], fetches: number[]): PlanStep[] {
+  const BN = kernelIds.BatchNormTrain, RELU = kernelIds.Relu, RELU_GRAD = kernelIds.ReluGrad, BN_GRAD = kernelIds.BatchNormGrad;
+  if ([BN, RELU, RELU_GRAD, BN_GRAD].some((k) => k === undefined)) return steps;
+  const out = copySteps(steps);
+  const { consumers, only } = readers(out, fetches);
+  const removed = new Set<number>();
 
   out.forEach((A) => {
     if (A[0] !== BN || A[3]?.relu || A[1].length !== 3) return;
@@ -61,6 +83,36 @@ export function fuseBatchNormRelu(steps: PlanStep[], fetches: number[]): PlanSte
       N[1] = [out[gi][1][0], x, gamma, mean, variance, beta];
       N[3] = { ...(N[3] ?? {}), relu: true };
       removed.add(gi);
+    }
+  });
+  return out.filter((_, i) => !removed.has(i));
+}
+
+/** The steps with every same-shape Add followed by a Relu (or feeding a ReluGrad) fused. */
+export function fuseAddRelu(steps: PlanStep[], fetches: number[], types: SlotTypes): PlanStep[] {
+  const ADD = kernelIds.Add, RELU = kernelIds.Relu, RELU_GRAD = kernelIds.ReluGrad;
+  const ADD_RELU = kernelIds.AddRelu, ADD_RELU_GRAD = kernelIds.AddReluGrad;
+  if ([ADD, RELU, RELU_GRAD, ADD_RELU, ADD_RELU_GRAD].some((k) => k === undefined)) return steps;
+  const out = copySteps(steps);
+  const { only } = readers(out, fetches);
+  const removed = new Set<number>();
+  const sameFloat = (slots: number[]) => {
+    const t = slots.map((s) => types.get(s));
+    return t.every((u) => u && u.dtype === 'float32' && u.shape.length === t[0]!.shape.length && u.shape.every((d, i) => d === t[0]!.shape[i]));
+  };
+  out.forEach((A, ai) => {
+    if (A[0] !== ADD || A[1].length !== 2 || removed.has(ai) || !sameFloat([...A[1], A[2][0]])) return;
+    const ri = only(A[2][0]);
+    if (ri === undefined || removed.has(ri) || ri < ai) return;
+    const R = out[ri];
+    if (R[0] === RELU) {
+      // AddRelu(a, b) -> r, where the Add was.
+      out[ai] = [ADD_RELU, A[1], R[2], undefined];
+      removed.add(ri);
+    } else if (R[0] === RELU_GRAD && R[1][0] === A[2][0] && R[1][1] !== A[2][0]) {
+      // AddReluGrad(g1, g2, ref) -> d, where the ReluGrad was (its ref may be computed later than the Add).
+      out[ri] = [ADD_RELU_GRAD, [...A[1], R[1][1]], R[2], undefined];
+      removed.add(ai);
     }
   });
   return out.filter((_, i) => !removed.has(i));

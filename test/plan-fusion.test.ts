@@ -1,8 +1,8 @@
-// Plan fusion (lib/plan_fusion.ts): batch norm + ReLU in a compiled training step becomes
-// one fused forward and one fused backward step, with the unfused plan's results (loss,
-// every gradient, the updated weights); the pass leaves alone what it must not fuse (a
-// pre-relu tensor read elsewhere or fetched); the fused kernels themselves equal their
-// composition, eagerly, on every backend; and a malformed fused call is a clear error.
+// Plan fusion (lib/plan_fusion.ts): batch norm + ReLU, and a residual join + ReLU, in a
+// compiled training step become fused forward and backward steps with the unfused plan's
+// results (loss and every gradient); the pass leaves alone what it must not fuse (a
+// pre-relu tensor read elsewhere or fetched, broadcasting adds); the fused kernels equal
+// their composition, eagerly, on every backend; and a malformed fused call is a clear error.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
 import { ENGINE } from '../lib/engine.js';
@@ -57,6 +57,38 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
     }
   });
 
+  it('two residual blocks (relu(bn(conv)) -> bn(conv), relu(add)) fuse every pair and match the unfused plan', () => {
+    const ws = [rand([3, 3, 4, 4], 30, -0.4, 0.4), rand([3, 3, 4, 4], 31, -0.4, 0.4), rand([3, 3, 4, 4], 32, -0.4, 0.4), rand([3, 3, 4, 4], 33, -0.4, 0.4)];
+    const gs = ws.map((_, i) => rand([4], 40 + i, 0.5, 1.5)), bs = ws.map((_, i) => rand([4], 50 + i, -0.3, 0.3));
+    const wd = rand([4, 3], 34, -0.5, 0.5);
+    const x = rand([3, 6, 6, 4], 35), labels = cn.tensor(new Int32Array([0, 2, 1]));
+    const params = [...ws, ...gs, ...bs, wd];
+    const bnConv = (h: cn.Tensor, i: number) => cn.batchNormTraining(cn.conv2d(h, ws[i], 1, 'same'), gs[i], bs[i], 1e-3).y;
+    const step = (xx: cn.Tensor, yy: cn.Tensor) => {
+      const loss = () => {
+        let h = xx;
+        for (const i of [0, 2]) h = cn.relu(cn.add(bnConv(cn.relu(bnConv(h, i)), i + 1), h)); // h feeds the block and its shortcut
+        return cn.mean(cn.sparseSoftmaxCrossEntropy(yy, cn.matMul(cn.globalAvgPool(h), wd)));
+      };
+      const { value, tape } = recordTape(loss);
+      return [value, ...backprop(tape, params, value, cn.onesLike(value)).map((g) => g!)];
+    };
+    const specs = [{ shape: [3, 6, 6, 4] }, { shape: [3], dtype: 'int32' as const }];
+    const fused = compileWith(true, step, specs), plain = compileWith(false, step, specs);
+    try {
+      // Per block: BN + relu (2 steps), add + relu (1), and between the blocks the gradient
+      // sum arriving at block 1's output + its ReluGrad (1).
+      expect(plain.numSteps - fused.numSteps).toBe(2 * 2 + 2 * 1 + 1);
+      const a = fused.runSync([x, labels]), b = plain.runSync([x, labels]);
+      a.forEach((t, i) => expectClose(t.dataSync(), b[i].dataSync(), { rtol: 1e-5, atol: 1e-6, what: i === 0 ? 'loss' : `gradient ${i - 1}` }));
+      cn.dispose([a, b]);
+    } finally {
+      fused.dispose();
+      plain.dispose();
+      cn.dispose([...params, x, labels]);
+    }
+  });
+
   it('leaves a pair alone when the pre-relu tensor is read elsewhere or fetched', () => {
     const g = rand([6], 10, 0.5, 1.5), b = rand([6], 11, -0.2, 0.2);
     const readTwice = (x: cn.Tensor) => {
@@ -68,9 +100,15 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
       return [cn.relu(y), y];
     };
     const fetchedRelu = (x: cn.Tensor) => [cn.relu(cn.batchNormTraining(x, g, b).y)];
+    const broadcastAdd = (x: cn.Tensor) => [cn.relu(cn.add(x, g))];
+    const sameShapeAdd = (x: cn.Tensor) => [cn.relu(cn.add(x, cn.mul(x, 2)))];
+    const sumFetched = (x: cn.Tensor) => {
+      const s = cn.add(x, cn.mul(x, 2));
+      return [cn.relu(s), s];
+    };
     const x = rand([5, 6], 12);
     try {
-      for (const [fn, fusedAway] of [[readTwice, 0], [fetched, 0], [fetchedRelu, 1]] as const) {
+      for (const [fn, fusedAway] of [[readTwice, 0], [fetched, 0], [fetchedRelu, 1], [broadcastAdd, 0], [sameShapeAdd, 1], [sumFetched, 0]] as const) {
         const f = compileWith(true, fn, [{ shape: [5, 6] }]), p = compileWith(false, fn, [{ shape: [5, 6] }]);
         expect(p.numSteps - f.numSteps).toBe(fusedAway);
         const a = f.runSync([x]), e = p.runSync([x]);
@@ -107,7 +145,33 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
   });
 });
 
+describeBackends('plan fusion: add + relu kernels', (backend) => {
+  beforeEach(() => cn.setBackend(backend));
+  it('AddRelu and AddReluGrad equal relu(add) and ReluGrad(add) (sizes with and without a float4 tail)', () => {
+    for (const n of [3, 8, 1031]) {
+      cn.tidy(() => {
+        const a = rand([n], 60), b = rand([n], 61), g1 = rand([n], 62), g2 = rand([n], 63);
+        const spec = [{ shape: [n], dtype: 'float32' as const }];
+        const r = ENGINE.runKernel('AddRelu', [a, b], undefined, spec)[0];
+        const want = cn.relu(cn.add(a, b));
+        expectClose(r.dataSync(), want.dataSync(), { rtol: 0, atol: 0, what: `AddRelu n ${n}` });
+        const d = ENGINE.runKernel('AddReluGrad', [g1, g2, r], undefined, spec)[0];
+        const wantD = ENGINE.runKernel('ReluGrad', [cn.add(g1, g2), r], undefined, spec)[0];
+        expectClose(d.dataSync(), wantD.dataSync(), { rtol: 0, atol: 0, what: `AddReluGrad n ${n}` });
+      });
+    }
+  });
+});
+
 describe('plan fusion: errors', () => {
+  it('AddRelu and AddReluGrad take same-shape float32 inputs', () => {
+    cn.tidy(() => {
+      const spec = [{ shape: [2, 3], dtype: 'float32' as const }];
+      expect(() => ENGINE.runKernel('AddRelu', [cn.ones([2, 3]), cn.ones([3])], undefined, spec)).toThrow(/addRelu: expected input 1 of shape \[2,3\] but received \[3\]/);
+      expect(() => ENGINE.runKernel('AddReluGrad', [cn.ones([2, 3]), cn.ones([2, 3]), cn.zeros([2, 3], 'int32')], undefined, spec)).toThrow(/addReluGrad: expected input 2 of dtype float32 but received int32/);
+    });
+  });
+
   it('BatchNormGrad with relu needs beta, and beta needs relu', () => {
     cn.tidy(() => {
       const x = cn.ones([2, 3]), p = cn.ones([3]);

@@ -94,6 +94,12 @@ class Backend {
   // dtype float32 or int32 for a, b and out alike.
   virtual Status binary(void* out, const void* a, const void* b, DType dtype, BinaryOp op,
                         const BroadcastParams& p) = 0;
+  // The residual join of a ResNet block and its ReLU, fused by the plan (lib/plan_fusion.ts):
+  // out = relu(a + b), and dx = g1 + g2 where ref > 0, else 0 (the ReLU's gradient of a sum
+  // of two gradients). Same sizes, no broadcasting; results equal Add then Relu / ReluGrad.
+  virtual Status add_relu(float* out, const float* a, const float* b, int64_t n) = 0;
+  virtual Status add_relu_grad(float* dx, const float* g1, const float* g2, const float* ref,
+                               int64_t n) = 0;
   // out = where(cond != 0, a, b), all of out's size (no broadcasting).
   virtual Status select(float* out, const float* cond, const float* a, const float* b,
                         int64_t n) = 0;

@@ -50,6 +50,9 @@ class CpuBackend final : public Backend {
                     float alpha) override;
   Status binary(void* out, const void* a, const void* b, DType dtype, BinaryOp op,
                 const BroadcastParams& p) override;
+  Status add_relu(float* out, const float* a, const float* b, int64_t n) override;
+  Status add_relu_grad(float* dx, const float* g1, const float* g2, const float* ref,
+                       int64_t n) override;
   Status select(float* out, const float* cond, const float* a, const float* b, int64_t n) override;
   Status cast(void* out, DType out_dtype, const void* in, DType in_dtype, int64_t n) override;
   Status fill(void* out, DType dtype, double value, int64_t n) override;

@@ -417,6 +417,31 @@ Status CpuBackend::binary(void* out, const void* a, const void* b, DType dtype, 
   }
 }
 
+Status CpuBackend::add_relu(float* out, const float* a, const float* b, int64_t n) {
+  if (n < 0) return invalid_argument("add_relu: negative element count " + std::to_string(n));
+  if (n == 0) return Status::ok();
+  if (!out || !a || !b) return invalid_argument("add_relu: null buffer");
+  map2(out, a, b, n, kGrain, [](float u, float v) {
+    const float s = u + v;
+    return s > 0.0f ? s : 0.0f;
+  });
+  return Status::ok();
+}
+
+Status CpuBackend::add_relu_grad(float* dx, const float* g1, const float* g2, const float* ref,
+                                 int64_t n) {
+  if (n < 0) return invalid_argument("add_relu_grad: negative element count " + std::to_string(n));
+  if (n == 0) return Status::ok();
+  if (!dx || !g1 || !g2 || !ref) return invalid_argument("add_relu_grad: null buffer");
+  parallel_for(n, kGrain, [=](int64_t s, int64_t e) {
+    for (int64_t i = s; i < e; ++i) {
+      const float g = g1[i] + g2[i];
+      dx[i] = ref[i] > 0.0f ? g : 0.0f;
+    }
+  });
+  return Status::ok();
+}
+
 namespace {
 // Both operands are loaded unconditionally: a conditional load cannot be if-converted.
 void select_kernel(float* out, const float* cond, const float* a, const float* b, int64_t s,

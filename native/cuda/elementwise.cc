@@ -59,6 +59,19 @@ Status CudaBackend::binary(void* out, const void* a, const void* b, DType dtype,
   return Status::ok();
 }
 
+Status CudaBackend::add_relu(float* out, const float* a, const float* b, int64_t n) {
+  if (n <= 0) return n < 0 ? invalid_argument("add_relu: negative size") : Status::ok();
+  CN_LAUNCH_CHECK(cuda::k::add_relu(stream_, out, a, b, n), n_ctx("add_relu", n));
+  return Status::ok();
+}
+
+Status CudaBackend::add_relu_grad(float* dx, const float* g1, const float* g2, const float* ref,
+                                  int64_t n) {
+  if (n <= 0) return n < 0 ? invalid_argument("add_relu_grad: negative size") : Status::ok();
+  CN_LAUNCH_CHECK(cuda::k::add_relu_grad(stream_, dx, g1, g2, ref, n), n_ctx("add_relu_grad", n));
+  return Status::ok();
+}
+
 Status CudaBackend::select(float* out, const float* cond, const float* a, const float* b,
                            int64_t n) {
   if (n <= 0) return n < 0 ? invalid_argument("select: negative size") : Status::ok();

@@ -1,6 +1,7 @@
 // Elementwise kernels: one registered kernel per unary op (attr alpha for elu), unary
-// gradients (dy, ref), broadcasting binary ops, Select, Cast, Fill, Copy, and the in-place
-// Assign / AssignAdd used by variables and plans.
+// gradients (dy, ref), broadcasting binary ops, Select, Cast, Fill, Copy, the in-place
+// Assign / AssignAdd used by variables and plans, and the plan fusion's AddRelu(a, b) and
+// AddReluGrad(g1, g2, ref) (float32, one shape; see Backend::add_relu).
 #include "kernel.h"
 
 namespace cn {
@@ -33,6 +34,36 @@ Status k_unary_grad(KernelContext& c) {
   CN_RETURN_IF_ERROR(c.output(0, c.inputs[0]->shape, DType::kFloat32, &dx));
   return c.backend->unary_grad(dx->f32(), c.inputs[0]->f32(), c.inputs[1]->f32(),
                                c.inputs[0]->size(), op, (float)c.a().f("alpha", 1.0));
+}
+
+// All inputs float32 of the first input's shape.
+Status same_float_shapes(KernelContext& c, const char* op) {
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    if (c.inputs[i]->dtype != DType::kFloat32)
+      return invalid_argument(std::string(op) + ": expected input " + std::to_string(i) + " of dtype float32 but received " +
+                              dtype_name(c.inputs[i]->dtype));
+    if (c.inputs[i]->shape != c.inputs[0]->shape)
+      return invalid_argument(std::string(op) + ": expected input " + std::to_string(i) + " of shape " +
+                              shape_str(c.inputs[0]->shape) + " but received " + shape_str(c.inputs[i]->shape));
+  }
+  return Status::ok();
+}
+
+Status k_add_relu(KernelContext& c) {
+  CN_RETURN_IF_ERROR(c.expect_inputs("addRelu", 2, 2));
+  CN_RETURN_IF_ERROR(same_float_shapes(c, "addRelu"));
+  BufferPtr y;
+  CN_RETURN_IF_ERROR(c.output(0, c.inputs[0]->shape, DType::kFloat32, &y));
+  return c.backend->add_relu(y->f32(), c.inputs[0]->f32(), c.inputs[1]->f32(), c.inputs[0]->size());
+}
+
+Status k_add_relu_grad(KernelContext& c) {
+  CN_RETURN_IF_ERROR(c.expect_inputs("addReluGrad", 3, 3));
+  CN_RETURN_IF_ERROR(same_float_shapes(c, "addReluGrad"));
+  BufferPtr dx;
+  CN_RETURN_IF_ERROR(c.output(0, c.inputs[0]->shape, DType::kFloat32, &dx));
+  return c.backend->add_relu_grad(dx->f32(), c.inputs[0]->f32(), c.inputs[1]->f32(), c.inputs[2]->f32(),
+                                  c.inputs[0]->size());
 }
 
 template <BinaryOp op>
@@ -139,6 +170,8 @@ CN_REGISTER_KERNEL("TanhGrad", k_unary_grad<UnaryGradOp::kTanh>);
 CN_REGISTER_KERNEL("EluGrad", k_unary_grad<UnaryGradOp::kElu>);
 CN_REGISTER_KERNEL("SeluGrad", k_unary_grad<UnaryGradOp::kSelu>);
 CN_REGISTER_KERNEL("Relu6Grad", k_unary_grad<UnaryGradOp::kRelu6>);
+CN_REGISTER_KERNEL("AddRelu", k_add_relu);
+CN_REGISTER_KERNEL("AddReluGrad", k_add_relu_grad);
 
 #define CN_BINARY(name, op) CN_REGISTER_KERNEL(name, k_binary<BinaryOp::op>)
 CN_BINARY("Add", kAdd);

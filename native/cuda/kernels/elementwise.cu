@@ -1,5 +1,6 @@
 // Elementwise kernels: unary ops and their gradients, broadcasting binary ops (float32 and
-// int32), select, cast, fill, and the small fused helpers (bias + ReLU, 1/sqrt(var + eps)).
+// int32), select, cast, fill, and the small fused helpers (bias + ReLU, add + ReLU and its
+// gradient).
 // Note [one kernel per family]: the op is a runtime switch inside one kernel rather than a
 // template per op; the branch is uniform across a warp, costs nothing next to the memory
 // traffic, and keeps build time (3 GPU targets on 2 CI cores) small.
@@ -201,6 +202,39 @@ __global__ void binary_kernel4(float4* out, const float* a, const float* b, int 
   }
 }
 
+// out = relu(a + b) and dx = (g1 + g2) masked by ref > 0: four floats per thread where the
+// pointers are aligned, the scalar kernel for the rest (Note [float4 elementwise]).
+__device__ __forceinline__ float add_relu1(float a, float b) {
+  const float s = a + b;
+  return s > 0.f ? s : 0.f;
+}
+__device__ __forceinline__ float add_relu_grad1(float g1, float g2, float r) {
+  const float g = g1 + g2;
+  return r > 0.f ? g : 0.f;
+}
+
+__global__ void add_relu_kernel(float* out, const float* a, const float* b, int64_t n) {
+  CN_FOR_EACH(i, n) out[i] = add_relu1(a[i], b[i]);
+}
+__global__ void add_relu_kernel4(float4* out, const float4* a, const float4* b, int64_t n4) {
+  CN_FOR_EACH(i, n4) {
+    const float4 u = a[i], v = b[i];
+    out[i] = make_float4(add_relu1(u.x, v.x), add_relu1(u.y, v.y), add_relu1(u.z, v.z), add_relu1(u.w, v.w));
+  }
+}
+__global__ void add_relu_grad_kernel(float* dx, const float* g1, const float* g2, const float* r,
+                                     int64_t n) {
+  CN_FOR_EACH(i, n) dx[i] = add_relu_grad1(g1[i], g2[i], r[i]);
+}
+__global__ void add_relu_grad_kernel4(float4* dx, const float4* g1, const float4* g2,
+                                      const float4* r, int64_t n4) {
+  CN_FOR_EACH(i, n4) {
+    const float4 u = g1[i], v = g2[i], w = r[i];
+    dx[i] = make_float4(add_relu_grad1(u.x, v.x, w.x), add_relu_grad1(u.y, v.y, w.y),
+                        add_relu_grad1(u.z, v.z, w.z), add_relu_grad1(u.w, v.w, w.w));
+  }
+}
+
 __global__ void select_kernel(float* out, const float* c, const float* a, const float* b,
                               int64_t n) {
   CN_FOR_EACH(i, n) out[i] = c[i] != 0.f ? a[i] : b[i];
@@ -301,6 +335,32 @@ cudaError_t binary(cudaStream_t s, void* out, const void* a, const void* b, bool
   else
     binary_kernel<float><<<grid_for(n), kThreads, 0, s>>>((float*)out, (const float*)a,
                                                           (const float*)b, op, n, mode, map);
+  return cudaGetLastError();
+}
+
+cudaError_t add_relu(cudaStream_t s, float* out, const float* a, const float* b, int64_t n) {
+  int64_t done = 0;
+  if (n >= 4 && aligned16(out) && aligned16(a) && aligned16(b)) {
+    const int64_t n4 = n / 4;
+    add_relu_kernel4<<<grid_for(n4), kThreads, 0, s>>>((float4*)out, (const float4*)a, (const float4*)b, n4);
+    done = 4 * n4;
+  }
+  if (done < n) add_relu_kernel<<<grid_for(n - done), kThreads, 0, s>>>(out + done, a + done, b + done, n - done);
+  return cudaGetLastError();
+}
+
+cudaError_t add_relu_grad(cudaStream_t s, float* dx, const float* g1, const float* g2,
+                          const float* ref, int64_t n) {
+  int64_t done = 0;
+  if (n >= 4 && aligned16(dx) && aligned16(g1) && aligned16(g2) && aligned16(ref)) {
+    const int64_t n4 = n / 4;
+    add_relu_grad_kernel4<<<grid_for(n4), kThreads, 0, s>>>((float4*)dx, (const float4*)g1,
+                                                            (const float4*)g2, (const float4*)ref, n4);
+    done = 4 * n4;
+  }
+  if (done < n)
+    add_relu_grad_kernel<<<grid_for(n - done), kThreads, 0, s>>>(dx + done, g1 + done, g2 + done,
+                                                                 ref + done, n - done);
   return cudaGetLastError();
 }
 

@@ -32,6 +32,10 @@ cudaError_t unary_grad(cudaStream_t s, float* dx, const float* dy, const float* 
 // int32 when is_int, else float32; mode 0: same shape, 1: a scalar, 2: b scalar, 3: map.
 cudaError_t binary(cudaStream_t s, void* out, const void* a, const void* b, bool is_int, int op,
                    int64_t n, int mode, const IndexMap& map);
+// out = relu(a + b); dx = g1 + g2 where ref > 0, else 0 (same sizes).
+cudaError_t add_relu(cudaStream_t s, float* out, const float* a, const float* b, int64_t n);
+cudaError_t add_relu_grad(cudaStream_t s, float* dx, const float* g1, const float* g2,
+                          const float* ref, int64_t n);
 cudaError_t select(cudaStream_t s, float* out, const float* cond, const float* a,
                    const float* b, int64_t n);
 cudaError_t cast(cudaStream_t s, void* out, int out_dtype, const void* in, int in_dtype,
