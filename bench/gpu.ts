@@ -261,8 +261,12 @@ function timeMemoryOps(batch: number, clock: Clock, o: Options): OpTiming[] {
     ['batchNorm bwd [B,56,56,64]', 3 * n(act), () => ENGINE.runKernel('BatchNormGrad', [t.dy, t.x, t.g, bm, bv], { epsilon: 1e-3 }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
     ['maxPool 3x3/2 fwd [B,112,112,64]', n(big) + n(pooled), () => ENGINE.runKernel('MaxPool', [t.xb], pool, [{ shape: pooled, dtype: f32 }])],
     ['maxPool 3x3/2 bwd [B,112,112,64]', 2 * n(big) + n(pooled), () => ENGINE.runKernel('MaxPoolGrad', [t.dyp, t.xb], pool, [{ shape: big, dtype: f32 }])],
+    ['batchNorm train fwd + relu (fused) [B,56,56,64]', 2 * n(act), () => ENGINE.runKernel('BatchNormTrain', [t.x, t.g, t.b], { epsilon: 1e-3, relu: true }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
+    ['batchNorm bwd + relu (fused) [B,56,56,64]', 3 * n(act), () => ENGINE.runKernel('BatchNormGrad', [t.dy, t.x, t.g, bm, bv, t.b], { epsilon: 1e-3, relu: true }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
     ['relu [B,56,56,64]', 2 * n(act), () => [cn.relu(t.x)]],
     ['add [B,56,56,64]', 3 * n(act), () => [cn.add(t.x, t.dy)]],
+    ['add + relu (fused) [B,56,56,64]', 3 * n(act), () => ENGINE.runKernel('AddRelu', [t.x, t.dy], undefined, [{ shape: act, dtype: f32 }])],
+    ['add + relu grad (fused) [B,56,56,64]', 4 * n(act), () => ENGINE.runKernel('AddReluGrad', [t.x, t.dy, t.x], undefined, [{ shape: act, dtype: f32 }])],
     ['mean over H,W [B,7,7,512]', n(last), () => [cn.mean(t.xl, [1, 2])]],
   ];
   try {

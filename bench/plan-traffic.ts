@@ -8,7 +8,7 @@
 // beside `npm run gpu:check`'s measured step to see what fusing or faster kernels can win.
 //
 //   node --import tsx bench/plan-traffic.ts [--model resnet34|fashion] [--batch 256]
-//        [--trace-batch 4] [--tbps 4.3] [--json FILE]
+//        [--trace-batch 4] [--tbps 4.3] [--json FILE]     (CUDNN_NODE_FUSION=0: unfused)
 import { writeFileSync } from 'node:fs';
 import * as cn from '../lib/index.js';
 import { ENGINE } from '../lib/engine.js';
@@ -46,6 +46,9 @@ interface Row { kernel: string; count: number; batchBytes: number; fixedBytes: n
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  // The plan the cuda backend builds (fused: Note [fusion per backend]), traced on the cpu;
+  // CUDNN_NODE_FUSION=0 shows the unfused plan.
+  process.env.CUDNN_NODE_FUSION ??= '1';
   cn.setBackend('cpu');
   const { resnet34 } = await import('../lib/applications/index.js');
   const { fashionMnistCnn } = await import('../lib/models/index.js');

@@ -101,7 +101,7 @@ export function compile(fn: (...inputs: Tensor[]) => Tensor[], inputs: InputSpec
       constants: [...trace.constantSlots.entries()].map(([id, slot]) => [slot, trace.constants.get(id)!.liveHandle('compile')] as [number, never]),
       feeds: phs.map((p) => p.slot!),
       fetches,
-      steps: fusionEnabled() ? fusePlan(trace.steps, fetches, trace.slotTypes) : trace.steps,
+      steps: fusionEnabled(backend) ? fusePlan(trace.steps, fetches, trace.slotTypes) : trace.steps,
     };
     const plan = native.createPlan(spec as never);
     return new CompiledFunction(plan, spec.steps.length, inputs, outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })), backend);

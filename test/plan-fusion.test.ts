@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
 import { ENGINE } from '../lib/engine.js';
 import { backprop, recordTape } from '../lib/gradients.js';
+import { fusionEnabled } from '../lib/plan_fusion.js';
 import { describeBackends, expectClose, seededRandom } from './helpers.js';
 
 const rand = (shape: number[], seed: number, lo = -1, hi = 1) => cn.tensor(seededRandom(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape);
@@ -160,6 +161,17 @@ describeBackends('plan fusion: add + relu kernels', (backend) => {
         expectClose(d.dataSync(), wantD.dataSync(), { rtol: 0, atol: 0, what: `AddReluGrad n ${n}` });
       });
     }
+  });
+});
+
+describe('plan fusion: defaults', () => {
+  it('plans fuse on cuda by default, not on cpu; CUDNN_NODE_FUSION=1 / 0 force it on / off', () => {
+    delete process.env.CUDNN_NODE_FUSION;
+    expect([fusionEnabled('cuda'), fusionEnabled('cpu')]).toEqual([true, false]);
+    process.env.CUDNN_NODE_FUSION = '1';
+    expect([fusionEnabled('cuda'), fusionEnabled('cpu')]).toEqual([true, true]);
+    process.env.CUDNN_NODE_FUSION = '0';
+    expect([fusionEnabled('cuda'), fusionEnabled('cpu')]).toEqual([false, false]);
   });
 });
 
