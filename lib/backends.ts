@@ -21,6 +21,12 @@ export function doctor(): string {
       if (b.deviceName) lines.push(`  device: ${b.deviceName} (compute capability ${b.computeCapability})`);
       if (b.cudnnVersion) lines.push(`  cuDNN: ${b.cudnnVersion} at ${b.cudnnPath}`);
       if (b.cublasVersion) lines.push(`  cuBLAS: ${b.cublasVersion} at ${b.cublasPath}`);
+      if (b.compiled && !b.available && !b.cudnnVersion && !b.cublasVersion) {
+        // Stopped before the libraries (no driver or device): say whether they would load.
+        const l = native.cudaLibraries();
+        lines.push(`  cuDNN: ${l.cudnn.ok ? `${l.cudnn.version} at ${l.cudnn.path}` : l.cudnn.error}`);
+        lines.push(`  cuBLAS: ${l.cublas.ok ? `${l.cublas.version} at ${l.cublas.path}` : l.cublas.error}`);
+      }
       if (b.runtimeVersion) lines.push(`  CUDA runtime: ${b.runtimeVersion}, driver: ${b.driverVersion}`);
       if (b.searched?.length) lines.push(`  searched: ${b.searched.join(', ')}`);
       const o = getCudaOptions();

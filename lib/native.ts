@@ -42,6 +42,20 @@ export interface NativeBackendInfo {
   searched?: string[];
 }
 
+/** One library as the cuda loader found it (or why not). */
+export interface NativeLibraryProbe {
+  ok: boolean;
+  version: number;
+  path: string;
+  error: string;
+}
+/** cuDNN and cuBLAS as the loader finds them, whether or not a device is present. */
+export interface NativeCudaLibraries {
+  cudnn: NativeLibraryProbe;
+  cublas: NativeLibraryProbe;
+  searched: string[];
+}
+
 export interface PlanSpec {
   backend: string;
   numSlots: number;
@@ -65,6 +79,7 @@ export interface Addon {
   backendOf(h: Handle): string;
   memory(backend: string): NativeMemory;
   backends(): NativeBackendInfo[];
+  cudaLibraries(): NativeCudaLibraries;
   buildInfo(): { napiVersion: number; cudaCompiled: boolean; compiler: string };
   setCudaOptions(o: { allowTF32: boolean; autotune: boolean }): void;
   createPlan(spec: PlanSpec): PlanHandle;

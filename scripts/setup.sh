@@ -25,6 +25,7 @@ npm ci --ignore-scripts --no-audit --no-fund
 
 step "cuDNN / cuBLAS headers"
 bash scripts/fetch-cuda-deps.sh || echo "cuDNN headers unavailable: building without the cuda backend"
+bash scripts/fetch-cudnn-loader-test.sh || echo "cuDNN shim unavailable: test/cuda-loader.test.ts will fail in CI"
 
 step "native build + TypeScript"
 npm run build

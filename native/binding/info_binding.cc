@@ -1,5 +1,6 @@
 // Information exports: backends() (what is compiled in and what can run, with reasons),
-// buildInfo(), setCudaOptions().
+// cudaLibraries() (cuDNN / cuBLAS as the loader finds them, device or not), buildInfo(),
+// setCudaOptions().
 #include <dnnl.hpp>
 
 #include "../cuda/cuda_probe.h"
@@ -40,6 +41,24 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value cuda_libraries_js(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CudaLibraries l = cuda_libraries();
+  Napi::Object o = Napi::Object::New(env);
+  for (auto [name, lib] : {std::make_pair("cudnn", &l.cudnn), std::make_pair("cublas", &l.cublas)}) {
+    Napi::Object x = Napi::Object::New(env);
+    x.Set("ok", lib->ok);
+    x.Set("version", (double)lib->version);
+    x.Set("path", lib->path);
+    x.Set("error", lib->error);
+    o.Set(name, x);
+  }
+  Napi::Array searched = Napi::Array::New(env, l.searched.size());
+  for (size_t i = 0; i < l.searched.size(); ++i) searched.Set((uint32_t)i, l.searched[i]);
+  o.Set("searched", searched);
+  return o;
+}
+
 Napi::Value build_info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -59,6 +78,7 @@ Napi::Value set_cuda_options(const Napi::CallbackInfo& info) {
 
 void init_info_binding(Napi::Env env, Napi::Object exports) {
   exports.Set("backends", Napi::Function::New(env, backends));
+  exports.Set("cudaLibraries", Napi::Function::New(env, cuda_libraries_js));
   exports.Set("buildInfo", Napi::Function::New(env, build_info));
   exports.Set("setCudaOptions", Napi::Function::New(env, set_cuda_options));
 }

@@ -116,6 +116,18 @@ CudaInfo cuda_probe() {
   return cuda::probed();
 }
 
+CudaLibraries cuda_libraries() {
+  CudaLibraries l;
+  for (auto [lib, load] : {std::make_pair(&l.cudnn, &cuda::load_cudnn), std::make_pair(&l.cublas, &cuda::load_cublas)}) {
+    cuda::LoadResult r = load(&l.searched);
+    lib->ok = r.ok;
+    lib->version = r.version;
+    lib->path = r.path;
+    lib->error = r.error;
+  }
+  return l;
+}
+
 Backend* cuda_backend() {
   std::lock_guard<std::mutex> lock(cuda::g_mu);
   // Note [leaked singleton]: never destroyed, so no cudaFree or cuDNN call runs after the

@@ -27,6 +27,20 @@ struct CudaInfo {
   std::string cudnn_path, cublas_path;  // the libraries actually loaded
 };
 
+// cuDNN and cuBLAS as the loader finds them (search order, version checks), whether or not a
+// driver or device is present: doctor reports them where cuda cannot run, so that a missing
+// library shows up before the GPU does. Loads once per process, like the probe.
+struct LibraryProbe {
+  bool ok = false;
+  int version = 0;
+  std::string path, error;
+};
+struct CudaLibraries {
+  LibraryProbe cudnn, cublas;
+  std::vector<std::string> searched;
+};
+CudaLibraries cuda_libraries();
+
 // Probes once and caches (thread-safe); never throws or aborts. If cuda_backend() later fails
 // to initialize the device, the cached info turns unavailable with that reason.
 CudaInfo cuda_probe();

@@ -16,6 +16,12 @@ CudaInfo cuda_probe() {
 
 Backend* cuda_backend() { return nullptr; }
 
+CudaLibraries cuda_libraries() {
+  CudaLibraries l;
+  l.cudnn.error = l.cublas.error = "not compiled in";
+  return l;
+}
+
 void cuda_set_options(bool, bool) {}
 
 }  // namespace cn

@@ -191,6 +191,29 @@ LoadResult load_first(const char* what, const std::vector<Candidate>& cands,
   return r;
 }
 
+// Note [incomplete cuDNN]: the shim's own functions (cudnnGetVersion too) forward to
+// libcudnn_graph.so.9, and when the shim cannot open it, it prints "Invalid handle. Cannot
+// load symbol cudnnGetVersion" and aborts the process (seen with 9.24's wheel shim copied
+// alone). So before the first call: open libcudnn_graph.so.9 beside the shim (by full path;
+// the shim's later open by soname then finds it loaded), else by soname from the loader
+// path, and refuse the library when neither works.
+std::string graph_library_missing(void* shim) {
+  char origin[4096] = {0};
+  std::string dir = dlinfo(shim, RTLD_DI_ORIGIN, origin) == 0 ? std::string(origin) : std::string();
+  const std::string name = "libcudnn_graph.so.9";
+  dlerror();
+  if (!dir.empty() && is_file(dir + "/" + name)) {
+    if (dlopen((dir + "/" + name).c_str(), RTLD_NOW | RTLD_LOCAL)) return "";
+    const char* e = dlerror();
+    return "its sub-library " + dir + "/" + name + " does not load (" + (e ? e : "dlopen failed") +
+           "), and calling into cuDNN would abort the process";
+  }
+  if (dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL)) return "";
+  return "incomplete cuDNN: its sub-library " + name + " is neither beside it" +
+         (dir.empty() ? std::string() : " (in " + dir + ")") +
+         " nor on the loader path, and calling into cuDNN without it would abort the process";
+}
+
 }  // namespace
 
 LoadResult load_cudnn(std::vector<std::string>* searched) {
@@ -221,6 +244,8 @@ LoadResult load_cudnn(std::vector<std::string>* searched) {
           std::string missing;
           resolve(lib, "cudnnGetVersion", &api.cudnnGetVersion, &missing);
           if (!missing.empty()) return "no cudnnGetVersion in this library";
+          std::string incomplete = graph_library_missing(lib);
+          if (!incomplete.empty()) return incomplete;
           size_t v = api.cudnnGetVersion();
           // cuDNN 9 encodes major*10000 + minor*100 + patch; cuDNN 8 major*1000 + ...
           int major = v >= 10000 ? (int)(v / 10000) : (int)(v / 1000);
