@@ -14,8 +14,9 @@
 //   Add(g1, g2) -> dr;  ReluGrad(dr, r) -> d  becomes  AddReluGrad(g1, g2, r) -> d
 // (the gradient arriving at a block's output is the sum of its two consumers' gradients).
 //
-// A fused value is never one the plan fetches or another step reads; the results are the
-// unfused plan's, bit for bit on the cpu backend.
+// A fused value is never one the plan fetches or another step reads. The results are the
+// unfused plan's (the add + relu kernels exactly; batch norm + relu up to elements within
+// rounding of the relu's threshold, whose mask is recomputed from x).
 //
 // Note [fusion per backend]: plans fuse on cuda, where these kernels are memory-bound and
 // each removed pass is HBM time saved. On the cpu backend the fused kernels measured no
