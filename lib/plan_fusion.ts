@@ -7,7 +7,9 @@
 // become
 //   BatchNormTrain{relu}(x, g, b) -> r, mean, var
 //   BatchNormGrad{relu}(dr, x, g, mean, var, b) -> ...
-// (the backward recomputes the relu mask from x, so no pre-relu tensor is kept);
+// (the backward recomputes the relu mask from x, so no pre-relu tensor is kept); and
+//   BatchNormInfer(x, g, b, mean, var) -> y;  Relu(y) -> r  becomes  BatchNormInfer{relu}
+// (inference, and frozen batch norms while training: the ReluGrad, if any, reads r);
 //
 // Residual join + ReLU (a ResNet block's output), same-shape float32 operands:
 //   Add(a, b) -> s;  Relu(s) -> r           becomes  AddRelu(a, b) -> r
@@ -62,12 +64,21 @@ const copySteps = (steps: PlanStep[]): PlanStep[] => steps.map(([k, ins, outs, a
 /** The steps with every fusable batch norm + ReLU pair fused. */
 export function fuseBatchNormRelu(steps: PlanStep[], fetches: number[]): PlanStep[] {
   const BN = kernelIds.BatchNormTrain, RELU = kernelIds.Relu, RELU_GRAD = kernelIds.ReluGrad, BN_GRAD = kernelIds.BatchNormGrad;
-  if ([BN, RELU, RELU_GRAD, BN_GRAD].some((k) => k === undefined)) return steps;
+  const BN_INFER = kernelIds.BatchNormInfer;
+  if ([BN, RELU, RELU_GRAD, BN_GRAD, BN_INFER].some((k) => k === undefined)) return steps;
   const out = copySteps(steps);
   const { consumers, only } = readers(out, fetches);
   const removed = new Set<number>();
 
   out.forEach((A) => {
+    if (A[0] === BN_INFER && !A[3]?.relu && A[1].length === 5) {
+      const bi = only(A[2][0]);
+      if (bi === undefined || out[bi][0] !== RELU || removed.has(bi)) return;
+      A[3] = { ...(A[3] ?? {}), relu: true };
+      A[2] = [out[bi][2][0]];
+      removed.add(bi);
+      return;
+    }
     if (A[0] !== BN || A[3]?.relu || A[1].length !== 3) return;
     const [x, gamma, beta] = A[1];
     const [y, mean, variance] = A[2];

@@ -90,7 +90,7 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
     }
   });
 
-  it('leaves a pair alone when the pre-relu tensor is read elsewhere or fetched', () => {
+  it('leaves a pair alone when the pre-relu tensor is read elsewhere or fetched (and fuses inference batch norm + relu)', () => {
     const g = rand([6], 10, 0.5, 1.5), b = rand([6], 11, -0.2, 0.2);
     const readTwice = (x: cn.Tensor) => {
       const y = cn.batchNormTraining(x, g, b).y;
@@ -107,9 +107,11 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
       const s = cn.add(x, cn.mul(x, 2));
       return [cn.relu(s), s];
     };
+    const m = rand([6], 13, -0.2, 0.2), v = rand([6], 14, 0.5, 1.5);
+    const inference = (x: cn.Tensor) => [cn.relu(cn.batchNorm(x, m, v, b, g, 1e-3))];
     const x = rand([5, 6], 12);
     try {
-      for (const [fn, fusedAway] of [[readTwice, 0], [fetched, 0], [fetchedRelu, 1], [broadcastAdd, 0], [sameShapeAdd, 1], [sumFetched, 0]] as const) {
+      for (const [fn, fusedAway] of [[readTwice, 0], [fetched, 0], [fetchedRelu, 1], [broadcastAdd, 0], [sameShapeAdd, 1], [sumFetched, 0], [inference, 1]] as const) {
         const f = compileWith(true, fn, [{ shape: [5, 6] }]), p = compileWith(false, fn, [{ shape: [5, 6] }]);
         expect(p.numSteps - f.numSteps).toBe(fusedAway);
         const a = f.runSync([x]), e = p.runSync([x]);

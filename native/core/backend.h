@@ -73,6 +73,7 @@ class Backend {
   virtual Status batchnorm_forward_training(float* y, float* batch_mean, float* batch_var,
                                             const float* x, const float* gamma, const float* beta,
                                             const BatchNormParams& p) = 0;
+  // Inference: y from the given statistics (after a ReLU when p.relu).
   virtual Status batchnorm_forward_inference(float* y, const float* x, const float* gamma,
                                              const float* beta, const float* mean,
                                              const float* var, const BatchNormParams& p) = 0;

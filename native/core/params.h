@@ -61,8 +61,8 @@ Status make_pool2d_params(Pool2DParams* p, PoolKind kind, const Shape& x, int64_
 struct BatchNormParams {
   int64_t rows = 0, c = 0;
   float epsilon = 1e-3f;
-  // Note [batch norm + relu]: y = relu(batch norm(x)) in the training forward, and the
-  // backward takes the gradient of that y (the relu mask is recomputed from x, mean,
+  // Note [batch norm + relu]: y = relu(batch norm(x)) in the training and inference forward,
+  // and the backward (of the training form) takes the gradient of that y (the relu mask is recomputed from x, mean,
   // variance, gamma and beta, so no pre-relu tensor is kept). Set by the plan fusion pass.
   bool relu = false;
 };

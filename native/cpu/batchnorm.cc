@@ -170,6 +170,7 @@ Status CpuBackend::batchnorm_forward_inference(float* y, const float* x, const f
     cpu::run_primitive(*forward_primitive(p, false, gamma != nullptr, beta != nullptr),
                        {{DNNL_ARG_SRC, x}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta},
                         {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_DST, y}});
+    if (p.relu) relu_in_place(y, p.rows * p.c);
     return Status::ok();
   });
 }

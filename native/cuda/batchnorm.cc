@@ -60,7 +60,7 @@ Status CudaBackend::batchnorm_forward_inference(float* y, const float* x, const 
   if (p.c == 0 || p.rows == 0) return Status::ok();
   Scratch scale;
   CN_RETURN_IF_ERROR(scratch(&scale, sizeof(float) * p.c));
-  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, mean, var, gamma, beta, false, scale.f32(), p.rows,
+  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, mean, var, gamma, beta, p.relu, scale.f32(), p.rows,
                                   p.c, p.epsilon),
                   "batchnorm_forward_inference " + bn_shapes(p));
   return Status::ok();

@@ -2,8 +2,9 @@
 // BatchNormTrain(x, gamma, beta) -> y, batchMean, batchVar (biased);
 // BatchNormInfer(x, gamma, beta, mean, var) -> y;
 // BatchNormGrad(dy, x, gamma, batchMean, batchVar[, beta]) -> dx, dgamma, dbeta.
-// Attr relu (BatchNormTrain, BatchNormGrad; Note [batch norm + relu] in core/params.h):
-// y = relu(batch norm), and the gradient is taken through that relu (beta is then input 5).
+// Attr relu (BatchNormTrain, BatchNormInfer, BatchNormGrad; Note [batch norm + relu] in
+// core/params.h): y = relu(batch norm), and the gradient is taken through that relu (beta
+// is then input 5).
 #include "kernel.h"
 
 namespace cn {
