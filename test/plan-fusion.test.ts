@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
 import { ENGINE } from '../lib/engine.js';
 import { backprop, recordTape } from '../lib/gradients.js';
+import { native } from '../lib/native.js';
 import { fusionEnabled } from '../lib/plan_fusion.js';
 import { describeBackends, expectClose, seededRandom } from './helpers.js';
 
@@ -87,6 +88,47 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
       fused.dispose();
       plain.dispose();
       cn.dispose([...params, x, labels]);
+    }
+  });
+
+  it('ResNet-18 trains the same through fit() with and without fusion (losses, then every weight)', async () => {
+    const { resnet18 } = await import('../lib/applications/index.js');
+    const x = rand([4, 32, 32, 3], 70), y = cn.tensor(new Int32Array([0, 1, 2, 3]));
+    // Both runs start from the same weights (a fresh model would draw new ones).
+    const fresh = resnet18({ inputShape: [32, 32, 3], classes: 4 });
+    const w0 = fresh.getWeights();
+    fresh.dispose();
+    const createPlan = native.createPlan.bind(native);
+    const run = async (fusion: boolean) => {
+      process.env.CUDNN_NODE_FUSION = fusion ? '1' : '0';
+      const m = resnet18({ inputShape: [32, 32, 3], classes: 4 });
+      m.setWeights(w0);
+      m.compile({ optimizer: cn.train.sgd({ learningRate: 0.05, momentum: 0.9 }), loss: 'sparseCategoricalCrossentropy' });
+      let steps = 0; // the training step's plan is the largest one fit() builds
+      native.createPlan = (spec) => {
+        steps = Math.max(steps, spec.steps.length);
+        return createPlan(spec);
+      };
+      try {
+        const h = await m.fit(x, y, { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
+        return { m, losses: h.history.loss as number[], steps };
+      } finally {
+        native.createPlan = createPlan;
+      }
+    };
+    const a = await run(false), b = await run(true);
+    try {
+      // 9 BN + relu pairs (stem and each block's first conv) and 8 add + relu joins, forward
+      // and backward, less the last block's ReluGrad (its gradient is no sum).
+      expect(a.steps - b.steps, 'steps the fused training plan saves').toBe(9 * 2 + 8 + 7);
+      expectClose(b.losses, a.losses, { rtol: 1e-4, atol: 1e-6, what: 'losses per epoch' });
+      const wa = a.m.getWeights(), wb = b.m.getWeights();
+      wb.forEach((w, i) => expectClose(w.dataSync(), wa[i].dataSync(), { rtol: 1e-3, atol: 1e-5, what: `weight ${i}` }));
+      cn.dispose([...wa, ...wb]);
+    } finally {
+      a.m.dispose();
+      b.m.dispose();
+      cn.dispose([...w0, x, y]);
     }
   });
 
