@@ -92,6 +92,11 @@ if (bench?.rows) {
       `${t.label ?? 'train'} train step, batch ${bench.batch}: ours ${fmt(t.ours?.ms)} ms (${fmt(t.ours?.imagesPerSec, 0)} img/s, first step ${fmt(t.ours?.firstStepS, 1)} s)` +
         `${t.ours?.note ? ` [${t.ours.note}]` : ''}, PyTorch ${fmt(t.torch?.ms)} ms${t.torch?.note ? ` [${t.torch.note}]` : ''}, ratio ${fmt(t.ratio)}`,
     );
+  // Memory-bound kernels (batch norm, fused relu kernels, pooling, elementwise): GB/s against
+  // the card's copy rate (about 4.3 TB/s on the H200) says how far each is from its floor.
+  const mem = (bench.memoryOps ?? []).filter((m) => m.gbps || m.note);
+  if (mem.length)
+    lines.push(`memory-bound ops, batch ${bench.batch}: ${mem.map((m) => `${m.name.replace(/ \[B,.*\]$/, '')} ${m.gbps ? `${fmt(m.ms, 3)} ms ${fmt(m.gbps, 0)} GB/s` : m.note}`).join('; ')}`);
   lines.push(`PyTorch: ${bench.torch?.info ? Object.entries(bench.torch.info).map(([k, v]) => `${k} ${v}`).join(', ') : bench.torch?.note ?? 'not run'}${bench.torch?.note && bench.torch?.info ? ` (${bench.torch.note})` : ''}`);
 } else if (bench?.error) {
   lines.push(`\nbenchmark: ${bench.error}`);
