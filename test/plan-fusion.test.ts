@@ -195,11 +195,15 @@ describeBackends('plan fusion: add + relu kernels', (backend) => {
   it('AddRelu and AddReluGrad equal relu(add) and ReluGrad(add) (sizes with and without a float4 tail)', () => {
     for (const n of [3, 8, 1031]) {
       cn.tidy(() => {
-        const a = rand([n], 60), b = rand([n], 61), g1 = rand([n], 62), g2 = rand([n], 63);
+        // A NaN and a -0 sum as well: each backend's fused kernel treats them as its Relu does.
+        const av = seededRandom(n, 60, -1, 1), bv = seededRandom(n, 61, -1, 1);
+        av[0] = NaN;
+        [av[1], bv[1]] = [-0, -0];
+        const a = cn.tensor(av, [n]), b = cn.tensor(bv, [n]), g1 = rand([n], 62), g2 = rand([n], 63);
         const spec = [{ shape: [n], dtype: 'float32' as const }];
         const r = ENGINE.runKernel('AddRelu', [a, b], undefined, spec)[0];
         const want = cn.relu(cn.add(a, b));
-        expectClose(r.dataSync(), want.dataSync(), { rtol: 0, atol: 0, what: `AddRelu n ${n}` });
+        expect(Array.from(r.dataSync()), `AddRelu n ${n}`).toEqual(Array.from(want.dataSync())); // NaN and -0 included
         const d = ENGINE.runKernel('AddReluGrad', [g1, g2, r], undefined, spec)[0];
         const wantD = ENGINE.runKernel('ReluGrad', [cn.add(g1, g2), r], undefined, spec)[0];
         expectClose(d.dataSync(), wantD.dataSync(), { rtol: 0, atol: 0, what: `AddReluGrad n ${n}` });

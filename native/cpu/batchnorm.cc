@@ -2,8 +2,8 @@
 // (NHWC activations flattened): training forward (batch mean and biased variance),
 // inference forward (given statistics) and backward through the batch statistics.
 // gamma and beta may be null (Keras scale=False / center=False), as may dgamma and dbeta.
-// With p.relu (Note [batch norm + relu] in core/params.h) the forward applies a ReLU in place
-// after oneDNN's primitive, and the backward masks dy where the recomputed y is not positive
+// With p.relu (Note [batch norm + relu] in core/params.h) the forward runs the Relu kernel in
+// place after oneDNN's primitive, and the backward masks dy where the recomputed y is not positive
 // before running oneDNN's backward.
 #include <cstring>
 
@@ -110,12 +110,6 @@ void zero(float* p, int64_t n) {
   if (p && n > 0) std::memset(p, 0, sizeof(float) * (size_t)n);
 }
 
-void relu_in_place(float* y, int64_t n) {
-  cpu::parallel_for(n, cpu::kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = y[i] > 0.f ? y[i] : 0.f;
-  });
-}
-
 // out = dy where (x - mean) * gamma / sqrt(var + eps) + beta > 0, else 0 (the relu's mask,
 // from the forward's own inputs).
 void mask_relu_grad(float* out, const float* dy, const float* x, const float* gamma,
@@ -156,7 +150,8 @@ Status CpuBackend::batchnorm_forward_training(float* y, float* batch_mean, float
                        {{DNNL_ARG_SRC, x}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta},
                         {DNNL_ARG_MEAN, batch_mean}, {DNNL_ARG_VARIANCE, batch_var},
                         {DNNL_ARG_DST, y}});
-    if (p.relu) relu_in_place(y, p.rows * p.c);
+    // The Relu kernel itself, in place, so that fused and unfused plans agree exactly.
+    if (p.relu) return unary(y, y, p.rows * p.c, UnaryOp::kRelu, 0.f);
     return Status::ok();
   });
 }
@@ -170,7 +165,8 @@ Status CpuBackend::batchnorm_forward_inference(float* y, const float* x, const f
     cpu::run_primitive(*forward_primitive(p, false, gamma != nullptr, beta != nullptr),
                        {{DNNL_ARG_SRC, x}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta},
                         {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_DST, y}});
-    if (p.relu) relu_in_place(y, p.rows * p.c);
+    // The Relu kernel itself, in place, so that fused and unfused plans agree exactly.
+    if (p.relu) return unary(y, y, p.rows * p.c, UnaryOp::kRelu, 0.f);
     return Status::ok();
   });
 }

@@ -423,7 +423,7 @@ Status CpuBackend::add_relu(float* out, const float* a, const float* b, int64_t 
   if (!out || !a || !b) return invalid_argument("add_relu: null buffer");
   map2(out, a, b, n, kGrain, [](float u, float v) {
     const float s = u + v;
-    return s > 0.0f ? s : 0.0f;
+    return s < 0.0f ? 0.0f : s;  // as the Relu kernel (NaN and -0 pass through)
   });
   return Status::ok();
 }
