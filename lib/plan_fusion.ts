@@ -21,11 +21,12 @@
 // rounding of the relu's threshold, whose mask is recomputed from x).
 //
 // Note [fusion per backend]: plans fuse on cuda, where these kernels are memory-bound and
-// each removed pass is HBM time saved. On the cpu backend the fused kernels measured slower
-// than the pairs they replace (oneDNN's batch-norm backward behind a masking pass: 9.5-10.7
-// ms against 6.3-9.4 ms for ReluGrad + BatchNormGrad at [8,56,56,64]; AddReluGrad 6.0-7.8
-// ms against 5.5-7.5 for Add + ReluGrad; two runs on the 2-core VM), so cpu plans are left
-// as traced. CUDNN_NODE_FUSION=1 fuses on every backend
+// each removed pass is HBM time saved. On the cpu backend they break about even with the
+// pairs they replace (`node --import tsx bench/gpu.ts --backend cpu --batch 8 --only ops
+// --python none`, two runs at [8,56,56,64] on the 2-core VM: BN forward + relu 0.43-0.44 ms
+// against 0.29-0.30 + 0.08-0.09 unfused, BN backward + relu 0.50-0.51 against 0.31-0.33 plus
+// a ReluGrad; add + relu 0.13-0.20 against 0.13-0.16 + 0.08-0.09, its gradient 0.13-0.16
+// against an add and a ReluGrad), so cpu plans are left as traced. CUDNN_NODE_FUSION=1 fuses on every backend
 // (the tests use it to check the fused kernels on cpu), CUDNN_NODE_FUSION=0 on none.
 import { kernelIds } from './native.js';
 

@@ -128,7 +128,7 @@ void mask_relu_grad(float* out, const float* dy, const float* x, const float* ga
       for (int64_t ch = 0; ch < c; ++ch) {
         const int64_t i = r * c + ch;
         const float y = (x[i] - coef[c + ch]) * coef[ch] + coef[2 * c + ch];
-        out[i] = y > 0.f ? dy[i] : 0.f;
+        out[i] = cpu::bits_select(y > 0.f, dy[i], 0.f);  // Note [bit selects]
       }
   });
 }

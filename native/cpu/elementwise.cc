@@ -71,6 +71,11 @@ void map2_kernel(float* y, const float* a, const float* c, int64_t b, int64_t e,
 }
 
 template <class F>
+void map3_kernel(float* y, const float* a, const float* c, const float* d, int64_t b, int64_t e, F f) {
+  for (int64_t i = b; i < e; ++i) y[i] = f(a[i], c[i], d[i]);
+}
+
+template <class F>
 inline void map1(float* y, const float* x, int64_t n, int64_t grain, F f) {
   parallel_for(n, grain, [=](int64_t b, int64_t e) { map1_kernel(y, x, b, e, f); });
 }
@@ -78,6 +83,11 @@ inline void map1(float* y, const float* x, int64_t n, int64_t grain, F f) {
 template <class F>
 inline void map2(float* y, const float* a, const float* b, int64_t n, int64_t grain, F f) {
   parallel_for(n, grain, [=](int64_t s, int64_t e) { map2_kernel(y, a, b, s, e, f); });
+}
+
+template <class F>
+inline void map3(float* y, const float* a, const float* b, const float* c, int64_t n, int64_t grain, F f) {
+  parallel_for(n, grain, [=](int64_t s, int64_t e) { map3_kernel(y, a, b, c, s, e, f); });
 }
 
 // ---- binary broadcasting
@@ -433,12 +443,10 @@ Status CpuBackend::add_relu_grad(float* dx, const float* g1, const float* g2, co
   if (n < 0) return invalid_argument("add_relu_grad: negative element count " + std::to_string(n));
   if (n == 0) return Status::ok();
   if (!dx || !g1 || !g2 || !ref) return invalid_argument("add_relu_grad: null buffer");
-  parallel_for(n, kGrain, [=](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) {
-      const float g = g1[i] + g2[i];
-      dx[i] = ref[i] > 0.0f ? g : 0.0f;
-    }
-  });
+  // Note [bit selects]: with `y > 0 ? a + b : 0` GCC moved the add into one arm and kept a
+  // data-dependent branch (20x slower at [8,56,56,64] than the vectorized select).
+  map3(dx, g1, g2, ref, n, kGrain,
+       [](float a, float b, float y) { return cpu::bits_select(y > 0.0f, a + b, 0.0f); });
   return Status::ok();
 }
 
