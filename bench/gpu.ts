@@ -288,6 +288,41 @@ type TrainModel = 'fashion' | 'resnet34';
 interface TrainTiming extends Timing {
   imagesPerSec?: number;
   firstStepS?: number;
+  /** One more step under cn.profile(): where its time goes. */
+  profile?: StepProfile;
+}
+/** A profiled training step: kernel time by kernel name and the busiest conv calls. */
+interface StepProfile {
+  wallMs: number;
+  /** Summed kernel (device) time; wallMs - kernelMs is time the backend sat idle or the
+   * profiler's own cost. */
+  kernelMs: number;
+  kernels: number;
+  top: Array<{ name: string; calls: number; ms: number; share: number }>;
+  /** Conv kernels by (name, input shapes), busiest first. */
+  convTop: Array<{ name: string; shapes: string; calls: number; ms: number }>;
+}
+
+/** Runs one step under cn.profile() and condenses the report. */
+async function profileStep(step: () => Promise<unknown>): Promise<StepProfile> {
+  const p = await cn.profile(step);
+  const byShape = new Map<string, { name: string; shapes: string; calls: number; ms: number }>();
+  for (const k of p.kernels) {
+    if (!k.name.startsWith('Conv2D') && !k.name.startsWith('DepthwiseConv2D')) continue;
+    const shapes = k.inputShapes.map((d) => d.join('x')).join(' ');
+    const key = `${k.name} ${shapes}`;
+    const e = byShape.get(key) ?? { name: k.name, shapes, calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += k.kernelTimeMs;
+    byShape.set(key, e);
+  }
+  return {
+    wallMs: p.wallMs,
+    kernelMs: p.summary.reduce((s, k) => s + k.kernelTimeMs, 0),
+    kernels: p.kernels.length + p.dropped,
+    top: p.summary.slice(0, 10).map((k) => ({ name: k.name, calls: k.calls, ms: k.kernelTimeMs, share: k.share })),
+    convTop: [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, 8),
+  };
 }
 const TRAIN: Record<TrainModel, { label: string; input: number[]; optimizer: string; flopsPerImage?: number }> = {
   fashion: { label: 'Fashion-MNIST CNN', input: [28, 28, 1], optimizer: 'nadam', flopsPerImage: TRAIN_FLOPS_PER_IMAGE },
@@ -333,7 +368,14 @@ async function timeTrain(which: TrainModel, batch: number, o: Options, steps: nu
       per.push((performance.now() - t1) / 1e3 / steps);
     }
     const sec = median(per);
-    return { ms: sec * 1e3, tflops: spec.flopsPerImage ? (spec.flopsPerImage * batch) / sec / 1e12 : undefined, imagesPerSec: batch / sec, firstStepS };
+    const m = model;
+    let profile: StepProfile | undefined;
+    try {
+      profile = await profileStep(() => m.trainOnBatch(x!, y!));
+    } catch (e) {
+      log(`profiled ${which} step failed: ${firstLine(e)}`); // the timing above still counts
+    }
+    return { ms: sec * 1e3, tflops: spec.flopsPerImage ? (spec.flopsPerImage * batch) / sec / 1e12 : undefined, imagesPerSec: batch / sec, firstStepS, profile };
   } catch (e) {
     return { note: firstLine(e) };
   } finally {
@@ -577,6 +619,11 @@ async function main(): Promise<void> {
         (ours.note ? ` [${ours.note}]` : '') +
         (theirs ? `, PyTorch ${fmt(theirs.ms)} ms${theirs.note ? ` [${theirs.note}]` : ''}, ratio ${fmt(ratio(theirs.ms, ours.ms))}` : ''),
     );
+    const p = ours.profile;
+    if (p) {
+      md.push(`  - profiled step: ${fmt(p.wallMs)} ms wall, ${fmt(p.kernelMs)} ms in ${p.kernels} kernels; ${p.top.map((t) => `${t.name} ${fmt(t.ms)} ms/${t.calls}`).join(', ')}`);
+      md.push(`  - busiest convs: ${p.convTop.map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)} ms/${c.calls}`).join('; ')}`);
+    }
   }
   if (memOps.length) md.push(`- memory-bound ops, batch ${o.batch}: ${memOps.map((r) => `${r.name} ${fmt(r.ms, 3)} ms (${fmt(r.gbps, 0)} GB/s)${r.note ? ` [${r.note}]` : ''}`).join('; ')}`);
   md.push(`- ${fmt(elapsed(), 0)} s; JSON: ${o.json}`);

@@ -6,6 +6,8 @@ export type { MemoryInfo } from './engine.js';
 export { grad, grads, valueAndGrad, valueAndGrads, variableGrads, defineOp, defineOp1 } from './gradients.js';
 export type { GradFn, OpOptions } from './gradients.js';
 export { compile, CompiledFunction } from './compile.js';
+export { profile } from './profile.js';
+export type { ProfileInfo, KernelProfile, KernelSummary } from './profile.js';
 export type { InputSpec } from './compile.js';
 export * from './errors.js';
 export * from './ops/index.js';

@@ -86,6 +86,8 @@ export interface Addon {
   runPlan(plan: PlanHandle, feeds: Handle[]): Handle[];
   runPlanAsync(plan: PlanHandle, feeds: Handle[]): Promise<Handle[]>;
   disposePlan(plan: PlanHandle): void;
+  profilerStart(): void;
+  profilerStop(): unknown;
 }
 
 /** The cudnn-node package directory (dist/cjs has its own nameless package.json). */

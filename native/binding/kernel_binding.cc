@@ -2,6 +2,7 @@
 // runs one kernel on the calling thread; runAsync does the same on a worker thread.
 #include "bindings.h"
 #include "js_convert.h"
+#include "profiler.h"
 
 namespace cn {
 namespace {
@@ -57,7 +58,7 @@ Napi::Value run(const Napi::CallbackInfo& info) {
   Attrs attrs;
   if (!prepare(info, &id, &ctx, &attrs)) return env.Undefined();
   auto serial = serial_lock(ctx.backend);
-  Status s = kernel_table()[id].fn(ctx);
+  Status s = profiler::run_kernel(id, ctx);
   if (!s.is_ok()) return throw_status(env, s);
   return outputs_to_js(env, ctx.outputs);
 }
@@ -71,7 +72,7 @@ class KernelWorker : public Napi::AsyncWorker {
   void Execute() override {
     ctx.attrs = &attrs;
     auto serial = serial_lock(ctx.backend);
-    status_ = kernel_table()[id_].fn(ctx);
+    status_ = profiler::run_kernel(id_, ctx);
     if (status_.is_ok() && ctx.backend) status_ = ctx.backend->synchronize();
   }
   void OnOK() override {

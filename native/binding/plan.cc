@@ -2,6 +2,8 @@
 // keeps intermediates for reuse and hands fetched buffers to the caller.
 #include "plan.h"
 
+#include "profiler.h"
+
 namespace cn {
 
 Status Plan::validate() const {
@@ -74,7 +76,7 @@ Status Plan::run(const std::vector<BufferPtr>& feed_values, std::vector<BufferPt
     // plan has one reference and can be overwritten in place (see KernelContext::output).
     ctx.outputs.resize(s.out.size());
     for (size_t j = 0; j < s.out.size(); ++j) ctx.outputs[j] = std::move(slots_[s.out[j]]);
-    status = table[s.kernel].fn(ctx);
+    status = profiler::run_kernel(s.kernel, ctx);
     for (size_t j = 0; j < s.out.size() && j < ctx.outputs.size(); ++j) slots_[s.out[j]] = std::move(ctx.outputs[j]);
     if (!status.is_ok())
       status = Status(status.code(), status.message() + " (in plan step " + std::to_string(i) + ", " + table[s.kernel].name + ")");

@@ -161,6 +161,15 @@ class Backend {
   virtual Status rmsprop_update(float* w, float* ms, float* mom, float* mg, const float* g,
                                 int64_t n, const OptimizerParams& p) = 0;
 
+  // ---- timing (Note [kernel profiling] in native/binding/profiler.h)
+  // timer_mark queues a timestamp behind the work queued so far and returns its id in
+  // *mark. After synchronize(), timer_elapsed_ms gives the time between two marks on the
+  // backend's own clock: the device's for an asynchronous backend, so that a kernel's time
+  // is the device's work, not its launch. timer_reset() forgets every mark (ids restart).
+  virtual Status timer_mark(int64_t* mark) = 0;
+  virtual Status timer_elapsed_ms(int64_t from, int64_t to, double* ms) = 0;
+  virtual void timer_reset() = 0;
+
   // Note [serialized backends]: a backend that is not safe to call from several threads at
   // once (cuda: one stream, one cuDNN handle) sets serialize; the binding then holds
   // exec_mutex around each eager kernel and each plan run.

@@ -20,6 +20,9 @@ class CpuBackend final : public Backend {
   Status download(void* dst_host, const void* src, size_t bytes) override;
   Status copy(void* dst, const void* src, size_t bytes) override;
   Status synchronize() override;
+  Status timer_mark(int64_t* mark) override;
+  Status timer_elapsed_ms(int64_t from, int64_t to, double* ms) override;
+  void timer_reset() override;
 
   Status conv2d_forward(float* y, const float* x, const float* w, const float* bias,
                         const Conv2DParams& p) override;

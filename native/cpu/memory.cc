@@ -1,6 +1,7 @@
 // CpuBackend memory methods (host memory, 64-byte aligned), the process-wide CpuBackend,
 // and the oneDNN plumbing declared in primitive_cache.h: engine, per-thread stream,
 // per-thread scratch, the primitive cache and run_primitive.
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -128,6 +129,21 @@ Status CpuBackend::copy(void* dst, const void* src, size_t bytes) {
 
 // Every cpu primitive completes before its method returns (run_primitive waits).
 Status CpuBackend::synchronize() { return Status::ok(); }
+
+// Work is synchronous, so a mark is the host's steady clock in nanoseconds; nothing to keep.
+Status CpuBackend::timer_mark(int64_t* mark) {
+  *mark = std::chrono::duration_cast<std::chrono::nanoseconds>(
+              std::chrono::steady_clock::now().time_since_epoch())
+              .count();
+  return Status::ok();
+}
+
+Status CpuBackend::timer_elapsed_ms(int64_t from, int64_t to, double* ms) {
+  *ms = (double)(to - from) / 1e6;
+  return Status::ok();
+}
+
+void CpuBackend::timer_reset() {}
 
 namespace cpu {
 

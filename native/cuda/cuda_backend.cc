@@ -198,6 +198,7 @@ CudaBackend::~CudaBackend() {
   if (cublas_workspace_) alloc_.release(cublas_workspace_);
   if (bad_label_host_) cudaFreeHost(bad_label_host_);
   alloc_.empty_cache();
+  for (cudaEvent_t e : timer_events_) cudaEventDestroy(e);
   if (stream_) cudaStreamDestroy(stream_);
 }
 
@@ -245,5 +246,28 @@ Status CudaBackend::synchronize() {
   CN_CUDA_CHECK(cudaStreamSynchronize(stream_), "the error may come from earlier queued work");
   return take_device_error();
 }
+
+// A mark is an event recorded on the stream; its id indexes timer_events_.
+Status CudaBackend::timer_mark(int64_t* mark) {
+  if (timer_used_ == timer_events_.size()) {
+    cudaEvent_t e = nullptr;
+    CN_CUDA_CHECK(cudaEventCreate(&e), "timer event");
+    timer_events_.push_back(e);
+  }
+  CN_CUDA_CHECK(cudaEventRecord(timer_events_[timer_used_], stream_), "timer event");
+  *mark = (int64_t)timer_used_++;
+  return Status::ok();
+}
+
+Status CudaBackend::timer_elapsed_ms(int64_t from, int64_t to, double* ms) {
+  if (from < 0 || to < 0 || (size_t)from >= timer_used_ || (size_t)to >= timer_used_)
+    return Status(StatusCode::kInternal, "cuda timer: unknown mark " + std::to_string(from) + " or " + std::to_string(to));
+  float f = 0;
+  CN_CUDA_CHECK(cudaEventElapsedTime(&f, timer_events_[from], timer_events_[to]), "timer events");
+  *ms = f;
+  return Status::ok();
+}
+
+void CudaBackend::timer_reset() { timer_used_ = 0; }
 
 }  // namespace cn

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "../core/backend.h"
 #include "allocator.h"
@@ -80,6 +81,9 @@ class CudaBackend final : public Backend {
   Status download(void* dst_host, const void* src, size_t bytes) override;
   Status copy(void* dst, const void* src, size_t bytes) override;
   Status synchronize() override;
+  Status timer_mark(int64_t* mark) override;
+  Status timer_elapsed_ms(int64_t from, int64_t to, double* ms) override;
+  void timer_reset() override;
   // Note [device-side errors]: kernels that find bad input (sparse labels out of range)
   // record it in host-mapped memory instead of stopping the stream; download() and
   // synchronize() report it, once, as ERR_INVALID_ARGUMENT.
@@ -168,6 +172,9 @@ class CudaBackend final : public Backend {
   int* bad_label_host_ = nullptr;
   int* bad_label_dev_ = nullptr;
   cuda::CachingAllocator alloc_;
+  // Timing events (timer_mark), created on first use and reused after timer_reset().
+  std::vector<cudaEvent_t> timer_events_;
+  size_t timer_used_ = 0;
   std::unique_ptr<cuda::ConvCache, cuda::ConvCacheDeleter> conv_cache_;
   cuda::ConvCache* conv_cache();  // created on first use (conv.cc)
 };

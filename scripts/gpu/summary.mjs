@@ -1,7 +1,7 @@
 // For scripts/gpu-check.sh: the short table printed last. Reads, from the log folder given:
 // phases.tsv (name, status, seconds, note), doctor.json, test-gpu.json, test-parity.json,
 // test-suites.json (vitest JSON reports) and bench-gpu.json (bench/gpu.ts); prints the failed
-// tests (first 12), then the table.
+// tests (first 12), then the table (with each training step's cn.profile() breakdown).
 //   node scripts/gpu/summary.mjs LOGDIR TOTAL_SECONDS
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -90,7 +90,13 @@ if (bench?.rows) {
   for (const t of Object.values(bench.train ?? {}))
     lines.push(
       `${t.label ?? 'train'} train step, batch ${bench.batch}: ours ${fmt(t.ours?.ms)} ms (${fmt(t.ours?.imagesPerSec, 0)} img/s, first step ${fmt(t.ours?.firstStepS, 1)} s)` +
-        `${t.ours?.note ? ` [${t.ours.note}]` : ''}, PyTorch ${fmt(t.torch?.ms)} ms${t.torch?.note ? ` [${t.torch.note}]` : ''}, ratio ${fmt(t.ratio)}`,
+        `${t.ours?.note ? ` [${t.ours.note}]` : ''}, PyTorch ${fmt(t.torch?.ms)} ms${t.torch?.note ? ` [${t.torch.note}]` : ''}, ratio ${fmt(t.ratio)}` +
+        // cn.profile() of one more step: kernel time by name, then the busiest conv calls
+        (t.ours?.profile
+          ? `\n  profiled: ${fmt(t.ours.profile.wallMs)} ms wall, ${fmt(t.ours.profile.kernelMs)} ms kernels; ` +
+            t.ours.profile.top.slice(0, 6).map((k) => `${k.name} ${fmt(k.ms)}/${k.calls}`).join(', ') +
+            `\n  convs: ${t.ours.profile.convTop.slice(0, 4).map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)}/${c.calls}`).join('; ')}`
+          : ''),
     );
   // Memory-bound kernels (batch norm, fused relu kernels, pooling, elementwise): GB/s against
   // the card's copy rate (about 4.3 TB/s on the H200) says how far each is from its floor.
