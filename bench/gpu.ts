@@ -126,13 +126,16 @@ const convFlops = (l: Layer, batch: number) => 2 * batch * outSize(l.h, l.k, l.s
 /** A training step of the Fashion-MNIST CNN costs about this many FLOPs per image (issue 4). */
 const TRAIN_FLOPS_PER_IMAGE = 532e6;
 
-/** Our settings: 'heur' = defaults (TF32, cuDNN heuristics), 'tuned' = TF32 + autotune,
+/** Our settings: 'heur' = defaults (TF32, cuDNN heuristics, legacy API), 'tuned' = TF32 +
+ * autotune, 'graph' / 'graphTuned' = the same on cuDNN's graph API (convApi: 'graph'),
  * 'fp32' = strict fp32 + autotune. PyTorch runs 'tf32' and 'fp32' (cudnn.benchmark on). */
-type OurMode = 'heur' | 'tuned' | 'fp32';
-const OUR_OPTS: Record<OurMode, { allowTF32: boolean; autotune: boolean }> = {
-  heur: { allowTF32: true, autotune: false },
-  tuned: { allowTF32: true, autotune: true },
-  fp32: { allowTF32: false, autotune: true },
+type OurMode = 'heur' | 'tuned' | 'graph' | 'graphTuned' | 'fp32';
+const OUR_OPTS: Record<OurMode, { allowTF32: boolean; autotune: boolean; convApi: 'legacy' | 'graph' }> = {
+  heur: { allowTF32: true, autotune: false, convApi: 'legacy' },
+  tuned: { allowTF32: true, autotune: true, convApi: 'legacy' },
+  graph: { allowTF32: true, autotune: false, convApi: 'graph' },
+  graphTuned: { allowTF32: true, autotune: true, convApi: 'graph' },
+  fp32: { allowTF32: false, autotune: true, convApi: 'legacy' },
 };
 
 interface Timing {
@@ -487,7 +490,7 @@ async function main(): Promise<void> {
   }
   cn.setBackend(o.backend);
   const layers = LAYERS.filter((l) => !o.only || o.only.test(`${l.net} ${l.name}`));
-  const modes: OurMode[] = o.backend === 'cuda' ? ['heur', 'tuned', ...(o.fp32 ? (['fp32'] as const) : [])] : ['heur'];
+  const modes: OurMode[] = o.backend === 'cuda' ? ['heur', 'tuned', 'graph', 'graphTuned', ...(o.fp32 ? (['fp32'] as const) : [])] : ['heur'];
   log(`${info.deviceName || o.backend}: ${layers.length} layers x ${DIRS.length} directions, batch ${o.batch}, modes ${modes.join(', ')}, budget ${o.budgetS} s`);
 
   const rows: ConvRow[] = [];
@@ -599,7 +602,7 @@ async function main(): Promise<void> {
   const md: string[] = [];
   md.push(`## cudnn-node GPU benchmark: ${info.deviceName || o.backend}, batch ${o.batch}`);
   md.push(`cuDNN ${info.cudnnVersion ?? '?'}, cuBLAS ${info.cublasVersion ?? '?'}; PyTorch: ${torch.ok ? JSON.stringify(torch.info) : torch.note}`);
-  md.push('ratio = PyTorch time / our time (> 1: cudnn-node faster); heur = defaults (TF32, heuristics), tuned = TF32 + autotune; PyTorch: cudnn.benchmark, channels_last, TF32 allowed.');
+  md.push('ratio = PyTorch time / our time (> 1: cudnn-node faster); heur = defaults (TF32, heuristics), tuned = TF32 + autotune, graph / graphTuned = the same on the cuDNN graph API; PyTorch: cudnn.benchmark, channels_last, TF32 allowed.');
   md.push('');
   md.push(table(rows, modes, torchOk));
   md.push('');

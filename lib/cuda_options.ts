@@ -1,7 +1,8 @@
 // Options of the cuda backend: TF32 math (on by default on Ampere and later, as in PyTorch's
-// cuDNN convolutions and TensorFlow) and cuDNN algorithm autotuning. The environment sets the
-// defaults (CUDNN_NODE_TF32=0 forces strict fp32, CUDNN_NODE_AUTOTUNE=1 turns autotuning
-// on); setCudaOptions() changes them at run time. On a machine without the cuda backend they
+// cuDNN convolutions and TensorFlow), cuDNN algorithm autotuning, and which cuDNN API runs
+// convolutions. The environment sets the defaults (CUDNN_NODE_TF32=0 forces strict fp32,
+// CUDNN_NODE_AUTOTUNE=1 turns autotuning on, CUDNN_NODE_CONV_API=graph picks the graph API);
+// setCudaOptions() changes them at run time. On a machine without the cuda backend they
 // are kept and have no effect.
 import { InvalidArgumentError } from './errors.js';
 import { native } from './native.js';
@@ -19,7 +20,18 @@ export interface CudaOptions {
    * fastest (cudnnFind*), instead of taking the heuristics' first choice. Default false.
    */
   autotune: boolean;
+  /**
+   * cuDNN API for plain (not depthwise) convolutions: 'legacy' (cudnnConvolutionForward and
+   * its heuristics, the default) or 'graph' (the graph API's engines, heuristics mode A, as
+   * PyTorch's cuDNN frontend). Both compute the same convolution; they differ in the engines
+   * they can choose from, so in speed per shape.
+   */
+  convApi: ConvApi;
 }
+
+/** The cuDNN API convolutions run on (see CudaOptions.convApi). */
+export type ConvApi = 'legacy' | 'graph';
+const CONV_APIS: readonly ConvApi[] = ['legacy', 'graph'];
 
 function flag(name: string, fallback: boolean): boolean {
   const v = process.env[name];
@@ -29,7 +41,19 @@ function flag(name: string, fallback: boolean): boolean {
   throw new InvalidArgumentError(`${name}: expected 0, 1, true or false but received '${v}'`);
 }
 
-const current: CudaOptions = { allowTF32: flag('CUDNN_NODE_TF32', true), autotune: flag('CUDNN_NODE_AUTOTUNE', false) };
+function convApiFromEnv(): ConvApi {
+  const v = process.env.CUDNN_NODE_CONV_API;
+  if (v === undefined || v === '') return 'legacy';
+  if (!(CONV_APIS as readonly string[]).includes(v))
+    throw new InvalidArgumentError(`CUDNN_NODE_CONV_API: expected 'legacy' or 'graph' but received '${v}'`);
+  return v as ConvApi;
+}
+
+const current: CudaOptions = {
+  allowTF32: flag('CUDNN_NODE_TF32', true),
+  autotune: flag('CUDNN_NODE_AUTOTUNE', false),
+  convApi: convApiFromEnv(),
+};
 native.setCudaOptions(current);
 
 /** The cuda backend's current options. */
@@ -44,10 +68,15 @@ export function getCudaOptions(): CudaOptions {
  */
 export function setCudaOptions(options: Partial<CudaOptions>): CudaOptions {
   if (typeof options !== 'object' || options === null)
-    throw new InvalidArgumentError(`setCudaOptions: expected an object {allowTF32?, autotune?} but received ${String(options)}`);
+    throw new InvalidArgumentError(`setCudaOptions: expected an object {allowTF32?, autotune?, convApi?} but received ${String(options)}`);
   for (const [k, v] of Object.entries(options)) {
+    if (k === 'convApi') {
+      if (!(CONV_APIS as readonly unknown[]).includes(v))
+        throw new InvalidArgumentError(`setCudaOptions: expected convApi 'legacy' or 'graph' but received ${JSON.stringify(v)}`);
+      continue;
+    }
     if (k !== 'allowTF32' && k !== 'autotune')
-      throw new InvalidArgumentError(`setCudaOptions: expected the options allowTF32 or autotune but received '${k}'`);
+      throw new InvalidArgumentError(`setCudaOptions: expected the options allowTF32, autotune or convApi but received '${k}'`);
     if (typeof v !== 'boolean') throw new InvalidArgumentError(`setCudaOptions: expected ${k} as a boolean but received ${JSON.stringify(v)}`);
   }
   const previous = getCudaOptions();

@@ -13,7 +13,7 @@ export * from './errors.js';
 export * from './ops/index.js';
 export { backends, doctor } from './backends.js';
 export { getCudaOptions, setCudaOptions } from './cuda_options.js';
-export type { CudaOptions } from './cuda_options.js';
+export type { CudaOptions, ConvApi } from './cuda_options.js';
 export * as layers from './layers/index.js';
 export * from './models/index.js';
 export * as train from './optimizers/index.js';

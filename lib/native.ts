@@ -81,7 +81,7 @@ export interface Addon {
   backends(): NativeBackendInfo[];
   cudaLibraries(): NativeCudaLibraries;
   buildInfo(): { napiVersion: number; cudaCompiled: boolean; compiler: string };
-  setCudaOptions(o: { allowTF32: boolean; autotune: boolean }): void;
+  setCudaOptions(o: { allowTF32: boolean; autotune: boolean; convApi?: string }): void;
   createPlan(spec: PlanSpec): PlanHandle;
   runPlan(plan: PlanHandle, feeds: Handle[]): Handle[];
   runPlanAsync(plan: PlanHandle, feeds: Handle[]): Promise<Handle[]>;

@@ -187,24 +187,28 @@ describe('error classes', () => {
 describe('cuda options', () => {
   it('setCudaOptions validates, merges and returns the previous options', () => {
     const before = cn.getCudaOptions();
-    expect(Object.keys(before).sort()).toEqual(['allowTF32', 'autotune']);
+    expect(Object.keys(before).sort()).toEqual(['allowTF32', 'autotune', 'convApi']);
     expect(() => cn.setCudaOptions({ allowTF32: 'no' } as never)).toThrow('setCudaOptions: expected allowTF32 as a boolean but received "no"');
-    expect(() => cn.setCudaOptions({ tf32: true } as never)).toThrow("setCudaOptions: expected the options allowTF32 or autotune but received 'tf32'");
+    expect(() => cn.setCudaOptions({ tf32: true } as never)).toThrow("setCudaOptions: expected the options allowTF32, autotune or convApi but received 'tf32'");
+    expect(() => cn.setCudaOptions({ convApi: 'v8' } as never)).toThrow(`setCudaOptions: expected convApi 'legacy' or 'graph' but received "v8"`);
     expect(() => cn.setCudaOptions(null as never)).toThrow(cn.InvalidArgumentError);
     const prev = cn.setCudaOptions({ autotune: !before.autotune });
     expect(prev).toEqual(before);
-    expect(cn.getCudaOptions()).toEqual({ allowTF32: before.allowTF32, autotune: !before.autotune });
+    expect(cn.getCudaOptions()).toEqual({ ...before, autotune: !before.autotune });
+    expect(cn.setCudaOptions({ convApi: 'graph' })).toEqual({ ...before, autotune: !before.autotune });
+    expect(cn.getCudaOptions().convApi).toBe('graph');
     cn.setCudaOptions(before);
     expect(cn.getCudaOptions()).toEqual(before);
   });
-  it('the environment sets the defaults (CUDNN_NODE_TF32, CUDNN_NODE_AUTOTUNE) and bad values are named', () => {
+  it('the environment sets the defaults (CUDNN_NODE_TF32, CUDNN_NODE_AUTOTUNE, CUDNN_NODE_CONV_API) and bad values are named', () => {
     const run = (env: Record<string, string>) =>
       spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./lib/index.ts').then((cn) => console.log(JSON.stringify(cn.getCudaOptions())), (e) => { console.log(e.message); })"], {
         env: { ...process.env, ...env },
         encoding: 'utf8',
       }).stdout.trim();
-    expect(JSON.parse(run({ CUDNN_NODE_TF32: '0', CUDNN_NODE_AUTOTUNE: '1' }))).toEqual({ allowTF32: false, autotune: true });
-    expect(JSON.parse(run({ CUDNN_NODE_TF32: '', CUDNN_NODE_AUTOTUNE: '' }))).toEqual({ allowTF32: true, autotune: false });
+    expect(JSON.parse(run({ CUDNN_NODE_TF32: '0', CUDNN_NODE_AUTOTUNE: '1', CUDNN_NODE_CONV_API: 'graph' }))).toEqual({ allowTF32: false, autotune: true, convApi: 'graph' });
+    expect(JSON.parse(run({ CUDNN_NODE_TF32: '', CUDNN_NODE_AUTOTUNE: '', CUDNN_NODE_CONV_API: '' }))).toEqual({ allowTF32: true, autotune: false, convApi: 'legacy' });
     expect(run({ CUDNN_NODE_TF32: 'maybe' })).toBe("CUDNN_NODE_TF32: expected 0, 1, true or false but received 'maybe'");
+    expect(run({ CUDNN_NODE_CONV_API: 'v7' })).toBe("CUDNN_NODE_CONV_API: expected 'legacy' or 'graph' but received 'v7'");
   });
 });

@@ -93,7 +93,28 @@ function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 const strictFp32 = () => cn.setCudaOptions({ allowTF32: false, autotune: false });
-const defaults = () => cn.setCudaOptions({ allowTF32: true, autotune: false });
+const defaults = () => cn.setCudaOptions({ allowTF32: true, autotune: false, convApi: 'legacy' });
+
+/** Convolution shapes every cuDNN path is checked on (legacy and graph API). */
+const CONV_CASES: Array<{ name: string; x: number[]; f: number[]; s: number; pad: cn.PadSpec; d?: number }> = [
+    { name: '3x3 stride 1 same', x: [2, 9, 9, 3], f: [3, 3, 3, 8], s: 1, pad: 'same' },
+    { name: '3x3 stride 2 same (odd input: extra pad bottom/right)', x: [2, 9, 9, 4], f: [3, 3, 4, 8], s: 2, pad: 'same' },
+    { name: '4x4 stride 2 same (even kernel)', x: [2, 10, 10, 3], f: [4, 4, 3, 5], s: 2, pad: 'same' },
+    { name: '5x5 stride 2 valid', x: [2, 11, 11, 3], f: [5, 5, 3, 6], s: 2, pad: 'valid' },
+    { name: '7x7 from one channel (Fashion-MNIST conv1)', x: [4, 28, 28, 1], f: [7, 7, 1, 16], s: 1, pad: 'same' },
+    { name: '7x7 stride 2 same (ResNet conv1)', x: [2, 32, 32, 3], f: [7, 7, 3, 8], s: 2, pad: 'same' },
+    { name: '1x1 stride 2 (ResNet shortcut)', x: [2, 8, 8, 16], f: [1, 1, 16, 32], s: 2, pad: 'valid' },
+    { name: '3x3 dilation 2', x: [2, 12, 12, 3], f: [3, 3, 3, 4], s: 1, pad: 'same', d: 2 },
+    { name: 'explicit asymmetric pads', x: [2, 8, 9, 3], f: [3, 3, 3, 4], s: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+    { name: '3x3 wide channels', x: [2, 14, 14, 64], f: [3, 3, 64, 32], s: 1, pad: 'same' },
+    // The input is smaller than the window until SAME's extra bottom/right row is added.
+    { name: '3x3 stride 2 same on a 2x2 input (ResNet at 32x32, stage 4)', x: [2, 2, 2, 8], f: [3, 3, 8, 4], s: 2, pad: 'same' },
+    { name: '3x3 stride 2 same on a 1x1 input', x: [2, 1, 1, 4], f: [3, 3, 4, 4], s: 2, pad: 'same' },
+  ];
+const convTol = { rtol: 1e-3, atol: 2e-4 };
+/** conv2d forward and both gradients for one case, as parity() runs it. */
+const convCase = (c: (typeof CONV_CASES)[number]) =>
+  withGrads((x, f) => cn.conv2d(x, f, c.s, c.pad, 'NHWC', c.d ?? 1), () => [rnd(c.x, 1), rnd(c.f, 2, -0.5, 0.5)]);
 
 // ------------------------------------------------------------------ always runs
 describe('cuda backend availability', () => {
@@ -140,29 +161,9 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
   afterAll(defaults);
 
   describe('conv2d', () => {
-    const convTol = { rtol: 1e-3, atol: 2e-4 };
-    const cases: Array<{ name: string; x: number[]; f: number[]; s: number; pad: cn.PadSpec; d?: number }> = [
-      { name: '3x3 stride 1 same', x: [2, 9, 9, 3], f: [3, 3, 3, 8], s: 1, pad: 'same' },
-      { name: '3x3 stride 2 same (odd input: extra pad bottom/right)', x: [2, 9, 9, 4], f: [3, 3, 4, 8], s: 2, pad: 'same' },
-      { name: '4x4 stride 2 same (even kernel)', x: [2, 10, 10, 3], f: [4, 4, 3, 5], s: 2, pad: 'same' },
-      { name: '5x5 stride 2 valid', x: [2, 11, 11, 3], f: [5, 5, 3, 6], s: 2, pad: 'valid' },
-      { name: '7x7 from one channel (Fashion-MNIST conv1)', x: [4, 28, 28, 1], f: [7, 7, 1, 16], s: 1, pad: 'same' },
-      { name: '7x7 stride 2 same (ResNet conv1)', x: [2, 32, 32, 3], f: [7, 7, 3, 8], s: 2, pad: 'same' },
-      { name: '1x1 stride 2 (ResNet shortcut)', x: [2, 8, 8, 16], f: [1, 1, 16, 32], s: 2, pad: 'valid' },
-      { name: '3x3 dilation 2', x: [2, 12, 12, 3], f: [3, 3, 3, 4], s: 1, pad: 'same', d: 2 },
-      { name: 'explicit asymmetric pads', x: [2, 8, 9, 3], f: [3, 3, 3, 4], s: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-      { name: '3x3 wide channels', x: [2, 14, 14, 64], f: [3, 3, 64, 32], s: 1, pad: 'same' },
-      // The input is smaller than the window until SAME's extra bottom/right row is added.
-      { name: '3x3 stride 2 same on a 2x2 input (ResNet at 32x32, stage 4)', x: [2, 2, 2, 8], f: [3, 3, 8, 4], s: 2, pad: 'same' },
-      { name: '3x3 stride 2 same on a 1x1 input', x: [2, 1, 1, 4], f: [3, 3, 4, 4], s: 2, pad: 'same' },
-    ];
-    for (const c of cases)
+    for (const c of CONV_CASES)
       it(`${c.name}: forward, backward data and backward filter`, () => {
-        parity(
-          `conv2d ${c.name}`,
-          withGrads((x, f) => cn.conv2d(x, f, c.s, c.pad, 'NHWC', c.d ?? 1), () => [rnd(c.x, 1), rnd(c.f, 2, -0.5, 0.5)]),
-          convTol,
-        );
+        parity(`conv2d ${c.name}`, convCase(c), convTol);
       });
 
     it('bias + relu fused (fused.conv2d): forward and gradients of x, filter and bias', () => {
@@ -682,6 +683,40 @@ describeCuda(title('device memory'), () => {
     expect(after.numTensors).toBe(before.numTensors);
     const ok = cn.tidy(() => cn.sum(cn.add(cn.ones([1000]), 1)).dataSync()[0]);
     expect(ok).toBe(2000);
+  });
+});
+
+// ------------------------------------------------------------------ graph API convolutions
+// convApi: 'graph' (native/cuda/conv_graph.cc): the same cases on the graph API's engines,
+// chosen by heuristics and by autotuning, in strict fp32 against cpu; with TF32 within 1e-2.
+describeCuda(title('conv2d on the graph API (convApi: graph)'), () => {
+  afterAll(defaults);
+  for (const autotune of [false, true])
+    describe(autotune ? 'autotuned' : 'heuristics', () => {
+      beforeAll(() => cn.setCudaOptions({ allowTF32: false, autotune, convApi: 'graph' }));
+      for (const c of CONV_CASES)
+        it(`${c.name}: forward, backward data and backward filter`, () => {
+          parity(`graph API conv2d ${c.name}`, convCase(c), convTol);
+        });
+    });
+
+  it('TF32 on the graph API: within 1e-2 of cpu, and a ResNet-style block trains as on the legacy API', () => {
+    cn.setCudaOptions({ allowTF32: true, autotune: false, convApi: 'graph' });
+    const f = withGrads((x, w) => cn.conv2d(x, w, 1, 'same'), () => [rnd([4, 14, 14, 256], 630), rnd([3, 3, 256, 256], 631, -0.1, 0.1)]);
+    const gpu = runOn('cuda', f), cpu = runOn('cpu', f);
+    const errs = gpu.map((g, i) => relError(g.values, cpu[i].values));
+    console.info(`gpu.test.ts: graph API conv 3x3 256->256 TF32 max relative error [y, dx, dw]: ${errs.map((e) => e.toExponential(2))}`);
+    for (const e of errs) expect(e).toBeLessThan(1e-2);
+    // A strided block with a 1x1 shortcut, both APIs in strict fp32: the same values.
+    const block = withGrads(
+      (x, w1, w2, ws) => cn.add(cn.conv2d(cn.relu(cn.conv2d(x, w1, 2, 'same')), w2, 1, 'same'), cn.conv2d(x, ws, 2, 'valid')),
+      () => [rnd([4, 16, 16, 32], 640), rnd([3, 3, 32, 64], 641, -0.2, 0.2), rnd([3, 3, 64, 64], 642, -0.2, 0.2), rnd([1, 1, 32, 64], 643, -0.3, 0.3)],
+    );
+    cn.setCudaOptions({ allowTF32: false, convApi: 'graph' });
+    const viaGraph = runOn('cuda', block);
+    cn.setCudaOptions({ allowTF32: false, convApi: 'legacy' });
+    const viaLegacy = runOn('cuda', block);
+    viaGraph.forEach((g, i) => expectClose(g.values, viaLegacy[i].values, { ...convTol, what: `block output ${i}: graph vs legacy API` }));
   });
 });
 

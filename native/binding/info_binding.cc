@@ -70,7 +70,9 @@ Napi::Value build_info(const Napi::CallbackInfo& info) {
 
 Napi::Value set_cuda_options(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
-  cuda_set_options(o.Get("allowTF32").ToBoolean().Value(), o.Get("autotune").ToBoolean().Value());
+  Napi::Value api = o.Get("convApi");
+  cuda_set_options(o.Get("allowTF32").ToBoolean().Value(), o.Get("autotune").ToBoolean().Value(),
+                   api.IsString() && api.As<Napi::String>().Utf8Value() == "graph");
   return info.Env().Undefined();
 }
 

@@ -2,14 +2,18 @@
 // tensors, depthwise as a grouped convolution, with per-shape plans (descriptors and chosen
 // algorithms) cached in ConvCache.
 //
-// Note [API choice: convolution]: the legacy API (cudnnConvolutionForward & co.). cuDNN 9
-// marks it deprecated but ships it, and its heuristics (cudnnGet*Algorithm_v7) and
+// Note [API choice: convolution]: the legacy API (cudnnConvolutionForward & co.) by default.
+// cuDNN 9 marks it deprecated but ships it, and its heuristics (cudnnGet*Algorithm_v7) and
 // measurement (cudnnFind*AlgorithmEx) cover exactly what we need for plain and grouped
-// convolutions; it runs on the same engines as the graph API underneath. Its one fusion,
-// cudnnConvolutionBiasActivationForward, takes ReLU only with the IMPLICIT_PRECOMP_GEMM
-// algorithm, which is rarely the fastest; so bias + ReLU is one extra elementwise pass
-// (k::bias_act) after the best algorithm. Moving to the graph API (conv + bias + ReLU in one
-// plan from any engine) means replacing this file only.
+// convolutions. Its one fusion, cudnnConvolutionBiasActivationForward, takes ReLU only with
+// the IMPLICIT_PRECOMP_GEMM algorithm, which is rarely the fastest; so bias + ReLU is one
+// extra elementwise pass (k::bias_act) after the best algorithm. The legacy API reaches fewer
+// engines than the graph API (cuDNN's frontend, which PyTorch uses): on the H200 our layers
+// where PyTorch was much faster were the stride-2 1x1 and small 7x7 / 14x14 ones. So plain
+// (ungrouped) convolutions can also run on the graph API (conv_graph.h; the cuda option
+// convApi: 'graph', CUDNN_NODE_CONV_API=graph), with the same layouts and explicit padding
+// as here, so only the engine differs; depthwise stays legacy. The default moves to the
+// graph API once gpu:check has measured it ahead (bench/gpu.ts modes graph and graphTuned).
 //
 // Note [filter layout]: our filters are HWIO (HWCM for depthwise); cuDNN's NHWC filter
 // layout is KRSC = [out_c, kh, kw, in_c / groups]. Both are the 2-D transpose of one
@@ -25,6 +29,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "conv_graph.h"
 #include "cuda_backend.h"
 #include "descriptors.h"
 #include "kernels/kernels.h"
@@ -49,9 +54,13 @@ struct ConvPlan {
   int64_t cin_per_group = 0;
   int64_t xp_h = 0, xp_w = 0;  // input extent cuDNN sees (after explicit padding)
   int64_t extra_top = 0, extra_bottom = 0, extra_left = 0, extra_right = 0;
+  int64_t pad_h = 0, pad_w = 0;  // the symmetric padding cuDNN applies
   bool prepad = false;
   bool tf32 = true, autotune = false;
   AlgoChoice fwd, bwd_data, bwd_filter;
+  // On the graph API: one plan per direction and pointer alignment (16, 8, 4 bytes).
+  bool graph = false;
+  GraphConvPtr graph_plans[3][3];
 };
 
 std::string conv_shapes(const Conv2DParams& p) {
@@ -63,10 +72,10 @@ std::string conv_shapes(const Conv2DParams& p) {
          std::to_string(p.pad_left) + "," + std::to_string(p.pad_right) + "]";
 }
 
-std::string plan_key(const Conv2DParams& p, bool tf32, bool autotune) {
+std::string plan_key(const Conv2DParams& p, bool tf32, bool autotune, bool graph) {
   int64_t v[] = {p.n, p.in_h, p.in_w, p.in_c, p.k_h, p.k_w, p.out_c, p.stride_h, p.stride_w,
                  p.dil_h, p.dil_w, p.pad_top, p.pad_bottom, p.pad_left, p.pad_right, p.out_h,
-                 p.out_w, p.depthwise, p.depth_multiplier, tf32, autotune};
+                 p.out_w, p.depthwise, p.depth_multiplier, tf32, autotune, graph};
   return std::string(reinterpret_cast<const char*>(v), sizeof(v));
 }
 
@@ -100,7 +109,8 @@ namespace {
 // One plan per shape and setting: descriptors and (lazily) the algorithm of each direction.
 Status get_plan(ConvCache* cache, const Conv2DParams& p, ConvPlan** out) {
   bool tf32 = options().allow_tf32, autotune = options().autotune;
-  std::string key = plan_key(p, tf32, autotune);
+  bool graph = options().graph_conv && !p.depthwise;
+  std::string key = plan_key(p, tf32, autotune, graph);
   std::lock_guard<std::mutex> lock(cache->mu);
   auto it = cache->plans.find(key);
   if (it != cache->plans.end()) {
@@ -110,6 +120,7 @@ Status get_plan(ConvCache* cache, const Conv2DParams& p, ConvPlan** out) {
   auto pl = std::make_unique<ConvPlan>();
   pl->tf32 = tf32;
   pl->autotune = autotune;
+  pl->graph = graph;
   pl->groups = p.depthwise ? (int)p.in_c : 1;
   pl->cin_per_group = p.depthwise ? 1 : p.in_c;
   int64_t keh = (p.k_h - 1) * p.dil_h + 1, kew = (p.k_w - 1) * p.dil_w + 1;
@@ -127,6 +138,8 @@ Status get_plan(ConvCache* cache, const Conv2DParams& p, ConvPlan** out) {
       (p.in_w + 2 * sym_w - kew) / p.stride_w + 1 == p.out_w)
     pl->extra_right = 0;
   pl->prepad = pl->extra_top || pl->extra_bottom || pl->extra_left || pl->extra_right;
+  pl->pad_h = sym_h;
+  pl->pad_w = sym_w;
   pl->xp_h = p.in_h + pl->extra_top + pl->extra_bottom;
   pl->xp_w = p.in_w + pl->extra_left + pl->extra_right;
 
@@ -296,6 +309,38 @@ Status prepad_input(cudaStream_t s, float* xp, const float* x, const Conv2DParam
 
 const float kOne = 1.f, kZero = 0.f;
 
+// Runs direction dir of pl on the graph API, building its plan on first use.
+Status run_graph(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
+                 const ConvBuffers& bufs, const std::string& shapes) {
+  const int64_t align = graph_alignment(bufs);
+  GraphConvPtr& g = pl->graph_plans[(int)dir][align == 16 ? 0 : align == 8 ? 1 : 2];
+  if (!g) {
+    ConvGeometry geo;
+    geo.n = p.n;
+    geo.c = p.in_c;
+    geo.h = pl->xp_h;
+    geo.w = pl->xp_w;
+    geo.k = p.out_c;
+    geo.r = p.k_h;
+    geo.s = p.k_w;
+    geo.out_h = p.out_h;
+    geo.out_w = p.out_w;
+    geo.pad_h = pl->pad_h;
+    geo.pad_w = pl->pad_w;
+    geo.stride_h = p.stride_h;
+    geo.stride_w = p.stride_w;
+    geo.dil_h = p.dil_h;
+    geo.dil_w = p.dil_w;
+    Status s = graph_conv_build(b, dir, geo, pl->tf32, pl->autotune, align, bufs, &g);
+    if (!s.is_ok()) return Status(s.code(), s.message() + " [" + shapes + "]");
+  }
+  Scratch ws;
+  CN_RETURN_IF_ERROR(b->scratch(&ws, graph_conv_workspace(*g)));
+  Status s = graph_conv_run(b, *g, bufs, ws.get());
+  if (!s.is_ok()) return Status(s.code(), s.message() + " [" + shapes + "]");
+  return Status::ok();
+}
+
 }  // namespace
 }  // namespace cuda
 
@@ -322,14 +367,22 @@ Status CudaBackend::conv2d_forward(float* y, const float* x, const float* w, con
     CN_RETURN_IF_ERROR(prepad_input(stream_, xp.f32(), x, p, *pl, shapes));
     xin = xp.f32();
   }
-  CN_RETURN_IF_ERROR(choose_fwd(this, pl, xin, wk.f32(), y, shapes));
-  CN_RETURN_IF_ERROR(scratch(&ws, pl->fwd.workspace));
-  CN_RETURN_IF_ERROR(pl->conv.set_math(pl->fwd.math));
-  CN_CUDNN_CHECK(cudnn().cudnnConvolutionForward(
-                     cudnn_, &kOne, pl->x.get(), xin, pl->w.get(), wk.get(), pl->conv.get(),
-                     (cudnnConvolutionFwdAlgo_t)pl->fwd.algo, ws.get(), pl->fwd.workspace,
-                     &kZero, pl->y.get(), y),
-                 shapes + " algo " + std::to_string(pl->fwd.algo));
+  if (pl->graph) {
+    ConvBuffers bufs;
+    bufs.x = xin;
+    bufs.w = wk.f32();
+    bufs.out = y;
+    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kForward, p, bufs, shapes));
+  } else {
+    CN_RETURN_IF_ERROR(choose_fwd(this, pl, xin, wk.f32(), y, shapes));
+    CN_RETURN_IF_ERROR(scratch(&ws, pl->fwd.workspace));
+    CN_RETURN_IF_ERROR(pl->conv.set_math(pl->fwd.math));
+    CN_CUDNN_CHECK(cudnn().cudnnConvolutionForward(
+                       cudnn_, &kOne, pl->x.get(), xin, pl->w.get(), wk.get(), pl->conv.get(),
+                       (cudnnConvolutionFwdAlgo_t)pl->fwd.algo, ws.get(), pl->fwd.workspace,
+                       &kZero, pl->y.get(), y),
+                   shapes + " algo " + std::to_string(pl->fwd.algo));
+  }
   if (bias || p.relu)
     CN_LAUNCH_CHECK(k::bias_act(stream_, y, bias, p.n * p.out_h * p.out_w, p.out_c, p.relu),
                     "bias/relu " + shapes);
@@ -353,14 +406,22 @@ Status CudaBackend::conv2d_backward_data(float* dx, const float* dy, const float
     CN_RETURN_IF_ERROR(scratch(&dxp, sizeof(float) * p.n * pl->xp_h * pl->xp_w * p.in_c));
     dxo = dxp.f32();
   }
-  CN_RETURN_IF_ERROR(choose_bwd_data(this, pl, wk.f32(), dy, dxo, shapes));
-  CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_data.workspace));
-  CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_data.math));
-  CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardData(
-                     cudnn_, &kOne, pl->w.get(), wk.get(), pl->y.get(), dy, pl->conv.get(),
-                     (cudnnConvolutionBwdDataAlgo_t)pl->bwd_data.algo, ws.get(),
-                     pl->bwd_data.workspace, &kZero, pl->x.get(), dxo),
-                 shapes + " algo " + std::to_string(pl->bwd_data.algo));
+  if (pl->graph) {
+    ConvBuffers bufs;
+    bufs.w = wk.f32();
+    bufs.y = dy;
+    bufs.out = dxo;
+    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kBackwardData, p, bufs, shapes));
+  } else {
+    CN_RETURN_IF_ERROR(choose_bwd_data(this, pl, wk.f32(), dy, dxo, shapes));
+    CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_data.workspace));
+    CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_data.math));
+    CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardData(
+                       cudnn_, &kOne, pl->w.get(), wk.get(), pl->y.get(), dy, pl->conv.get(),
+                       (cudnnConvolutionBwdDataAlgo_t)pl->bwd_data.algo, ws.get(),
+                       pl->bwd_data.workspace, &kZero, pl->x.get(), dxo),
+                   shapes + " algo " + std::to_string(pl->bwd_data.algo));
+  }
   if (pl->prepad) {  // keep the interior: dx = dxp[:, top:top+in_h, left:left+in_w, :]
     k::IndexMap m;
     m.rank = 4;
@@ -400,14 +461,22 @@ Status CudaBackend::conv2d_backward_filter(float* dw, float* dbias, const float*
     CN_RETURN_IF_ERROR(prepad_input(stream_, xp.f32(), x, p, *pl, shapes));
     xin = xp.f32();
   }
-  CN_RETURN_IF_ERROR(choose_bwd_filter(this, pl, xin, dy, dwk.f32(), shapes));
-  CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_filter.workspace));
-  CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_filter.math));
-  CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardFilter(
-                     cudnn_, &kOne, pl->x.get(), xin, pl->y.get(), dy, pl->conv.get(),
-                     (cudnnConvolutionBwdFilterAlgo_t)pl->bwd_filter.algo, ws.get(),
-                     pl->bwd_filter.workspace, &kZero, pl->w.get(), dwk.get()),
-                 shapes + " algo " + std::to_string(pl->bwd_filter.algo));
+  if (pl->graph) {
+    ConvBuffers bufs;
+    bufs.x = xin;
+    bufs.y = dy;
+    bufs.out = dwk.f32();
+    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kBackwardFilter, p, bufs, shapes));
+  } else {
+    CN_RETURN_IF_ERROR(choose_bwd_filter(this, pl, xin, dy, dwk.f32(), shapes));
+    CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_filter.workspace));
+    CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_filter.math));
+    CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardFilter(
+                       cudnn_, &kOne, pl->x.get(), xin, pl->y.get(), dy, pl->conv.get(),
+                       (cudnnConvolutionBwdFilterAlgo_t)pl->bwd_filter.algo, ws.get(),
+                       pl->bwd_filter.workspace, &kZero, pl->w.get(), dwk.get()),
+                   shapes + " algo " + std::to_string(pl->bwd_filter.algo));
+  }
   CN_RETURN_IF_ERROR(transpose_2d(stream_, dw, dwk.f32(), p.out_c, rsc, shapes));
   if (dbias) {  // sum of dy over N, H, W
     Scratch part;

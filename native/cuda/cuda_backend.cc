@@ -148,9 +148,10 @@ Backend* cuda_backend() {
   return backend;
 }
 
-void cuda_set_options(bool allow_tf32, bool autotune) {
+void cuda_set_options(bool allow_tf32, bool autotune, bool graph_conv) {
   cuda::options().allow_tf32 = allow_tf32;
   cuda::options().autotune = autotune;
+  cuda::options().graph_conv = graph_conv;
 }
 
 // ---- CudaBackend lifecycle and memory

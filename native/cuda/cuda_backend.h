@@ -31,6 +31,8 @@ struct ConvCacheDeleter {
 struct Options {
   std::atomic<bool> allow_tf32{true};
   std::atomic<bool> autotune{false};
+  // Plain convolutions on the graph API (conv_graph.h) instead of the legacy calls.
+  std::atomic<bool> graph_conv{false};
 };
 Options& options();
 

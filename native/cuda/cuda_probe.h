@@ -48,8 +48,10 @@ CudaInfo cuda_probe();
 // cuda_probe() for the reason).
 Backend* cuda_backend();
 // TF32 math for convolutions and matmuls (default on; off = strict fp32), and autotuning of
-// convolution algorithms by measurement (default off = cuDNN heuristics). Takes effect on
-// the next call; chosen algorithms are cached per shape and per setting.
-void cuda_set_options(bool allow_tf32, bool autotune);
+// convolution algorithms by measurement (default off = cuDNN heuristics), and plain
+// convolutions on cuDNN's graph API instead of its legacy calls (default off; Note [API
+// choice: convolution]). Takes effect on the next call; chosen algorithms are cached per
+// shape and per setting.
+void cuda_set_options(bool allow_tf32, bool autotune, bool graph_conv);
 
 }  // namespace cn

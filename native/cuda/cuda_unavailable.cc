@@ -22,7 +22,7 @@ CudaLibraries cuda_libraries() {
   return l;
 }
 
-void cuda_set_options(bool, bool) {}
+void cuda_set_options(bool, bool, bool) {}
 
 }  // namespace cn
 #endif  // CN_WITH_CUDA

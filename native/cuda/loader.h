@@ -29,7 +29,9 @@ namespace cuda {
   X(cudnnGetConvolutionForwardWorkspaceSize)                                               \
   X(cudnnGetConvolutionBackwardDataWorkspaceSize)                                          \
   X(cudnnGetConvolutionBackwardFilterWorkspaceSize) X(cudnnConvolutionForward)             \
-  X(cudnnConvolutionBackwardData) X(cudnnConvolutionBackwardFilter)
+  X(cudnnConvolutionBackwardData) X(cudnnConvolutionBackwardFilter)                        \
+  X(cudnnBackendCreateDescriptor) X(cudnnBackendDestroyDescriptor) X(cudnnBackendFinalize) \
+  X(cudnnBackendSetAttribute) X(cudnnBackendGetAttribute) X(cudnnBackendExecute)
 
 // Every cuBLAS function the backend calls (the exported names: cublas_v2.h maps
 // cublasCreate to cublasCreate_v2 and so on).

@@ -526,7 +526,7 @@ int main() {
     return 0;
   }
   for (int strict = 1; strict >= 0; --strict) {
-    cuda_set_options(!strict, false);
+    cuda_set_options(!strict, false, false);
     printf("-- %s\n", strict ? "strict fp32" : "tf32 allowed");
     test_conv("conv 3x3 same s1", {2, 9, 11, 5}, {3, 3, 5, 7}, 1, Padding::kSame, false);
     test_conv("conv 3x3 same s2 (asymmetric)", {2, 10, 12, 4}, {3, 3, 4, 6}, 2, Padding::kSame, false);
@@ -538,10 +538,10 @@ int main() {
     test_matmul(false, true, 4, false, true);
     test_matmul(true, true, 2, true, true);
   }
-  cuda_set_options(true, true);
+  cuda_set_options(true, true, false);
   printf("-- autotune\n");
   test_conv("autotuned conv 3x3 same s2", {4, 16, 16, 8}, {3, 3, 8, 16}, 2, Padding::kSame, false);
-  cuda_set_options(true, false);
+  cuda_set_options(true, false, false);
   test_batchnorm();
   for (PoolKind k : {PoolKind::kMax, PoolKind::kAvg}) {
     test_pool(k, 2, 2, Padding::kValid);

@@ -1,0 +1,75 @@
+// Convolutions on cuDNN's graph (backend) API: one operation graph of a single convolution
+// node per shape, direction and pointer alignment, an engine chosen from cuDNN's heuristics
+// (or timed, with autotune), and its execution plan, kept for reuse. conv.cc decides when to
+// use it (Note [API choice: convolution]); this file knows nothing of our tensors' layouts
+// beyond the geometry it is given.
+//
+// Note [graph API engines]: candidates are heuristics mode A's engine configs, then the
+// fallback list's. An engine whose numerical notes say it down-converts inputs or reduces in
+// reduced precision is never used (fp32 in, fp32 accuracy expected); one with the tensor-core
+// note (TF32 on fp32 data) only where TF32 is allowed. Without autotune the first candidate
+// that finalizes and whose workspace can be allocated is taken; with autotune up to
+// kGraphAutotuneCandidates of them are timed on the call's buffers and the fastest kept (as
+// PyTorch's cudnn.benchmark does over the same lists).
+#pragma once
+#include <cudnn.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "../core/status.h"
+
+namespace cn {
+class CudaBackend;
+namespace cuda {
+
+enum class ConvDirection { kForward = 0, kBackwardData = 1, kBackwardFilter = 2 };
+
+// One plain (ungrouped) convolution as cuDNN sees it: x [n, c, h, w] and y [n, k, out_h,
+// out_w] in NHWC memory, the filter KRSC [k, c, r, s], symmetric zero padding.
+struct ConvGeometry {
+  int64_t n = 0, c = 0, h = 0, w = 0;
+  int64_t k = 0, r = 0, s = 0;
+  int64_t out_h = 0, out_w = 0;
+  int64_t pad_h = 0, pad_w = 0, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
+};
+
+// The three operands. forward writes y from x and w; backward-data writes x (dx) from y (dy)
+// and w; backward-filter writes w (dw) from x and y (dy).
+struct ConvBuffers {
+  const float* x = nullptr;
+  const float* w = nullptr;
+  const float* y = nullptr;
+  float* out = nullptr;  // the written one: y, x or w by direction
+};
+
+constexpr int kGraphAutotuneCandidates = 8;
+
+class GraphConv;
+struct GraphConvDeleter {
+  void operator()(GraphConv* g) const;
+};
+using GraphConvPtr = std::unique_ptr<GraphConv, GraphConvDeleter>;
+
+// Largest of 16, 8 and 4 bytes that every pointer is aligned to: part of the plan's key,
+// since an engine may rely on the alignment it was planned for.
+int64_t graph_alignment(const ConvBuffers& bufs);
+
+// Builds the plan (Note [graph API engines]); bufs are used only to time candidates.
+Status graph_conv_build(CudaBackend* b, ConvDirection dir, const ConvGeometry& g, bool tf32,
+                        bool autotune, int64_t alignment, const ConvBuffers& bufs,
+                        GraphConvPtr* out);
+size_t graph_conv_workspace(const GraphConv& plan);
+// Builds and finalizes only the graph's tensors, convolution descriptor and node, which
+// need no device: cuDNN's own validation of what we describe, for host tests
+// (native/cuda/selftest/graph_describe_test.cc).
+Status graph_conv_check_description(ConvDirection dir, const ConvGeometry& g, int64_t alignment);
+// "engine 12" (cuDNN's global engine index), for error messages.
+std::string graph_conv_engine(const GraphConv& plan);
+// Runs the plan on b's stream with a workspace of at least graph_conv_workspace() bytes.
+Status graph_conv_run(CudaBackend* b, const GraphConv& plan, const ConvBuffers& bufs,
+                      void* workspace);
+
+}  // namespace cuda
+}  // namespace cn

@@ -1,0 +1,97 @@
+// Host test of the graph-API convolution descriptions (native/cuda/conv_graph.cc): for the
+// layer shapes our models use, in every direction and pointer alignment, cuDNN itself
+// finalizes the tensors, the convolution descriptor and the convolution node we build, and
+// it refuses descriptions whose output extent does not follow from the input (so a wrong
+// dimension, stride or padding order in ours would fail here). Needs no GPU: cuDNN's shim,
+// graph and runtime-compiled engine libraries (scripts/fetch-cudnn-loader-test.sh) and
+// CUDNN_NODE_CUDNN_PATH pointing at them. Built and run by test/cuda-graph-describe.test.ts;
+// prints "N passed, M failed" last.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cuda/conv_graph.h"
+#include "cuda/loader.h"
+
+using namespace cn;
+using namespace cn::cuda;
+
+namespace {
+
+int passed = 0, failed = 0;
+
+void expect(bool ok, const std::string& what, const std::string& detail) {
+  if (ok) {
+    ++passed;
+  } else {
+    ++failed;
+    std::printf("FAIL %s: %s\n", what.c_str(), detail.c_str());
+  }
+}
+
+struct Layer {
+  const char* name;
+  int64_t n, h, w, c, k, r, stride, pad, dil;
+};
+
+int64_t out_extent(int64_t in, int64_t r, int64_t stride, int64_t pad, int64_t dil) {
+  return (in + 2 * pad - ((r - 1) * dil + 1)) / stride + 1;
+}
+
+ConvGeometry geometry(const Layer& l) {
+  ConvGeometry g;
+  g.n = l.n;
+  g.c = l.c;
+  g.h = l.h;
+  g.w = l.w;
+  g.k = l.k;
+  g.r = l.r;
+  g.s = l.r;
+  g.pad_h = g.pad_w = l.pad;
+  g.stride_h = g.stride_w = l.stride;
+  g.dil_h = g.dil_w = l.dil;
+  g.out_h = out_extent(l.h, l.r, l.stride, l.pad, l.dil);
+  g.out_w = out_extent(l.w, l.r, l.stride, l.pad, l.dil);
+  return g;
+}
+
+}  // namespace
+
+int main() {
+  std::vector<std::string> searched;
+  LoadResult lr = load_cudnn(&searched);
+  if (!lr.ok) {
+    std::printf("cuDNN did not load: %s\n0 passed, 1 failed\n", lr.error.c_str());
+    return 1;
+  }
+  std::printf("cuDNN %d from %s\n", lr.version, lr.path.c_str());
+  const Layer layers[] = {
+      {"fashion conv1 7x7 1->64", 8, 28, 28, 1, 64, 7, 1, 3, 1},
+      {"fashion 3x3 128->256 @7", 8, 7, 7, 128, 256, 3, 1, 1, 1},
+      {"resnet stem 7x7/2 3->64", 4, 224, 224, 3, 64, 7, 2, 3, 1},
+      {"resnet 3x3 64->64 @56", 4, 56, 56, 64, 64, 3, 1, 1, 1},
+      {"resnet shortcut 1x1/2 64->128", 4, 56, 56, 64, 128, 1, 2, 0, 1},
+      {"resnet 3x3/2 256->512 @14", 4, 14, 14, 256, 512, 3, 2, 1, 1},
+      {"dilated 3x3 d2 16->8", 2, 17, 13, 16, 8, 3, 1, 2, 2},
+  };
+  const ConvDirection dirs[] = {ConvDirection::kForward, ConvDirection::kBackwardData,
+                                ConvDirection::kBackwardFilter};
+  const char* dir_names[] = {"forward", "backward-data", "backward-filter"};
+  for (const Layer& l : layers) {
+    for (ConvDirection d : dirs) {
+      for (int64_t align : {16, 8, 4}) {
+        const std::string what = std::string(l.name) + " " + dir_names[(int)d] + " align " + std::to_string(align);
+        Status s = graph_conv_check_description(d, geometry(l), align);
+        expect(s.is_ok(), what, s.message());
+      }
+      // An output one row too tall (or the input's extent used for it) must be refused.
+      ConvGeometry bad = geometry(l);
+      bad.out_h += 1;
+      Status s = graph_conv_check_description(d, bad, 16);
+      expect(!s.is_ok(), std::string(l.name) + " " + dir_names[(int)d] + " with a wrong output height",
+             "cuDNN accepted out_h " + std::to_string(bad.out_h));
+    }
+  }
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
