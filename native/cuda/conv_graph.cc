@@ -161,8 +161,9 @@ Status heuristic_configs(const Desc& graph, cudnnBackendHeurMode_t mode, std::ve
 }
 
 // Whether config's engine may run here (Note [graph API engines]); *index is cuDNN's global
-// engine index.
-Status engine_allowed(const Desc& cfg, bool tf32, bool* ok, int64_t* index, const std::string& ctx) {
+// engine index, *nvrtc whether it compiles its kernel at run time.
+Status engine_allowed(const Desc& cfg, bool tf32, bool* ok, bool* nvrtc, int64_t* index,
+                      const std::string& ctx) {
   Desc engine;
   CN_RETURN_IF_ERROR(engine.create(CUDNN_BACKEND_ENGINE_DESCRIPTOR, "engine"));
   int64_t n = 0;
@@ -185,6 +186,13 @@ Status engine_allowed(const Desc& cfg, bool tf32, bool* ok, int64_t* index, cons
         (!tf32 && notes[i] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE))
       *ok = false;
   }
+  cudnnBackendBehaviorNote_t behavior[CUDNN_BEHAVIOR_NOTE_TYPE_COUNT];
+  *nvrtc = false;
+  if (cudnn().cudnnBackendGetAttribute(engine.get(), CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE,
+                                       CUDNN_TYPE_BEHAVIOR_NOTE, CUDNN_BEHAVIOR_NOTE_TYPE_COUNT,
+                                       &count, behavior) == CUDNN_STATUS_SUCCESS)
+    for (int64_t i = 0; i < std::min<int64_t>(count, CUDNN_BEHAVIOR_NOTE_TYPE_COUNT); ++i)
+      *nvrtc = *nvrtc || behavior[i] == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION;
   return Status::ok();
 }
 
@@ -303,27 +311,32 @@ Status graph_conv_build(CudaBackend* b, ConvDirection dir, const ConvGeometry& g
   };
   std::vector<Candidate> usable;
   size_t tried = 0;
-  for (Desc& cfg : cfgs) {
-    bool ok = false;
-    int64_t engine = -1;
-    if (!engine_allowed(cfg, tf32, &ok, &engine, ctx).is_ok() || !ok) continue;
-    ++tried;
-    Candidate c;
-    if (!c.plan.create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, "plan").is_ok()) continue;
-    cudnnBackendDescriptor_t cd = cfg.get();
-    if (cudnn().cudnnBackendSetAttribute(c.plan.get(), CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h) != CUDNN_STATUS_SUCCESS ||
-        cudnn().cudnnBackendSetAttribute(c.plan.get(), CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cd) != CUDNN_STATUS_SUCCESS ||
-        cudnn().cudnnBackendFinalize(c.plan.get()) != CUDNN_STATUS_SUCCESS)
-      continue;  // this engine does not support the graph after all
-    int64_t n = 0;
-    if (cudnn().cudnnBackendGetAttribute(c.plan.get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &n, &c.workspace) != CUDNN_STATUS_SUCCESS)
-      continue;
-    Scratch probe;
-    if (!b->scratch(&probe, (size_t)c.workspace).is_ok()) continue;  // too big for memory left
-    c.engine = engine;
-    c.cfg = std::move(cfg);
-    usable.push_back(std::move(c));
-    if (!autotune || (int)usable.size() >= kGraphAutotuneCandidates) break;
+  // Pass 0 takes precompiled engines; runtime-compiled ones (NVRTC at finalize, up to
+  // seconds each) only when none of those is usable.
+  for (int pass = 0; pass < 2 && usable.empty(); ++pass) {
+    for (Desc& cfg : cfgs) {
+      if (!cfg.get()) continue;
+      bool ok = false, nvrtc = false;
+      int64_t engine = -1;
+      if (!engine_allowed(cfg, tf32, &ok, &nvrtc, &engine, ctx).is_ok() || !ok || nvrtc != (pass == 1)) continue;
+      ++tried;
+      Candidate c;
+      if (!c.plan.create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, "plan").is_ok()) continue;
+      cudnnBackendDescriptor_t cd = cfg.get();
+      if (cudnn().cudnnBackendSetAttribute(c.plan.get(), CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h) != CUDNN_STATUS_SUCCESS ||
+          cudnn().cudnnBackendSetAttribute(c.plan.get(), CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cd) != CUDNN_STATUS_SUCCESS ||
+          cudnn().cudnnBackendFinalize(c.plan.get()) != CUDNN_STATUS_SUCCESS)
+        continue;  // this engine does not support the graph after all
+      int64_t n = 0;
+      if (cudnn().cudnnBackendGetAttribute(c.plan.get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &n, &c.workspace) != CUDNN_STATUS_SUCCESS)
+        continue;
+      Scratch probe;
+      if (!b->scratch(&probe, (size_t)c.workspace).is_ok()) continue;  // too big for memory left
+      c.engine = engine;
+      c.cfg = std::move(cfg);
+      usable.push_back(std::move(c));
+      if (!autotune || (int)usable.size() >= kGraphAutotuneCandidates) break;
+    }
   }
   if (usable.empty())
     return backend_error("cudnn: no graph API engine supports " + ctx + (tf32 ? "" : " in strict fp32") +

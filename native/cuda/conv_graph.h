@@ -7,10 +7,11 @@
 // Note [graph API engines]: candidates are heuristics mode A's engine configs, then the
 // fallback list's. An engine whose numerical notes say it down-converts inputs or reduces in
 // reduced precision is never used (fp32 in, fp32 accuracy expected); one with the tensor-core
-// note (TF32 on fp32 data) only where TF32 is allowed. Without autotune the first candidate
-// that finalizes and whose workspace can be allocated is taken; with autotune up to
-// kGraphAutotuneCandidates of them are timed on the call's buffers and the fastest kept (as
-// PyTorch's cudnn.benchmark does over the same lists).
+// note (TF32 on fp32 data) only where TF32 is allowed; an engine compiled at run time (NVRTC,
+// up to seconds per finalize) only when no precompiled one is usable. Without autotune the
+// first candidate that finalizes and whose workspace can be allocated is taken; with
+// autotune up to kGraphAutotuneCandidates of them are timed on the call's buffers and the
+// fastest kept (as PyTorch's cudnn.benchmark does over the same lists).
 #pragma once
 #include <cudnn.h>
 
