@@ -98,6 +98,8 @@ if (bench?.rows) {
             `\n  convs: ${t.ours.profile.convTop.slice(0, 4).map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)}/${c.calls}`).join('; ')}`
           : ''),
     );
+  const g = bench.trainGraphApi;
+  if (g) lines.push(`${g.label}: ours ${fmt(g.ours?.ms)} ms${g.ours?.note ? ` [${g.ours.note}]` : ''}, ratio ${fmt(g.ratio)}`);
   // Memory-bound kernels (batch norm, fused relu kernels, pooling, elementwise): GB/s against
   // the card's copy rate (about 4.3 TB/s on the H200) says how far each is from its floor.
   const mem = (bench.memoryOps ?? []).filter((m) => m.gbps || m.note);
