@@ -1,7 +1,7 @@
 // The GPU suite: cuda-only tests. Every op family on cuda against cpu on the same seeded
 // inputs (strict fp32, per-op tolerances), asynchronous correctness (queued work, async
-// reads, compiled plans), device memory accounting, out-of-memory as a coded error, and the
-// TF32 / strict-fp32 switch. Without a usable device every cuda block is skipped with
+// reads, compiled plans), device memory accounting, out-of-memory as a coded error, the
+// TF32 / strict-fp32 switch, and every conv case again on cuDNN's graph API (convApi: 'graph'). Without a usable device every cuda block is skipped with
 // "skipped: no CUDA device" in its title; one test always runs and checks that backends()
 // and setBackend('cuda') say why cuda cannot run.
 //
@@ -686,40 +686,6 @@ describeCuda(title('device memory'), () => {
   });
 });
 
-// ------------------------------------------------------------------ graph API convolutions
-// convApi: 'graph' (native/cuda/conv_graph.cc): the same cases on the graph API's engines,
-// chosen by heuristics and by autotuning, in strict fp32 against cpu; with TF32 within 1e-2.
-describeCuda(title('conv2d on the graph API (convApi: graph)'), () => {
-  afterAll(defaults);
-  for (const autotune of [false, true])
-    describe(autotune ? 'autotuned' : 'heuristics', () => {
-      beforeAll(() => cn.setCudaOptions({ allowTF32: false, autotune, convApi: 'graph' }));
-      for (const c of CONV_CASES)
-        it(`${c.name}: forward, backward data and backward filter`, () => {
-          parity(`graph API conv2d ${c.name}`, convCase(c), convTol);
-        });
-    });
-
-  it('TF32 on the graph API: within 1e-2 of cpu, and a ResNet-style block trains as on the legacy API', () => {
-    cn.setCudaOptions({ allowTF32: true, autotune: false, convApi: 'graph' });
-    const f = withGrads((x, w) => cn.conv2d(x, w, 1, 'same'), () => [rnd([4, 14, 14, 256], 630), rnd([3, 3, 256, 256], 631, -0.1, 0.1)]);
-    const gpu = runOn('cuda', f), cpu = runOn('cpu', f);
-    const errs = gpu.map((g, i) => relError(g.values, cpu[i].values));
-    console.info(`gpu.test.ts: graph API conv 3x3 256->256 TF32 max relative error [y, dx, dw]: ${errs.map((e) => e.toExponential(2))}`);
-    for (const e of errs) expect(e).toBeLessThan(1e-2);
-    // A strided block with a 1x1 shortcut, both APIs in strict fp32: the same values.
-    const block = withGrads(
-      (x, w1, w2, ws) => cn.add(cn.conv2d(cn.relu(cn.conv2d(x, w1, 2, 'same')), w2, 1, 'same'), cn.conv2d(x, ws, 2, 'valid')),
-      () => [rnd([4, 16, 16, 32], 640), rnd([3, 3, 32, 64], 641, -0.2, 0.2), rnd([3, 3, 64, 64], 642, -0.2, 0.2), rnd([1, 1, 32, 64], 643, -0.3, 0.3)],
-    );
-    cn.setCudaOptions({ allowTF32: false, convApi: 'graph' });
-    const viaGraph = runOn('cuda', block);
-    cn.setCudaOptions({ allowTF32: false, convApi: 'legacy' });
-    const viaLegacy = runOn('cuda', block);
-    viaGraph.forEach((g, i) => expectClose(g.values, viaLegacy[i].values, { ...convTol, what: `block output ${i}: graph vs legacy API` }));
-  });
-});
-
 // ------------------------------------------------------------------ TF32 vs strict fp32
 describeCuda(title('TF32 and strict fp32'), () => {
   afterAll(defaults);
@@ -761,5 +727,40 @@ describeCuda(title('TF32 and strict fp32'), () => {
     const [b] = errorWith(false, f);
     expect(a).toBeLessThan(1e-5);
     expect(b).toBeLessThan(1e-5);
+  });
+});
+
+// ------------------------------------------------------------------ graph API convolutions
+// convApi: 'graph' (native/cuda/conv_graph.cc): the same cases on the graph API's engines,
+// chosen by heuristics and by autotuning, in strict fp32 against cpu; with TF32 within 1e-2.
+// Last in the file: this path is the newest, and whatever it does the blocks above have run.
+describeCuda(title('conv2d on the graph API (convApi: graph)'), () => {
+  afterAll(defaults);
+  for (const autotune of [false, true])
+    describe(autotune ? 'autotuned' : 'heuristics', () => {
+      beforeAll(() => cn.setCudaOptions({ allowTF32: false, autotune, convApi: 'graph' }));
+      for (const c of CONV_CASES)
+        it(`${c.name}: forward, backward data and backward filter`, () => {
+          parity(`graph API conv2d ${c.name}`, convCase(c), convTol);
+        });
+    });
+
+  it('TF32 on the graph API: within 1e-2 of cpu, and a ResNet-style block trains as on the legacy API', () => {
+    cn.setCudaOptions({ allowTF32: true, autotune: false, convApi: 'graph' });
+    const f = withGrads((x, w) => cn.conv2d(x, w, 1, 'same'), () => [rnd([4, 14, 14, 256], 630), rnd([3, 3, 256, 256], 631, -0.1, 0.1)]);
+    const gpu = runOn('cuda', f), cpu = runOn('cpu', f);
+    const errs = gpu.map((g, i) => relError(g.values, cpu[i].values));
+    console.info(`gpu.test.ts: graph API conv 3x3 256->256 TF32 max relative error [y, dx, dw]: ${errs.map((e) => e.toExponential(2))}`);
+    for (const e of errs) expect(e).toBeLessThan(1e-2);
+    // A strided block with a 1x1 shortcut, both APIs in strict fp32: the same values.
+    const block = withGrads(
+      (x, w1, w2, ws) => cn.add(cn.conv2d(cn.relu(cn.conv2d(x, w1, 2, 'same')), w2, 1, 'same'), cn.conv2d(x, ws, 2, 'valid')),
+      () => [rnd([4, 16, 16, 32], 640), rnd([3, 3, 32, 64], 641, -0.2, 0.2), rnd([3, 3, 64, 64], 642, -0.2, 0.2), rnd([1, 1, 32, 64], 643, -0.3, 0.3)],
+    );
+    cn.setCudaOptions({ allowTF32: false, convApi: 'graph' });
+    const viaGraph = runOn('cuda', block);
+    cn.setCudaOptions({ allowTF32: false, convApi: 'legacy' });
+    const viaLegacy = runOn('cuda', block);
+    viaGraph.forEach((g, i) => expectClose(g.values, viaLegacy[i].values, { ...convTol, what: `block output ${i}: graph vs legacy API` }));
   });
 });
