@@ -45,7 +45,7 @@ struct ConvBuffers {
   float* out = nullptr;  // the written one: y, x or w by direction
 };
 
-constexpr int kGraphAutotuneCandidates = 8;
+constexpr int kGraphAutotuneCandidates = 16;
 
 class GraphConv;
 struct GraphConvDeleter {
