@@ -53,7 +53,7 @@ std::string geometry_str(ConvDirection dir, const ConvGeometry& g) {
   return std::string("graph API ") + names[(int)dir] + " x=[" + std::to_string(g.n) + "," +
          std::to_string(g.h) + "," + std::to_string(g.w) + "," + std::to_string(g.c) + "] w=KRSC[" +
          std::to_string(g.k) + "," + std::to_string(g.r) + "," + std::to_string(g.s) + "," +
-         std::to_string(g.c) + "] y=[" + std::to_string(g.out_h) + "," + std::to_string(g.out_w) +
+         std::to_string(g.c) + "] y=[" + std::to_string(g.n) + "," + std::to_string(g.out_h) + "," + std::to_string(g.out_w) + "," + std::to_string(g.k) +
          "] pads=[" + std::to_string(g.pad_h) + "," + std::to_string(g.pad_w) + "] strides=[" +
          std::to_string(g.stride_h) + "," + std::to_string(g.stride_w) + "] dilations=[" +
          std::to_string(g.dil_h) + "," + std::to_string(g.dil_w) + "]";
@@ -93,41 +93,43 @@ Status make_conv_desc(Desc* c, const ConvGeometry& g, const std::string& ctx) {
   return Status::ok();
 }
 
-// The convolution node of direction dir over tensors x, w, y.
+// Each direction's node type and the attributes its operands, descriptor and scalars go in
+// (x, w and y stand for dx, dw and dy where the direction writes or reads a gradient).
+struct NodeAttrs {
+  cudnnBackendDescriptorType_t type;
+  cudnnBackendAttributeName_t x, w, y, conv, alpha, beta;
+  const char* what;
+};
+const NodeAttrs kNodes[3] = {
+    {CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X,
+     CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y,
+     CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA,
+     CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, "forward node"},
+    {CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX,
+     CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY,
+     CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA,
+     CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA, "backward-data node"},
+    {CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X,
+     CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY,
+     CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA,
+     CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA, "backward-filter node"},
+};
+
+// The convolution node of direction dir over tensors x, w, y: y = conv(x, w) (alpha 1,
+// beta 0: the output is overwritten).
 Status make_operation(Desc* op, ConvDirection dir, const Desc& x, const Desc& w, const Desc& y,
                       const Desc& conv, const std::string& ctx) {
+  const NodeAttrs& a = kNodes[(int)dir];
   const float alpha = 1.f, beta = 0.f;
   cudnnBackendDescriptor_t xd = x.get(), wd = w.get(), yd = y.get(), cd = conv.get();
   const cudnnBackendAttributeType_t D = CUDNN_TYPE_BACKEND_DESCRIPTOR;
-  switch (dir) {
-    case ConvDirection::kForward:
-      CN_RETURN_IF_ERROR(op->create(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR, "forward node"));
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, D, 1, &xd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, D, 1, &wd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, D, 1, &yd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, D, 1, &cd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta, ctx);
-      break;
-    case ConvDirection::kBackwardData:
-      CN_RETURN_IF_ERROR(op->create(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR, "backward-data node"));
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX, D, 1, &xd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W, D, 1, &wd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY, D, 1, &yd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC, D, 1, &cd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA, CUDNN_TYPE_FLOAT, 1, &beta, ctx);
-      break;
-    case ConvDirection::kBackwardFilter:
-      CN_RETURN_IF_ERROR(op->create(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR, "backward-filter node"));
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X, D, 1, &xd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW, D, 1, &wd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY, D, 1, &yd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC, D, 1, &cd, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha, ctx);
-      CN_SET(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA, CUDNN_TYPE_FLOAT, 1, &beta, ctx);
-      break;
-  }
+  CN_RETURN_IF_ERROR(op->create(a.type, a.what));
+  CN_SET(*op, a.x, D, 1, &xd, ctx);
+  CN_SET(*op, a.w, D, 1, &wd, ctx);
+  CN_SET(*op, a.y, D, 1, &yd, ctx);
+  CN_SET(*op, a.conv, D, 1, &cd, ctx);
+  CN_SET(*op, a.alpha, CUDNN_TYPE_FLOAT, 1, &alpha, ctx);
+  CN_SET(*op, a.beta, CUDNN_TYPE_FLOAT, 1, &beta, ctx);
   CN_CUDNN_CHECK(cudnn().cudnnBackendFinalize(op->get()), ctx);
   return Status::ok();
 }
