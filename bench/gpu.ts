@@ -305,19 +305,20 @@ interface StepProfile {
   kernelMs: number;
   kernels: number;
   top: Array<{ name: string; calls: number; ms: number; share: number }>;
-  /** Conv kernels by (name, input shapes), busiest first. */
-  convTop: Array<{ name: string; shapes: string; calls: number; ms: number }>;
+  /** Conv kernels by (name, input shapes), busiest first, with the implementation that ran
+   * (the kernel's extraInfo: cuDNN algorithm or engine). */
+  convTop: Array<{ name: string; shapes: string; calls: number; ms: number; impl: string }>;
 }
 
 /** Runs one step under cn.profile() and condenses the report. */
 async function profileStep(step: () => Promise<unknown>): Promise<StepProfile> {
   const p = await cn.profile(step);
-  const byShape = new Map<string, { name: string; shapes: string; calls: number; ms: number }>();
+  const byShape = new Map<string, { name: string; shapes: string; calls: number; ms: number; impl: string }>();
   for (const k of p.kernels) {
     if (!k.name.startsWith('Conv2D') && !k.name.startsWith('DepthwiseConv2D')) continue;
     const shapes = k.inputShapes.map((d) => d.join('x')).join(' ');
     const key = `${k.name} ${shapes}`;
-    const e = byShape.get(key) ?? { name: k.name, shapes, calls: 0, ms: 0 };
+    const e = byShape.get(key) ?? { name: k.name, shapes, calls: 0, ms: 0, impl: k.extraInfo };
     e.calls++;
     e.ms += k.kernelTimeMs;
     byShape.set(key, e);
@@ -663,7 +664,7 @@ async function main(): Promise<void> {
     const p = ours.profile;
     if (p) {
       md.push(`  - profiled step: ${fmt(p.wallMs)} ms wall, ${fmt(p.kernelMs)} ms in ${p.kernels} kernels; ${p.top.map((t) => `${t.name} ${fmt(t.ms)} ms/${t.calls}`).join(', ')}`);
-      md.push(`  - busiest convs: ${p.convTop.map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)} ms/${c.calls}`).join('; ')}`);
+      md.push(`  - busiest convs: ${p.convTop.map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)} ms/${c.calls} [${c.impl}]`).join('; ')}`);
     }
   }
   if (trainGraph) {

@@ -18,6 +18,10 @@ export interface KernelProfile {
   kernelTimeMs: number;
   inputShapes: number[][];
   outputShapes: number[][];
+  /** The implementation it ran, where the kernel says (tfjs' extraInfo): the oneDNN
+   * primitive on cpu (e.g. 'oneDNN brg_conv_fwd:avx512_core'), the cuDNN algorithm or
+   * graph-API engine on cuda; '' for our own kernels. */
+  extraInfo: string;
 }
 
 /** All runs of one kernel name, busiest first in ProfileInfo.summary. */
@@ -51,7 +55,7 @@ export interface ProfileInfo<T> {
 }
 
 interface NativeReport {
-  kernels: Array<{ name: string; backend: string; hostMs: number; deviceMs: number; inputShapes: number[][]; outputShapes: number[][] }>;
+  kernels: Array<{ name: string; backend: string; hostMs: number; deviceMs: number; inputShapes: number[][]; outputShapes: number[][]; extraInfo: string }>;
   totals: Array<{ name: string; calls: number; hostMs: number; deviceMs: number }>;
   dropped: number;
 }
@@ -90,6 +94,7 @@ export async function profile<T>(fn: () => T | Promise<T>): Promise<ProfileInfo<
     kernelTimeMs: k.deviceMs,
     inputShapes: k.inputShapes,
     outputShapes: k.outputShapes,
+    extraInfo: k.extraInfo,
   }));
   const total = report.totals.reduce((s, t) => s + t.deviceMs, 0);
   const summary = report.totals

@@ -2,8 +2,9 @@
 // order they ran with their shapes; a compiled training step (trainOnBatch) lists its plan
 // steps, so a model's conv layers show up as Conv2D / Conv2DBackpropFilter /
 // Conv2DBackpropInput calls in the numbers the layers imply; totals agree with the list;
-// times are positive and fit in the wall time; profiling stops when fn throws, refuses to
-// nest, and records nothing outside profile().
+// times are positive and fit in the wall time; library kernels name their implementation
+// (extraInfo); profiling stops when fn throws, refuses to nest, and records nothing outside
+// profile().
 import { describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
 import { describeBackends, seededRandom } from './helpers.js';
@@ -33,6 +34,9 @@ describeBackends('profile', (backend) => {
     expect(conv.outputShapes).toEqual([[2, 8, 8, 4]]);
     expect(relu.inputShapes).toEqual([[2, 8, 8, 4]]);
     expect(sum.outputShapes).toEqual([[]]);
+    // the library kernel says which implementation ran; our own kernels say nothing
+    expect(conv.extraInfo).toMatch(backend === 'cpu' ? /^oneDNN \S+:\S+/ : /^cuDNN (legacy [A-Z_0-9]+ (tensor ops|fma)|graph engine \d+)/);
+    expect(relu.extraInfo).toBe('');
     for (const k of info.kernels) {
       expect(k.backend).toBe(backend);
       expect(k.hostMs).toBeGreaterThan(0);

@@ -1,6 +1,8 @@
 // Kernel profiler: see profiler.h and Note [kernel profiling].
 #include "profiler.h"
 
+#include "../core/kernel_note.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -79,9 +81,11 @@ Status run_kernel(int id, KernelContext& ctx) {
   Backend* b = ctx.backend;
   int64_t from = 0, to = 0;
   if (b) CN_RETURN_IF_ERROR(b->timer_mark(&from));
+  take_kernel_note();  // whatever an unprofiled kernel on this thread left
   auto t0 = std::chrono::steady_clock::now();
   Status status = def.fn(ctx);
   double host_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::string note = take_kernel_note();
   if (b) {
     Status m = b->timer_mark(&to);
     if (status.is_ok() && !m.is_ok()) status = m;
@@ -99,6 +103,7 @@ Status run_kernel(int id, KernelContext& ctx) {
     r.backend = b ? b->name() : "";
     r.host_ms = host_ms;
     r.device_ms = host_ms;  // until resolve() sets the backend's own measure
+    r.note = std::move(note);
     for (const BufferPtr& x : ctx.inputs) r.inputs.push_back(x ? x->shape : Shape{});
     for (const BufferPtr& y : ctx.outputs) r.outputs.push_back(y ? y->shape : Shape{});
     s.report.records.push_back(std::move(r));
@@ -124,6 +129,7 @@ Status start() {
   s.report = Report();
   s.pending.clear();
   s.on = true;
+  g_kernel_notes_wanted = true;
   return Status::ok();
 }
 
@@ -134,6 +140,7 @@ Status stop(Report* out) {
     std::lock_guard<std::mutex> lock(s.mu);
     if (!s.on) return invalid_argument("profile: expected a profile in progress but received none");
     s.on = false;
+    g_kernel_notes_wanted = false;
     for (const Pending& p : s.pending)
       if (std::find(backends.begin(), backends.end(), p.backend) == backends.end()) backends.push_back(p.backend);
   }

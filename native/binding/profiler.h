@@ -9,7 +9,9 @@
 // a kernel whose host time exceeds its device time is launch-bound. Marks are resolved at
 // stop() and whenever kMaxPendingMarks are queued on one backend (which synchronizes it
 // then, once per thousand kernels). At most kMaxRecords kernels are kept one by one; the
-// per-name totals count every kernel.
+// per-name totals count every kernel. While profiling, kernels leave a note of the
+// implementation they ran (core/kernel_note.h: the oneDNN primitive, the cuDNN algorithm or
+// engine), kept as the record's note.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -28,6 +30,7 @@ struct KernelRecord {
   std::string backend;
   double host_ms = 0, device_ms = 0;
   std::vector<Shape> inputs, outputs;
+  std::string note;  // the implementation the kernel ran, where it says
 };
 
 struct KernelTotal {

@@ -1,6 +1,6 @@
 // Profiler exports: profilerStart() turns the kernel profiler on; profilerStop() turns it
 // off, waits for the backends that ran profiled kernels and returns
-// { kernels: [{ name, backend, hostMs, deviceMs, inputShapes, outputShapes }],
+// { kernels: [{ name, backend, hostMs, deviceMs, inputShapes, outputShapes, extraInfo }],
 //   totals: [{ name, calls, hostMs, deviceMs }], dropped }.
 #include "bindings.h"
 #include "js_convert.h"
@@ -41,6 +41,7 @@ Napi::Value profiler_stop(const Napi::CallbackInfo& info) {
     o.Set("deviceMs", k.device_ms);
     o.Set("inputShapes", shapes_to_js(env, k.inputs));
     o.Set("outputShapes", shapes_to_js(env, k.outputs));
+    o.Set("extraInfo", k.note);
     kernels.Set((uint32_t)i, o);
   }
   Napi::Array totals = Napi::Array::New(env, r.totals.size());

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../core/kernel_note.h"
 #include "cpu_backend.h"
 #include "dnnl_check.h"
 #include "primitive_cache.h"
@@ -232,6 +233,7 @@ void CachedPrimitive::add_operand(int arg, const dnnl::memory::desc& user_md,
 // scratchpad_mode::user each execution brings its own scratchpad (from thread_scratch),
 // so the same primitive can run on the main thread and a worker thread at once.
 void run_primitive(const CachedPrimitive& cp, std::initializer_list<ArgPtr> args) {
+  if (kernel_notes_wanted()) kernel_note("oneDNN " + cp.impl);
   dnnl::engine& eng = cpu_engine();
   dnnl::stream& s = cpu_stream();
   std::unordered_map<int, dnnl::memory> exec_args;

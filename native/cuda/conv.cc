@@ -29,6 +29,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "../core/kernel_note.h"
 #include "conv_graph.h"
 #include "cuda_backend.h"
 #include "descriptors.h"
@@ -309,6 +310,20 @@ Status prepad_input(cudaStream_t s, float* xp, const float* x, const Conv2DParam
 
 const float kOne = 1.f, kZero = 0.f;
 
+// The profiler's note of a legacy-API call (core/kernel_note.h): direction, cuDNN's
+// algorithm and whether it ran on tensor cores (TF32).
+void note_legacy(ConvDirection dir, const AlgoChoice& a, bool prepad) {
+  if (!kernel_notes_wanted()) return;
+  static const char* const fwd[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+  static const char* const data[] = {"ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+  static const char* const filter[] = {"ALGO_0", "ALGO_1", "FFT", "ALGO_3", "WINOGRAD", "WINOGRAD_NONFUSED", "FFT_TILING"};
+  const char* const* names = dir == ConvDirection::kForward ? fwd : dir == ConvDirection::kBackwardData ? data : filter;
+  const int count = dir == ConvDirection::kForward ? 8 : dir == ConvDirection::kBackwardData ? 6 : 7;
+  const bool tensor = a.math == CUDNN_TENSOR_OP_MATH || a.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+  kernel_note(std::string("cuDNN legacy ") + (a.algo >= 0 && a.algo < count ? names[a.algo] : "algo " + std::to_string(a.algo)) +
+              (tensor ? " tensor ops" : " fma") + (prepad ? ", input padded first" : ""));
+}
+
 // Runs direction dir of pl on the graph API, building its plan on first use.
 Status run_graph(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
                  const ConvBuffers& bufs, const std::string& shapes) {
@@ -334,6 +349,8 @@ Status run_graph(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DPa
     Status s = graph_conv_build(b, dir, geo, pl->tf32, pl->autotune, align, bufs, &g);
     if (!s.is_ok()) return Status(s.code(), s.message() + " [" + shapes + "]");
   }
+  if (kernel_notes_wanted())
+    kernel_note("cuDNN graph " + graph_conv_engine(*g) + (pl->prepad ? ", input padded first" : ""));
   Scratch ws;
   CN_RETURN_IF_ERROR(b->scratch(&ws, graph_conv_workspace(*g)));
   Status s = graph_conv_run(b, *g, bufs, ws.get());
@@ -377,6 +394,7 @@ Status CudaBackend::conv2d_forward(float* y, const float* x, const float* w, con
     CN_RETURN_IF_ERROR(choose_fwd(this, pl, xin, wk.f32(), y, shapes));
     CN_RETURN_IF_ERROR(scratch(&ws, pl->fwd.workspace));
     CN_RETURN_IF_ERROR(pl->conv.set_math(pl->fwd.math));
+    note_legacy(ConvDirection::kForward, pl->fwd, pl->prepad);
     CN_CUDNN_CHECK(cudnn().cudnnConvolutionForward(
                        cudnn_, &kOne, pl->x.get(), xin, pl->w.get(), wk.get(), pl->conv.get(),
                        (cudnnConvolutionFwdAlgo_t)pl->fwd.algo, ws.get(), pl->fwd.workspace,
@@ -416,6 +434,7 @@ Status CudaBackend::conv2d_backward_data(float* dx, const float* dy, const float
     CN_RETURN_IF_ERROR(choose_bwd_data(this, pl, wk.f32(), dy, dxo, shapes));
     CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_data.workspace));
     CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_data.math));
+    note_legacy(ConvDirection::kBackwardData, pl->bwd_data, pl->prepad);
     CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardData(
                        cudnn_, &kOne, pl->w.get(), wk.get(), pl->y.get(), dy, pl->conv.get(),
                        (cudnnConvolutionBwdDataAlgo_t)pl->bwd_data.algo, ws.get(),
@@ -471,6 +490,7 @@ Status CudaBackend::conv2d_backward_filter(float* dw, float* dbias, const float*
     CN_RETURN_IF_ERROR(choose_bwd_filter(this, pl, xin, dy, dwk.f32(), shapes));
     CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_filter.workspace));
     CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_filter.math));
+    note_legacy(ConvDirection::kBackwardFilter, pl->bwd_filter, pl->prepad);
     CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardFilter(
                        cudnn_, &kOne, pl->x.get(), xin, pl->y.get(), dy, pl->conv.get(),
                        (cudnnConvolutionBwdFilterAlgo_t)pl->bwd_filter.algo, ws.get(),

@@ -95,7 +95,7 @@ if (bench?.rows) {
         (t.ours?.profile
           ? `\n  profiled: ${fmt(t.ours.profile.wallMs)} ms wall, ${fmt(t.ours.profile.kernelMs)} ms kernels; ` +
             t.ours.profile.top.slice(0, 6).map((k) => `${k.name} ${fmt(k.ms)}/${k.calls}`).join(', ') +
-            `\n  convs: ${t.ours.profile.convTop.slice(0, 4).map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)}/${c.calls}`).join('; ')}`
+            `\n  convs: ${t.ours.profile.convTop.slice(0, 4).map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)}/${c.calls}${c.impl ? ` [${c.impl.replace(/^cuDNN /, '')}]` : ''}`).join('; ')}`
           : ''),
     );
   const g = bench.trainGraphApi;
