@@ -1,21 +1,23 @@
-// The cuda backend's batch-norm kernels, thread by thread on the host: g++ builds
-// native/cuda/selftest/host_kernels_test.cc (the kernels' per-thread code from
-// native/cuda/kernels/batchnorm_body.h, run over the grids batchnorm.cu launches) and it
-// compares with a double-precision batch norm. This checks the indexing, row splits, tails,
-// four-channels-per-thread and channel-stationary logic on every machine; the same kernels
-// on a GPU are checked against the cpu backend in test/gpu.test.ts.
+// The cuda backend's own kernels, thread by thread on the host: g++ builds each selftest
+// under native/cuda/selftest/host_*_test.cc, which runs the kernels' per-thread code (the
+// *_body.h headers of native/cuda/kernels/, over the grids the .cu launchers use) and
+// compares with a double-precision reference written from the op's definition. This checks
+// the indexing, splits, tails, vector widths and index types on every machine; the same
+// kernels on a GPU are checked against the cpu backend in test/gpu.test.ts.
+//   batch norm (batchnorm_body.h): moments, normalize, gradient sums, dx, plain and + relu
+//   pooling (pool_body.h): max / average forward, argmax, backward by gather, max gather
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
-it('batch-norm kernels (moments, normalize, gradient sums, dx) match a float64 reference on the host', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cn-host-kernels-'));
+function runHostTest(name: string, minChecks: number): void {
+  const dir = mkdtempSync(join(tmpdir(), `cn-${name}-`));
   try {
-    const exe = join(dir, 'host_kernels_test');
+    const exe = join(dir, name);
     const cxx = process.env.CXX || 'g++';
-    execFileSync(cxx, ['-std=c++17', '-O2', '-Wall', '-Werror', '-Inative', 'native/cuda/selftest/host_kernels_test.cc', '-o', exe], { stdio: 'pipe' });
+    execFileSync(cxx, ['-std=c++17', '-O2', '-Wall', '-Werror', '-Inative', `native/cuda/selftest/${name}.cc`, '-o', exe], { stdio: 'pipe' });
     let out = '';
     try {
       out = execFileSync(exe, { encoding: 'utf8' });
@@ -24,10 +26,18 @@ it('batch-norm kernels (moments, normalize, gradient sums, dx) match a float64 r
     }
     const last = out.trim().split('\n').pop() ?? '';
     const m = /^(\d+) passed, (\d+) failed$/.exec(last);
-    expect(m, `host_kernels_test printed no summary:\n${out.slice(-2000)}`).not.toBeNull();
+    expect(m, `${name} printed no summary:\n${out.slice(-2000)}`).not.toBeNull();
     expect(Number(m![2]), `failures:\n${out.split('\n').filter((l) => l.startsWith('FAIL')).slice(0, 10).join('\n')}`).toBe(0);
-    expect(Number(m![1])).toBeGreaterThan(1000);
+    expect(Number(m![1])).toBeGreaterThan(minChecks);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+it('batch-norm kernels (moments, normalize, gradient sums, dx) match a float64 reference on the host', () => {
+  runHostTest('host_batchnorm_test', 1000);
+});
+
+it('pooling kernels (max / average forward and backward, max gather; int32 and int64 indices, 1 and 4 channels per thread) match a float64 reference on the host', () => {
+  runHostTest('host_pool_test', 1000);
 });

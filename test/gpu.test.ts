@@ -219,13 +219,15 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
       { name: 'avg 3x3 stride 1 same (padding excluded from the count)', kind: 'avg', k: 3, s: 1, pad: 'same' },
       { name: 'avg 3x3 stride 2 same', kind: 'avg', k: 3, s: 2, pad: 'same' },
     ];
+    // 5 channels: one per thread; 8: four per thread (Note [pooling index arithmetic]).
     for (const c of cases)
-      it(`${c.name}: forward and backward`, () => {
+      it(`${c.name}: forward and backward, 5 and 8 channels`, () => {
         const pool = c.kind === 'max' ? cn.maxPool : cn.avgPool;
-        parity(`${c.name}`, withGrads((x) => pool(x, c.k, c.s, c.pad), () => [rnd([2, 9, 9, 5], 20)]));
+        for (const ch of [5, 8]) parity(`${c.name} c=${ch}`, withGrads((x) => pool(x, c.k, c.s, c.pad), () => [rnd([2, 9, 9, ch], 20)]));
       });
-    it('globalAvgPool: forward and backward', () => {
+    it('globalAvgPool and a whole-image max pool: forward and backward', () => {
       parity('globalAvgPool', withGrads((x) => cn.globalAvgPool(x), () => [rnd([3, 7, 7, 16], 21)]));
+      parity('max 7x7 over 7x7', withGrads((x) => cn.maxPool(x, 7, 1, 'valid'), () => [rnd([3, 7, 7, 16], 24)]));
     });
     it('second derivatives through max and average pooling (MaxPoolGradGrad, AvgPoolGrad)', () => {
       for (const pool of [cn.maxPool, cn.avgPool])

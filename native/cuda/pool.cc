@@ -1,4 +1,4 @@
-// CudaBackend 2-D max / average pooling over NHWC, on our own kernels (kernels/image.cu).
+// CudaBackend 2-D max / average pooling over NHWC, on our own kernels (kernels/pool.cu).
 //
 // Note [API choice: pooling]: neither cuDNN API, but direct kernels. Pooling is memory-bound,
 // so cuDNN has nothing to win here, and its (legacy) pooling does not fit our semantics:
@@ -49,7 +49,10 @@ Status CudaBackend::pool2d_backward(float* dx, const float* dy, const float* x,
                                     const Pool2DParams& p) {
   cuda::k::PoolDesc d;
   CN_RETURN_IF_ERROR(validate("pool2d_backward", p, &d));
-  CN_LAUNCH_CHECK(cuda::k::pool_backward(stream_, dx, dy, x, d), "pool2d_backward " + pool_shapes(p));
+  cuda::Scratch at;  // max pooling's per-window argmax (Note [pooling backward by gather])
+  CN_RETURN_IF_ERROR(scratch(&at, cuda::k::pool_backward_scratch(d)));
+  CN_LAUNCH_CHECK(cuda::k::pool_backward(stream_, dx, dy, x, static_cast<int*>(at.get()), d),
+                  "pool2d_backward " + pool_shapes(p));
   return Status::ok();
 }
 

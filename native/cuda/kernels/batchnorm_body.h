@@ -26,12 +26,7 @@
 #include <cstdint>
 
 #include "grid.h"
-
-#ifdef __CUDACC__
-#define CN_BN_HD __host__ __device__ __forceinline__
-#else
-#define CN_BN_HD inline
-#endif
+#include "vector_access.h"
 
 namespace cn {
 namespace cuda {
@@ -40,37 +35,7 @@ namespace bn {
 
 enum { kMoments = 0, kGradSums = 1 };
 
-template <int W>
-CN_BN_HD void load(float (&v)[W], const float* p) {
-#ifdef __CUDA_ARCH__
-  if constexpr (W == 4) {
-    const float4 t = *reinterpret_cast<const float4*>(p);
-    v[0] = t.x;
-    v[1] = t.y;
-    v[2] = t.z;
-    v[3] = t.w;
-  } else
-#endif
-  {
-    for (int j = 0; j < W; ++j) v[j] = p[j];
-  }
-}
-
-template <int W>
-CN_BN_HD void store(float* p, const float (&v)[W]) {
-#ifdef __CUDA_ARCH__
-  if constexpr (W == 4) {
-    *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
-  } else
-#endif
-  {
-    for (int j = 0; j < W; ++j) p[j] = v[j];
-  }
-}
-
 // ---- launch geometry (host)
-
-inline bool aligned16(const void* p) { return p == nullptr || (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
 // Channels per thread: 4 where c allows it and every big array is 16-byte aligned.
 inline int width(int64_t c, const void* a, const void* b = nullptr, const void* d = nullptr) {
@@ -120,7 +85,7 @@ inline Launch elementwise_launch(int64_t nvec, int64_t groups, bool* stationary)
 
 // g = 0 where relu((x - mean) * scale + beta) is not positive (the forward's expression).
 template <int W>
-CN_BN_HD void relu_mask(float (&g)[W], const float (&x)[W], const float (&mean)[W],
+CN_HD void relu_mask(float (&g)[W], const float (&x)[W], const float (&mean)[W],
                         const float (&scale)[W], const float (&beta)[W]) {
   for (int j = 0; j < W; ++j) g[j] = (x[j] - mean[j]) * scale[j] + beta[j] > 0.f ? g[j] : 0.f;
 }
@@ -134,7 +99,7 @@ CN_BN_HD void relu_mask(float (&g)[W], const float (&x)[W], const float (&mean)[
 // With mscale (kGradSums only), dy is masked by the relu of the normalized x
 // ((x - mean) * mscale + mbeta > 0; mbeta may be null: 0).
 template <int W>
-CN_BN_HD void partials_thread(double* p0, double* p1, const float* x, const float* dy,
+CN_HD void partials_thread(double* p0, double* p1, const float* x, const float* dy,
                               const float* mean, const float* mscale, const float* mbeta,
                               int64_t rows, int64_t c, int64_t splits, int kind, int64_t t0,
                               int64_t stride) {
@@ -209,7 +174,7 @@ CN_BN_HD void partials_thread(double* p0, double* p1, const float* x, const floa
 
 // One lane's share of channel ch's splits: lane, lane + 32, ... in order (a warp per channel;
 // the kernel then adds the 32 lanes in a fixed butterfly, so the sum is deterministic).
-CN_BN_HD void finish_lane(double* a, double* b, const double* p0, const double* p1,
+CN_HD void finish_lane(double* a, double* b, const double* p0, const double* p1,
                           int64_t splits, int64_t c, int64_t ch, int lane) {
   double sa = 0.0, sb = 0.0;
   for (int64_t sp = lane; sp < splits; sp += 32) {
@@ -222,7 +187,7 @@ CN_BN_HD void finish_lane(double* a, double* b, const double* p0, const double* 
 
 // Channel ch's result from its totals. kMoments: out0 = mean, out1 = biased variance;
 // kGradSums: out0 = sum dy, out1 = sum dy (x - mean).
-CN_BN_HD void finish_store(float* out0, float* out1, const float* x, int64_t rows, int64_t ch,
+CN_HD void finish_store(float* out0, float* out1, const float* x, int64_t rows, int64_t ch,
                            double a, double b, int kind) {
   if (kind == kMoments) {
     const double m1 = a / (double)rows;  // the mean of x - k
@@ -236,7 +201,7 @@ CN_BN_HD void finish_store(float* out0, float* out1, const float* x, int64_t row
 }
 
 // scale = gamma / sqrt(var + eps) (gamma may be null: 1).
-CN_BN_HD void scale_item(float* scale, const float* var, const float* gamma, int64_t ch, float eps) {
+CN_HD void scale_item(float* scale, const float* var, const float* gamma, int64_t ch, float eps) {
   const float inv = 1.f / sqrtf(var[ch] + eps);
   scale[ch] = gamma ? gamma[ch] * inv : inv;
 }
@@ -245,7 +210,7 @@ CN_BN_HD void scale_item(float* scale, const float* var, const float* gamma, int
 // ... < nvec (beta may be null: 0). Per-channel values are reloaded only when the channel group changes, which
 // happens only when !stationary.
 template <int W>
-CN_BN_HD void normalize_thread(float* y, const float* x, const float* mean, const float* scale,
+CN_HD void normalize_thread(float* y, const float* x, const float* mean, const float* scale,
                                const float* beta, bool relu, int64_t nvec, int64_t groups,
                                bool stationary, int64_t t0, int64_t stride) {
   int64_t g = -1;
@@ -272,7 +237,7 @@ CN_BN_HD void normalize_thread(float* y, const float* x, const float* mean, cons
 // From s_dy = sum dy and s_dyd = sum dy (x - mean), for channel ch: dbeta = s_dy,
 // dgamma = s_dyd * inv, and dx's coefficients (dx = k1 dy + k2 (x - mean) + k3), in
 // coeff = [k1 | k2 | k3]: k1 = g inv, k2 = -g inv^3 s_dyd / rows, k3 = -g inv s_dy / rows.
-CN_BN_HD void param_grads_item(float* dgamma, float* dbeta, float* coeff, const float* s_dy,
+CN_HD void param_grads_item(float* dgamma, float* dbeta, float* coeff, const float* s_dy,
                                const float* s_dyd, const float* var, const float* gamma,
                                int64_t c, int64_t ch, float eps, float inv_rows) {
   const float inv = 1.f / sqrtf(var[ch] + eps);
@@ -289,7 +254,7 @@ CN_BN_HD void param_grads_item(float* dgamma, float* dbeta, float* coeff, const 
 // dx = k1 dy + k2 (x - mean) + k3 over the vectors t0, t0 + stride, ... < nvec; with mscale,
 // dy masked as in partials_thread.
 template <int W>
-CN_BN_HD void backward_data_thread(float* dx, const float* dy, const float* x, const float* mean,
+CN_HD void backward_data_thread(float* dx, const float* dy, const float* x, const float* mean,
                                    const float* coeff, const float* mscale, const float* mbeta,
                                    int64_t nvec, int64_t groups, int64_t c, bool stationary,
                                    int64_t t0, int64_t stride) {

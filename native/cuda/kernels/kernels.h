@@ -118,13 +118,18 @@ struct ResizeDesc {
 cudaError_t resize_bilinear(cudaStream_t s, float* y, const float* x, const ResizeDesc& d);
 cudaError_t resize_bilinear_backward(cudaStream_t s, float* dx, const float* dy,
                                      const ResizeDesc& d);  // zeroes dx first
+
+// ---- pool.cu: NHWC 2-D max / average pooling (per-thread code in pool_body.h)
 struct PoolDesc {
   bool max;
   int64_t n, in_h, in_w, c, out_h, out_w, k_h, k_w, stride_h, stride_w, pad_top, pad_left;
 };
 cudaError_t pool_forward(cudaStream_t s, float* y, const float* x, const PoolDesc& d);
+// Writes every element of dx (Note [pooling backward by gather]). Max pooling needs
+// argmax_scratch of pool_backward_scratch(d) bytes (none for average pooling).
+size_t pool_backward_scratch(const PoolDesc& d);
 cudaError_t pool_backward(cudaStream_t s, float* dx, const float* dy, const float* x,
-                          const PoolDesc& d);  // zeroes dx first
+                          int* argmax_scratch, const PoolDesc& d);
 // y[o] = src at the first maximum of x in window o (max pooling's second derivative).
 cudaError_t max_pool_gather(cudaStream_t s, float* y, const float* src, const float* x,
                             const PoolDesc& d);

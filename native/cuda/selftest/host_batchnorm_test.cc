@@ -1,9 +1,9 @@
-// host_kernels_test: runs the cuda batch-norm kernels' per-thread code
+// host_batchnorm_test: runs the cuda batch-norm kernels' per-thread code
 // (kernels/batchnorm_body.h; plain and fused with a relu) on the host, every thread of the
 // grids batchnorm.cu launches (and of deliberately small grids, so threads loop), and
 // compares the results with a plain double-precision batch norm. No GPU and no CUDA toolkit needed: g++ alone builds it
 // (test/cuda-host-kernels.test.ts does, and reads the closing "N passed, N failed" line).
-//   g++ -std=c++17 -O2 -Inative native/cuda/selftest/host_kernels_test.cc -o /tmp/t && /tmp/t
+//   g++ -std=c++17 -O2 -Inative native/cuda/selftest/host_batchnorm_test.cc -o /tmp/t && /tmp/t
 #include <cmath>
 #include <cstdio>
 #include <random>
