@@ -3,6 +3,7 @@
 // statistics), initializers, trainable flags, configs, and no leaked tensors.
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
+import { movingAverageUpdate } from '../lib/layers/base.js';
 import { describeBackends, expectClose, seededRandom } from './helpers.js';
 
 const { layers } = cn;
@@ -140,6 +141,24 @@ describeBackends('layers on tensors', (backend) => {
     const tr2 = layer.apply(x, { training: true });
     expect(Array.from(tr2.dataSync())).not.toEqual(Array.from(v));
     cn.dispose([x, inf, tr, tr2]);
+  });
+
+  it('MovingAverageUpdate (batch norm\'s moving statistics): bit for bit the unfused mul, mul, add; bad input named', () => {
+    for (const [n, momentum] of [[5, 0.99], [3001, 0.9], [64, 0], [64, 1]] as const) {
+      const v = cn.variable(rand([n], 40 + n, -3, 3));
+      const x = rand([n], 50 + n, -2, 2);
+      const want = cn.tidy(() => cn.add(cn.mul(v, momentum), cn.mul(x, 1 - momentum)));
+      movingAverageUpdate(v, x, momentum);
+      expect(Array.from(v.dataSync()), `n=${n} momentum=${momentum}`).toEqual(Array.from(want.dataSync()));
+      cn.dispose([v, x, want]);
+    }
+    const v = cn.variable(cn.zeros([4]));
+    const bad = cn.zeros([5]);
+    expect(() => movingAverageUpdate(v, bad, 0.9)).toThrow(/movingAverageUpdate: expected value of shape \[4\] but received \[5\]/);
+    const x = cn.ones([4]);
+    expect(() => movingAverageUpdate(v, x, 1.5)).toThrow(/movingAverageUpdate: expected momentum in \[0, 1\] but received 1\.5/);
+    expect(Array.from(v.dataSync())).toEqual([0, 0, 0, 0]); // a refused update writes nothing
+    cn.dispose([v, bad, x]);
   });
 
   it('batchNormalization: batch statistics and Keras 3 moving averages in training, moving statistics in inference', () => {

@@ -424,3 +424,9 @@ export function outsideTrace<T>(fn: () => T): T {
 export function assignVariable(v: Variable, value: Tensor): void {
   ENGINE.runKernel('Assign', [v, value], undefined, []);
 }
+
+/** v = v * momentum + value * (1 - momentum) in place, one kernel (the result of
+ * assignVariable(v, add(mul(v, momentum), mul(value, 1 - momentum))), bit for bit). */
+export function movingAverageUpdate(v: Variable, value: Tensor, momentum: number): void {
+  ENGINE.runKernel('MovingAverageUpdate', [v, value], { momentum }, []);
+}

@@ -6,7 +6,7 @@ import { InvalidArgumentError, check } from '../errors.js';
 import { keep } from '../engine.js';
 import * as ops from '../ops/index.js';
 import { Tensor, Variable } from '../tensor.js';
-import { CallArgs, Layer, LayerArgs, Shape, assignVariable, formatShape, outsideTrace, singleInput, singleShape } from './base.js';
+import { CallArgs, Layer, LayerArgs, Shape, formatShape, movingAverageUpdate, outsideTrace, singleInput, singleShape } from './base.js';
 import { InitializerIdentifier, lastDim } from './core.js';
 import { Initializer, getInitializer, serializeInitializer } from './initializers.js';
 
@@ -101,9 +101,8 @@ export class BatchNormalization extends Layer {
     const x = singleInput(inputs, this.name);
     if (kwargs.training && this.trainable) {
       const { y, mean, variance } = ops.batchNormTraining(x, this.gammaOrOne, this.betaOrZero, this.epsilon);
-      const m = this.momentum;
-      assignVariable(this.movingMean!, ops.add(ops.mul(this.movingMean!, m), ops.mul(mean, 1 - m)));
-      assignVariable(this.movingVariance!, ops.add(ops.mul(this.movingVariance!, m), ops.mul(variance, 1 - m)));
+      movingAverageUpdate(this.movingMean!, mean, this.momentum);
+      movingAverageUpdate(this.movingVariance!, variance, this.momentum);
       return y;
     }
     return ops.batchNorm(x, this.movingMean!, this.movingVariance!, this.betaOrZero, this.gammaOrOne, this.epsilon);

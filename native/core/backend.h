@@ -160,6 +160,10 @@ class Backend {
                              const OptimizerParams& p, const float* step, bool nadam) = 0;
   virtual Status rmsprop_update(float* w, float* ms, float* mom, float* mg, const float* g,
                                 int64_t n, const OptimizerParams& p) = 0;
+  // Moving average in place (batch norm's moving statistics): v = v * momentum + x * rest,
+  // each product rounded to float32 before the sum, as the unfused mul, mul, add.
+  virtual Status moving_average(float* v, const float* x, int64_t n, float momentum,
+                                float rest) = 0;
 
   // ---- timing (Note [kernel profiling] in native/binding/profiler.h)
   // timer_mark queues a timestamp behind the work queued so far and returns its id in

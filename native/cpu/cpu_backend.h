@@ -95,6 +95,7 @@ class CpuBackend final : public Backend {
                     const OptimizerParams& p) override;
   Status adam_update(float* w, float* m, float* v, const float* g, int64_t n,
                      const OptimizerParams& p, const float* step, bool nadam) override;
+  Status moving_average(float* v, const float* x, int64_t n, float momentum, float rest) override;
   Status rmsprop_update(float* w, float* ms, float* mom, float* mg, const float* g, int64_t n,
                         const OptimizerParams& p) override;
 };

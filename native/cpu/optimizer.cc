@@ -156,6 +156,16 @@ Status CpuBackend::sgd_update(float* w, float* velocity, const float* g, int64_t
   return Status::ok();
 }
 
+// v = v * momentum + x * rest (no contraction into a fused multiply-add: the build has no
+// FMA target, so the result is the unfused mul, mul, add's).
+Status CpuBackend::moving_average(float* v, const float* x, int64_t n, float momentum, float rest) {
+  CN_RETURN_IF_ERROR(check_common("moving_average", v, x, n));
+  parallel_for(n, kGrain, [=](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) v[i] = v[i] * momentum + x[i] * rest;
+  });
+  return Status::ok();
+}
+
 // Adam:  m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); alpha = lr sqrt(1 - b2^t) / (1 - b1^t);
 //        w -= m alpha / (sqrt(v) + eps).
 // Nadam (Keras 3): u_t = b1 (1 - 0.5 * 0.96^(0.004 t)), u_t1 the same at t + 1,

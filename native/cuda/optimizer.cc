@@ -15,6 +15,14 @@ Status CudaBackend::sgd_update(float* w, float* velocity, const float* g, int64_
   return Status::ok();
 }
 
+Status CudaBackend::moving_average(float* v, const float* x, int64_t n, float momentum,
+                                   float rest) {
+  if (n < 0) return invalid_argument("moving_average: negative size");
+  CN_LAUNCH_CHECK(cuda::k::moving_average(stream_, v, x, n, momentum, rest),
+                  "moving_average n=" + std::to_string(n));
+  return Status::ok();
+}
+
 Status CudaBackend::adam_update(float* w, float* m, float* v, const float* g, int64_t n,
                                 const OptimizerParams& p, const float* step, bool nadam) {
   if (n < 0) return invalid_argument("adam_update: negative size");

@@ -1,6 +1,7 @@
 // Optimizer update kernels, in place on the weight and its slots (no outputs):
 // SGDUpdate(w, g[, velocity]), AdamUpdate(w, g, m, v, step) (attr nadam),
-// RMSPropUpdate(w, g, ms[, mom[, mg]]). Hyper-parameters are attributes.
+// RMSPropUpdate(w, g, ms[, mom[, mg]]), MovingAverageUpdate(v, x) (attr momentum).
+// Hyper-parameters are attributes.
 #include "kernel.h"
 
 namespace cn {
@@ -53,8 +54,26 @@ Status k_rmsprop(KernelContext& c) {
                                    c.inputs[0]->size(), p);
 }
 
+// MovingAverageUpdate(v, x) attr momentum: v = v * momentum + x * (1 - momentum) in place
+// (batch norm's moving statistics; one kernel for the mul, mul, add and assign it replaces).
+Status k_moving_average(KernelContext& c) {
+  CN_RETURN_IF_ERROR(c.expect_inputs("movingAverageUpdate", 2, 2));
+  const BufferPtr &v = c.inputs[0], &x = c.inputs[1];
+  if (v->dtype != DType::kFloat32 || x->dtype != DType::kFloat32)
+    return invalid_argument("movingAverageUpdate: expected float32 variable and value but received " +
+                            std::string(dtype_name(v->dtype)) + " and " + dtype_name(x->dtype));
+  if (x->shape != v->shape)
+    return invalid_argument("movingAverageUpdate: expected value of shape " + shape_str(v->shape) +
+                            " but received " + shape_str(x->shape));
+  const double m = c.a().f("momentum", 0.99);
+  if (!(m >= 0 && m <= 1))
+    return invalid_argument("movingAverageUpdate: expected momentum in [0, 1] but received " + std::to_string(m));
+  return c.backend->moving_average(v->f32(), x->f32(), v->size(), (float)m, (float)(1.0 - m));
+}
+
 }  // namespace
 
+CN_REGISTER_KERNEL("MovingAverageUpdate", k_moving_average);
 CN_REGISTER_KERNEL("SGDUpdate", k_sgd);
 CN_REGISTER_KERNEL("AdamUpdate", k_adam);
 CN_REGISTER_KERNEL("RMSPropUpdate", k_rmsprop);

@@ -155,6 +155,8 @@ cudaError_t sgd_update(cudaStream_t s, float* w, float* velocity, const float* g
 cudaError_t adam_update(cudaStream_t s, float* w, float* m, float* v, const float* g, int64_t n,
                         float lr, float beta1, float beta2, float epsilon, const float* step,
                         bool nadam, float* coef);
+cudaError_t moving_average(cudaStream_t s, float* v, const float* x, int64_t n, float momentum,
+                           float rest);
 cudaError_t rmsprop_update(cudaStream_t s, float* w, float* ms, float* mom, float* mg,
                            const float* g, int64_t n, float lr, float rho, float momentum,
                            float epsilon);

@@ -99,12 +99,24 @@ __global__ void rmsprop_kernel(float* w, float* ms, float* mom, float* mg, const
   }
 }
 
+// Explicit roundings: no fused multiply-add, so the result is the unfused ops' (and cpu's).
+__global__ void moving_average_kernel(float* v, const float* x, int64_t n, float momentum, float rest) {
+  CN_FOR_EACH(i, n) v[i] = __fadd_rn(__fmul_rn(v[i], momentum), __fmul_rn(x[i], rest));
+}
+
 }  // namespace
 
 cudaError_t sgd_update(cudaStream_t s, float* w, float* velocity, const float* g, int64_t n,
                        float lr, float momentum, bool nesterov) {
   if (n == 0) return cudaSuccess;
   sgd_kernel<<<grid_for(n), kThreads, 0, s>>>(w, velocity, g, n, lr, momentum, nesterov);
+  return cudaGetLastError();
+}
+
+cudaError_t moving_average(cudaStream_t s, float* v, const float* x, int64_t n, float momentum,
+                           float rest) {
+  if (n == 0) return cudaSuccess;
+  moving_average_kernel<<<grid_for(n), kThreads, 0, s>>>(v, x, n, momentum, rest);
   return cudaGetLastError();
 }
 
