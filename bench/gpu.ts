@@ -308,14 +308,21 @@ interface StepProfile {
   /** Conv kernels by (name, input shapes), busiest first, with the implementation that ran
    * (the kernel's extraInfo: cuDNN algorithm or engine). */
   convTop: Array<{ name: string; shapes: string; calls: number; ms: number; impl: string }>;
+  /** Conv calls, and those whose input was zero-padded into a copy first (SAME at stride 2
+   * on the legacy API, or where no graph-API engine took asymmetric padding). */
+  convCalls: number;
+  convPadded: number;
 }
 
 /** Runs one step under cn.profile() and condenses the report. */
 async function profileStep(step: () => Promise<unknown>): Promise<StepProfile> {
   const p = await cn.profile(step);
   const byShape = new Map<string, { name: string; shapes: string; calls: number; ms: number; impl: string }>();
+  let convCalls = 0, convPadded = 0;
   for (const k of p.kernels) {
     if (!k.name.startsWith('Conv2D') && !k.name.startsWith('DepthwiseConv2D')) continue;
+    convCalls++;
+    if (k.extraInfo.includes('input padded first')) convPadded++;
     const shapes = k.inputShapes.map((d) => d.join('x')).join(' ');
     const key = `${k.name} ${shapes}`;
     const e = byShape.get(key) ?? { name: k.name, shapes, calls: 0, ms: 0, impl: k.extraInfo };
@@ -329,6 +336,8 @@ async function profileStep(step: () => Promise<unknown>): Promise<StepProfile> {
     kernels: p.kernels.length + p.dropped,
     top: p.summary.slice(0, 10).map((k) => ({ name: k.name, calls: k.calls, ms: k.kernelTimeMs, share: k.share })),
     convTop: [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, 8),
+    convCalls,
+    convPadded,
   };
 }
 const TRAIN: Record<TrainModel, { label: string; input: number[]; optimizer: string; flopsPerImage?: number }> = {

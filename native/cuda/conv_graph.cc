@@ -54,7 +54,8 @@ std::string geometry_str(ConvDirection dir, const ConvGeometry& g) {
          std::to_string(g.h) + "," + std::to_string(g.w) + "," + std::to_string(g.c) + "] w=KRSC[" +
          std::to_string(g.k) + "," + std::to_string(g.r) + "," + std::to_string(g.s) + "," +
          std::to_string(g.c) + "] y=[" + std::to_string(g.n) + "," + std::to_string(g.out_h) + "," + std::to_string(g.out_w) + "," + std::to_string(g.k) +
-         "] pads=[" + std::to_string(g.pad_h) + "," + std::to_string(g.pad_w) + "] strides=[" +
+         "] pads=[" + std::to_string(g.pad_h) + "," + std::to_string(g.bottom()) + "," +
+         std::to_string(g.pad_w) + "," + std::to_string(g.right()) + "] strides=[" +
          std::to_string(g.stride_h) + "," + std::to_string(g.stride_w) + "] dilations=[" +
          std::to_string(g.dil_h) + "," + std::to_string(g.dil_w) + "]";
 }
@@ -81,14 +82,15 @@ Status make_conv_desc(Desc* c, const ConvGeometry& g, const std::string& ctx) {
   cudnnDataType_t comp = CUDNN_DATA_FLOAT;
   cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
   int64_t dims = 2;
-  int64_t dil[2] = {g.dil_h, g.dil_w}, str[2] = {g.stride_h, g.stride_w}, pad[2] = {g.pad_h, g.pad_w};
+  int64_t dil[2] = {g.dil_h, g.dil_w}, str[2] = {g.stride_h, g.stride_w}, pad[2] = {g.pad_h, g.pad_w},
+          post[2] = {g.bottom(), g.right()};
   CN_SET(*c, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &comp, ctx);
   CN_SET(*c, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode, ctx);
   CN_SET(*c, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &dims, ctx);
   CN_SET(*c, CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, dil, ctx);
   CN_SET(*c, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, str, ctx);
   CN_SET(*c, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pad, ctx);
-  CN_SET(*c, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, pad, ctx);
+  CN_SET(*c, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, post, ctx);
   CN_CUDNN_CHECK(cudnn().cudnnBackendFinalize(c->get()), ctx);
   return Status::ok();
 }

@@ -28,12 +28,16 @@ namespace cuda {
 enum class ConvDirection { kForward = 0, kBackwardData = 1, kBackwardFilter = 2 };
 
 // One plain (ungrouped) convolution as cuDNN sees it: x [n, c, h, w] and y [n, k, out_h,
-// out_w] in NHWC memory, the filter KRSC [k, c, r, s], symmetric zero padding.
+// out_w] in NHWC memory, the filter KRSC [k, c, r, s], zero padding pad_h / pad_w before
+// (top / left) and post_h / post_w after (bottom / right; negative: the same as before).
 struct ConvGeometry {
   int64_t n = 0, c = 0, h = 0, w = 0;
   int64_t k = 0, r = 0, s = 0;
   int64_t out_h = 0, out_w = 0;
   int64_t pad_h = 0, pad_w = 0, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
+  int64_t post_h = -1, post_w = -1;
+  int64_t bottom() const { return post_h < 0 ? pad_h : post_h; }
+  int64_t right() const { return post_w < 0 ? pad_w : post_w; }
 };
 
 // The three operands. forward writes y from x and w; backward-data writes x (dx) from y (dy)

@@ -99,7 +99,12 @@ if (bench?.rows) {
           : ''),
     );
   const g = bench.trainGraphApi;
-  if (g) lines.push(`${g.label}: ours ${fmt(g.ours?.ms)} ms${g.ours?.note ? ` [${g.ours.note}]` : ''}, ratio ${fmt(g.ratio)}`);
+  if (g)
+    lines.push(
+      `${g.label}: ours ${fmt(g.ours?.ms)} ms${g.ours?.note ? ` [${g.ours.note}]` : ''}, ratio ${fmt(g.ratio)}` +
+        // The engines it ran, and whether SAME stride-2 convs went without the padding copy.
+        (g.ours?.profile ? `\n  ${g.ours.profile.convPadded ?? '?'} of ${g.ours.profile.convCalls ?? '?'} conv calls padded the input into a copy first; convs: ${g.ours.profile.convTop.slice(0, 4).map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)}/${c.calls}${c.impl ? ` [${c.impl.replace(/^cuDNN /, '')}]` : ''}`).join('; ')}` : ''),
+    );
   // Memory-bound kernels (batch norm, fused relu kernels, pooling, elementwise): GB/s against
   // the card's copy rate (about 4.3 TB/s on the H200) says how far each is from its floor.
   const mem = (bench.memoryOps ?? []).filter((m) => m.gbps || m.note);

@@ -92,6 +92,39 @@ int main() {
              "cuDNN accepted out_h " + std::to_string(bad.out_h));
     }
   }
+  // TensorFlow SAME at stride 2 on even inputs pads one row/column more at the bottom/right
+  // (Note [asymmetric padding] in conv.cc): described on the unpadded input with pre and post
+  // paddings, and refused when the post padding is dropped (the output no longer follows).
+  struct Asym {
+    const char* name;
+    int64_t n, h, c, k, r, pre, post;
+  };
+  const Asym asym[] = {
+      {"resnet stem 7x7/2 SAME @224", 4, 224, 3, 64, 7, 2, 3},
+      {"resnet 3x3/2 SAME 64->128 @56", 4, 56, 64, 128, 3, 0, 1},
+      {"resnet 3x3/2 SAME 256->512 @14", 4, 14, 256, 512, 3, 0, 1},
+  };
+  for (const Asym& a : asym) {
+    ConvGeometry g;
+    g.n = a.n;
+    g.c = a.c;
+    g.h = g.w = a.h;
+    g.k = a.k;
+    g.r = g.s = a.r;
+    g.pad_h = g.pad_w = a.pre;
+    g.post_h = g.post_w = a.post;
+    g.stride_h = g.stride_w = 2;
+    g.out_h = g.out_w = (a.h + a.pre + a.post - a.r) / 2 + 1;
+    for (ConvDirection d : dirs) {
+      const std::string what = std::string(a.name) + " " + dir_names[(int)d] + " pre/post paddings";
+      Status s = graph_conv_check_description(d, g, 16);
+      expect(s.is_ok(), what, s.message());
+      ConvGeometry bad = g;
+      bad.post_h = a.pre;  // the symmetric description of the same output: one row short
+      s = graph_conv_check_description(d, bad, 16);
+      expect(!s.is_ok(), what + " without the post padding", "cuDNN accepted it");
+    }
+  }
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }
