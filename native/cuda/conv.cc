@@ -5,9 +5,11 @@
 // Note [API choice: convolution]: the legacy API (cudnnConvolutionForward & co.) by default.
 // cuDNN 9 marks it deprecated but ships it, and its heuristics (cudnnGet*Algorithm_v7) and
 // measurement (cudnnFind*AlgorithmEx) cover exactly what we need for plain and grouped
-// convolutions. Its one fusion, cudnnConvolutionBiasActivationForward, takes ReLU only with
-// the IMPLICIT_PRECOMP_GEMM algorithm, which is rarely the fastest; so bias + ReLU is one
-// extra elementwise pass (k::bias_act) after the best algorithm. The legacy API reaches fewer
+// convolutions. Its one fusion, cudnnConvolutionBiasActivationForward, takes a bias alone
+// (identity activation) only with the IMPLICIT_PRECOMP_GEMM algorithm, which is rarely the
+// fastest, and bias + ReLU with any algorithm but only as its fixed y = relu(conv + z + bias)
+// pattern, not yet measured against ours; so bias and ReLU are one extra elementwise pass
+// (k::bias_act) after the best algorithm. The legacy API reaches fewer
 // engines than the graph API (cuDNN's frontend, which PyTorch uses): on the H200 our layers
 // where PyTorch was much faster were the stride-2 1x1 and small 7x7 / 14x14 ones. So plain
 // (ungrouped) convolutions can also run on the graph API (conv_graph.h; the cuda option
