@@ -269,6 +269,7 @@ function timeMemoryOps(batch: number, clock: Clock, o: Options): OpTiming[] {
     ['maxPool 3x3/2 bwd [B,112,112,64]', 2 * n(big) + n(pooled), () => ENGINE.runKernel('MaxPoolGrad', [t.dyp, t.xb], pool, [{ shape: big, dtype: f32 }])],
     ['batchNorm train fwd + relu (fused) [B,56,56,64]', 2 * n(act), () => ENGINE.runKernel('BatchNormTrain', [t.x, t.g, t.b], { epsilon: 1e-3, relu: true }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
     ['batchNorm bwd + relu (fused) [B,56,56,64]', 3 * n(act), () => ENGINE.runKernel('BatchNormGrad', [t.dy, t.x, t.g, bm, bv, t.b], { epsilon: 1e-3, relu: true }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
+    ['batchNorm train fwd + add + relu (fused) [B,56,56,64]', 3 * n(act), () => ENGINE.runKernel('BatchNormTrain', [t.x, t.g, t.b, t.dy], { epsilon: 1e-3, relu: true }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
     ['relu [B,56,56,64]', 2 * n(act), () => [cn.relu(t.x)]],
     ['add [B,56,56,64]', 3 * n(act), () => [cn.add(t.x, t.dy)]],
     ['add + relu (fused) [B,56,56,64]', 3 * n(act), () => ENGINE.runKernel('AddRelu', [t.x, t.dy], undefined, [{ shape: act, dtype: f32 }])],

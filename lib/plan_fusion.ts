@@ -1,5 +1,5 @@
 // Plan fusion: rewrites a traced plan's steps before the native plan is built, so that a
-// training step makes fewer passes over its activations. Two passes:
+// training step makes fewer passes over its activations. Three passes:
 //
 // Batch norm + ReLU (Note [batch norm + relu] in native/core/params.h):
 //   BatchNormTrain(x, g, b) -> y, mean, var;  Relu(y) -> r          (y read by Relu alone)
@@ -15,6 +15,12 @@
 //   Add(a, b) -> s;  Relu(s) -> r           becomes  AddRelu(a, b) -> r
 //   Add(g1, g2) -> dr;  ReluGrad(dr, r) -> d  becomes  AddReluGrad(g1, g2, r) -> d
 // (the gradient arriving at a block's output is the sum of its two consumers' gradients).
+//
+// Batch norm into the join (Note [batch norm + add + relu] in native/core/params.h):
+//   BatchNormTrain(x, g, b) -> y, mean, var;  AddRelu(y, s) -> r   (y read by AddRelu alone)
+// becomes  BatchNormTrain{relu}(x, g, b, s) -> r, mean, var  (likewise BatchNormInfer), so a
+// block's last batch norm output is never written and read back. Its backward is unchanged:
+// AddReluGrad reads r, and BatchNormGrad takes x and the statistics, not y.
 //
 // A fused value is never one the plan fetches or another step reads. The results are the
 // unfused plan's (the add + relu kernels exactly; batch norm + relu up to elements within
@@ -44,9 +50,9 @@ export function fusionEnabled(backend: string): boolean {
 /** A slot's shape and dtype, as the trace recorded them. */
 export type SlotTypes = Map<number, { shape: number[]; dtype: string }>;
 
-/** Both fusion passes; `fetches` are never fused away. */
+/** The three fusion passes, in order; `fetches` are never fused away. */
 export function fusePlan(steps: PlanStep[], fetches: number[], types: SlotTypes): PlanStep[] {
-  return fuseAddRelu(fuseBatchNormRelu(steps, fetches), fetches, types);
+  return fuseBatchNormAddRelu(fuseAddRelu(fuseBatchNormRelu(steps, fetches), fetches, types), fetches);
 }
 
 /** Who reads each slot (step indices), and the single reader of a slot that is not fetched. */
@@ -137,6 +143,44 @@ export function fuseAddRelu(steps: PlanStep[], fetches: number[], types: SlotTyp
       // AddReluGrad(g1, g2, ref) -> d, where the ReluGrad was (its ref may be computed later than the Add).
       out[ri] = [ADD_RELU_GRAD, [...A[1], R[1][1]], R[2], undefined];
       removed.add(ai);
+    }
+  });
+  return out.filter((_, i) => !removed.has(i));
+}
+
+/**
+ * The steps with every batch norm whose output only an AddRelu reads fused into it: the
+ * residual becomes the batch norm's fourth (training) or sixth (inference) input.
+ */
+export function fuseBatchNormAddRelu(steps: PlanStep[], fetches: number[]): PlanStep[] {
+  const BN = kernelIds.BatchNormTrain, BN_INFER = kernelIds.BatchNormInfer, ADD_RELU = kernelIds.AddRelu;
+  if ([BN, BN_INFER, ADD_RELU].some((k) => k === undefined)) return steps;
+  const out = copySteps(steps);
+  const { consumers, only } = readers(out, fetches);
+  const producer = new Map<number, number>();
+  out.forEach(([, , outs], i) => outs.forEach((s) => producer.set(s, i)));
+  const removed = new Set<number>();
+  out.forEach((J, ji) => {
+    if (J[0] !== ADD_RELU) return;
+    for (const k of [0, 1]) {
+      const y = J[1][k], residual = J[1][1 - k];
+      const ai = producer.get(y);
+      if (y === residual || ai === undefined || removed.has(ai) || only(y) !== ji) continue;
+      const A = out[ai];
+      const plain = (A[0] === BN && A[1].length === 3) || (A[0] === BN_INFER && A[1].length === 5);
+      if (!plain || A[3]?.relu || A[2][0] !== y) continue;
+      const fused: PlanStep = [A[0], [...A[1], residual], [J[2][0], ...A[2].slice(1)], { ...(A[3] ?? {}), relu: true }];
+      // At the batch norm's place when the residual exists by then (an identity shortcut);
+      // else at the join's, when no step in between reads the batch statistics.
+      const rp = producer.get(residual);
+      if (rp === undefined || rp < ai) {
+        out[ai] = fused;
+        removed.add(ji);
+      } else if (A[2].slice(1).every((s) => (consumers.get(s) ?? []).every((c) => c > ji))) {
+        out[ji] = fused;
+        removed.add(ai);
+      } else continue;
+      return;
     }
   });
   return out.filter((_, i) => !removed.has(i));

@@ -9,6 +9,7 @@
 // op suites on cuda and the GPU benchmark.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
+import { ENGINE } from '../lib/engine.js';
 import { native } from '../lib/native.js';
 import { expectClose, seededRandom } from './helpers.js';
 
@@ -271,6 +272,24 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
           }, () => [rnd([rows, c], 44 + c, center - 2, center + 3), rnd([c], 45, 0.5, 1.5), rnd([c], 46)]),
           bnTol,
         );
+      }
+    });
+    // The plan-fusion kernels (lib/plan_fusion.ts) at each width: + ReLU, + a residual and
+    // ReLU (Note [batch norm + add + relu]), training and inference forms.
+    it('fused forms: + relu, + residual + relu, at every kernel width', () => {
+      for (const [rows, c] of [[300, 6], [2000, 64], [9, 2052], [3, 8192]] as const) {
+        parity(`batchNorm + add + relu [${rows}, ${c}]`, () => {
+          const x = rnd([rows, c], 60 + c, -2, 3), g = rnd([c], 61, 0.5, 1.5), b = rnd([c], 62), z = rnd([rows, c], 63);
+          const m = rnd([c], 64), v = rnd([c], 65, 0.2, 2);
+          const spec = (shape: number[]) => ({ shape, dtype: 'float32' as const });
+          const specs = [spec([rows, c]), spec([c]), spec([c])];
+          return [
+            ...ENGINE.runKernel('BatchNormTrain', [x, g, b], { epsilon: 1e-3, relu: true }, specs),
+            ...ENGINE.runKernel('BatchNormTrain', [x, g, b, z], { epsilon: 1e-3, relu: true }, specs),
+            ...ENGINE.runKernel('BatchNormInfer', [x, g, b, m, v, z], { epsilon: 1e-3, relu: true }, [spec([rows, c])]),
+            ...ENGINE.runKernel('BatchNormInfer', [x, g, b, m, v, z], { epsilon: 1e-3 }, [spec([rows, c])]),
+          ];
+        }, bnTol);
       }
     });
     it('inference (given statistics): forward and gradients', () => {

@@ -1,5 +1,5 @@
-// Plan fusion (lib/plan_fusion.ts): batch norm + ReLU, and a residual join + ReLU, in a
-// compiled training step become fused forward and backward steps with the unfused plan's
+// Plan fusion (lib/plan_fusion.ts): batch norm + ReLU, a residual join + ReLU, and a batch
+// norm taken into that join, in a compiled training step become fused forward and backward steps with the unfused plan's
 // results (loss and every gradient); the pass leaves alone what it must not fuse (a
 // pre-relu tensor read elsewhere or fetched, broadcasting adds); the fused kernels equal
 // their composition, eagerly, on every backend; and a malformed fused call is a clear error.
@@ -78,9 +78,9 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
     const specs = [{ shape: [3, 6, 6, 4] }, { shape: [3], dtype: 'int32' as const }];
     const fused = compileWith(true, step, specs), plain = compileWith(false, step, specs);
     try {
-      // Per block: BN + relu (2 steps), add + relu (1), and between the blocks the gradient
-      // sum arriving at block 1's output + its ReluGrad (1).
-      expect(plain.numSteps - fused.numSteps).toBe(2 * 2 + 2 * 1 + 1);
+      // Per block: BN + relu (2 steps), add + relu (1), the second BN into the join (1), and
+      // between the blocks the gradient sum arriving at block 1's output + its ReluGrad (1).
+      expect(plain.numSteps - fused.numSteps).toBe(2 * 2 + 2 * 1 + 2 * 1 + 1);
       const a = fused.runSync([x, labels]), b = plain.runSync([x, labels]);
       a.forEach((t, i) => expectClose(t.dataSync(), b[i].dataSync(), { rtol: 1e-5, atol: 1e-6, what: i === 0 ? 'loss' : `gradient ${i - 1}` }));
       cn.dispose([a, b]);
@@ -119,8 +119,9 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
     const a = await run(false), b = await run(true);
     try {
       // 9 BN + relu pairs (stem and each block's first conv) and 8 add + relu joins, forward
-      // and backward, less the last block's ReluGrad (its gradient is no sum).
-      expect(a.steps - b.steps, 'steps the fused training plan saves').toBe(9 * 2 + 8 + 7);
+      // and backward, less the last block's ReluGrad (its gradient is no sum), and 8 batch
+      // norms taken into their block's join.
+      expect(a.steps - b.steps, 'steps the fused training plan saves').toBe(9 * 2 + 8 + 7 + 8);
       expectClose(b.losses, a.losses, { rtol: 1e-4, atol: 1e-6, what: 'losses per epoch' });
       const wa = a.m.getWeights(), wb = b.m.getWeights();
       wb.forEach((w, i) => expectClose(w.dataSync(), wa[i].dataSync(), { rtol: 1e-3, atol: 1e-5, what: `weight ${i}` }));
@@ -151,9 +152,29 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
     };
     const m = rand([6], 13, -0.2, 0.2), v = rand([6], 14, 0.5, 1.5);
     const inference = (x: cn.Tensor) => [cn.relu(cn.batchNorm(x, m, v, b, g, 1e-3))];
+    // Batch norm into an add + relu join: the residual made before the batch norm, after it
+    // (the fused step moves to the join), a batch statistic read before the join, the
+    // batch norm's output fetched, and the inference form.
+    const join = (x: cn.Tensor) => [cn.relu(cn.add(cn.batchNormTraining(x, g, b).y, x))];
+    const joinLate = (x: cn.Tensor) => {
+      const y = cn.batchNormTraining(x, g, b).y;
+      return [cn.relu(cn.add(cn.mul(x, 2), y))];
+    };
+    const statsRead = (x: cn.Tensor) => {
+      const { y, mean } = cn.batchNormTraining(x, g, b);
+      return [cn.relu(cn.add(y, cn.mul(x, mean)))];
+    };
+    const joinFetched = (x: cn.Tensor) => {
+      const y = cn.batchNormTraining(x, g, b).y;
+      return [cn.relu(cn.add(y, x)), y];
+    };
+    const inferenceJoin = (x: cn.Tensor) => [cn.relu(cn.add(x, cn.batchNorm(x, m, v, b, g, 1e-3)))];
     const x = rand([5, 6], 12);
     try {
-      for (const [fn, fusedAway] of [[readTwice, 0], [fetched, 0], [fetchedRelu, 1], [broadcastAdd, 0], [sameShapeAdd, 1], [sumFetched, 0], [inference, 1]] as const) {
+      for (const [fn, fusedAway] of [
+        [readTwice, 0], [fetched, 0], [fetchedRelu, 1], [broadcastAdd, 0], [sameShapeAdd, 1], [sumFetched, 0], [inference, 1],
+        [join, 2], [joinLate, 2], [statsRead, 1], [joinFetched, 1], [inferenceJoin, 2],
+      ] as const) {
         const f = compileWith(true, fn, [{ shape: [5, 6] }]), p = compileWith(false, fn, [{ shape: [5, 6] }]);
         expect(p.numSteps - f.numSteps).toBe(fusedAway);
         const a = f.runSync([x]), e = p.runSync([x]);
@@ -185,6 +206,36 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
         const plainGrads = ENGINE.runKernel('BatchNormGrad', [d, x, g, m, v], { epsilon: 1e-3 }, specs);
         ['dx', 'dgamma', 'dbeta'].forEach((what, i) => expectClose(fusedGrads[i].dataSync(), plainGrads[i].dataSync(), { rtol: 1e-5, atol: 1e-6, what }));
         expect(Array.from(r.dataSync()).filter((t) => t === 0).length, 'the relu clips some values').toBeGreaterThan(0);
+      });
+    }
+  });
+});
+
+describeBackends('plan fusion: batch norm + add + relu kernels', (backend) => {
+  beforeEach(() => cn.setBackend(backend));
+  it('BatchNormTrain and BatchNormInfer with a residual equal relu(batch norm + residual), and batch norm + residual without relu', () => {
+    // [40,6]: one channel per thread on cuda; [3,5,5,8]: four (a misaligned residual's
+    // fallback is checked by test/cuda-host-kernels.test.ts).
+    for (const shape of [[3, 5, 5, 8], [40, 6]]) {
+      const c = shape[shape.length - 1];
+      const out = (s: readonly number[]) => ({ shape: s.slice(), dtype: 'float32' as const });
+      const specs = [out(shape), out([c]), out([c])];
+      cn.tidy(() => {
+        const x = rand(shape, 80, -2, 3), g = rand([c], 81, 0.5, 1.5), b = rand([c], 82, -0.3, 0.3), s = rand(shape, 83, -1.5, 1);
+        const m = rand([c], 84, -0.2, 0.2), v = rand([c], 85, 0.5, 1.5);
+        for (const relu of [true, false]) {
+          const [r, bm, bv] = ENGINE.runKernel('BatchNormTrain', [x, g, b, s], { epsilon: 1e-3, relu }, specs);
+          const [y, bm0, bv0] = ENGINE.runKernel('BatchNormTrain', [x, g, b], { epsilon: 1e-3 }, specs);
+          const want = relu ? cn.relu(cn.add(y, s)) : cn.add(y, s);
+          expectClose(r.dataSync(), want.dataSync(), { rtol: 1e-6, atol: 1e-7, what: `training forward relu ${relu} ${shape}` });
+          expectClose(bm.dataSync(), bm0.dataSync(), { rtol: 0, atol: 0, what: 'mean' });
+          expectClose(bv.dataSync(), bv0.dataSync(), { rtol: 0, atol: 0, what: 'variance' });
+          const ri = ENGINE.runKernel('BatchNormInfer', [x, g, b, m, v, s], { epsilon: 1e-3, relu }, [out(shape)])[0];
+          const yi = ENGINE.runKernel('BatchNormInfer', [x, g, b, m, v], { epsilon: 1e-3 }, [out(shape)])[0];
+          const wantI = relu ? cn.relu(cn.add(yi, s)) : cn.add(yi, s);
+          expectClose(ri.dataSync(), wantI.dataSync(), { rtol: 1e-6, atol: 1e-7, what: `inference forward relu ${relu} ${shape}` });
+          if (relu) expect(Array.from(r.dataSync()).filter((t) => t === 0).length, 'the relu clips some values').toBeGreaterThan(0);
+        }
       });
     }
   });
@@ -229,6 +280,19 @@ describe('plan fusion: errors', () => {
       const spec = [{ shape: [2, 3], dtype: 'float32' as const }];
       expect(() => ENGINE.runKernel('AddRelu', [cn.ones([2, 3]), cn.ones([3])], undefined, spec)).toThrow(/addRelu: expected input 1 of shape \[2,3\] but received \[3\]/);
       expect(() => ENGINE.runKernel('AddReluGrad', [cn.ones([2, 3]), cn.ones([2, 3]), cn.zeros([2, 3], 'int32')], undefined, spec)).toThrow(/addReluGrad: expected input 2 of dtype float32 but received int32/);
+    });
+  });
+
+  it('a batch norm residual is float32 of x\'s shape', () => {
+    cn.tidy(() => {
+      const x = cn.ones([2, 3]), p = cn.ones([3]);
+      const specs = [{ shape: [2, 3], dtype: 'float32' as const }, { shape: [3], dtype: 'float32' as const }, { shape: [3], dtype: 'float32' as const }];
+      expect(() => ENGINE.runKernel('BatchNormTrain', [x, p, p, cn.ones([3, 2])], { relu: true }, specs)).toThrow(
+        /batchNormTrain: expected residual \(input 3\) of x's shape \[2,3\] float32 but received \[3,2\] float32/,
+      );
+      expect(() => ENGINE.runKernel('BatchNormInfer', [x, p, p, p, p, cn.zeros([2, 3], 'int32')], {}, [specs[0]])).toThrow(
+        /batchNormInfer: expected residual \(input 5\) of x's shape \[2,3\] float32 but received \[2,3\] int32/,
+      );
     });
   });
 

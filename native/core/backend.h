@@ -69,14 +69,17 @@ class Backend {
                                  const Pool2DParams& p) = 0;
 
   // ---- batch normalization over the last axis
-  // Training: writes y and the batch mean and biased variance (y after a ReLU when p.relu).
+  // Training: writes y and the batch mean and biased variance. residual (may be null) is
+  // added to the normalized x, and then the ReLU applied when p.relu (Note [batch norm +
+  // add + relu] in core/params.h).
   virtual Status batchnorm_forward_training(float* y, float* batch_mean, float* batch_var,
                                             const float* x, const float* gamma, const float* beta,
-                                            const BatchNormParams& p) = 0;
-  // Inference: y from the given statistics (after a ReLU when p.relu).
+                                            const float* residual, const BatchNormParams& p) = 0;
+  // Inference: y from the given statistics (+ residual, then the ReLU, likewise).
   virtual Status batchnorm_forward_inference(float* y, const float* x, const float* gamma,
                                              const float* beta, const float* mean,
-                                             const float* var, const BatchNormParams& p) = 0;
+                                             const float* var, const float* residual,
+                                             const BatchNormParams& p) = 0;
   // Backward through the training forward (batch statistics); with p.relu, dy is the
   // gradient of relu(y) and beta (may be null: 0) is needed to recompute the relu mask.
   virtual Status batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,

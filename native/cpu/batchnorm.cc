@@ -2,8 +2,9 @@
 // (NHWC activations flattened): training forward (batch mean and biased variance),
 // inference forward (given statistics) and backward through the batch statistics.
 // gamma and beta may be null (Keras scale=False / center=False), as may dgamma and dbeta.
-// With p.relu (Note [batch norm + relu] in core/params.h) the forward runs the Relu kernel in
-// place after oneDNN's primitive, and the backward masks dy where the recomputed y is not positive
+// With a residual (Note [batch norm + add + relu]) the forward adds it after oneDNN's
+// primitive. With p.relu (Note [batch norm + relu] in core/params.h) the forward runs the Relu kernel in
+// place after that, and the backward masks dy where the recomputed y is not positive
 // before running oneDNN's backward.
 #include <cstring>
 
@@ -135,9 +136,22 @@ void mask_relu_grad(float* out, const float* dy, const float* x, const float* ga
 
 }  // namespace
 
+// After oneDNN's primitive: + residual, then the Relu kernel itself, in place, so that fused
+// and unfused plans agree exactly (Note [batch norm + add + relu]).
+static Status finish_forward(CpuBackend* backend, float* y, const float* residual, const BatchNormParams& p) {
+  const int64_t n = p.rows * p.c;
+  if (residual)
+    cpu::parallel_for(n, cpu::kGrain, [=](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) y[i] = y[i] + residual[i];
+    });
+  if (p.relu) return backend->unary(y, y, n, UnaryOp::kRelu, 0.f);
+  return Status::ok();
+}
+
 Status CpuBackend::batchnorm_forward_training(float* y, float* batch_mean, float* batch_var,
                                               const float* x, const float* gamma,
-                                              const float* beta, const BatchNormParams& p) {
+                                              const float* beta, const float* residual,
+                                              const BatchNormParams& p) {
   CN_RETURN_IF_ERROR(validate("batchnorm_forward_training", p));
   if (p.c == 0) return Status::ok();
   if (p.rows == 0) {  // no samples: report zero statistics
@@ -150,24 +164,21 @@ Status CpuBackend::batchnorm_forward_training(float* y, float* batch_mean, float
                        {{DNNL_ARG_SRC, x}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta},
                         {DNNL_ARG_MEAN, batch_mean}, {DNNL_ARG_VARIANCE, batch_var},
                         {DNNL_ARG_DST, y}});
-    // The Relu kernel itself, in place, so that fused and unfused plans agree exactly.
-    if (p.relu) return unary(y, y, p.rows * p.c, UnaryOp::kRelu, 0.f);
-    return Status::ok();
+    return finish_forward(this, y, residual, p);
   });
 }
 
 Status CpuBackend::batchnorm_forward_inference(float* y, const float* x, const float* gamma,
                                                const float* beta, const float* mean,
-                                               const float* var, const BatchNormParams& p) {
+                                               const float* var, const float* residual,
+                                               const BatchNormParams& p) {
   CN_RETURN_IF_ERROR(validate("batchnorm_forward_inference", p));
   if (p.c == 0 || p.rows == 0) return Status::ok();
   return cpu::dnnl_guard("batchnorm_forward_inference", [&] { return bn_shapes(p); }, [&] {
     cpu::run_primitive(*forward_primitive(p, false, gamma != nullptr, beta != nullptr),
                        {{DNNL_ARG_SRC, x}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta},
                         {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_DST, y}});
-    // The Relu kernel itself, in place, so that fused and unfused plans agree exactly.
-    if (p.relu) return unary(y, y, p.rows * p.c, UnaryOp::kRelu, 0.f);
-    return Status::ok();
+    return finish_forward(this, y, residual, p);
   });
 }
 

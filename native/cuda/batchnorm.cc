@@ -34,7 +34,8 @@ Status bn_validate(const char* op, const BatchNormParams& p) {
 
 Status CudaBackend::batchnorm_forward_training(float* y, float* batch_mean, float* batch_var,
                                                const float* x, const float* gamma,
-                                               const float* beta, const BatchNormParams& p) {
+                                               const float* beta, const float* residual,
+                                               const BatchNormParams& p) {
   using namespace cuda;
   CN_RETURN_IF_ERROR(bn_validate("batchnorm_forward_training", p));
   if (p.c == 0) return Status::ok();
@@ -46,7 +47,7 @@ Status CudaBackend::batchnorm_forward_training(float* y, float* batch_mean, floa
   CN_LAUNCH_CHECK(k::bn_moments(stream_, batch_mean, batch_var, static_cast<double*>(partials.get()),
                                 x, p.rows, p.c),
                   "batchnorm moments " + shapes);
-  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, batch_mean, batch_var, gamma, beta, p.relu,
+  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, residual, batch_mean, batch_var, gamma, beta, p.relu,
                                   scale.f32(), p.rows, p.c, p.epsilon),
                   "batchnorm normalize " + shapes);
   return Status::ok();
@@ -54,13 +55,14 @@ Status CudaBackend::batchnorm_forward_training(float* y, float* batch_mean, floa
 
 Status CudaBackend::batchnorm_forward_inference(float* y, const float* x, const float* gamma,
                                                 const float* beta, const float* mean,
-                                                const float* var, const BatchNormParams& p) {
+                                                const float* var, const float* residual,
+                                                const BatchNormParams& p) {
   using namespace cuda;
   CN_RETURN_IF_ERROR(bn_validate("batchnorm_forward_inference", p));
   if (p.c == 0 || p.rows == 0) return Status::ok();
   Scratch scale;
   CN_RETURN_IF_ERROR(scratch(&scale, sizeof(float) * p.c));
-  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, mean, var, gamma, beta, p.relu, scale.f32(), p.rows,
+  CN_LAUNCH_CHECK(k::bn_normalize(stream_, y, x, residual, mean, var, gamma, beta, p.relu, scale.f32(), p.rows,
                                   p.c, p.epsilon),
                   "batchnorm_forward_inference " + bn_shapes(p));
   return Status::ok();

@@ -103,11 +103,11 @@ class CudaBackend final : public Backend {
   Status max_pool_gather(float* y, const float* src, const float* x, const Pool2DParams& p) override;
 
   Status batchnorm_forward_training(float* y, float* batch_mean, float* batch_var, const float* x,
-                                    const float* gamma, const float* beta,
+                                    const float* gamma, const float* beta, const float* residual,
                                     const BatchNormParams& p) override;
   Status batchnorm_forward_inference(float* y, const float* x, const float* gamma,
                                      const float* beta, const float* mean, const float* var,
-                                     const BatchNormParams& p) override;
+                                     const float* residual, const BatchNormParams& p) override;
   Status batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                             const float* gamma, const float* beta, const float* batch_mean,
                             const float* batch_var, const BatchNormParams& p) override;

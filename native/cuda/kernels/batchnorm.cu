@@ -45,10 +45,10 @@ __global__ void bn_scale_kernel(float* scale, const float* var, const float* gam
 }
 
 template <int W>
-__global__ void bn_normalize_kernel(float* y, const float* x, const float* mean,
+__global__ void bn_normalize_kernel(float* y, const float* x, const float* z, const float* mean,
                                     const float* scale, const float* beta, bool relu,
                                     int64_t nvec, int64_t groups, bool stationary) {
-  bn::normalize_thread<W>(y, x, mean, scale, beta, relu, nvec, groups, stationary, CN_THREAD0, CN_STRIDE);
+  bn::normalize_thread<W>(y, x, z, mean, scale, beta, relu, nvec, groups, stationary, CN_THREAD0, CN_STRIDE);
 }
 
 __global__ void bn_param_grads_kernel(float* dgamma, float* dbeta, float* coeff,
@@ -108,20 +108,21 @@ cudaError_t bn_scale(cudaStream_t s, float* scale, const float* var, const float
   return cudaGetLastError();
 }
 
-cudaError_t bn_normalize(cudaStream_t s, float* y, const float* x, const float* mean,
-                         const float* var, const float* gamma, const float* beta, bool relu,
-                         float* scale, int64_t rows, int64_t c, float eps) {
+cudaError_t bn_normalize(cudaStream_t s, float* y, const float* x, const float* z,
+                         const float* mean, const float* var, const float* gamma,
+                         const float* beta, bool relu, float* scale, int64_t rows, int64_t c,
+                         float eps) {
   const int64_t n = rows * c;
   if (n == 0) return cudaSuccess;
   bn_scale_kernel<<<grid_for(c), kThreads, 0, s>>>(scale, var, gamma, c, eps);
-  const int w = bn::width(c, x, y);
+  const int w = bn::width(c, x, y, z);
   const int64_t groups = c / w, nvec = n / w;
   bool stationary = false;
   const bn::Launch l = bn::elementwise_launch(nvec, groups, &stationary);
   if (w == 4)
-    bn_normalize_kernel<4><<<l.blocks, l.threads, 0, s>>>(y, x, mean, scale, beta, relu, nvec, groups, stationary);
+    bn_normalize_kernel<4><<<l.blocks, l.threads, 0, s>>>(y, x, z, mean, scale, beta, relu, nvec, groups, stationary);
   else
-    bn_normalize_kernel<1><<<l.blocks, l.threads, 0, s>>>(y, x, mean, scale, beta, relu, nvec, groups, stationary);
+    bn_normalize_kernel<1><<<l.blocks, l.threads, 0, s>>>(y, x, z, mean, scale, beta, relu, nvec, groups, stationary);
   return cudaGetLastError();
 }
 

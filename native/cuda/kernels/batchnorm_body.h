@@ -206,13 +206,14 @@ CN_HD void scale_item(float* scale, const float* var, const float* gamma, int64_
   scale[ch] = gamma ? gamma[ch] * inv : inv;
 }
 
-// y = (x - mean) * scale + beta, then relu(y) if asked, over the vectors t0, t0 + stride,
-// ... < nvec (beta may be null: 0). Per-channel values are reloaded only when the channel group changes, which
-// happens only when !stationary.
+// y = (x - mean) * scale + beta (+ z, the residual, if given: Note [batch norm + add + relu]
+// in core/params.h), then relu(y) if asked, over the vectors t0, t0 + stride, ... < nvec
+// (beta may be null: 0). Per-channel values are reloaded only when the channel group
+// changes, which happens only when !stationary.
 template <int W>
-CN_HD void normalize_thread(float* y, const float* x, const float* mean, const float* scale,
-                               const float* beta, bool relu, int64_t nvec, int64_t groups,
-                               bool stationary, int64_t t0, int64_t stride) {
+CN_HD void normalize_thread(float* y, const float* x, const float* z, const float* mean,
+                            const float* scale, const float* beta, bool relu, int64_t nvec,
+                            int64_t groups, bool stationary, int64_t t0, int64_t stride) {
   int64_t g = -1;
   float m[W] = {}, s[W] = {}, b[W] = {};
   for (int64_t v = t0; v < nvec; v += stride) {
@@ -228,6 +229,11 @@ CN_HD void normalize_thread(float* y, const float* x, const float* mean, const f
     float e[W];
     load<W>(e, x + v * W);
     for (int j = 0; j < W; ++j) e[j] = (e[j] - m[j]) * s[j] + b[j];
+    if (z) {
+      float r[W];
+      load<W>(r, z + v * W);
+      for (int j = 0; j < W; ++j) e[j] = e[j] + r[j];
+    }
     if (relu)
       for (int j = 0; j < W; ++j) e[j] = e[j] > 0.f ? e[j] : 0.f;
     store<W>(y + v * W, e);

@@ -84,11 +84,12 @@ cudaError_t bn_grad_sums(cudaStream_t s, float* s_dy, float* s_dyd, double* part
 // scale = gamma / sqrt(var + eps) per channel (gamma may be null).
 cudaError_t bn_scale(cudaStream_t s, float* scale, const float* var, const float* gamma, int64_t c,
                      float eps);
-// y = (x - mean) / sqrt(var + eps) * gamma + beta, then relu(y) if asked; gamma and beta may
-// be null; scale is scratch for c floats.
-cudaError_t bn_normalize(cudaStream_t s, float* y, const float* x, const float* mean,
-                         const float* var, const float* gamma, const float* beta, bool relu,
-                         float* scale, int64_t rows, int64_t c, float eps);
+// y = (x - mean) / sqrt(var + eps) * gamma + beta (+ z if given), then relu(y) if asked;
+// gamma, beta and z may be null; scale is scratch for c floats.
+cudaError_t bn_normalize(cudaStream_t s, float* y, const float* x, const float* z,
+                         const float* mean, const float* var, const float* gamma,
+                         const float* beta, bool relu, float* scale, int64_t rows, int64_t c,
+                         float eps);
 // From s_dy and s_dyd: dbeta, dgamma and dx (each may be null); coeff is scratch for 3c
 // floats; relu_scale / relu_beta as for bn_grad_sums (null: no relu).
 cudaError_t bn_backward(cudaStream_t s, float* dx, float* dgamma, float* dbeta, const float* dy,

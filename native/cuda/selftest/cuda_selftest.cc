@@ -208,11 +208,11 @@ void test_batchnorm() {
     }
   Dev X(x), G(g), Be(be), DY(dy), Y(x.size() * 4), M(p.c * 4), Va(p.c * 4), DX(x.size() * 4),
       DG(p.c * 4), DB(p.c * 4);
-  Status s = B->batchnorm_forward_training(Y.f(), M.f(), Va.f(), X.f(), G.f(), Be.f(), p);
+  Status s = B->batchnorm_forward_training(Y.f(), M.f(), Va.f(), X.f(), G.f(), Be.f(), nullptr, p);
   check("batchnorm training y", s, Y.get(), y, 1e-4f);
   check("batchnorm batch mean", s, M.get(), mean, 1e-5f);
   check("batchnorm batch variance (biased)", s, Va.get(), var, 1e-4f);
-  s = B->batchnorm_forward_inference(Y.f(), X.f(), G.f(), Be.f(), M.f(), Va.f(), p);
+  s = B->batchnorm_forward_inference(Y.f(), X.f(), G.f(), Be.f(), M.f(), Va.f(), nullptr, p);
   check("batchnorm inference", s, Y.get(), y, 1e-4f);
   s = B->batchnorm_backward(DX.f(), DG.f(), DB.f(), DY.f(), X.f(), G.f(), Be.f(), M.f(), Va.f(), p);
   check("batchnorm backward dx", s, DX.get(), dx, 1e-3f);

@@ -1,5 +1,5 @@
 // host_batchnorm_test: runs the cuda batch-norm kernels' per-thread code
-// (kernels/batchnorm_body.h; plain and fused with a relu) on the host, every thread of the
+// (kernels/batchnorm_body.h; plain, fused with a relu, and with a residual added) on the host, every thread of the
 // grids batchnorm.cu launches (and of deliberately small grids, so threads loop), and
 // compares the results with a plain double-precision batch norm. No GPU and no CUDA toolkit needed: g++ alone builds it
 // (test/cuda-host-kernels.test.ts does, and reads the closing "N passed, N failed" line).
@@ -90,21 +90,26 @@ void sums(float* out0, float* out1, const float* x, const float* dy, const float
   finish(out0, out1, p0, p1, x, rows, splits, c, kind);
 }
 
+// residual_offset >= 0: the forward adds a residual z (Note [batch norm + add + relu]) held
+// at that alignment offset (1 with an aligned x forces the one-channel path); the backward
+// then is the unfused one (the join's gradient arrives already masked).
 void one_case(int64_t rows, int64_t c, int offset, unsigned max_blocks, float center, bool affine,
-              bool relu = false) {
+              bool relu = false, int residual_offset = -1) {
   const int64_t n = rows * c;
   std::mt19937 gen((unsigned)(rows * 131 + c * 7 + offset));
   std::uniform_real_distribution<float> u(-1.f, 1.f);
-  Buf x(n, offset), dy(n, offset), y(n, offset), dx(n, offset);
+  Buf x(n, offset), dy(n, offset), y(n, offset), dx(n, offset), z(n, residual_offset < 0 ? 0 : residual_offset);
+  const float* zp = residual_offset < 0 ? nullptr : z.p;
   std::vector<float> gamma(c), beta(c);
-  for (int64_t i = 0; i < n; ++i) x.p[i] = center + 2.f * u(gen), dy.p[i] = u(gen);
+  for (int64_t i = 0; i < n; ++i) x.p[i] = center + 2.f * u(gen), dy.p[i] = u(gen), z.p[i] = u(gen);
   for (int64_t i = 0; i < c; ++i) gamma[i] = 1.f + 0.5f * u(gen), beta[i] = u(gen);
   const float* g = affine ? gamma.data() : nullptr;
   const float* b = affine ? beta.data() : nullptr;
   const float eps = 1e-3f;
   char label[160];
-  snprintf(label, sizeof label, "rows %lld c %lld offset %d%s center %g%s%s", (long long)rows, (long long)c, offset,
-           max_blocks ? " small grid" : "", center, affine ? "" : " no gamma/beta", relu ? " relu" : "");
+  snprintf(label, sizeof label, "rows %lld c %lld offset %d%s center %g%s%s%s", (long long)rows, (long long)c, offset,
+           max_blocks ? " small grid" : "", center, affine ? "" : " no gamma/beta", relu ? " relu" : "",
+           zp ? (residual_offset ? " + residual (offset 1)" : " + residual") : "");
 
   // Reference, in double.
   std::vector<double> rm(c, 0), rv(c, 0), ry(n), rdx(n), rdg(c, 0), rdb(c, 0), sdy(c, 0), sdyd(c, 0);
@@ -124,24 +129,26 @@ void one_case(int64_t rows, int64_t c, int offset, unsigned max_blocks, float ce
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t ch = 0; ch < c; ++ch) {
       const double inv = 1.0 / std::sqrt((double)var[ch] + eps);
-      ry[r * c + ch] = (x.p[r * c + ch] - (double)mean[ch]) * inv * (g ? g[ch] : 1.0) + (b ? b[ch] : 0.0);
+      ry[r * c + ch] = (x.p[r * c + ch] - (double)mean[ch]) * inv * (g ? g[ch] : 1.0) + (b ? b[ch] : 0.0) +
+                       (zp ? (double)zp[r * c + ch] : 0.0);
     }
   const std::vector<double> pre = ry;  // before the relu
   if (relu)
     for (auto& v : ry) v = v > 0 ? v : 0;
   for (int64_t ch = 0; ch < c; ++ch) bn::scale_item(scale.data(), var.data(), g, ch, eps);
   {
-    const int w = bn::width(c, x.p, y.p);
+    const int w = bn::width(c, x.p, y.p, zp);
     const int64_t groups = c / w, nvec = n / w;
     bool stationary = false;
     Launch l = bn::elementwise_launch(nvec, groups, &stationary);
     if (max_blocks && l.blocks > max_blocks) l.blocks = max_blocks;
     run_grid(l, [&](int64_t t, int64_t s) {
-      if (w == 4) bn::normalize_thread<4>(y.p, x.p, mean.data(), scale.data(), b, relu, nvec, groups, stationary, t, s);
-      else bn::normalize_thread<1>(y.p, x.p, mean.data(), scale.data(), b, relu, nvec, groups, stationary, t, s);
+      if (w == 4) bn::normalize_thread<4>(y.p, x.p, zp, mean.data(), scale.data(), b, relu, nvec, groups, stationary, t, s);
+      else bn::normalize_thread<1>(y.p, x.p, zp, mean.data(), scale.data(), b, relu, nvec, groups, stationary, t, s);
     });
   }
   check(std::string("normalize ") + label, y.get(n), ry, 2e-5);
+  if (zp) relu = false;  // the backward of a join is the unfused one
 
   // Backward, from the kernels' mean and variance; with relu, of dy masked where y <= 0.
   std::vector<double> dye(n);
@@ -198,11 +205,14 @@ int main() {
         one_case(rows, c, offset, 0, 0.f, true);
         one_case(rows, c, offset, 3, 0.f, true);  // 3 blocks: every thread loops
         one_case(rows, c, offset, 3, 0.f, true, true);  // batch norm + relu
+        one_case(rows, c, offset, 3, 0.f, true, true, offset);  // batch norm + add + relu
+        if (offset == 0) one_case(rows, c, 0, 0, 0.f, true, true, 1);  // a misaligned residual
       }
   one_case(5000, 64, 0, 0, 1000.f, true);  // far from zero: the shifted moments
   one_case(5000, 64, 0, 0, 0.f, false);    // scale=False, center=False
   one_case(5000, 64, 0, 0, 0.f, false, true);
   one_case(40000, 64, 0, 0, 0.f, true, true);
+  one_case(40000, 64, 0, 0, 0.f, true, false, 0);  // + residual, no relu
   one_case(20000, 24, 0, 0, 0.f, true);    // many splits (rows / 16 bound)
   one_case(40000, 64, 0, 0, 0.f, true);    // more splits at width 4 than at width 1
   one_case(20000, 24, 0, 7, -300.f, true);
