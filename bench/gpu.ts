@@ -2,7 +2,7 @@
 // the Fashion-MNIST CNN's and ResNet-34's layer shapes at batch 256 (legacy cuDNN API with
 // heuristics and autotuned, then the graph API the same two ways), training steps of the
 // Fashion-MNIST CNN and ResNet-34 (one of each profiled with cn.profile(), and ResNet-34's
-// again with graph-API convolutions), on our cuda backend and, where python3 has PyTorch
+// again with graph-API convolutions and with plan fusion off), on our cuda backend and, where python3 has PyTorch
 // with CUDA, on PyTorch in the same run (cudnn.benchmark on, channels_last;
 // scripts/gpu/torch_bench.py). Prints a Markdown table with ratios (PyTorch time / our
 // time: > 1 means we are faster) and writes JSON. scripts/gpu-check.sh runs it on the GPU
@@ -597,6 +597,22 @@ async function main(): Promise<void> {
     result.trainGraphApi = graphReport();
     write();
   }
+  // What plan fusion wins (Note [fusion per backend] in lib/plan_fusion.ts): ResNet-34's
+  // step again with CUDNN_NODE_FUSION=0 (legacy convs, defaults), while under 75% of the budget.
+  let trainUnfused: TrainTiming | undefined;
+  if (o.train && train.resnet34?.ms !== undefined && elapsed() < o.budgetS * 0.75) {
+    const saved = process.env.CUDNN_NODE_FUSION;
+    process.env.CUDNN_NODE_FUSION = '0';
+    try {
+      trainUnfused = await timeTrain('resnet34', o.batch, o, 2);
+    } finally {
+      if (saved === undefined) delete process.env.CUDNN_NODE_FUSION;
+      else process.env.CUDNN_NODE_FUSION = saved;
+    }
+    log(`ours train step resnet34, plan fusion off: ${fmt(trainUnfused.ms)} ms${trainUnfused.note ? ` (${trainUnfused.note})` : ''}`);
+    result.trainUnfused = { label: `${TRAIN.resnet34.label}, plan fusion off`, ours: trainUnfused, fused: train.resnet34 };
+    write();
+  }
   if (fp32Modes.length) {
     timeModes(fp32Modes, share(0.7, 0.9));
     write();
@@ -681,6 +697,8 @@ async function main(): Promise<void> {
     const theirs = torch.train?.resnet34;
     md.push(`- ${TRAIN.resnet34.label} train step with graph API convs: ours ${fmt(trainGraph.ms)} ms${trainGraph.note ? ` [${trainGraph.note}]` : ''}${theirs?.ms ? `, ratio ${fmt(ratio(theirs.ms, trainGraph.ms))}` : ''}`);
   }
+  if (trainUnfused)
+    md.push(`- ${TRAIN.resnet34.label} train step with plan fusion off: ours ${fmt(trainUnfused.ms)} ms${trainUnfused.note ? ` [${trainUnfused.note}]` : ''} (fused: ${fmt(train.resnet34?.ms)} ms)`);
   if (memOps.length) md.push(`- memory-bound ops, batch ${o.batch}: ${memOps.map((r) => `${r.name} ${fmt(r.ms, 3)} ms (${fmt(r.gbps, 0)} GB/s)${r.note ? ` [${r.note}]` : ''}`).join('; ')}`);
   md.push(`- ${fmt(elapsed(), 0)} s; JSON: ${o.json}`);
   console.log(md.join('\n'));

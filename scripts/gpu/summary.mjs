@@ -105,6 +105,9 @@ if (bench?.rows) {
         // The engines it ran, and whether SAME stride-2 convs went without the padding copy.
         (g.ours?.profile ? `\n  ${g.ours.profile.convPadded ?? '?'} of ${g.ours.profile.convCalls ?? '?'} conv calls padded the input into a copy first; convs: ${g.ours.profile.convTop.slice(0, 4).map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)}/${c.calls}${c.impl ? ` [${c.impl.replace(/^cuDNN /, '')}]` : ''}`).join('; ')}` : ''),
     );
+  // Plan fusion's effect: the same ResNet-34 step unfused (CUDNN_NODE_FUSION=0).
+  const u = bench.trainUnfused;
+  if (u) lines.push(`${u.label}: ours ${fmt(u.ours?.ms)} ms${u.ours?.note ? ` [${u.ours.note}]` : ''} (fused ${fmt(u.fused?.ms)} ms)`);
   // Memory-bound kernels (batch norm, fused relu kernels, pooling, elementwise): GB/s against
   // the card's copy rate (about 4.3 TB/s on the H200) says how far each is from its floor.
   const mem = (bench.memoryOps ?? []).filter((m) => m.gbps || m.note);
