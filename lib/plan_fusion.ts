@@ -19,12 +19,15 @@
 // Batch norm into the join (Note [batch norm + add + relu] in native/core/params.h):
 //   BatchNormTrain(x, g, b) -> y, mean, var;  AddRelu(y, s) -> r   (y read by AddRelu alone)
 // becomes  BatchNormTrain{relu}(x, g, b, s) -> r, mean, var  (likewise BatchNormInfer), so a
-// block's last batch norm output is never written and read back. Its backward is unchanged:
-// AddReluGrad reads r, and BatchNormGrad takes x and the statistics, not y.
+// block's last batch norm output is never written and read back; and a same-shape Add(y, s)
+// without a ReLU (Xception's joins) becomes BatchNormTrain(x, g, b, s). The backward is
+// unchanged: AddReluGrad reads r, an Add passes its gradient on, and BatchNormGrad takes x
+// and the statistics, not y.
 //
 // A fused value is never one the plan fetches or another step reads. The results are the
-// unfused plan's (the add + relu kernels exactly; batch norm + relu up to elements within
-// rounding of the relu's threshold, whose mask is recomputed from x).
+// unfused plan's (the add + relu kernels exactly, and a batch norm taken into a join adds the
+// residual to the same normalized value; batch norm + relu up to elements within rounding of
+// the relu's threshold, whose mask is recomputed from x).
 //
 // Note [fusion per backend]: plans fuse on cuda, where these kernels are memory-bound and
 // each removed pass is HBM time saved. On the cpu backend they break about even with the
@@ -52,7 +55,7 @@ export type SlotTypes = Map<number, { shape: number[]; dtype: string }>;
 
 /** The three fusion passes, in order; `fetches` are never fused away. */
 export function fusePlan(steps: PlanStep[], fetches: number[], types: SlotTypes): PlanStep[] {
-  return fuseBatchNormAddRelu(fuseAddRelu(fuseBatchNormRelu(steps, fetches), fetches, types), fetches);
+  return fuseBatchNormAdd(fuseAddRelu(fuseBatchNormRelu(steps, fetches), fetches, types), fetches, types);
 }
 
 /** Who reads each slot (step indices), and the single reader of a slot that is not fetched. */
@@ -68,6 +71,12 @@ function readers(steps: PlanStep[], fetches: number[]) {
 }
 
 const copySteps = (steps: PlanStep[]): PlanStep[] => steps.map(([k, ins, outs, attrs]) => [k, ins.slice(), outs.slice(), attrs]);
+
+/** Whether every slot is float32 and all have one shape (an add without broadcasting). */
+function sameFloat(types: SlotTypes, slots: number[]): boolean {
+  const t = slots.map((s) => types.get(s));
+  return t.every((u) => u && u.dtype === 'float32' && u.shape.length === t[0]!.shape.length && u.shape.every((d, i) => d === t[0]!.shape[i]));
+}
 
 /** The steps with every fusable batch norm + ReLU pair fused. */
 export function fuseBatchNormRelu(steps: PlanStep[], fetches: number[]): PlanStep[] {
@@ -126,12 +135,8 @@ export function fuseAddRelu(steps: PlanStep[], fetches: number[], types: SlotTyp
   const out = copySteps(steps);
   const { only } = readers(out, fetches);
   const removed = new Set<number>();
-  const sameFloat = (slots: number[]) => {
-    const t = slots.map((s) => types.get(s));
-    return t.every((u) => u && u.dtype === 'float32' && u.shape.length === t[0]!.shape.length && u.shape.every((d, i) => d === t[0]!.shape[i]));
-  };
   out.forEach((A, ai) => {
-    if (A[0] !== ADD || A[1].length !== 2 || removed.has(ai) || !sameFloat([...A[1], A[2][0]])) return;
+    if (A[0] !== ADD || A[1].length !== 2 || removed.has(ai) || !sameFloat(types, [...A[1], A[2][0]])) return;
     const ri = only(A[2][0]);
     if (ri === undefined || removed.has(ri) || ri < ai) return;
     const R = out[ri];
@@ -149,19 +154,21 @@ export function fuseAddRelu(steps: PlanStep[], fetches: number[], types: SlotTyp
 }
 
 /**
- * The steps with every batch norm whose output only an AddRelu reads fused into it: the
- * residual becomes the batch norm's fourth (training) or sixth (inference) input.
+ * The steps with every batch norm whose output only an AddRelu or a same-shape Add reads
+ * fused into it: the other operand becomes the batch norm's residual, its fourth (training)
+ * or sixth (inference) input, and the ReLU its relu attribute.
  */
-export function fuseBatchNormAddRelu(steps: PlanStep[], fetches: number[]): PlanStep[] {
-  const BN = kernelIds.BatchNormTrain, BN_INFER = kernelIds.BatchNormInfer, ADD_RELU = kernelIds.AddRelu;
-  if ([BN, BN_INFER, ADD_RELU].some((k) => k === undefined)) return steps;
+export function fuseBatchNormAdd(steps: PlanStep[], fetches: number[], types: SlotTypes): PlanStep[] {
+  const BN = kernelIds.BatchNormTrain, BN_INFER = kernelIds.BatchNormInfer, ADD_RELU = kernelIds.AddRelu, ADD = kernelIds.Add;
+  if ([BN, BN_INFER, ADD_RELU, ADD].some((k) => k === undefined)) return steps;
   const out = copySteps(steps);
   const { consumers, only } = readers(out, fetches);
   const producer = new Map<number, number>();
   out.forEach(([, , outs], i) => outs.forEach((s) => producer.set(s, i)));
   const removed = new Set<number>();
   out.forEach((J, ji) => {
-    if (J[0] !== ADD_RELU) return;
+    const relu = J[0] === ADD_RELU;
+    if (!relu && !(J[0] === ADD && J[1].length === 2 && sameFloat(types, [...J[1], J[2][0]]))) return;
     for (const k of [0, 1]) {
       const y = J[1][k], residual = J[1][1 - k];
       const ai = producer.get(y);
@@ -169,7 +176,7 @@ export function fuseBatchNormAddRelu(steps: PlanStep[], fetches: number[]): Plan
       const A = out[ai];
       const plain = (A[0] === BN && A[1].length === 3) || (A[0] === BN_INFER && A[1].length === 5);
       if (!plain || A[3]?.relu || A[2][0] !== y) continue;
-      const fused: PlanStep = [A[0], [...A[1], residual], [J[2][0], ...A[2].slice(1)], { ...(A[3] ?? {}), relu: true }];
+      const fused: PlanStep = [A[0], [...A[1], residual], [J[2][0], ...A[2].slice(1)], { ...(A[3] ?? {}), relu }];
       // At the batch norm's place when the residual exists by then (an identity shortcut);
       // else at the join's, when no step in between reads the batch statistics.
       const rp = producer.get(residual);

@@ -91,6 +91,35 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
     }
   });
 
+  it('joins without a ReLU (Xception\'s: x + bn(conv(relu(x)))) take their batch norm and match the unfused plan', () => {
+    const ws = [rand([3, 3, 4, 4], 90, -0.4, 0.4), rand([1, 1, 4, 4], 91, -0.6, 0.6)];
+    const gs = ws.map((_, i) => rand([4], 92 + i, 0.5, 1.5)), bs = ws.map((_, i) => rand([4], 94 + i, -0.3, 0.3));
+    const wd = rand([4, 3], 96, -0.5, 0.5);
+    const x = rand([3, 6, 6, 4], 97), labels = cn.tensor(new Int32Array([2, 0, 1]));
+    const params = [...ws, ...gs, ...bs, wd];
+    const step = (xx: cn.Tensor, yy: cn.Tensor) => {
+      const loss = () => {
+        let h = xx;
+        for (let i = 0; i < 2; i++) h = cn.add(h, cn.batchNormTraining(cn.conv2d(cn.relu(h), ws[i], 1, 'same'), gs[i], bs[i], 1e-3).y);
+        return cn.mean(cn.sparseSoftmaxCrossEntropy(yy, cn.matMul(cn.globalAvgPool(h), wd)));
+      };
+      const { value, tape } = recordTape(loss);
+      return [value, ...backprop(tape, params, value, cn.onesLike(value)).map((g) => g!)];
+    };
+    const specs = [{ shape: [3, 6, 6, 4] }, { shape: [3], dtype: 'int32' as const }];
+    const fused = compileWith(true, step, specs), plain = compileWith(false, step, specs);
+    try {
+      expect(plain.numSteps - fused.numSteps, 'one Add per block').toBe(2);
+      const a = fused.runSync([x, labels]), b = plain.runSync([x, labels]);
+      a.forEach((t, i) => expectClose(t.dataSync(), b[i].dataSync(), { rtol: 1e-5, atol: 1e-6, what: i === 0 ? 'loss' : `gradient ${i - 1}` }));
+      cn.dispose([a, b]);
+    } finally {
+      fused.dispose();
+      plain.dispose();
+      cn.dispose([...params, x, labels]);
+    }
+  });
+
   it('ResNet-18 trains the same through fit() with and without fusion (losses, then every weight)', async () => {
     const { resnet18 } = await import('../lib/applications/index.js');
     const x = rand([4, 32, 32, 3], 70), y = cn.tensor(new Int32Array([0, 1, 2, 3]));
@@ -169,11 +198,14 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
       return [cn.relu(cn.add(y, x)), y];
     };
     const inferenceJoin = (x: cn.Tensor) => [cn.relu(cn.add(x, cn.batchNorm(x, m, v, b, g, 1e-3)))];
+    // A join without a ReLU (Xception's), and a broadcasting add, which stays.
+    const plainJoin = (x: cn.Tensor) => [cn.add(cn.batchNormTraining(x, g, b).y, x)];
+    const broadcastJoin = (x: cn.Tensor) => [cn.add(cn.batchNormTraining(x, g, b).y, b)];
     const x = rand([5, 6], 12);
     try {
       for (const [fn, fusedAway] of [
         [readTwice, 0], [fetched, 0], [fetchedRelu, 1], [broadcastAdd, 0], [sameShapeAdd, 1], [sumFetched, 0], [inference, 1],
-        [join, 2], [joinLate, 2], [statsRead, 1], [joinFetched, 1], [inferenceJoin, 2],
+        [join, 2], [joinLate, 2], [statsRead, 1], [joinFetched, 1], [inferenceJoin, 2], [plainJoin, 1], [broadcastJoin, 0],
       ] as const) {
         const f = compileWith(true, fn, [{ shape: [5, 6] }]), p = compileWith(false, fn, [{ shape: [5, 6] }]);
         expect(p.numSteps - f.numSteps).toBe(fusedAway);
