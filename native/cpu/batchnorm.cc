@@ -3,9 +3,9 @@
 // inference forward (given statistics) and backward through the batch statistics.
 // gamma and beta may be null (Keras scale=False / center=False), as may dgamma and dbeta.
 // With a residual (Note [batch norm + add + relu]) the forward adds it after oneDNN's
-// primitive. With p.relu (Note [batch norm + relu] in core/params.h) the forward runs the Relu kernel in
-// place after that, and the backward masks dy where the recomputed y is not positive
-// before running oneDNN's backward.
+// primitive (with p.relu too, in one AddRelu pass). With p.relu alone (Note [batch norm +
+// relu] in core/params.h) the forward runs the Relu kernel in place after it, and the
+// backward masks dy where the recomputed y is not positive before running oneDNN's backward.
 #include <cstring>
 
 #include "cpu_backend.h"
@@ -136,10 +136,12 @@ void mask_relu_grad(float* out, const float* dy, const float* x, const float* ga
 
 }  // namespace
 
-// After oneDNN's primitive: + residual, then the Relu kernel itself, in place, so that fused
-// and unfused plans agree exactly (Note [batch norm + add + relu]).
+// After oneDNN's primitive, in place: + residual and the ReLU in one pass of the AddRelu
+// kernel, the residual alone, or the Relu kernel alone; the unfused plan's own kernels, so
+// that fused and unfused plans agree exactly (Note [batch norm + add + relu]).
 static Status finish_forward(CpuBackend* backend, float* y, const float* residual, const BatchNormParams& p) {
   const int64_t n = p.rows * p.c;
+  if (residual && p.relu) return backend->add_relu(y, y, residual, n);
   if (residual)
     cpu::parallel_for(n, cpu::kGrain, [=](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) y[i] = y[i] + residual[i];
