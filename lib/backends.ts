@@ -1,5 +1,6 @@
 // backends() and doctor(): what is compiled in, what can run here, and why not.
 import { getCudaOptions } from './cuda_options.js';
+import { fusionEnabled } from './plan_fusion.js';
 import { native } from './native.js';
 import type { NativeBackendInfo } from './native.js';
 
@@ -30,7 +31,10 @@ export function doctor(): string {
       if (b.runtimeVersion) lines.push(`  CUDA runtime: ${b.runtimeVersion}, driver: ${b.driverVersion}`);
       if (b.searched?.length) lines.push(`  searched: ${b.searched.join(', ')}`);
       const o = getCudaOptions();
-      if (b.compiled) lines.push(`  options: allowTF32 ${o.allowTF32}, autotune ${o.autotune} (setCudaOptions, CUDNN_NODE_TF32, CUDNN_NODE_AUTOTUNE)`);
+      if (b.compiled) {
+        lines.push(`  options: allowTF32 ${o.allowTF32}, autotune ${o.autotune}, convApi ${o.convApi} (setCudaOptions, CUDNN_NODE_TF32, CUDNN_NODE_AUTOTUNE, CUDNN_NODE_CONV_API)`);
+        lines.push(`  plan fusion: ${fusionEnabled('cuda') ? 'on' : 'off'} (CUDNN_NODE_FUSION)`);
+      }
     }
   }
   const info = native.buildInfo();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
 import { USAGE, main, parseArgs } from '../lib/cli.js';
+import { native } from '../lib/native.js';
 import { expectClose } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cn-fmnist-'));
@@ -112,6 +113,9 @@ describe('cli', () => {
     expect(await main(['doctor'], d.io)).toBe(0);
     expect(d.o.out[0]).toMatch(/^cpu: available/m);
     expect(d.o.out[0]).toMatch(/^cuda: /m);
+    // Where cuda is compiled in (CI requires it): its options, the conv API and plan fusion included.
+    const options = [/^ {2}options: allowTF32 (true|false), autotune (true|false), convApi (legacy|graph) /m, /^ {2}plan fusion: (on|off) \(CUDNN_NODE_FUSION\)$/m];
+    for (const line of options) expect(line.test(d.o.out[0])).toBe(native.buildInfo().cudaCompiled);
     const b = io();
     expect(await main(['train'], b.io)).toBe(2);
     expect(b.o.err[0]).toMatch(/^cudnn-node: train: expected a pipeline/);
