@@ -24,6 +24,40 @@ function compileWith(fusion: boolean, fn: (...xs: cn.Tensor[]) => cn.Tensor[], s
   return cn.compile(fn, specs);
 }
 
+/**
+ * Compiles a training step (loss(x, labels) and its gradients with respect to params) with
+ * fusion on and off, expects `fusedAway` fewer steps fused and the same loss and gradients
+ * from both, runs `more` on the fused outputs, and disposes everything (params, x, labels too).
+ */
+function expectFusedStep(
+  loss: (x: cn.Tensor, labels: cn.Tensor) => cn.Tensor,
+  params: cn.Tensor[],
+  x: cn.Tensor,
+  labels: cn.Tensor,
+  o: { fusedAway: number; why: string; names?: string[] },
+  more?: (fused: cn.Tensor[]) => void,
+): void {
+  const step = (xx: cn.Tensor, yy: cn.Tensor) => {
+    const { value, tape } = recordTape(() => loss(xx, yy));
+    return [value, ...backprop(tape, params, value, cn.onesLike(value)).map((g) => g!)];
+  };
+  const specs = [{ shape: x.shape }, { shape: labels.shape, dtype: 'int32' as const }];
+  const fused = compileWith(true, step, specs), plain = compileWith(false, step, specs);
+  try {
+    expect(plain.numSteps - fused.numSteps, o.why).toBe(o.fusedAway);
+    const a = fused.runSync([x, labels]), b = plain.runSync([x, labels]);
+    a.forEach((t, i) =>
+      expectClose(t.dataSync(), b[i].dataSync(), { rtol: 1e-5, atol: 1e-6, what: o.names?.[i] ?? (i === 0 ? 'loss' : `gradient ${i - 1}`), actualShape: t.shape, expectedShape: b[i].shape }),
+    );
+    more?.(a);
+    cn.dispose([a, b]);
+  } finally {
+    fused.dispose();
+    plain.dispose();
+    cn.dispose([...params, x, labels]);
+  }
+}
+
 describeBackends('plan fusion: batch norm + relu', (backend) => {
   beforeEach(() => cn.setBackend(backend));
 
@@ -32,31 +66,16 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
     const g1 = rand([8], 4, 0.5, 1.5), b1 = rand([8], 5, -0.3, 0.3), g2 = rand([8], 6, 0.5, 1.5), b2 = rand([8], 7, -0.3, 0.3);
     const x = rand([4, 8, 8, 3], 8), labels = cn.tensor(new Int32Array([0, 3, 1, 2]));
     const params = [w1, w2, wd, g1, b1, g2, b2];
-    const step = (xx: cn.Tensor, yy: cn.Tensor) => {
-      const loss = () => {
-        const h1 = cn.relu(cn.batchNormTraining(cn.conv2d(xx, w1, 1, 'same'), g1, b1, 1e-3).y);
-        const h2 = cn.relu(cn.batchNormTraining(cn.conv2d(h1, w2, 1, 'same'), g2, b2, 1e-3).y);
-        const h = cn.add(h1, h2); // h1 feeds two consumers: its relu gradient is a sum
-        return cn.mean(cn.sparseSoftmaxCrossEntropy(yy, cn.matMul(cn.globalAvgPool(h), wd)));
-      };
-      const { value, tape } = recordTape(loss);
-      const grads = backprop(tape, params, value, cn.onesLike(value)).map((g) => g!);
-      return [value, ...grads];
+    const loss = (xx: cn.Tensor, yy: cn.Tensor) => {
+      const h1 = cn.relu(cn.batchNormTraining(cn.conv2d(xx, w1, 1, 'same'), g1, b1, 1e-3).y);
+      const h2 = cn.relu(cn.batchNormTraining(cn.conv2d(h1, w2, 1, 'same'), g2, b2, 1e-3).y);
+      const h = cn.add(h1, h2); // h1 feeds two consumers: its relu gradient is a sum
+      return cn.mean(cn.sparseSoftmaxCrossEntropy(yy, cn.matMul(cn.globalAvgPool(h), wd)));
     };
-    const specs = [{ shape: [4, 8, 8, 3] }, { shape: [4], dtype: 'int32' as const }];
-    const fused = compileWith(true, step, specs), plain = compileWith(false, step, specs);
-    try {
-      expect(plain.numSteps - fused.numSteps, 'two Relu and two ReluGrad steps fused away').toBe(4);
-      const a = fused.runSync([x, labels]), b = plain.runSync([x, labels]);
-      const names = ['loss', 'dw1', 'dw2', 'dwd', 'dgamma1', 'dbeta1', 'dgamma2', 'dbeta2'];
-      a.forEach((t, i) => expectClose(t.dataSync(), b[i].dataSync(), { rtol: 1e-5, atol: 1e-6, what: names[i], actualShape: t.shape, expectedShape: b[i].shape }));
-      expect(Math.max(...Array.from(a[4].dataSync(), Math.abs)), 'the first BN gets a gradient').toBeGreaterThan(1e-4);
-      cn.dispose([a, b]);
-    } finally {
-      fused.dispose();
-      plain.dispose();
-      cn.dispose([...params, x, labels]);
-    }
+    const names = ['loss', 'dw1', 'dw2', 'dwd', 'dgamma1', 'dbeta1', 'dgamma2', 'dbeta2'];
+    expectFusedStep(loss, params, x, labels, { fusedAway: 4, why: 'two Relu and two ReluGrad steps fused away', names }, (a) =>
+      expect(Math.max(...Array.from(a[4].dataSync(), Math.abs)), 'the first BN gets a gradient').toBeGreaterThan(1e-4),
+    );
   });
 
   it('two residual blocks (relu(bn(conv)) -> bn(conv), relu(add)) fuse every pair and match the unfused plan', () => {
@@ -64,31 +83,15 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
     const gs = ws.map((_, i) => rand([4], 40 + i, 0.5, 1.5)), bs = ws.map((_, i) => rand([4], 50 + i, -0.3, 0.3));
     const wd = rand([4, 3], 34, -0.5, 0.5);
     const x = rand([3, 6, 6, 4], 35), labels = cn.tensor(new Int32Array([0, 2, 1]));
-    const params = [...ws, ...gs, ...bs, wd];
     const bnConv = (h: cn.Tensor, i: number) => cn.batchNormTraining(cn.conv2d(h, ws[i], 1, 'same'), gs[i], bs[i], 1e-3).y;
-    const step = (xx: cn.Tensor, yy: cn.Tensor) => {
-      const loss = () => {
-        let h = xx;
-        for (const i of [0, 2]) h = cn.relu(cn.add(bnConv(cn.relu(bnConv(h, i)), i + 1), h)); // h feeds the block and its shortcut
-        return cn.mean(cn.sparseSoftmaxCrossEntropy(yy, cn.matMul(cn.globalAvgPool(h), wd)));
-      };
-      const { value, tape } = recordTape(loss);
-      return [value, ...backprop(tape, params, value, cn.onesLike(value)).map((g) => g!)];
+    const loss = (xx: cn.Tensor, yy: cn.Tensor) => {
+      let h = xx;
+      for (const i of [0, 2]) h = cn.relu(cn.add(bnConv(cn.relu(bnConv(h, i)), i + 1), h)); // h feeds the block and its shortcut
+      return cn.mean(cn.sparseSoftmaxCrossEntropy(yy, cn.matMul(cn.globalAvgPool(h), wd)));
     };
-    const specs = [{ shape: [3, 6, 6, 4] }, { shape: [3], dtype: 'int32' as const }];
-    const fused = compileWith(true, step, specs), plain = compileWith(false, step, specs);
-    try {
-      // Per block: BN + relu (2 steps), add + relu (1), the second BN into the join (1), and
-      // between the blocks the gradient sum arriving at block 1's output + its ReluGrad (1).
-      expect(plain.numSteps - fused.numSteps).toBe(2 * 2 + 2 * 1 + 2 * 1 + 1);
-      const a = fused.runSync([x, labels]), b = plain.runSync([x, labels]);
-      a.forEach((t, i) => expectClose(t.dataSync(), b[i].dataSync(), { rtol: 1e-5, atol: 1e-6, what: i === 0 ? 'loss' : `gradient ${i - 1}` }));
-      cn.dispose([a, b]);
-    } finally {
-      fused.dispose();
-      plain.dispose();
-      cn.dispose([...params, x, labels]);
-    }
+    // Per block: BN + relu (2 steps), add + relu (1), the second BN into the join (1), and
+    // between the blocks the gradient sum arriving at block 1's output + its ReluGrad (1).
+    expectFusedStep(loss, [...ws, ...gs, ...bs, wd], x, labels, { fusedAway: 2 * 2 + 2 * 1 + 2 * 1 + 1, why: 'steps fused away' });
   });
 
   it('joins without a ReLU (Xception\'s: x + bn(conv(relu(x)))) take their batch norm and match the unfused plan', () => {
@@ -96,28 +99,12 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
     const gs = ws.map((_, i) => rand([4], 92 + i, 0.5, 1.5)), bs = ws.map((_, i) => rand([4], 94 + i, -0.3, 0.3));
     const wd = rand([4, 3], 96, -0.5, 0.5);
     const x = rand([3, 6, 6, 4], 97), labels = cn.tensor(new Int32Array([2, 0, 1]));
-    const params = [...ws, ...gs, ...bs, wd];
-    const step = (xx: cn.Tensor, yy: cn.Tensor) => {
-      const loss = () => {
-        let h = xx;
-        for (let i = 0; i < 2; i++) h = cn.add(h, cn.batchNormTraining(cn.conv2d(cn.relu(h), ws[i], 1, 'same'), gs[i], bs[i], 1e-3).y);
-        return cn.mean(cn.sparseSoftmaxCrossEntropy(yy, cn.matMul(cn.globalAvgPool(h), wd)));
-      };
-      const { value, tape } = recordTape(loss);
-      return [value, ...backprop(tape, params, value, cn.onesLike(value)).map((g) => g!)];
+    const loss = (xx: cn.Tensor, yy: cn.Tensor) => {
+      let h = xx;
+      for (let i = 0; i < 2; i++) h = cn.add(h, cn.batchNormTraining(cn.conv2d(cn.relu(h), ws[i], 1, 'same'), gs[i], bs[i], 1e-3).y);
+      return cn.mean(cn.sparseSoftmaxCrossEntropy(yy, cn.matMul(cn.globalAvgPool(h), wd)));
     };
-    const specs = [{ shape: [3, 6, 6, 4] }, { shape: [3], dtype: 'int32' as const }];
-    const fused = compileWith(true, step, specs), plain = compileWith(false, step, specs);
-    try {
-      expect(plain.numSteps - fused.numSteps, 'one Add per block').toBe(2);
-      const a = fused.runSync([x, labels]), b = plain.runSync([x, labels]);
-      a.forEach((t, i) => expectClose(t.dataSync(), b[i].dataSync(), { rtol: 1e-5, atol: 1e-6, what: i === 0 ? 'loss' : `gradient ${i - 1}` }));
-      cn.dispose([a, b]);
-    } finally {
-      fused.dispose();
-      plain.dispose();
-      cn.dispose([...params, x, labels]);
-    }
+    expectFusedStep(loss, [...ws, ...gs, ...bs, wd], x, labels, { fusedAway: 2, why: 'one Add per block' });
   });
 
   it('ResNet-18 trains the same through fit() with and without fusion (losses, then every weight)', async () => {
