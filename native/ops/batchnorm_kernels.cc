@@ -6,20 +6,23 @@
 // core/params.h): y = relu(batch norm), and the gradient is taken through that relu (beta
 // is then input 5). A residual (x's shape; Note [batch norm + add + relu]) is added to the
 // normalized x before the relu.
+#include <cstdint>
+
 #include "kernel.h"
 
 namespace cn {
 namespace {
 
-// params: the number of per-channel inputs after x (a residual, if any, comes after them).
-Status bn_params(KernelContext& c, const char* k, BatchNormParams* p, size_t params = 99) {
+// Inputs 1..last (all of them by default) but BatchNormGrad's x are per-channel [c]
+// parameters; a residual, if any, comes after them.
+Status bn_params(KernelContext& c, const char* k, BatchNormParams* p, size_t last = SIZE_MAX) {
   const Shape& x = c.inputs[k[0] == 'G' ? 1 : 0]->shape;
   if (x.empty()) return invalid_argument(std::string("batchNorm: expected x of rank >= 1"));
   p->c = x.back();
   p->rows = p->c ? num_elements(x) / p->c : 0;
   p->epsilon = (float)c.a().f("epsilon", 1e-3);
   p->relu = c.a().b("relu", false);
-  for (size_t i = 1; i < c.inputs.size() && i <= params; ++i) {
+  for (size_t i = 1; i < c.inputs.size() && i <= last; ++i) {
     if (i == 1 && k[0] == 'G') continue;
     if (c.inputs[i]->shape != Shape{p->c})
       return invalid_argument("batchNorm: expected parameter " + std::to_string(i) + " of shape [" +
