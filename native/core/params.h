@@ -65,9 +65,10 @@ struct BatchNormParams {
   // and the backward (of the training form) takes the gradient of that y (the relu mask is recomputed from x, mean,
   // variance, gamma and beta, so no pre-relu tensor is kept). Set by the plan fusion pass.
   // Note [batch norm + add + relu]: the forwards may also take a residual r of x's shape:
-  // y = relu(batch norm(x) + r), a ResNet block's join, so the batch norm's own output is
-  // never written and read back. Its backward stays the unfused one (the join's gradient,
-  // AddReluGrad, reads y), so this needs no backward form.
+  // y = relu(batch norm(x) + r), a ResNet block's join (or batch norm(x) + r without relu,
+  // Xception's), so the batch norm's own output is never written and read back. The
+  // backward stays the unfused one (the join's gradient, AddReluGrad, reads y; a plain add
+  // passes its gradient on), so this needs no backward form.
   bool relu = false;
 };
 
