@@ -7,14 +7,17 @@
 // in this workplace), it is the floor of the memory-bound kernels' time on a GPU: set it
 // beside `npm run gpu:check`'s measured step to see what fusing or faster kernels can win.
 //
-//   node --import tsx bench/plan-traffic.ts [--model resnet34|fashion] [--batch 256]
+//   node --import tsx bench/plan-traffic.ts [--model resnet34|fashion|xception] [--batch 256]
 //        [--trace-batch 4] [--tbps 4.3] [--json FILE]     (CUDNN_NODE_FUSION=0: unfused)
 import { writeFileSync } from 'node:fs';
 import * as cn from '../lib/index.js';
 import { ENGINE } from '../lib/engine.js';
 import { kernelIds, native } from '../lib/native.js';
 
-interface Options { model: 'resnet34' | 'fashion'; batch: number; traceBatch: number; tbps: number; json?: string }
+type ModelName = 'resnet34' | 'fashion' | 'xception';
+const MODELS: ModelName[] = ['resnet34', 'fashion', 'xception'];
+
+interface Options { model: ModelName; batch: number; traceBatch: number; tbps: number; json?: string }
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { model: 'resnet34', batch: 256, traceBatch: 4, tbps: 4.3 };
@@ -27,8 +30,8 @@ function parseArgs(argv: string[]): Options {
       return n;
     };
     if (a === '--model') {
-      if (v !== 'resnet34' && v !== 'fashion') throw new Error(`plan-traffic: expected --model resnet34 or fashion but received '${v}'`);
-      o.model = v;
+      if (!MODELS.includes(v as ModelName)) throw new Error(`plan-traffic: expected --model ${MODELS.join(', ')} but received '${v}'`);
+      o.model = v as ModelName;
       i++;
     } else if (a === '--batch') o.batch = num('--batch');
     else if (a === '--trace-batch') o.traceBatch = num('--trace-batch');
@@ -50,11 +53,15 @@ async function main(): Promise<void> {
   // CUDNN_NODE_FUSION=0 shows the unfused plan.
   process.env.CUDNN_NODE_FUSION ??= '1';
   cn.setBackend('cpu');
-  const { resnet34 } = await import('../lib/applications/index.js');
+  const { resnet34, xception } = await import('../lib/applications/index.js');
   const { fashionMnistCnn } = await import('../lib/models/index.js');
-  const model = o.model === 'resnet34' ? resnet34({ inputShape: [224, 224, 3], classes: 10 }) : fashionMnistCnn({ seed: 1 });
-  const input = o.model === 'resnet34' ? [224, 224, 3] : [28, 28, 1];
-  model.compile({ optimizer: o.model === 'resnet34' ? 'sgd' : 'nadam', loss: 'sparseCategoricalCrossentropy' });
+  // Xception whole (the fine-tuning step), from scratch: its weights do not change the plan.
+  const model =
+    o.model === 'resnet34' ? resnet34({ inputShape: [224, 224, 3], classes: 10 })
+    : o.model === 'xception' ? await xception({ inputShape: [299, 299, 3], classes: 10, weights: null })
+    : fashionMnistCnn({ seed: 1 });
+  const input = { resnet34: [224, 224, 3], xception: [299, 299, 3], fashion: [28, 28, 1] }[o.model];
+  model.compile({ optimizer: o.model === 'fashion' ? 'nadam' : 'sgd', loss: 'sparseCategoricalCrossentropy' });
 
   // The shapes of every slot the trace creates, then the steps of the plan as built (after
   // plan fusion, lib/plan_fusion.ts): a tensor whose leading dimension is the trace batch
