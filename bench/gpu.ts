@@ -2,8 +2,8 @@
 // the Fashion-MNIST CNN's and ResNet-34's layer shapes at batch 256 (legacy cuDNN API with
 // heuristics and autotuned, then the graph API the same two ways), training steps of the
 // Fashion-MNIST CNN and ResNet-34 (one of each profiled with cn.profile(), and ResNet-34's
-// again with graph-API convolutions and with plan fusion off), on our cuda backend and, where python3 has PyTorch
-// with CUDA, on PyTorch in the same run (cudnn.benchmark on, channels_last;
+// again with graph-API convolutions and with plan fusion off), on our cuda backend and,
+// where python3 has PyTorch with CUDA, on PyTorch in the same run (cudnn.benchmark on, channels_last;
 // scripts/gpu/torch_bench.py). Prints a Markdown table with ratios (PyTorch time / our
 // time: > 1 means we are faster) and writes JSON. scripts/gpu-check.sh runs it on the GPU
 // machine.
