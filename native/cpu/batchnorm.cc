@@ -137,15 +137,16 @@ void mask_relu_grad(float* out, const float* dy, const float* x, const float* ga
 }  // namespace
 
 // After oneDNN's primitive, in place: + residual and the ReLU in one pass of the AddRelu
-// kernel, the residual alone, or the Relu kernel alone; the unfused plan's own kernels, so
-// that fused and unfused plans agree exactly (Note [batch norm + add + relu]).
+// kernel, or the Add or Relu kernel alone; the unfused plan's own kernels, so that fused and
+// unfused plans agree exactly (Note [batch norm + add + relu]).
 static Status finish_forward(CpuBackend* backend, float* y, const float* residual, const BatchNormParams& p) {
   const int64_t n = p.rows * p.c;
   if (residual && p.relu) return backend->add_relu(y, y, residual, n);
-  if (residual)
-    cpu::parallel_for(n, cpu::kGrain, [=](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) y[i] = y[i] + residual[i];
-    });
+  if (residual) {
+    BroadcastParams same;
+    CN_RETURN_IF_ERROR(make_broadcast_params(&same, {n}, {n}));
+    return backend->binary(y, y, residual, DType::kFloat32, BinaryOp::kAdd, same);
+  }
   if (p.relu) return backend->unary(y, y, n, UnaryOp::kRelu, 0.f);
   return Status::ok();
 }
