@@ -2,9 +2,9 @@
 // the Fashion-MNIST CNN's and ResNet-34's layer shapes at batch 256 (legacy cuDNN API with
 // heuristics and autotuned, then the graph API the same two ways), training steps of the
 // Fashion-MNIST CNN and ResNet-34 (one of each profiled with cn.profile(), and ResNet-34's
-// again with graph-API convolutions and with plan fusion off), on our cuda backend and,
-// where python3 has PyTorch with CUDA, on PyTorch in the same run (cudnn.benchmark on, channels_last;
-// scripts/gpu/torch_bench.py). Prints a Markdown table with ratios (PyTorch time / our
+// again under the STEP_VARIANTS: autotuned, graph-API convolutions, plan fusion off), on our
+// cuda backend and, where python3 has PyTorch with CUDA, on PyTorch in the same run
+// (cudnn.benchmark on, channels_last; scripts/gpu/torch_bench.py). Prints a Markdown table with ratios (PyTorch time / our
 // time: > 1 means we are faster) and writes JSON. scripts/gpu-check.sh runs it on the GPU
 // machine.
 //
@@ -347,6 +347,40 @@ const TRAIN: Record<TrainModel, { label: string; input: number[]; optimizer: str
   resnet34: { label: 'ResNet-34 (224x224, 10 classes)', input: [224, 224, 3], optimizer: 'sgd', flopsPerImage: 3 * 3.6e9 },
 };
 
+/** ResNet-34's training step again under other settings, in this order while the budget
+ * allows. 'tuned' is the like-for-like peer of PyTorch's step (cudnn.benchmark picks its
+ * algorithms by timing them, as our autotune does), where the default step runs cuDNN's
+ * heuristics; the graph-API rows are the step the default would give if convApi moved to
+ * 'graph'; 'unfused' shows what plan fusion wins (Note [fusion per backend] in
+ * lib/plan_fusion.ts). */
+interface StepVariant {
+  key: string;
+  label: string;
+  mode: OurMode;
+  /** CUDNN_NODE_FUSION for the variant (unset: the default, fusion on cuda). */
+  fusion?: '0';
+}
+const STEP_VARIANTS: StepVariant[] = [
+  { key: 'tuned', label: 'autotuned convs (as cudnn.benchmark)', mode: 'tuned' },
+  { key: 'graph', label: 'graph API convs', mode: 'graph' },
+  { key: 'unfused', label: 'plan fusion off', mode: 'heur', fusion: '0' },
+  { key: 'graphTuned', label: 'graph API convs, autotuned', mode: 'graphTuned' },
+];
+
+/** Times ResNet-34's step under variant v, restoring the default settings afterwards. */
+async function timeStepVariant(v: StepVariant, o: Options): Promise<TrainTiming> {
+  const saved = process.env.CUDNN_NODE_FUSION;
+  if (v.fusion !== undefined) process.env.CUDNN_NODE_FUSION = v.fusion;
+  if (o.backend === 'cuda') native.setCudaOptions(OUR_OPTS[v.mode]);
+  try {
+    return await timeTrain('resnet34', o.batch, o, 2);
+  } finally {
+    if (o.backend === 'cuda') native.setCudaOptions(OUR_OPTS.heur);
+    if (saved === undefined) delete process.env.CUDNN_NODE_FUSION;
+    else process.env.CUDNN_NODE_FUSION = saved;
+  }
+}
+
 /** Builds the model on the current backend: lib/models and lib/applications are loaded
  * lazily, so that a missing or broken one only costs its row. */
 async function makeModel(which: TrainModel): Promise<cn.LayersModel> {
@@ -560,7 +594,7 @@ async function main(): Promise<void> {
       log(`ours train step ${which}: ${fmt(train[which]!.ms)} ms${train[which]!.note ? ` (${train[which]!.note})` : ''}`);
     }
   }
-  let trainGraph: TrainTiming | undefined;
+  const variants: Record<string, TrainTiming> = {};
   const memOps = o.train && (!o.only || o.only.test('ops')) ? timeMemoryOps(o.batch, clock, o) : [];
   for (const r of memOps) log(`ours ${r.name}: ${fmt(r.ms, 3)} ms, ${fmt(r.gbps, 0)} GB/s${r.note ? ` (${r.note})` : ''}`);
 
@@ -576,43 +610,37 @@ async function main(): Promise<void> {
       ]),
     );
   result.train = trainReport();
-  const graphReport = (t?: TorchResult) =>
-    trainGraph && { label: `${TRAIN.resnet34.label}, graph API convs`, ours: trainGraph, torch: t?.train?.resnet34, ratio: ratio(t?.train?.resnet34?.ms, trainGraph.ms) };
-  result.trainGraphApi = graphReport();
+  const variantReport = (t?: TorchResult) =>
+    Object.fromEntries(
+      STEP_VARIANTS.filter((v) => variants[v.key]).map((v) => [
+        v.key,
+        { label: `${TRAIN.resnet34.label}, ${v.label}`, mode: v.mode, ours: variants[v.key], torch: t?.train?.resnet34, ratio: ratio(t?.train?.resnet34?.ms, variants[v.key].ms), defaultMs: train.resnet34?.ms },
+      ]),
+    );
+  result.trainVariants = variantReport();
   result.memoryOps = memOps;
   result.torch = { ok: false, note: 'PyTorch did not finish' };
   write();
 
-  // The graph API: its layer modes, then ResNet-34's step with graph-API convolutions (the
-  // step the default would give if the graph API became it), while under 70% of the budget.
-  if (graphModes.length) {
-    timeModes(graphModes, share(0.62, 0.8));
-    if (o.train && train.resnet34?.ms !== undefined && elapsed() < o.budgetS * 0.7) {
-      native.setCudaOptions(OUR_OPTS.graph);
-      trainGraph = await timeTrain('resnet34', o.batch, o, 2);
-      native.setCudaOptions(OUR_OPTS.heur);
-      log(`ours train step resnet34, graph API convs: ${fmt(trainGraph.ms)} ms${trainGraph.note ? ` (${trainGraph.note})` : ''}`);
+  // The graph API's layer modes, then ResNet-34's step variants, each started while under 70%
+  // of the budget (an autotuned first step searches every conv's algorithms: tens of seconds),
+  // so that PyTorch still gets its third.
+  if (graphModes.length) timeModes(graphModes, share(0.62, 0.8));
+  if (o.train && train.resnet34?.ms !== undefined) {
+    for (const v of STEP_VARIANTS) {
+      if (o.backend !== 'cuda' && v.mode !== 'heur') continue; // the modes are cuda options
+      if (elapsed() > o.budgetS * 0.7) {
+        log(`ours train step resnet34, ${v.label}: skipped (time budget)`);
+        continue;
+      }
+      variants[v.key] = await timeStepVariant(v, o);
+      log(`ours train step resnet34, ${v.label}: ${fmt(variants[v.key].ms)} ms${variants[v.key].note ? ` (${variants[v.key].note})` : ''}`);
+      result.trainVariants = variantReport();
+      write();
     }
-    result.rows = rows;
-    result.trainGraphApi = graphReport();
-    write();
   }
-  // What plan fusion wins (Note [fusion per backend] in lib/plan_fusion.ts): ResNet-34's
-  // step again with CUDNN_NODE_FUSION=0 (legacy convs, defaults), while under 75% of the budget.
-  let trainUnfused: TrainTiming | undefined;
-  if (o.train && train.resnet34?.ms !== undefined && elapsed() < o.budgetS * 0.75) {
-    const saved = process.env.CUDNN_NODE_FUSION;
-    process.env.CUDNN_NODE_FUSION = '0';
-    try {
-      trainUnfused = await timeTrain('resnet34', o.batch, o, 2);
-    } finally {
-      if (saved === undefined) delete process.env.CUDNN_NODE_FUSION;
-      else process.env.CUDNN_NODE_FUSION = saved;
-    }
-    log(`ours train step resnet34, plan fusion off: ${fmt(trainUnfused.ms)} ms${trainUnfused.note ? ` (${trainUnfused.note})` : ''}`);
-    result.trainUnfused = { label: `${TRAIN.resnet34.label}, plan fusion off`, ours: trainUnfused, fused: train.resnet34 };
-    write();
-  }
+  result.rows = rows;
+  write();
   if (fp32Modes.length) {
     timeModes(fp32Modes, share(0.7, 0.9));
     write();
@@ -659,7 +687,7 @@ async function main(): Promise<void> {
   result.rows = rows;
   result.summary = summary;
   result.train = trainReport(torch);
-  result.trainGraphApi = graphReport(torch);
+  result.trainVariants = variantReport(torch);
   result.torch = { ok: torch.ok, note: torch.note, info: torch.info };
   result.elapsedS = elapsed();
   write();
@@ -693,12 +721,14 @@ async function main(): Promise<void> {
       md.push(`  - busiest convs: ${p.convTop.map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)} ms/${c.calls} [${c.impl}]`).join('; ')}`);
     }
   }
-  if (trainGraph) {
-    const theirs = torch.train?.resnet34;
-    md.push(`- ${TRAIN.resnet34.label} train step with graph API convs: ours ${fmt(trainGraph.ms)} ms${trainGraph.note ? ` [${trainGraph.note}]` : ''}${theirs?.ms ? `, ratio ${fmt(ratio(theirs.ms, trainGraph.ms))}` : ''}`);
+  for (const v of STEP_VARIANTS) {
+    const t = variants[v.key], theirs = torch.train?.resnet34;
+    if (!t) continue;
+    md.push(
+      `- ${TRAIN.resnet34.label} train step, ${v.label}: ours ${fmt(t.ms)} ms${t.note ? ` [${t.note}]` : ''} (default ${fmt(train.resnet34?.ms)} ms)` +
+        (theirs?.ms ? `, ratio ${fmt(ratio(theirs.ms, t.ms))}` : ''),
+    );
   }
-  if (trainUnfused)
-    md.push(`- ${TRAIN.resnet34.label} train step with plan fusion off: ours ${fmt(trainUnfused.ms)} ms${trainUnfused.note ? ` [${trainUnfused.note}]` : ''} (fused: ${fmt(train.resnet34?.ms)} ms)`);
   if (memOps.length) md.push(`- memory-bound ops, batch ${o.batch}: ${memOps.map((r) => `${r.name} ${fmt(r.ms, 3)} ms (${fmt(r.gbps, 0)} GB/s)${r.note ? ` [${r.note}]` : ''}`).join('; ')}`);
   md.push(`- ${fmt(elapsed(), 0)} s; JSON: ${o.json}`);
   console.log(md.join('\n'));

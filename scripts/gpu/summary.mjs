@@ -98,16 +98,18 @@ if (bench?.rows) {
             `\n  convs: ${t.ours.profile.convTop.slice(0, 4).map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)}/${c.calls}${c.impl ? ` [${c.impl.replace(/^cuDNN /, '')}]` : ''}`).join('; ')}`
           : ''),
     );
-  const g = bench.trainGraphApi;
-  if (g)
+  // ResNet-34's step under other settings (bench/gpu.ts STEP_VARIANTS): autotuned, graph-API
+  // convs, plan fusion off; for graph-API steps, the engines that ran and whether SAME
+  // stride-2 convs went without the padding copy.
+  for (const v of Object.values(bench.trainVariants ?? {})) {
+    const p = v.ours?.profile;
     lines.push(
-      `${g.label}: ours ${fmt(g.ours?.ms)} ms${g.ours?.note ? ` [${g.ours.note}]` : ''}, ratio ${fmt(g.ratio)}` +
-        // The engines it ran, and whether SAME stride-2 convs went without the padding copy.
-        (g.ours?.profile ? `\n  ${g.ours.profile.convPadded ?? '?'} of ${g.ours.profile.convCalls ?? '?'} conv calls padded the input into a copy first; convs: ${g.ours.profile.convTop.slice(0, 4).map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)}/${c.calls}${c.impl ? ` [${c.impl.replace(/^cuDNN /, '')}]` : ''}`).join('; ')}` : ''),
+      `${v.label}: ours ${fmt(v.ours?.ms)} ms${v.ours?.note ? ` [${v.ours.note}]` : ''} (default ${fmt(v.defaultMs)} ms), ratio ${fmt(v.ratio)}` +
+        (p && String(v.mode).startsWith('graph')
+          ? `\n  ${p.convPadded ?? '?'} of ${p.convCalls ?? '?'} conv calls padded the input into a copy first; convs: ${p.convTop.slice(0, 4).map((c) => `${c.name} ${c.shapes} ${fmt(c.ms)}/${c.calls}${c.impl ? ` [${c.impl.replace(/^cuDNN /, '')}]` : ''}`).join('; ')}`
+          : ''),
     );
-  // Plan fusion's effect: the same ResNet-34 step unfused (CUDNN_NODE_FUSION=0).
-  const u = bench.trainUnfused;
-  if (u) lines.push(`${u.label}: ours ${fmt(u.ours?.ms)} ms${u.ours?.note ? ` [${u.ours.note}]` : ''} (fused ${fmt(u.fused?.ms)} ms)`);
+  }
   // Memory-bound kernels (batch norm, fused relu kernels, pooling, elementwise): GB/s against
   // the card's copy rate (about 4.3 TB/s on the H200) says how far each is from its floor.
   const mem = (bench.memoryOps ?? []).filter((m) => m.gbps || m.note);
