@@ -186,6 +186,43 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
       );
     });
 
+    // Note [conv + bias + relu] (native/cuda/conv.cc): on the legacy API a conv with bias and
+    // ReLU is one cudnnConvolutionBiasActivationForward; cuDNN declining it would silently
+    // cost the extra pass, so the profiler's note must say it ran fused. A bias alone is not
+    // fused (the call takes identity activation only with one algorithm).
+    it('bias + relu run in the same cuDNN call (legacy API), a bias alone does not', async () => {
+      const prev = cn.getBackend();
+      cn.setBackend('cuda');
+      cn.setCudaOptions({ convApi: 'legacy' });
+      try {
+        const [x, f, b] = [rnd([2, 9, 9, 3], 3), rnd([3, 3, 3, 8], 4, -0.5, 0.5), rnd([8], 5, -0.2, 0.2)];
+        const convNotes = async (activation: 'relu' | 'linear') => {
+          const info = await cn.profile(() => cn.fused.conv2d({ x, filter: f, bias: b, strides: 1, pad: 'same', activation }).dispose());
+          return info.kernels.filter((k) => k.name === 'Conv2D').map((k) => k.extraInfo);
+        };
+        const relu = await convNotes('relu');
+        expect(relu.length, 'one Conv2D kernel').toBe(1);
+        // z = y with alpha2 = 0: the output block's old contents must not leak in. A block
+        // full of NaN is freed just before, so the caching allocator hands it to the conv.
+        const want = runOn('cpu', () => cn.fused.conv2d({ x: rnd([2, 9, 9, 3], 3), filter: rnd([3, 3, 3, 8], 4, -0.5, 0.5), bias: rnd([8], 5, -0.2, 0.2), strides: 1, pad: 'same', activation: 'relu' }))[0];
+        for (let i = 0; i < 3; i++) {
+          const poison = cn.fill([2, 9, 9, 8], NaN);
+          poison.dataSync();
+          poison.dispose();
+          const y = cn.fused.conv2d({ x, filter: f, bias: b, strides: 1, pad: 'same', activation: 'relu' });
+          expectClose(y.dataSync(), want.values, { ...convTol, what: `fused conv over a recycled NaN block, try ${i}` });
+          y.dispose();
+        }
+        expect(relu[0]).toMatch(/^cuDNN legacy \S+ (tensor ops|fma), bias \+ relu fused$/);
+        const linear = await convNotes('linear');
+        expect(linear.length).toBe(1);
+        expect(linear[0]).not.toMatch(/fused/);
+        cn.dispose([x, f, b]);
+      } finally {
+        cn.setBackend(prev);
+      }
+    });
+
     for (const [s, m] of [[1, 1], [2, 2]] as const)
       it(`depthwise 3x3 stride ${s} same, channel multiplier ${m}: forward and gradients`, () => {
         parity(

@@ -5,11 +5,9 @@
 // Note [API choice: convolution]: the legacy API (cudnnConvolutionForward & co.) by default.
 // cuDNN 9 marks it deprecated but ships it, and its heuristics (cudnnGet*Algorithm_v7) and
 // measurement (cudnnFind*AlgorithmEx) cover exactly what we need for plain and grouped
-// convolutions. Its one fusion, cudnnConvolutionBiasActivationForward, takes a bias alone
-// (identity activation) only with the IMPLICIT_PRECOMP_GEMM algorithm, which is rarely the
-// fastest, and bias + ReLU with any algorithm but only as its fixed y = relu(conv + z + bias)
-// pattern, not yet measured against ours; so bias and ReLU are one extra elementwise pass
-// (k::bias_act) after the best algorithm. The legacy API reaches fewer
+// convolutions. Its one fusion, cudnnConvolutionBiasActivationForward, is used where it
+// applies (Note [conv + bias + relu]); a bias alone or a ReLU alone is one extra
+// elementwise pass (k::bias_act) after the best algorithm. The legacy API reaches fewer
 // engines than the graph API (cuDNN's frontend, which PyTorch uses): on the H200 our layers
 // where PyTorch was much faster were the stride-2 1x1 and small 7x7 / 14x14 ones. So plain
 // (ungrouped) convolutions can also run on the graph API (conv_graph.h; the cuda option
@@ -30,6 +28,19 @@
 // input as it is, with the real paddings (no copy in or out: about 2.8 GB less traffic in a
 // ResNet-34 step at batch 256); only where no engine takes that does it fall back to the
 // explicit padding, per direction and alignment. The profiler's note says which ran.
+//
+// Note [conv + bias + relu]: a forward convolution with both a bias and a ReLU (a Keras
+// Conv2D with activation 'relu', as in every layer of the Fashion-MNIST CNN) runs on the
+// legacy API as one cudnnConvolutionBiasActivationForward, y = relu(conv(x) + 0 * z + bias)
+// with z = y and alpha2 = 0, so y's previous contents do not count (PyTorch and TensorFlow
+// pass their uninitialized output as z the same way; gpu.test.ts runs it on a recycled
+// block full of NaN), on the algorithm chosen for the plain convolution (the call takes a
+// ReLU with any algorithm; an identity activation, i.e. a bias alone, only with
+// IMPLICIT_PRECOMP_GEMM, so a bias alone stays a separate pass). It saves the separate pass over y that k::bias_act
+// would make. Should cuDNN decline the call for a shape, the plan remembers it and that
+// shape goes back to convolution + k::bias_act; the profiler's note says which ran
+// ("bias + relu fused"), and test/gpu.test.ts checks that the fused call ran and agrees
+// with the cpu backend. On the graph API, bias and ReLU stay a separate pass.
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -65,6 +76,11 @@ struct ConvPlan {
   bool prepad = false;
   bool tf32 = true, autotune = false;
   AlgoChoice fwd, bwd_data, bwd_filter;
+  // Note [conv + bias + relu]: the bias [1, out_c, 1, 1] and ReLU descriptors (set on first
+  // use), and whether cuDNN declined the fused call for this shape.
+  TensorDesc bias;
+  ReluDesc relu;
+  bool bias_relu_ready = false, bias_relu_declined = false;
   // On the graph API: one plan per direction and pointer alignment (16, 8, 4 bytes), on
   // the explicitly padded input; with prepad, first tried on the input as it is, with
   // asymmetric padding (direct_*; Note [asymmetric padding]).
@@ -321,8 +337,9 @@ Status prepad_input(cudaStream_t s, float* xp, const float* x, const Conv2DParam
 const float kOne = 1.f, kZero = 0.f;
 
 // The profiler's note of a legacy-API call (core/kernel_note.h): direction, cuDNN's
-// algorithm and whether it ran on tensor cores (TF32).
-void note_legacy(ConvDirection dir, const AlgoChoice& a, bool prepad) {
+// algorithm, whether it ran on tensor cores (TF32) and, forward, whether bias and ReLU ran
+// in the same call (Note [conv + bias + relu]).
+void note_legacy(ConvDirection dir, const AlgoChoice& a, bool prepad, bool bias_relu = false) {
   if (!kernel_notes_wanted()) return;
   static const char* const fwd[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
   static const char* const data[] = {"ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
@@ -331,7 +348,8 @@ void note_legacy(ConvDirection dir, const AlgoChoice& a, bool prepad) {
   const int count = dir == ConvDirection::kForward ? 8 : dir == ConvDirection::kBackwardData ? 6 : 7;
   const bool tensor = a.math == CUDNN_TENSOR_OP_MATH || a.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
   kernel_note(std::string("cuDNN legacy ") + (a.algo >= 0 && a.algo < count ? names[a.algo] : "algo " + std::to_string(a.algo)) +
-              (tensor ? " tensor ops" : " fma") + (prepad ? ", input padded first" : ""));
+              (tensor ? " tensor ops" : " fma") + (prepad ? ", input padded first" : "") +
+              (bias_relu ? ", bias + relu fused" : ""));
 }
 
 // The graph-API geometry of pl: on the explicitly padded input (symmetric padding), or, with
@@ -409,6 +427,37 @@ Status run_graph_direct(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const C
   return Status::ok();
 }
 
+// y = relu(conv(xin) + bias) in one legacy call (Note [conv + bias + relu]), with the plan's
+// forward algorithm and its workspace ws. *done is false where cuDNN declines the call (the
+// plan remembers it, and the caller runs the convolution and k::bias_act instead).
+Status run_bias_relu(CudaBackend* b, ConvPlan* pl, float* y, const float* xin, const float* wk,
+                     const float* bias, int64_t out_c, void* ws, const std::string& shapes,
+                     bool* done) {
+  *done = false;
+  if (pl->bias_relu_declined) return Status::ok();
+  if (!pl->bias_relu_ready) {
+    CN_RETURN_IF_ERROR(pl->bias.set_nhwc(1, (int)out_c, 1, 1));
+    CN_RETURN_IF_ERROR(pl->relu.set());
+    pl->bias_relu_ready = true;
+  }
+  cudnnStatus_t st = cudnn().cudnnConvolutionBiasActivationForward(
+      b->cudnn_handle(), &kOne, pl->x.get(), xin, pl->w.get(), wk, pl->conv.get(),
+      (cudnnConvolutionFwdAlgo_t)pl->fwd.algo, ws, pl->fwd.workspace, &kZero, pl->y.get(), y,
+      pl->bias.get(), bias, pl->relu.get(), pl->y.get(), y);
+  if (st == CUDNN_STATUS_SUCCESS) {
+    note_legacy(ConvDirection::kForward, pl->fwd, pl->prepad, true);
+    *done = true;
+    return Status::ok();
+  }
+  // NOT_SUPPORTED and its sub-codes (3000-3999 in cuDNN 9): take the unfused path from now on.
+  if ((int)st >= (int)CUDNN_STATUS_NOT_SUPPORTED && (int)st < (int)CUDNN_STATUS_NOT_SUPPORTED + 1000) {
+    pl->bias_relu_declined = true;
+    return Status::ok();
+  }
+  return cudnn_status(st, "cudnnConvolutionBiasActivationForward", __FILE__, __LINE__,
+                      shapes + " algo " + std::to_string(pl->fwd.algo));
+}
+
 }  // namespace
 }  // namespace cuda
 
@@ -448,6 +497,11 @@ Status CudaBackend::conv2d_forward(float* y, const float* x, const float* w, con
     CN_RETURN_IF_ERROR(choose_fwd(this, pl, xin, wk.f32(), y, shapes));
     CN_RETURN_IF_ERROR(scratch(&ws, pl->fwd.workspace));
     CN_RETURN_IF_ERROR(pl->conv.set_math(pl->fwd.math));
+    if (bias && p.relu) {
+      bool fused = false;
+      CN_RETURN_IF_ERROR(run_bias_relu(this, pl, y, xin, wk.f32(), bias, p.out_c, ws.get(), shapes, &fused));
+      if (fused) return Status::ok();
+    }
     note_legacy(ConvDirection::kForward, pl->fwd, pl->prepad);
     CN_CUDNN_CHECK(cudnn().cudnnConvolutionForward(
                        cudnn_, &kOne, pl->x.get(), xin, pl->w.get(), wk.get(), pl->conv.get(),

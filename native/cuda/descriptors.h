@@ -8,7 +8,6 @@
 namespace cn {
 namespace cuda {
 
-
 class TensorDesc {
  public:
   TensorDesc() = default;
@@ -85,6 +84,29 @@ class ConvDesc {
 
  private:
   cudnnConvolutionDescriptor_t d_ = nullptr;
+};
+
+// A ReLU activation (max(x, 0), NaN propagated as TensorFlow's relu does), for the fused
+// convolution + bias + ReLU call.
+class ReluDesc {
+ public:
+  ReluDesc() = default;
+  ReluDesc(const ReluDesc&) = delete;
+  ReluDesc& operator=(const ReluDesc&) = delete;
+  ~ReluDesc() {
+    if (d_) cudnn().cudnnDestroyActivationDescriptor(d_);
+  }
+  Status set() {
+    if (!d_) CN_CUDNN_CHECK(cudnn().cudnnCreateActivationDescriptor(&d_), "");
+    CN_CUDNN_CHECK(cudnn().cudnnSetActivationDescriptor(d_, CUDNN_ACTIVATION_RELU,
+                                                        CUDNN_PROPAGATE_NAN, 0.0),
+                   "relu activation");
+    return Status::ok();
+  }
+  cudnnActivationDescriptor_t get() const { return d_; }
+
+ private:
+  cudnnActivationDescriptor_t d_ = nullptr;
 };
 
 }  // namespace cuda

@@ -30,6 +30,8 @@ namespace cuda {
   X(cudnnGetConvolutionBackwardDataWorkspaceSize)                                          \
   X(cudnnGetConvolutionBackwardFilterWorkspaceSize) X(cudnnConvolutionForward)             \
   X(cudnnConvolutionBackwardData) X(cudnnConvolutionBackwardFilter)                        \
+  X(cudnnConvolutionBiasActivationForward) X(cudnnCreateActivationDescriptor)               \
+  X(cudnnSetActivationDescriptor) X(cudnnDestroyActivationDescriptor)                       \
   X(cudnnBackendCreateDescriptor) X(cudnnBackendDestroyDescriptor) X(cudnnBackendFinalize) \
   X(cudnnBackendSetAttribute) X(cudnnBackendGetAttribute) X(cudnnBackendExecute)
 
