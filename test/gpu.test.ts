@@ -821,4 +821,29 @@ describeCuda(title('conv2d on the graph API (convApi: graph)'), () => {
     const viaLegacy = runOn('cuda', block);
     viaGraph.forEach((g, i) => expectClose(g.values, viaLegacy[i].values, { ...convTol, what: `block output ${i}: graph vs legacy API` }));
   });
+
+  // Note [graph API fallback] (native/cuda/conv.cc): a direction no engine builds runs on the
+  // legacy API, so the parity above would pass even if the graph API never ran. The
+  // profiler's notes say which ran: for these everyday shapes, all three directions must
+  // be on graph engines, in strict fp32 and with TF32.
+  it('everyday shapes run on graph engines, not the legacy fallback', async () => {
+    const prev = cn.getBackend();
+    cn.setBackend('cuda');
+    try {
+      for (const allowTF32 of [false, true]) {
+        cn.setCudaOptions({ allowTF32, autotune: false, convApi: 'graph' });
+        const x = rnd([4, 14, 14, 64], 650), w = rnd([3, 3, 64, 64], 651, -0.1, 0.1), ws = rnd([1, 1, 64, 128], 652, -0.1, 0.1);
+        const info = await cn.profile(() => {
+          const f = (a: cn.Tensor, b: cn.Tensor, c: cn.Tensor) => cn.add(cn.sum(cn.conv2d(a, b, 1, 'same')), cn.sum(cn.conv2d(a, c, 2, 'valid')));
+          cn.dispose(cn.grads(f)([x, w, ws]));
+        });
+        const convs = info.kernels.filter((k) => k.name.startsWith('Conv2D'));
+        expect(new Set(convs.map((k) => k.name)), `allowTF32 ${allowTF32}: every direction ran`).toEqual(new Set(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']));
+        for (const k of convs) expect(k.extraInfo, `${k.name} ${k.inputShapes.map((d) => d.join('x')).join(' ')} (allowTF32 ${allowTF32})`).toMatch(/^cuDNN graph engine \d+/);
+        cn.dispose([x, w, ws]);
+      }
+    } finally {
+      cn.setBackend(prev);
+    }
+  });
 });

@@ -29,6 +29,14 @@
 // ResNet-34 step at batch 256); only where no engine takes that does it fall back to the
 // explicit padding, per direction and alignment. The profiler's note says which ran.
 //
+// Note [graph API fallback]: with convApi 'graph', a direction whose graph cannot be built
+// (no engine proposed or usable for it, or none whose workspace fits in the memory left)
+// runs on the legacy API instead, for that shape, direction and alignment from then on, so
+// that the graph API can become the default without a shape that only the legacy API
+// covers turning into an error. Errors while a built plan executes are still errors. The
+// profiler's note then reads "cuDNN legacy ..., graph API declined", and gpu.test.ts
+// checks that the common shapes do run on graph engines.
+//
 // Note [conv + bias + relu]: a forward convolution with both a bias and a ReLU (a Keras
 // Conv2D with activation 'relu', as in every layer of the Fashion-MNIST CNN) runs on the
 // legacy API as one cudnnConvolutionBiasActivationForward, y = relu(conv(x) + 0 * z + bias)
@@ -88,6 +96,7 @@ struct ConvPlan {
   GraphConvPtr graph_plans[3][3];
   GraphConvPtr direct_plans[3][3];
   bool direct_failed[3][3] = {};
+  bool graph_declined[3][3] = {};  // no engine built: the legacy API runs it
 };
 
 std::string conv_shapes(const Conv2DParams& p) {
@@ -337,9 +346,11 @@ Status prepad_input(cudaStream_t s, float* xp, const float* x, const Conv2DParam
 const float kOne = 1.f, kZero = 0.f;
 
 // The profiler's note of a legacy-API call (core/kernel_note.h): direction, cuDNN's
-// algorithm, whether it ran on tensor cores (TF32) and, forward, whether bias and ReLU ran
-// in the same call (Note [conv + bias + relu]).
-void note_legacy(ConvDirection dir, const AlgoChoice& a, bool prepad, bool bias_relu = false) {
+// algorithm, whether it ran on tensor cores (TF32), forward whether bias and ReLU ran in the
+// same call (Note [conv + bias + relu]), and whether it stands in for the graph API (Note
+// [graph API fallback]).
+void note_legacy(ConvDirection dir, const AlgoChoice& a, bool prepad, bool graph_declined,
+                 bool bias_relu = false) {
   if (!kernel_notes_wanted()) return;
   static const char* const fwd[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
   static const char* const data[] = {"ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
@@ -349,7 +360,8 @@ void note_legacy(ConvDirection dir, const AlgoChoice& a, bool prepad, bool bias_
   const bool tensor = a.math == CUDNN_TENSOR_OP_MATH || a.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
   kernel_note(std::string("cuDNN legacy ") + (a.algo >= 0 && a.algo < count ? names[a.algo] : "algo " + std::to_string(a.algo)) +
               (tensor ? " tensor ops" : " fma") + (prepad ? ", input padded first" : "") +
-              (bias_relu ? ", bias + relu fused" : ""));
+              (bias_relu ? ", bias + relu fused" : "") +
+              (graph_declined ? ", graph API declined" : ""));
 }
 
 // The graph-API geometry of pl: on the explicitly padded input (symmetric padding), or, with
@@ -389,17 +401,29 @@ Status execute_graph(CudaBackend* b, const GraphConv& g, const ConvBuffers& bufs
 }
 
 // Runs direction dir of pl on the graph API on the explicitly padded operands (or the
-// operands as they are, without prepad), building its plan on first use.
+// operands as they are, without prepad), building its plan on first use (*done). Where no
+// engine builds (none proposed or usable, or none whose workspace fits), *done stays false
+// and the caller runs the legacy API instead, for this direction and alignment from then on
+// (Note [graph API fallback]).
 Status run_graph(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
-                 const ConvBuffers& bufs, const std::string& shapes) {
+                 const ConvBuffers& bufs, const std::string& shapes, bool* done) {
+  *done = false;
   const int64_t align = graph_alignment(bufs);
-  GraphConvPtr& g = pl->graph_plans[(int)dir][align == 16 ? 0 : align == 8 ? 1 : 2];
+  const int slot = align == 16 ? 0 : align == 8 ? 1 : 2;
+  GraphConvPtr& g = pl->graph_plans[(int)dir][slot];
   if (!g) {
-    Status s = graph_conv_build(b, dir, graph_geometry(p, *pl, false), pl->tf32, pl->autotune,
-                                align, bufs, &g);
-    if (!s.is_ok()) return Status(s.code(), s.message() + " [" + shapes + "]");
+    if (pl->graph_declined[(int)dir][slot]) return Status::ok();
+    if (!graph_conv_build(b, dir, graph_geometry(p, *pl, false), pl->tf32, pl->autotune, align,
+                          bufs, &g)
+             .is_ok()) {
+      g.reset();
+      pl->graph_declined[(int)dir][slot] = true;
+      return Status::ok();
+    }
   }
-  return execute_graph(b, *g, bufs, pl->prepad, shapes);
+  CN_RETURN_IF_ERROR(execute_graph(b, *g, bufs, pl->prepad, shapes));
+  *done = true;
+  return Status::ok();
 }
 
 // With prepad on the graph API: runs direction dir on the unpadded operands with asymmetric
@@ -445,7 +469,7 @@ Status run_bias_relu(CudaBackend* b, ConvPlan* pl, float* y, const float* xin, c
       (cudnnConvolutionFwdAlgo_t)pl->fwd.algo, ws, pl->fwd.workspace, &kZero, pl->y.get(), y,
       pl->bias.get(), bias, pl->relu.get(), pl->y.get(), y);
   if (st == CUDNN_STATUS_SUCCESS) {
-    note_legacy(ConvDirection::kForward, pl->fwd, pl->prepad, true);
+    note_legacy(ConvDirection::kForward, pl->fwd, pl->prepad, pl->graph, true);
     *done = true;
     return Status::ok();
   }
@@ -492,8 +516,9 @@ Status CudaBackend::conv2d_forward(float* y, const float* x, const float* w, con
   }
   if (pl->graph && !done) {
     bufs.x = xin;
-    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kForward, p, bufs, shapes));
-  } else if (!pl->graph) {
+    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kForward, p, bufs, shapes, &done));
+  }
+  if (!done) {  // the legacy API (by choice, or Note [graph API fallback])
     CN_RETURN_IF_ERROR(choose_fwd(this, pl, xin, wk.f32(), y, shapes));
     CN_RETURN_IF_ERROR(scratch(&ws, pl->fwd.workspace));
     CN_RETURN_IF_ERROR(pl->conv.set_math(pl->fwd.math));
@@ -502,7 +527,7 @@ Status CudaBackend::conv2d_forward(float* y, const float* x, const float* w, con
       CN_RETURN_IF_ERROR(run_bias_relu(this, pl, y, xin, wk.f32(), bias, p.out_c, ws.get(), shapes, &fused));
       if (fused) return Status::ok();
     }
-    note_legacy(ConvDirection::kForward, pl->fwd, pl->prepad);
+    note_legacy(ConvDirection::kForward, pl->fwd, pl->prepad, pl->graph);
     CN_CUDNN_CHECK(cudnn().cudnnConvolutionForward(
                        cudnn_, &kOne, pl->x.get(), xin, pl->w.get(), wk.get(), pl->conv.get(),
                        (cudnnConvolutionFwdAlgo_t)pl->fwd.algo, ws.get(), pl->fwd.workspace,
@@ -541,12 +566,13 @@ Status CudaBackend::conv2d_backward_data(float* dx, const float* dy, const float
   }
   if (pl->graph) {
     bufs.out = dxo;
-    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kBackwardData, p, bufs, shapes));
-  } else {
+    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kBackwardData, p, bufs, shapes, &done));
+  }
+  if (!done) {  // the legacy API (by choice, or Note [graph API fallback])
     CN_RETURN_IF_ERROR(choose_bwd_data(this, pl, wk.f32(), dy, dxo, shapes));
     CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_data.workspace));
     CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_data.math));
-    note_legacy(ConvDirection::kBackwardData, pl->bwd_data, pl->prepad);
+    note_legacy(ConvDirection::kBackwardData, pl->bwd_data, pl->prepad, pl->graph);
     CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardData(
                        cudnn_, &kOne, pl->w.get(), wk.get(), pl->y.get(), dy, pl->conv.get(),
                        (cudnnConvolutionBwdDataAlgo_t)pl->bwd_data.algo, ws.get(),
@@ -600,12 +626,13 @@ Status CudaBackend::conv2d_backward_filter(float* dw, float* dbias, const float*
   }
   if (pl->graph && !done) {
     bufs.x = xin;
-    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kBackwardFilter, p, bufs, shapes));
-  } else if (!pl->graph) {
+    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kBackwardFilter, p, bufs, shapes, &done));
+  }
+  if (!done) {  // the legacy API (by choice, or Note [graph API fallback])
     CN_RETURN_IF_ERROR(choose_bwd_filter(this, pl, xin, dy, dwk.f32(), shapes));
     CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_filter.workspace));
     CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_filter.math));
-    note_legacy(ConvDirection::kBackwardFilter, pl->bwd_filter, pl->prepad);
+    note_legacy(ConvDirection::kBackwardFilter, pl->bwd_filter, pl->prepad, pl->graph);
     CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardFilter(
                        cudnn_, &kOne, pl->x.get(), xin, pl->y.get(), dy, pl->conv.get(),
                        (cudnnConvolutionBwdFilterAlgo_t)pl->bwd_filter.algo, ws.get(),
