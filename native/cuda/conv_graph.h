@@ -10,8 +10,10 @@
 // note (TF32 on fp32 data) only where TF32 is allowed; an engine compiled at run time (NVRTC,
 // up to seconds per finalize) only when no precompiled one is usable. Without autotune the
 // first candidate that finalizes and whose workspace can be allocated is taken; with
-// autotune up to kGraphAutotuneCandidates of them are timed on the call's buffers and the
-// fastest kept (as PyTorch's cudnn.benchmark does over the same lists).
+// autotune up to kGraphAutotuneCandidates of them are timed on the call's buffers (the best
+// of two batches of back-to-back runs, so that launch cost does not decide between engines
+// whose kernels take microseconds) and the fastest kept (as PyTorch's cudnn.benchmark does
+// over the same lists).
 #pragma once
 #include <cudnn.h>
 
