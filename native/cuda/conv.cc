@@ -400,55 +400,45 @@ Status execute_graph(CudaBackend* b, const GraphConv& g, const ConvBuffers& bufs
   return Status::ok();
 }
 
-// Runs direction dir of pl on the graph API on the explicitly padded operands (or the
-// operands as they are, without prepad), building its plan on first use (*done). Where no
-// engine builds (none proposed or usable, or none whose workspace fits), *done stays false
-// and the caller runs the legacy API instead, for this direction and alignment from then on
-// (Note [graph API fallback]).
-Status run_graph(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
-                 const ConvBuffers& bufs, const std::string& shapes, bool* done) {
+// Runs direction dir of pl on the graph API, building its plan on first use (*done): with
+// direct, on the unpadded operands with asymmetric padding (Note [asymmetric padding]),
+// else on the explicitly padded operands (or the operands as they are, without prepad).
+// Where no engine builds (none proposed or usable, or none whose workspace fits), *done
+// stays false, for this direction and alignment from then on: the caller then takes the
+// padded path (direct) or the legacy API (Note [graph API fallback]).
+Status run_graph_plan(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
+                      const ConvBuffers& bufs, const std::string& shapes, bool direct, bool* done) {
   *done = false;
   const int64_t align = graph_alignment(bufs);
   const int slot = align == 16 ? 0 : align == 8 ? 1 : 2;
-  GraphConvPtr& g = pl->graph_plans[(int)dir][slot];
+  GraphConvPtr& g = (direct ? pl->direct_plans : pl->graph_plans)[(int)dir][slot];
+  bool& declined = (direct ? pl->direct_failed : pl->graph_declined)[(int)dir][slot];
   if (!g) {
-    if (pl->graph_declined[(int)dir][slot]) return Status::ok();
-    if (!graph_conv_build(b, dir, graph_geometry(p, *pl, false), pl->tf32, pl->autotune, align,
+    if (declined) return Status::ok();
+    if (!graph_conv_build(b, dir, graph_geometry(p, *pl, direct), pl->tf32, pl->autotune, align,
                           bufs, &g)
              .is_ok()) {
       g.reset();
-      pl->graph_declined[(int)dir][slot] = true;
+      declined = true;
       return Status::ok();
     }
   }
-  CN_RETURN_IF_ERROR(execute_graph(b, *g, bufs, pl->prepad, shapes));
+  CN_RETURN_IF_ERROR(execute_graph(b, *g, bufs, pl->prepad && !direct, shapes));
   *done = true;
   return Status::ok();
 }
 
-// With prepad on the graph API: runs direction dir on the unpadded operands with asymmetric
-// padding if an engine takes it (*done), else leaves *done false for the padded path
-// (Note [asymmetric padding]). A plan that cannot be built is not tried again.
+Status run_graph(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
+                 const ConvBuffers& bufs, const std::string& shapes, bool* done) {
+  return run_graph_plan(b, pl, dir, p, bufs, shapes, false, done);
+}
+
+// With prepad on the graph API: first the unpadded operands (see run_graph_plan).
 Status run_graph_direct(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
                         const ConvBuffers& bufs, const std::string& shapes, bool* done) {
   *done = false;
   if (!pl->graph || !pl->prepad) return Status::ok();
-  const int64_t align = graph_alignment(bufs);
-  const int slot = align == 16 ? 0 : align == 8 ? 1 : 2;
-  GraphConvPtr& g = pl->direct_plans[(int)dir][slot];
-  if (!g) {
-    if (pl->direct_failed[(int)dir][slot]) return Status::ok();
-    if (!graph_conv_build(b, dir, graph_geometry(p, *pl, true), pl->tf32, pl->autotune, align,
-                          bufs, &g)
-             .is_ok()) {
-      g.reset();
-      pl->direct_failed[(int)dir][slot] = true;
-      return Status::ok();
-    }
-  }
-  CN_RETURN_IF_ERROR(execute_graph(b, *g, bufs, false, shapes));
-  *done = true;
-  return Status::ok();
+  return run_graph_plan(b, pl, dir, p, bufs, shapes, true, done);
 }
 
 // y = relu(conv(xin) + bias) in one legacy call (Note [conv + bias + relu]), with the plan's
