@@ -186,7 +186,7 @@ describeBackends('weights, freezing, save and load', (backend) => {
     m.dispose();
   });
 
-  it('save() writes model.json + weights.bin; loadLayersModel() restores architecture, weights and compile config', async () => {
+  it('save() writes model.json + weights (tfjs-layers format); loadLayersModel() restores architecture, weights and compile config', async () => {
     const m = build();
     m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const x = rand([4, 6, 6, 2], 3);
@@ -196,8 +196,10 @@ describeBackends('weights, freezing, save and load', (backend) => {
     expect(res.modelArtifactsInfo.weightDataBytes).toBe(m.countParams() * 4);
     const json = JSON.parse(readFileSync(join(path, 'model.json'), 'utf8'));
     expect(json.format).toBe('layers-model');
-    expect(json.modelTopology.className).toBe('Sequential');
-    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect(json.modelTopology.class_name).toBe('Sequential');
+    expect(json.weightsManifest[0].paths).toHaveLength(1);
+    expect(json.weightsManifest[0].paths[0]).toMatch(/^weights\.[0-9a-f]{16}\.bin$/);
+    expect(join(path, json.weightsManifest[0].paths[0])).toBe(res.paths.weights);
     expect(json.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toEqual(m.weights.map((w) => w.name));
     const loaded = await cn.loadLayersModel(join(path, 'model.json'));
     expect(loaded.getClassName()).toBe('Sequential');
@@ -236,11 +238,12 @@ describeBackends('weights, freezing, save and load', (backend) => {
     const m = build();
     const path = join(dir, `bad-${backend}`);
     await m.save(path);
-    const bin = readFileSync(join(path, 'weights.bin'));
-    writeFileSync(join(path, 'weights.bin'), bin.subarray(0, 100));
-    await expect(cn.loadLayersModel(path)).rejects.toThrow(/truncated file/);
     const json = JSON.parse(readFileSync(join(path, 'model.json'), 'utf8'));
-    json.modelTopology.config.layers[1].className = 'Mystery';
+    const weightsFile = join(path, json.weightsManifest[0].paths[0]);
+    const bin = readFileSync(weightsFile);
+    writeFileSync(weightsFile, bin.subarray(0, 100));
+    await expect(cn.loadLayersModel(path)).rejects.toThrow(/truncated file/);
+    json.modelTopology.config.layers[1].class_name = 'Mystery';
     writeFileSync(join(path, 'model.json'), JSON.stringify(json));
     await expect(cn.loadLayersModel(path)).rejects.toThrow(/expected a registered layer class but received 'Mystery'/);
     m.dispose();

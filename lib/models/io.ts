@@ -1,12 +1,18 @@
-// Saving and loading whole models to a directory, in the tfjs layers-model layout:
-// model.json (architecture + training config + weights manifest) and weights.bin (every
-// weight in model.weights order, little-endian, concatenated).
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+// Saving and loading whole models to a directory in the tfjs-layers format, the one
+// tfjs-node's model.save('file://...') writes and tfjs-converter writes for Keras models:
+// model.json (class_name / snake_case topology, weightsManifest) and a weights file.
+// Saves are atomic (Note [atomic save]); loads are confined to the model's directory and
+// checked against the manifest (lib/io/weights_manifest.ts). Models saved by earlier
+// cudnn-node versions (camelCase className topology, weights.bin) still load.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidArgumentError, check, describe } from '../errors.js';
+import { fsyncDirectory, removeStaleTempFiles, writeFileAtomic } from '../io/atomic_write.js';
+import { isTfjsTopology, LayerSpecTs, tfjsRoundTripIsExact, toCamelCase, topologyFromTfjs, topologyToTfjs, toSnakeCase, tsToPythonic } from '../io/tfjs_layers_format.js';
+import { checkManifest, LoadedWeight, readWeights, WeightSpec } from '../io/weights_manifest.js';
 import { Layer } from '../layers/base.js';
 import { deserializeLayer, serializeLayer } from '../layers/serialization.js';
-import { DType } from '../tensor.js';
 import type { LayersModel } from './functional.js';
 
 /** What model.save() returns (tfjs' SaveResult, plus the paths written). */
@@ -22,20 +28,35 @@ export interface SaveResult {
   paths: { modelJson: string; weights: string };
 }
 
-interface WeightSpec {
-  name: string;
-  shape: number[];
-  dtype: DType;
+/** Our training configuration (compile() arguments by name). */
+interface OurTrainingConfig {
+  loss: unknown;
+  metrics: unknown;
+  lossWeights?: unknown;
+  optimizerConfig: unknown;
+}
+
+/** What cudnn-node adds to a tfjs model.json (tfjs ignores unknown top-level keys). */
+interface CudnnNodeExtension {
+  /** Our topology, when tfjs' string conversion would not give it back exactly. */
+  modelTopology?: LayerSpecTs;
+  /** compile() arguments as given (tfjs' trainingConfig holds only what tfjs can load). */
+  trainingConfig?: OurTrainingConfig;
 }
 
 interface ModelJson {
-  format: 'layers-model';
-  generatedBy: string;
-  convertedBy: null;
-  modelTopology: { className: string; config: Record<string, unknown> };
-  trainingConfig?: { loss: unknown; metrics: unknown; lossWeights?: unknown; optimizerConfig: unknown } | null;
-  weightsManifest: Array<{ paths: string[]; weights: WeightSpec[] }>;
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  modelTopology: unknown;
+  trainingConfig?: Record<string, unknown> | null;
+  weightsManifest: unknown;
+  cudnnNode?: CudnnNodeExtension;
 }
+
+const MODEL_JSON = 'model.json';
+/** Our weight file names: content-addressed, so a new save never overwrites the file the current model.json names. */
+const WEIGHTS_FILE = /^weights\.[0-9a-f]{16}\.bin$/;
 
 /** 'file://out/m', 'out/m' or 'out/m/model.json' -> the directory. */
 function directoryOf(path: string, op: string): string {
@@ -46,15 +67,56 @@ function directoryOf(path: string, op: string): string {
   return p;
 }
 
-/** Writes model.json and weights.bin into dir (created if needed). */
+/** tfjs' trainingConfig (loaded by tfjs-node's loadLayersModel), when tfjs can represent ours. */
+function tfjsTrainingConfig(c: OurTrainingConfig): Record<string, unknown> | undefined {
+  const opt = c.optimizerConfig as { className?: string; config?: Record<string, unknown> } | undefined;
+  const losses = c.loss as unknown[];
+  const metrics = c.metrics as unknown[][];
+  if (!opt || !Array.isArray(losses) || losses.length !== 1 || typeof losses[0] !== 'string' || c.lossWeights) return undefined;
+  if (!Array.isArray(metrics) || metrics.length > 1 || (metrics[0] ?? []).some((m) => typeof m !== 'string')) return undefined;
+  // tfjs' optimizers that take our config as is (tfjs' SGD has no momentum).
+  const cfg = opt.config ?? {};
+  if (!(opt.className === 'Adam' || (opt.className === 'SGD' && !cfg.momentum))) return undefined;
+  return {
+    loss: toSnakeCase(losses[0]),
+    metrics: (metrics[0] ?? []).map((m) => toSnakeCase(m as string)),
+    optimizer_config: { class_name: opt.className, config: tsToPythonic(opt.className === 'SGD' ? { learningRate: cfg.learningRate } : cfg) },
+  };
+}
+
+/** Weight files named by a model.json in dir, when it parses and its paths are confined. */
+async function previousWeightFiles(dir: string): Promise<string[]> {
+  try {
+    const file = join(dir, MODEL_JSON);
+    const json = JSON.parse(await readFile(file, 'utf8')) as ModelJson;
+    return checkManifest(json.weightsManifest, file).flatMap((g) => g.paths);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Writes model.json and the weights into dir (created if needed), atomically.
+ *
+ * Note [atomic save]: the weights go to a new file named by their content hash
+ * (weights.<sha256:16>.bin), written to a temporary file, fsynced and renamed; the directory
+ * is fsynced; then model.json, which names that file, replaces the old model.json the same
+ * way; the directory is fsynced again; only then are the weight files the old model.json
+ * named (and leftovers of killed saves) removed. A process killed at any point leaves a
+ * model.json that names complete weights: the old pair before model.json's rename, the new
+ * pair after it. (Writing model.json and weights.bin in place, as before, lost the model in
+ * 17 of 40 kills during a save.)
+ */
 export async function saveModel(model: LayersModel, path: string): Promise<SaveResult> {
-  const dir = directoryOf(path, 'save');
-  model.ensureGraph('save');
+  const op = 'save';
+  const dir = directoryOf(path, op);
+  model.ensureGraph(op);
   const weights = model.weights;
   const used = new Map<string, number>();
   const specs: WeightSpec[] = weights.map((w) => {
     const n = used.get(w.name) ?? 0;
     used.set(w.name, n + 1);
+    check(w.dtype === 'float32' || w.dtype === 'int32', op, `weights of dtype float32 or int32 ('${w.name}')`, w.dtype);
     return { name: n ? `${w.name}_${n}` : w.name, shape: w.shape.slice(), dtype: w.dtype };
   });
   const datas = await Promise.all(weights.map((w) => w.data()));
@@ -65,82 +127,144 @@ export async function saveModel(model: LayersModel, path: string): Promise<SaveR
     Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(bin, off);
     off += d.byteLength;
   }
+  const weightsName = `weights.${createHash('sha256').update(bin).digest('hex').slice(0, 16)}.bin`;
+
+  const topology = serializeLayer(model) as LayerSpecTs;
   const c = model.compiled;
+  const ours: OurTrainingConfig | undefined = c
+    ? { loss: c.config.loss, metrics: c.config.metrics, lossWeights: c.config.lossWeights, optimizerConfig: c.config.optimizer }
+    : undefined;
+  const extension: CudnnNodeExtension = {};
+  if (!tfjsRoundTripIsExact(topology)) extension.modelTopology = topology;
+  if (ours) extension.trainingConfig = ours;
+  const tfjsTopology = topologyToTfjs(topology) as Record<string, unknown>;
   const json: ModelJson = {
+    modelTopology: { ...tfjsTopology, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' },
     format: 'layers-model',
     generatedBy: 'cudnn-node',
     convertedBy: null,
-    modelTopology: serializeLayer(model),
-    trainingConfig: c ? { loss: c.config.loss, metrics: c.config.metrics, lossWeights: c.config.lossWeights, optimizerConfig: c.config.optimizer } : null,
-    weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
+    weightsManifest: [{ paths: [weightsName], weights: specs }],
   };
-  const text = JSON.stringify(json, null, 1);
+  const tc = ours && tfjsTrainingConfig(ours);
+  if (tc) json.trainingConfig = tc;
+  if (Object.keys(extension).length) json.cudnnNode = extension;
+  const text = JSON.stringify(json);
+
   await mkdir(dir, { recursive: true });
-  const modelJson = join(dir, 'model.json');
-  const weightsPath = join(dir, 'weights.bin');
-  await writeFile(weightsPath, bin);
-  await writeFile(modelJson, text);
+  const previous = await previousWeightFiles(dir);
+  const modelJson = join(dir, MODEL_JSON);
+  const weightsPath = join(dir, weightsName);
+  await writeFileAtomic(weightsPath, bin);
+  await fsyncDirectory(dir);
+  await writeFileAtomic(modelJson, text);
+  await fsyncDirectory(dir);
+  // The new model.json is durable: the old weights and any killed save's leftovers can go.
+  const stale = new Set(previous.filter((p) => p !== weightsName && !p.includes('/') && !p.includes('\\')));
+  for (const name of await readdir(dir)) if (WEIGHTS_FILE.test(name) && name !== weightsName) stale.add(name);
+  for (const name of stale) await rm(join(dir, name), { force: true });
+  await removeStaleTempFiles(dir);
   return {
     modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', modelTopologyBytes: Buffer.byteLength(text), weightDataBytes: bytes },
     paths: { modelJson, weights: weightsPath },
   };
 }
 
+/** compile() arguments from a model.json: ours when present, else tfjs' trainingConfig. */
+function trainingConfigOf(json: ModelJson): OurTrainingConfig | undefined {
+  if (json.cudnnNode?.trainingConfig) return json.cudnnNode.trainingConfig;
+  const tc = json.trainingConfig as Record<string, unknown> | null | undefined;
+  if (!tc) return undefined;
+  if ('optimizerConfig' in tc) return tc as unknown as OurTrainingConfig; // earlier cudnn-node saves
+  const opt = tc.optimizer_config as { class_name?: string; config?: Record<string, unknown> } | undefined;
+  const camel = (v: unknown): unknown =>
+    typeof v === 'string' ? toCamelCase(v) : Array.isArray(v) ? v.map(camel) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, camel(x)])) : v;
+  const optConfig = Object.fromEntries(Object.entries(opt?.config ?? {}).map(([k, v]) => [toCamelCase(k), v]));
+  return {
+    loss: camel(tc.loss),
+    metrics: camel(tc.metrics),
+    lossWeights: tc.loss_weights ?? undefined,
+    optimizerConfig: opt?.class_name ? { className: opt.class_name, config: optConfig } : 'rmsprop',
+  };
+}
+
+/** Assigns loaded weights: by name when every name matches (tfjs orders weights its own way), else in order. */
+function assignWeights(model: LayersModel, loaded: LoadedWeight[], file: string): void {
+  const op = 'loadLayersModel';
+  const weights = model.weights;
+  if (weights.length !== loaded.length)
+    throw new InvalidArgumentError(`${op}: expected ${weights.length} weights for the architecture in '${file}' but its weightsManifest lists ${loaded.length}`);
+  const byName = new Map<string, number>();
+  const seen = new Map<string, number>();
+  weights.forEach((w, i) => {
+    const n = seen.get(w.name) ?? 0;
+    seen.set(w.name, n + 1);
+    byName.set(n ? `${w.name}_${n}` : w.name, i);
+  });
+  const targets = loaded.every((l) => byName.has(l.name)) && new Set(loaded.map((l) => l.name)).size === loaded.length ? loaded.map((l) => byName.get(l.name)!) : loaded.map((_, i) => i);
+  targets.forEach((t, i) => {
+    const w = weights[t];
+    const s = loaded[i];
+    if (s.shape.length !== w.shape.length || s.shape.some((d, k) => d !== w.shape[k]))
+      throw new InvalidArgumentError(`${op}: expected weight '${w.name}' of shape ${describe(w.shape)} but '${file}' lists '${s.name}' of shape ${describe(s.shape)}`);
+    if (s.dtype !== w.dtype) throw new InvalidArgumentError(`${op}: expected weight '${w.name}' of dtype ${w.dtype} but '${file}' lists '${s.name}' as ${s.dtype}`);
+  });
+  targets.forEach((t, i) => weights[t].assign(loaded[i].values as Float32Array));
+}
+
 /**
- * Loads a model saved by model.save(): the directory (or its model.json). Custom layers
- * must be registered with registerLayer() first. The model is compiled again when the
- * saved loss and optimizer are known by name (optimizer state is not saved).
+ * Loads a model saved by model.save(), by tfjs-node's model.save('file://...') or by
+ * tfjs-converter (Keras models): the directory, or its model.json. Custom layers must be
+ * registered with registerLayer() first. The model is compiled again when the saved loss and
+ * optimizer are known by name (optimizer state is not saved).
  */
 export async function loadLayersModel(path: string, opts: { compile?: boolean } = {}): Promise<LayersModel> {
   const op = 'loadLayersModel';
   const dir = directoryOf(path, op);
-  const file = join(dir, 'model.json');
-  let json: ModelJson;
+  const file = join(dir, MODEL_JSON);
+  let text: string;
   try {
-    json = JSON.parse(await readFile(file, 'utf8')) as ModelJson;
+    text = await readFile(file, 'utf8');
   } catch (e) {
     throw new InvalidArgumentError(`${op}: expected a readable model.json at '${file}' but received an error: ${(e as Error).message}`);
   }
-  check(json && json.modelTopology && Array.isArray(json.weightsManifest), op, 'a cudnn-node model.json (modelTopology, weightsManifest)', describe(json));
-  const model = deserializeLayer(json.modelTopology) as LayersModel;
-  check(model instanceof Layer && 'execute' in model, op, 'a model topology (Sequential or Functional)', json.modelTopology.className);
-
-  const specs = json.weightsManifest.flatMap((g) => g.weights.map((w) => ({ ...w, path: g.paths })));
-  const files = new Map<string, Buffer>();
-  for (const g of json.weightsManifest) {
-    const chunks: Buffer[] = [];
-    for (const p of g.paths) chunks.push(await readFile(join(dir, p)));
-    files.set(g.paths.join('\n'), Buffer.concat(chunks));
+  let json: ModelJson;
+  try {
+    json = JSON.parse(text) as ModelJson;
+  } catch (e) {
+    throw new InvalidArgumentError(`${op}: expected valid JSON in '${file}' but it does not parse (${(e as Error).message}; ${text.length} bytes)`);
   }
-  const weights = model.weights;
-  if (weights.length !== specs.length)
-    throw new InvalidArgumentError(`${op}: expected ${weights.length} weights for the saved architecture but the manifest lists ${specs.length}`);
-  const offsets = new Map<string, number>();
-  const values = specs.map((s, i) => {
-    const w = weights[i];
-    if (s.shape.length !== w.shape.length || s.shape.some((d, k) => d !== w.shape[k]))
-      throw new InvalidArgumentError(`${op}: expected weight ${i} ('${w.name}') of shape ${describe(w.shape)} but the file has '${s.name}' of shape ${describe(s.shape)}`);
-    const key = s.path.join('\n');
-    const buf = files.get(key)!;
-    const off = offsets.get(key) ?? 0;
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    const size = n * 4;
-    if (off + size > buf.length)
-      throw new InvalidArgumentError(`${op}: expected ${off + size} bytes of weights but '${s.path.join(', ')}' has ${buf.length} (truncated file?)`);
-    offsets.set(key, off + size);
-    const ab = buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + off + size);
-    return s.dtype === 'int32' ? new Int32Array(ab) : new Float32Array(ab);
-  });
-  weights.forEach((w, i) => w.assign(values[i] as Float32Array));
+  check(json && typeof json === 'object' && json.modelTopology && typeof json.modelTopology === 'object', op, `a model.json with a modelTopology at '${file}'`, json);
+  const groups = checkManifest(json.weightsManifest, file);
 
-  const tc = json.trainingConfig;
+  let spec: LayerSpecTs;
+  if (json.cudnnNode?.modelTopology) spec = json.cudnnNode.modelTopology;
+  else if (isTfjsTopology(json.modelTopology)) {
+    const r = topologyFromTfjs(json.modelTopology, file);
+    spec = r.spec;
+    if (r.dropped.length)
+      console.warn(
+        `${op}: '${file}' has regularizers or constraints, which cudnn-node layers do not apply (inference is unaffected; training differs): ` +
+          r.dropped.map((d) => `${d.layer}.${d.key} = ${d.className}`).join(', '),
+      );
+  } else spec = json.modelTopology as LayerSpecTs;
+  check(typeof spec.className === 'string', op, `a modelTopology with a className or class_name in '${file}'`, spec.className);
+  const model = deserializeLayer(spec) as LayersModel;
+  check(model instanceof Layer && 'execute' in model, op, `a model topology (Sequential or functional) in '${file}'`, spec.className);
+  try {
+    assignWeights(model, await readWeights(dir, groups, file), file);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+
+  const tc = trainingConfigOf(json);
   if (tc && opts.compile !== false) {
     try {
       model.compile({
         optimizer: (tc.optimizerConfig ?? 'rmsprop') as never,
         loss: (Array.isArray(tc.loss) && tc.loss.length === 1 ? tc.loss[0] : tc.loss) as never,
-        metrics: (Array.isArray(tc.metrics) && tc.metrics.length === 1 ? tc.metrics[0] : tc.metrics) as never,
-        lossWeights: tc.lossWeights as never,
+        metrics: (Array.isArray(tc.metrics) && tc.metrics.length === 1 && Array.isArray(tc.metrics[0]) ? tc.metrics[0] : tc.metrics) as never,
+        lossWeights: (tc.lossWeights ?? undefined) as never,
       });
     } catch {
       // A custom loss or metric cannot be restored by name: the model loads uncompiled.
