@@ -72,7 +72,8 @@ function tfjsTrainingConfig(c: OurTrainingConfig): Record<string, unknown> | und
   const opt = c.optimizerConfig as { className?: string; config?: Record<string, unknown> } | undefined;
   const losses = c.loss as unknown[];
   const metrics = c.metrics as unknown[][];
-  if (!opt || !Array.isArray(losses) || losses.length !== 1 || typeof losses[0] !== 'string' || c.lossWeights) return undefined;
+  const weighted = Array.isArray(c.lossWeights) ? c.lossWeights.some((w) => w !== 1) : c.lossWeights !== undefined && c.lossWeights !== null;
+  if (!opt || !Array.isArray(losses) || losses.length !== 1 || typeof losses[0] !== 'string' || weighted) return undefined;
   if (!Array.isArray(metrics) || metrics.length > 1 || (metrics[0] ?? []).some((m) => typeof m !== 'string')) return undefined;
   // tfjs' optimizers that take our config as is (tfjs' SGD has no momentum).
   const cfg = opt.config ?? {};
