@@ -8,10 +8,11 @@
 //     order ('conv2d', 'conv2d_1', ...); nested models recurse into layers/<key>/layers.
 // Per layer, weights are in Keras order: trainable then non-trainable (kernel, bias;
 // gamma, beta, moving_mean, moving_variance; depthwise_kernel, pointwise_kernel, bias).
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import fs, { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidArgumentError } from '../errors.js';
+import { CudnnNodeError, InvalidArgumentError, describe } from '../errors.js';
+import { checkHdf5Superblock } from './hdf5_superblock.js';
 import { Layer, toSnakeCase } from '../layers/base.js';
 import { Variable } from '../tensor.js';
 
@@ -26,25 +27,77 @@ let h5Promise: Promise<H5Module> | undefined;
 // file through require's search paths and import it by URL (a Function keeps the real import()).
 const importUrl = new Function('u', 'return import(u)') as (u: string) => Promise<H5Module>;
 
+/** What readKerasWeights is reading, for its error message ('group 'dense_1''). */
+let reading = '';
+
+/** Where h5wasm's console messages go while collectingStderr runs (else to console.error). */
+let consoleLog: string[] | null = null;
+
 /** The h5wasm module (node build, reads files directly from disk), loaded once. */
 export async function h5wasm(): Promise<H5Module> {
   h5Promise ??= (async () => {
     let mod: H5Module;
-    // A non-literal specifier: the ESM build keeps a real import(); tsc does not try to
-    // resolve the types under the CommonJS build's Node10 resolution (which cannot).
-    const spec: string = 'h5wasm/node';
+    // h5wasm binds console.error once, as it starts (its abort() message goes there): we
+    // start it with one that collectingStderr can divert.
+    const consoleError = console.error;
+    console.error = (...args: unknown[]) => (consoleLog ? consoleLog.push(args.map(String).join(' ')) : consoleError(...args));
     try {
-      mod = await import(spec);
+      // A non-literal specifier: the ESM build keeps a real import(); tsc does not try to
+      // resolve the types under the CommonJS build's Node10 resolution (which cannot).
+      const spec: string = 'h5wasm/node';
+      try {
+        mod = await import(spec);
+      } catch (e) {
+        const req = typeof require === 'function' ? require : undefined;
+        const dir = req?.resolve.paths('h5wasm')?.map((d) => join(d, 'h5wasm', 'dist', 'node', 'hdf5_hl.js')).find((p) => existsSync(p));
+        if (!dir) throw new InvalidArgumentError(`loadKerasWeights: expected the h5wasm package (a dependency of cudnn-node) but it could not be loaded: ${(e as Error).message}`);
+        mod = await importUrl(pathToFileURL(dir).href);
+      }
+      await mod.ready;
     } catch (e) {
-      const req = typeof require === 'function' ? require : undefined;
-      const dir = req?.resolve.paths('h5wasm')?.map((d) => join(d, 'h5wasm', 'dist', 'node', 'hdf5_hl.js')).find((p) => existsSync(p));
-      if (!dir) throw new InvalidArgumentError(`loadKerasWeights: expected the h5wasm package (a dependency of cudnn-node) but it could not be loaded: ${(e as Error).message}`);
-      mod = await importUrl(pathToFileURL(dir).href);
+      h5Promise = undefined;
+      throw e;
+    } finally {
+      console.error = consoleError;
     }
-    await mod.ready;
     return mod;
   })();
   return h5Promise;
+}
+
+/**
+ * Runs fn (synchronous h5wasm calls) with what the HDF5 library writes to stderr collected
+ * into log instead of printed.
+ *
+ * Note [HDF5 diagnostics]: on a damaged file the HDF5 library prints a 20-line error stack
+ * to stderr, which h5wasm's node build writes with fs.writeSync(2, ...). We collect it while
+ * our synchronous h5wasm calls run (no other JavaScript can run then) and put its innermost
+ * message into our error instead ('message size exceeds buffer end').
+ */
+function collectingStderr<T>(log: string[], fn: () => T): T {
+  const write = fs.writeSync;
+  (fs as { writeSync: unknown }).writeSync = (fd: number, buffer: unknown, offset?: unknown, length?: unknown, ...rest: unknown[]) => {
+    if (fd !== 2 || !ArrayBuffer.isView(buffer)) return (write as (...a: unknown[]) => number)(fd, buffer, offset, length, ...rest);
+    const start = typeof offset === 'number' ? offset : 0;
+    const n = typeof length === 'number' ? length : buffer.byteLength - start;
+    log.push(Buffer.from(buffer.buffer, buffer.byteOffset + start, n).toString('utf8'));
+    return n;
+  };
+  consoleLog = log;
+  try {
+    return fn();
+  } finally {
+    fs.writeSync = write;
+    consoleLog = null;
+  }
+}
+
+/** The innermost HDF5 diagnostic of a collected error stack ('message size exceeds buffer end'). */
+function hdf5Reason(lines: string[]): string | undefined {
+  const text = lines.join('');
+  const calls = [...text.matchAll(/#\d+: .*? in (\w+\(\)): (.*)/g)];
+  const last = calls[calls.length - 1];
+  return last ? `${last[2].trim()} in ${last[1]}` : undefined;
 }
 
 // ---- reading
@@ -84,13 +137,17 @@ function strings(v: unknown): string[] {
 }
 
 function readDataset(ds: any, name: string, file: string): H5Weight {
+  if (!ds || typeof ds.shape === 'undefined') throw new InvalidArgumentError(`loadKerasWeights: expected '${name}' in '${file}' to be a dataset but it is not (a damaged file?)`);
   const shape: number[] = (ds.shape ?? []).map(Number);
   const v = ds.value;
   let values: Float32Array;
   if (v instanceof Float32Array) values = v;
-  else if (ArrayBuffer.isView(v) || Array.isArray(v)) values = Float32Array.from(v as ArrayLike<number>);
+  else if (ArrayBuffer.isView(v) && !(v instanceof BigInt64Array || v instanceof BigUint64Array)) values = Float32Array.from(v as unknown as ArrayLike<number>);
   else if (typeof v === 'number') values = Float32Array.of(v);
-  else throw new InvalidArgumentError(`loadKerasWeights: expected numeric weights but '${name}' in '${file}' has dtype ${ds.dtype}`);
+  else throw new InvalidArgumentError(`loadKerasWeights: expected numeric weights but '${name}' in '${file}' has dtype ${describe(ds.dtype)}`);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || values.length !== n)
+    throw new InvalidArgumentError(`loadKerasWeights: expected ${n} values for '${name}' of shape [${shape}] in '${file}' but read ${values.length} (a damaged file?)`);
   return { name, shape, values };
 }
 
@@ -109,6 +166,7 @@ function hasAttr(obj: any, name: string): boolean {
 function readLegacy(root: any, file: string): H5Layer[] {
   const names = attrStrings(root, 'layer_names');
   return names.map((ln) => {
+    reading = `group '${ln}'`;
     const g = root.get(ln);
     if (!g) throw new InvalidArgumentError(`loadKerasWeights: expected a group '${ln}' (listed in layer_names) in '${file}' but found none`);
     const wnames = attrStrings(g, 'weight_names');
@@ -116,6 +174,7 @@ function readLegacy(root: any, file: string): H5Layer[] {
       name: ln,
       key: ln,
       weights: wnames.map((wn) => {
+        reading = `dataset '${ln}/${wn}'`;
         const ds = g.get(wn);
         if (!ds) throw new InvalidArgumentError(`loadKerasWeights: expected dataset '${ln}/${wn}' in '${file}' but found none`);
         return readDataset(ds, wn, file);
@@ -128,6 +187,7 @@ function readKeras3(group: any, file: string, path: string): H5Layer[] {
   const layersGroup = group.get('layers');
   if (!layersGroup) return [];
   return (layersGroup.keys() as string[]).map((key) => {
+    reading = `group '${path}layers/${key}'`;
     const g = layersGroup.get(key);
     const vars = g.get('vars');
     const idx = vars ? (vars.keys() as string[]).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b)) : [];
@@ -142,47 +202,55 @@ function readKeras3(group: any, file: string, path: string): H5Layer[] {
   });
 }
 
-/** Whether the file starts with the HDF5 signature (at 0, or after a 512 * 2^k byte user block). */
-function isHdf5(path: string): boolean {
-  const sig = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(8);
-    for (let off = 0; off <= 1 << 20; off = off === 0 ? 512 : off * 2) {
-      if (readSync(fd, buf, 0, 8, off) < 8) return false;
-      if (buf.equals(sig)) return true;
-    }
-    return false;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Reads every weight of a Keras HDF5 weight file (either layout) into host memory. */
+/**
+ * Reads every weight of a Keras HDF5 weight file (either layout) into host memory. A damaged
+ * file gets an InvalidArgumentError naming it and what is wrong, never h5wasm's own error.
+ *
+ * Note [h5wasm aborts]: on some damaged files the HDF5 library calls abort(), which h5wasm
+ * turns into a thrown WebAssembly RuntimeError ("Aborted(native code called abort())"); the
+ * process goes on and later files read normally (test/corrupt-files.test.ts reads a good
+ * file after every damaged one). We catch it like any other error of the library.
+ */
 export async function readKerasWeights(path: string): Promise<KerasWeightFile> {
   if (typeof path !== 'string' || !existsSync(path)) throw new InvalidArgumentError(`loadKerasWeights: expected an existing HDF5 file but received '${path}'`);
-  if (!isHdf5(path)) throw new InvalidArgumentError(`loadKerasWeights: expected an HDF5 file at '${path}' but it could not be opened (no HDF5 signature)`);
+  checkHdf5Superblock(path);
   const h5 = await h5wasm();
+  const log: string[] = [];
   let f: any;
+  reading = 'the file';
   try {
-    f = new h5.File(path, 'r');
+    return collectingStderr(log, () => {
+      f = new h5.File(path, 'r');
+      reading = 'the root group';
+      const keys: string[] = f.keys();
+      const root = hasAttr(f, 'layer_names') ? f : keys.includes('model_weights') ? f.get('model_weights') : null;
+      const attrs: Record<string, unknown> = {};
+      if (root) {
+        reading = 'the layer list';
+        for (const k of Object.keys(root.attrs)) if (!k.startsWith('layer_names')) attrs[k] = root.attrs[k].value;
+        return { format: 'legacy', layers: readLegacy(root, path), attrs };
+      }
+      if (keys.includes('layers')) return { format: 'keras3', layers: readKeras3(f, path, ''), attrs };
+      throw new InvalidArgumentError(
+        `loadKerasWeights: expected a Keras weight file (a 'layer_names' attribute, a 'model_weights' group, or a Keras 3 'layers' group) but '${path}' has groups [${keys.join(', ')}]`,
+      );
+    });
   } catch (e) {
-    throw new InvalidArgumentError(`loadKerasWeights: expected an HDF5 file at '${path}' but it could not be opened: ${(e as Error).message}`);
-  }
-  try {
-    const keys: string[] = f.keys();
-    const root = hasAttr(f, 'layer_names') ? f : keys.includes('model_weights') ? f.get('model_weights') : null;
-    const attrs: Record<string, unknown> = {};
-    if (root) {
-      for (const k of Object.keys(root.attrs)) if (!k.startsWith('layer_names')) attrs[k] = root.attrs[k].value;
-      return { format: 'legacy', layers: readLegacy(root, path), attrs };
-    }
-    if (keys.includes('layers')) return { format: 'keras3', layers: readKeras3(f, path, ''), attrs };
+    if (e instanceof CudnnNodeError) throw e;
+    const reason = hdf5Reason(log);
+    const msg = (e as Error)?.message ?? String(e);
+    const aborted = /Aborted\(/.test(msg) ? ' (the HDF5 library aborted)' : '';
     throw new InvalidArgumentError(
-      `loadKerasWeights: expected a Keras weight file (a 'layer_names' attribute, a 'model_weights' group, or a Keras 3 'layers' group) but '${path}' has groups [${keys.join(', ')}]`,
+      `loadKerasWeights: expected a readable HDF5 file at '${path}' but reading ${reading} failed${aborted}: ${reason ?? msg} (the file is damaged or truncated)`,
     );
   } finally {
-    f.close();
+    collectingStderr(log, () => {
+      try {
+        f?.close();
+      } catch {
+        // Closing a damaged file can fail too; the handle is gone either way.
+      }
+    });
   }
 }
 
