@@ -13,6 +13,8 @@ import { CudnnNodeError } from './errors.js';
 // only use of import.meta in the files reachable from index.ts.
 // @ts-ignore -- import.meta is ESM-only; see Note [module url]
 const moduleUrl: string = import.meta.url;
+/** This file's URL in either build, for finding package files (lib/io/h5_read_worker.ts finds h5wasm from it). */
+export const libraryModuleUrl = moduleUrl;
 
 /** Opaque native handles. */
 export type Handle = { readonly __handle: unique symbol };

@@ -8,13 +8,16 @@
 //     order ('conv2d', 'conv2d_1', ...); nested models recurse into layers/<key>/layers.
 // Per layer, weights are in Keras order: trainable then non-trainable (kernel, bias;
 // gamma, beta, moving_mean, moving_variance; depthwise_kernel, pointwise_kernel, bias).
-import fs, { existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CudnnNodeError, InvalidArgumentError, describe } from '../errors.js';
+import { InvalidArgumentError, describe } from '../errors.js';
+import { H5Layer, H5Weight, KerasWeightFile, readInWorker } from './h5_read_worker.js';
 import { checkHdf5Superblock } from './hdf5_superblock.js';
 import { Layer, toSnakeCase } from '../layers/base.js';
 import { Variable } from '../tensor.js';
+
+export type { H5Layer, H5Weight, KerasWeightFile } from './h5_read_worker.js';
 
 // ---- h5wasm
 
@@ -27,230 +30,63 @@ let h5Promise: Promise<H5Module> | undefined;
 // file through require's search paths and import it by URL (a Function keeps the real import()).
 const importUrl = new Function('u', 'return import(u)') as (u: string) => Promise<H5Module>;
 
-/** What readKerasWeights is reading, for its error message ('group 'dense_1''). */
-let reading = '';
-
-/** Where h5wasm's console messages go while collectingStderr runs (else to console.error). */
-let consoleLog: string[] | null = null;
-
-/** The h5wasm module (node build, reads files directly from disk), loaded once. */
+/** The h5wasm module (node build, reads files directly from disk), loaded once, for writing HDF5 files. */
 export async function h5wasm(): Promise<H5Module> {
   h5Promise ??= (async () => {
     let mod: H5Module;
-    // h5wasm binds console.error once, as it starts (its abort() message goes there): we
-    // start it with one that collectingStderr can divert.
-    const consoleError = console.error;
-    console.error = (...args: unknown[]) => (consoleLog ? consoleLog.push(args.map(String).join(' ')) : consoleError(...args));
+    // A non-literal specifier: the ESM build keeps a real import(); tsc does not try to
+    // resolve the types under the CommonJS build's Node10 resolution (which cannot).
+    const spec: string = 'h5wasm/node';
     try {
-      // A non-literal specifier: the ESM build keeps a real import(); tsc does not try to
-      // resolve the types under the CommonJS build's Node10 resolution (which cannot).
-      const spec: string = 'h5wasm/node';
-      try {
-        mod = await import(spec);
-      } catch (e) {
-        const req = typeof require === 'function' ? require : undefined;
-        const dir = req?.resolve.paths('h5wasm')?.map((d) => join(d, 'h5wasm', 'dist', 'node', 'hdf5_hl.js')).find((p) => existsSync(p));
-        if (!dir) throw new InvalidArgumentError(`loadKerasWeights: expected the h5wasm package (a dependency of cudnn-node) but it could not be loaded: ${(e as Error).message}`);
-        mod = await importUrl(pathToFileURL(dir).href);
-      }
-      await mod.ready;
+      mod = await import(spec);
     } catch (e) {
-      h5Promise = undefined;
-      throw e;
-    } finally {
-      console.error = consoleError;
+      const req = typeof require === 'function' ? require : undefined;
+      const dir = req?.resolve.paths('h5wasm')?.map((d) => join(d, 'h5wasm', 'dist', 'node', 'hdf5_hl.js')).find((p) => existsSync(p));
+      if (!dir) throw new InvalidArgumentError(`loadKerasWeights: expected the h5wasm package (a dependency of cudnn-node) but it could not be loaded: ${(e as Error).message}`);
+      mod = await importUrl(pathToFileURL(dir).href);
     }
+    await mod.ready;
     return mod;
   })();
   return h5Promise;
 }
 
-/**
- * Runs fn (synchronous h5wasm calls) with what the HDF5 library writes to stderr collected
- * into log instead of printed.
- *
- * Note [HDF5 diagnostics]: on a damaged file the HDF5 library prints a 20-line error stack
- * to stderr, which h5wasm's node build writes with fs.writeSync(2, ...). We collect it while
- * our synchronous h5wasm calls run (no other JavaScript can run then) and put its innermost
- * message into our error instead ('message size exceeds buffer end').
- */
-function collectingStderr<T>(log: string[], fn: () => T): T {
-  const write = fs.writeSync;
-  (fs as { writeSync: unknown }).writeSync = (fd: number, buffer: unknown, offset?: unknown, length?: unknown, ...rest: unknown[]) => {
-    if (fd !== 2 || !ArrayBuffer.isView(buffer)) return (write as (...a: unknown[]) => number)(fd, buffer, offset, length, ...rest);
-    const start = typeof offset === 'number' ? offset : 0;
-    const n = typeof length === 'number' ? length : buffer.byteLength - start;
-    log.push(Buffer.from(buffer.buffer, buffer.byteOffset + start, n).toString('utf8'));
-    return n;
-  };
-  consoleLog = log;
-  try {
-    return fn();
-  } finally {
-    fs.writeSync = write;
-    consoleLog = null;
-  }
-}
-
-/** The innermost HDF5 diagnostic of a collected error stack ('message size exceeds buffer end'). */
-function hdf5Reason(lines: string[]): string | undefined {
-  const text = lines.join('');
-  const calls = [...text.matchAll(/#\d+: .*? in (\w+\(\)): (.*)/g)];
-  const last = calls[calls.length - 1];
-  return last ? `${last[2].trim()} in ${last[1]}` : undefined;
-}
-
 // ---- reading
 
-/** One weight of a Keras file. */
-export interface H5Weight {
-  /** The weight's name in the file ('conv1_conv/kernel:0', or the index in Keras 3 files). */
-  name: string;
-  shape: number[];
-  values: Float32Array;
-}
-
-/** One layer of a Keras file. */
-export interface H5Layer {
-  /** The layer name (legacy files), or the vars 'name' attribute (Keras 3 files, when present). */
-  name: string;
-  /** Keras 3 files: the path key ('conv2d_1'); legacy files: the name. */
-  key: string;
-  weights: H5Weight[];
-  /** Keras 3 files: layers of a nested model. */
-  layers?: H5Layer[];
-}
-
-/** The weights of a Keras HDF5 file, by layer, in file order. */
-export interface KerasWeightFile {
-  format: 'legacy' | 'keras3';
-  layers: H5Layer[];
-  /** Attributes of the legacy root (keras_version, backend), when present. */
-  attrs: Record<string, unknown>;
-}
-
-function strings(v: unknown): string[] {
-  if (v === undefined || v === null) return [];
-  const one = (s: unknown) => (s instanceof Uint8Array ? Buffer.from(s).toString('utf8') : String(s));
-  if (typeof v === 'string' || v instanceof Uint8Array) return [one(v)];
-  return Array.from(v as ArrayLike<unknown>).map(one);
-}
-
-function readDataset(ds: any, name: string, file: string): H5Weight {
-  if (!ds || typeof ds.shape === 'undefined') throw new InvalidArgumentError(`loadKerasWeights: expected '${name}' in '${file}' to be a dataset but it is not (a damaged file?)`);
-  const shape: number[] = (ds.shape ?? []).map(Number);
-  const v = ds.value;
-  let values: Float32Array;
-  if (v instanceof Float32Array) values = v;
-  else if (ArrayBuffer.isView(v) && !(v instanceof BigInt64Array || v instanceof BigUint64Array)) values = Float32Array.from(v as unknown as ArrayLike<number>);
-  else if (typeof v === 'number') values = Float32Array.of(v);
-  else throw new InvalidArgumentError(`loadKerasWeights: expected numeric weights but '${name}' in '${file}' has dtype ${describe(ds.dtype)}`);
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || values.length !== n)
-    throw new InvalidArgumentError(`loadKerasWeights: expected ${n} values for '${name}' of shape [${shape}] in '${file}' but read ${values.length} (a damaged file?)`);
-  return { name, shape, values };
-}
-
-/** A string-list attribute, also when Keras 2 split it into chunks (name0, name1, ...). */
-function attrStrings(obj: any, name: string): string[] {
-  if (obj.attrs[name] !== undefined) return strings(obj.attrs[name].value);
-  const out: string[] = [];
-  for (let i = 0; obj.attrs[`${name}${i}`] !== undefined; i++) out.push(...strings(obj.attrs[`${name}${i}`].value));
-  return out;
-}
-
-function hasAttr(obj: any, name: string): boolean {
-  return obj.attrs[name] !== undefined || obj.attrs[`${name}0`] !== undefined;
-}
-
-function readLegacy(root: any, file: string): H5Layer[] {
-  const names = attrStrings(root, 'layer_names');
-  return names.map((ln) => {
-    reading = `group '${ln}'`;
-    const g = root.get(ln);
-    if (!g) throw new InvalidArgumentError(`loadKerasWeights: expected a group '${ln}' (listed in layer_names) in '${file}' but found none`);
-    const wnames = attrStrings(g, 'weight_names');
-    return {
-      name: ln,
-      key: ln,
-      weights: wnames.map((wn) => {
-        reading = `dataset '${ln}/${wn}'`;
-        const ds = g.get(wn);
-        if (!ds) throw new InvalidArgumentError(`loadKerasWeights: expected dataset '${ln}/${wn}' in '${file}' but found none`);
-        return readDataset(ds, wn, file);
-      }),
-    };
-  });
-}
-
-function readKeras3(group: any, file: string, path: string): H5Layer[] {
-  const layersGroup = group.get('layers');
-  if (!layersGroup) return [];
-  return (layersGroup.keys() as string[]).map((key) => {
-    reading = `group '${path}layers/${key}'`;
-    const g = layersGroup.get(key);
-    const vars = g.get('vars');
-    const idx = vars ? (vars.keys() as string[]).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b)) : [];
-    const nameAttr = vars?.attrs?.['name']?.value;
-    const layer: H5Layer = {
-      name: nameAttr === undefined ? key : String(nameAttr),
-      key,
-      weights: idx.map((i) => readDataset(vars.get(i), `${path}layers/${key}/vars/${i}`, file)),
-    };
-    if ((g.keys() as string[]).includes('layers')) layer.layers = readKeras3(g, file, `${path}layers/${key}/`);
-    return layer;
-  });
+/** Options of readKerasWeights. */
+export interface ReadWeightsOptions {
+  /** Give up on a file the HDF5 library has not read after this many milliseconds (default 120000). */
+  timeoutMs?: number;
 }
 
 /**
  * Reads every weight of a Keras HDF5 weight file (either layout) into host memory. A damaged
  * file gets an InvalidArgumentError naming it and what is wrong, never h5wasm's own error.
  *
- * Note [h5wasm aborts]: on some damaged files the HDF5 library calls abort(), which h5wasm
- * turns into a thrown WebAssembly RuntimeError ("Aborted(native code called abort())"); the
- * process goes on and later files read normally (test/corrupt-files.test.ts reads a good
- * file after every damaged one). We catch it like any other error of the library.
+ * Note [h5wasm isolation]: the signature and superblock are checked here first
+ * (hdf5_superblock.ts: truncation, not HDF5); the file is then read by h5wasm in a worker
+ * thread (h5_read_worker.ts) that is discarded after the read, because on some damaged files
+ * the HDF5 library calls abort() (after which its state is suspect) or loops forever.
  */
-export async function readKerasWeights(path: string): Promise<KerasWeightFile> {
+export async function readKerasWeights(path: string, opts: ReadWeightsOptions = {}): Promise<KerasWeightFile> {
   if (typeof path !== 'string' || !existsSync(path)) throw new InvalidArgumentError(`loadKerasWeights: expected an existing HDF5 file but received '${path}'`);
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  if (!(timeoutMs > 0)) throw new InvalidArgumentError(`loadKerasWeights: expected timeoutMs > 0 but received ${describe(opts.timeoutMs)}`);
   checkHdf5Superblock(path);
-  const h5 = await h5wasm();
-  const log: string[] = [];
-  let f: any;
-  reading = 'the file';
-  try {
-    return collectingStderr(log, () => {
-      f = new h5.File(path, 'r');
-      reading = 'the root group';
-      const keys: string[] = f.keys();
-      const root = hasAttr(f, 'layer_names') ? f : keys.includes('model_weights') ? f.get('model_weights') : null;
-      const attrs: Record<string, unknown> = {};
-      if (root) {
-        reading = 'the layer list';
-        for (const k of Object.keys(root.attrs)) if (!k.startsWith('layer_names')) attrs[k] = root.attrs[k].value;
-        return { format: 'legacy', layers: readLegacy(root, path), attrs };
-      }
-      if (keys.includes('layers')) return { format: 'keras3', layers: readKeras3(f, path, ''), attrs };
+  const r = await readInWorker(path, timeoutMs);
+  if (r.ok) return r.file;
+  const damaged = '(the file is damaged or truncated)';
+  switch (r.kind) {
+    case 'structure':
+      throw new InvalidArgumentError(`loadKerasWeights: ${r.message}`);
+    case 'library':
       throw new InvalidArgumentError(
-        `loadKerasWeights: expected a Keras weight file (a 'layer_names' attribute, a 'model_weights' group, or a Keras 3 'layers' group) but '${path}' has groups [${keys.join(', ')}]`,
+        `loadKerasWeights: expected a readable HDF5 file at '${path}' but reading ${r.reading} failed${r.aborted ? ' (the HDF5 library aborted)' : ''}: ${r.diagnostic ?? r.message} ${damaged}`,
       );
-    });
-  } catch (e) {
-    if (e instanceof CudnnNodeError) throw e;
-    const reason = hdf5Reason(log);
-    const msg = (e as Error)?.message ?? String(e);
-    const aborted = /Aborted\(/.test(msg) ? ' (the HDF5 library aborted)' : '';
-    throw new InvalidArgumentError(
-      `loadKerasWeights: expected a readable HDF5 file at '${path}' but reading ${reading} failed${aborted}: ${reason ?? msg} (the file is damaged or truncated)`,
-    );
-  } finally {
-    collectingStderr(log, () => {
-      try {
-        f?.close();
-      } catch {
-        // Closing a damaged file can fail too; the handle is gone either way.
-      }
-    });
+    case 'timeout':
+      throw new InvalidArgumentError(`loadKerasWeights: expected a readable HDF5 file at '${path}' but the HDF5 library did not finish reading it within ${timeoutMs} ms ${damaged}`);
+    default:
+      throw new InvalidArgumentError(`loadKerasWeights: expected a readable HDF5 file at '${path}' but the reading thread failed: ${r.message}`);
   }
 }
 
@@ -309,7 +145,7 @@ function assignKeras3(model: Layer, fileLayers: H5Layer[], file: string): number
 }
 
 /** Options of loadKerasWeights. */
-export interface LoadWeightsOptions {
+export interface LoadWeightsOptions extends ReadWeightsOptions {
   /** Legacy files: match layers by name instead of order (Keras' by_name). */
   byName?: boolean;
 }
@@ -326,7 +162,7 @@ export interface LoadWeightsResult {
  * model.load_weights does: same architecture, weights matched by Keras' rules, shapes checked.
  */
 export async function loadKerasWeights(model: Layer, path: string, opts: LoadWeightsOptions = {}): Promise<LoadWeightsResult> {
-  const file = await readKerasWeights(path);
+  const file = await readKerasWeights(path, { timeoutMs: opts.timeoutMs });
   if (file.format === 'keras3') return { format: 'keras3', weights: assignKeras3(model, file.layers, path) };
   const withWeights = subLayers(model).filter((l) => l.weights.length > 0);
   const fileLayers = file.layers.filter((l) => l.weights.length > 0);
