@@ -165,4 +165,30 @@ describe('loading is confined and checked', () => {
     bigger.dispose();
     loaded.dispose();
   });
+
+  it('modelCheckpoint saves through the same atomic path: each epoch replaces the checkpoint whole', async () => {
+    const m = small();
+    m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    const x = cn.tensor(seededRandom(24, 5), [8, 3]);
+    const y = cn.tensor(seededRandom(16, 6), [8, 2]);
+    const dir = join(root, 'checkpoint');
+    const seen: string[] = [];
+    const spy = new (class extends cn.Callback {
+      async onEpochEnd() {
+        // runs after the checkpoint's save (callbacks run in order)
+        seen.push(readdirSync(dir).sort().join(','));
+      }
+    })();
+    await m.fit(x, y, { epochs: 3, batchSize: 4, verbose: 0, callbacks: [cn.callbacks.modelCheckpoint(dir), spy] });
+    expect(seen.length).toBe(3);
+    for (const names of seen) expect(names).toMatch(/^model\.json,weights\.[0-9a-f]{16}\.bin$/);
+    expect(new Set(seen).size).toBe(3); // new weights each epoch, under a new name
+    const loaded = await cn.loadLayersModel(dir);
+    const a = m.predict(x) as cn.Tensor;
+    const b = loaded.predict(x) as cn.Tensor;
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    cn.dispose([x, y, a, b]);
+    m.dispose();
+    loaded.dispose();
+  });
 });

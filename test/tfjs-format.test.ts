@@ -193,4 +193,32 @@ describe("tfjs-converter's Keras form", () => {
       expect(toCamelCase(snake)).toBe(camel);
     }
   });
+
+  it('a config value tfjs would change in conversion (a custom layer\'s "NHWC") round-trips exactly through our own copy', async () => {
+    class Tagged extends cn.layers.Layer {
+      static className = 'TaggedForFormatTest';
+      readonly tag: string;
+      constructor(args: { tag: string; name?: string }) {
+        super(args);
+        this.tag = args.tag;
+      }
+      getConfig() {
+        return { ...super.getConfig(), tag: this.tag };
+      }
+    }
+    cn.layers.registerLayer(Tagged as never);
+    const m = cn.sequential();
+    m.add(cn.layers.dense({ inputShape: [3], units: 2 }));
+    m.add(new Tagged({ tag: 'NHWC_layout' }));
+    const path = join(dir, 'lossy');
+    await m.save(path);
+    const json = JSON.parse(readFileSync(join(path, 'model.json'), 'utf8'));
+    // tfjs' form has it snake_cased (what tfjs itself would write) ...
+    expect(json.modelTopology.config.layers[1].config.tag).toBe('nhwc_layout');
+    // ... and our copy keeps it exact, so loading gives the layer back unchanged.
+    const loaded = await cn.loadLayersModel(path);
+    expect((loaded.layers[1] as Tagged).tag).toBe('NHWC_layout');
+    m.dispose();
+    loaded.dispose();
+  });
 });

@@ -259,6 +259,7 @@ export class ModelCheckpoint extends Callback {
       if (this.verbose > 0) console.log(`Epoch ${epoch + 1}: ${this.monitor} improved from ${this.best} to ${current}, saving model to ${path}`);
       this.best = current;
     } else if (this.verbose > 0) console.log(`Epoch ${epoch + 1}: saving model to ${path}`);
+    // model.save is atomic (Note [atomic save] in io.ts): a run killed mid-checkpoint keeps the previous checkpoint loadable.
     await this.model!.save(path);
   }
 }
