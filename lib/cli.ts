@@ -25,7 +25,7 @@ Options for train fashion-mnist:
   --backend NAME      cpu or cuda (default cpu)
   --limit N           train on the first N training images (validation: the last 1/12 of them)
   --test-limit N      evaluate on the first N test images (default all 10000)
-  --out DIR           where to save model.json, weights.bin, history.svg (default ./out/fashion-mnist)
+  --out DIR           where to save model.json, weights.*.bin, history.svg (default ./out/fashion-mnist)
   --optimizer NAME    nadam (default, as the notebook), adam, rmsprop or sgd
   --lr-decay MODE     cosine (default: anneal the rate along half a cosine), step (rate / 10 for
                       the last 40% of the epochs) or none (constant, as the notebook)

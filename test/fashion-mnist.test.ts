@@ -65,7 +65,9 @@ describe('training pipeline', () => {
     expect(res.testAccuracy).toBeGreaterThanOrEqual(ACCURACY_FLOOR);
     expect(Object.keys(res.history.history).sort()).toEqual(['accuracy', 'loss', 'val_accuracy', 'val_loss']);
     expect(lines.some((l) => /Test accuracy: \d+\.\d\d%/.test(l))).toBe(true);
-    for (const f of ['model.json', 'weights.bin', 'history.svg', 'normalization.json', 'results.json']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ['model.json', 'history.svg', 'normalization.json', 'results.json']) expect(existsSync(join(out, f))).toBe(true);
+    // The weights file is the one model.json names (weights.<hash>.bin: docs/saving.md, atomic saves).
+    expect(existsSync(join(out, JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).weightsManifest[0].paths[0]))).toBe(true);
     expect(readFileSync(join(out, 'history.svg'), 'utf8')).toMatch(/^<svg/);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.testAccuracy).toBe(res.testAccuracy);

@@ -303,7 +303,7 @@ export class LayersModel extends Layer {
     return summary(this, opts);
   }
 
-  /** Saves architecture (model.json) and weights (weights.bin) to a directory. */
+  /** Saves architecture (model.json) and weights (weights.<hash>.bin) to a directory, atomically, in the tfjs-layers format (docs/saving.md). */
   save(dir: string): Promise<SaveResult> {
     return saveModel(this, dir);
   }
