@@ -191,4 +191,20 @@ describe('loading is confined and checked', () => {
     m.dispose();
     loaded.dispose();
   });
+
+  it('concurrent saves into one directory run one after the other: the directory ends whole, holding the last', async () => {
+    const dir = join(root, 'concurrent');
+    const models = [1, 2, 3, 4].map((k) => {
+      const m = small();
+      m.setWeights(m.weights.map((w) => cn.fill(w.shape, k)));
+      return m;
+    });
+    await Promise.all(models.map((m) => m.save(dir)));
+    const names = readdirSync(dir).sort();
+    expect(names.length, names.join(', ')).toBe(2);
+    const loaded = await cn.loadLayersModel(dir);
+    expect(Array.from(loaded.weights[0].dataSync())).toEqual(new Array(6).fill(4));
+    loaded.dispose();
+    models.forEach((m) => m.dispose());
+  });
 });

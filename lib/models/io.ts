@@ -6,7 +6,7 @@
 // cudnn-node versions (camelCase className topology, weights.bin) still load.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { fsyncDirectory, removeStaleTempFiles, writeFileAtomic } from '../io/atomic_write.js';
 import { isTfjsTopology, LayerSpecTs, tfjsRoundTripIsExact, toCamelCase, topologyFromTfjs, topologyToTfjs, toSnakeCase, tsToPythonic } from '../io/tfjs_layers_format.js';
@@ -85,6 +85,9 @@ function tfjsTrainingConfig(c: OurTrainingConfig): Record<string, unknown> | und
   };
 }
 
+/** Saves in progress, by directory: a save waits for the one before it (Note [one save per directory]). */
+const savesInProgress = new Map<string, Promise<unknown>>();
+
 /** Weight files named by a model.json in dir, when it parses and its paths are confined. */
 async function previousWeightFiles(dir: string): Promise<string[]> {
   try {
@@ -109,8 +112,23 @@ async function previousWeightFiles(dir: string): Promise<string[]> {
  * 17 of 40 kills during a save.)
  */
 export async function saveModel(model: LayersModel, path: string): Promise<SaveResult> {
+  const dir = directoryOf(path, 'save');
+  // Note [one save per directory]: a save removes the weight files its model.json does not
+  // name, so two saves into one directory at once (a checkpoint and a manual save) could
+  // remove each other's; within a process they run one after the other.
+  const key = resolve(dir);
+  const before = savesInProgress.get(key) ?? Promise.resolve();
+  const run = before.catch(() => undefined).then(() => saveNow(model, dir));
+  savesInProgress.set(key, run);
+  try {
+    return await run;
+  } finally {
+    if (savesInProgress.get(key) === run) savesInProgress.delete(key);
+  }
+}
+
+async function saveNow(model: LayersModel, dir: string): Promise<SaveResult> {
   const op = 'save';
-  const dir = directoryOf(path, op);
   model.ensureGraph(op);
   const weights = model.weights;
   const used = new Map<string, number>();
