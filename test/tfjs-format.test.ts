@@ -187,6 +187,28 @@ describe("tfjs-converter's Keras form", () => {
     m.dispose();
   });
 
+  it("a Keras 3 model in tfjs-converter's form (Keras 3 inbound nodes, DTypePolicy, regularizer, constraint, two shards) predicts what Keras predicts", async () => {
+    // Made by scripts/keras_tfjs_layers_fixture.py from Keras itself: model.to_json() inside
+    // the converter's model_config wrapper; input.bin / output.bin are Keras' input and output.
+    const fx = new URL('./fixtures/keras/tfjs-layers/', import.meta.url).pathname;
+    const meta = JSON.parse(readFileSync(join(fx, 'meta.json'), 'utf8'));
+    const read = (f: string) => {
+      const b = readFileSync(join(fx, f));
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const ours = await cn.loadLayersModel(fx);
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/conv\.kernelRegularizer = L2, conv\.kernelConstraint = MaxNorm/);
+    warn.mockRestore();
+    expect(ours.layers.map((l) => l.getClassName())).toEqual(['InputLayer', 'Conv2D', 'BatchNormalization', 'MaxPooling2D', 'AveragePooling2D', 'Add', 'Concatenate', 'Flatten', 'Dropout', 'Dense']);
+    const x = cn.tensor(read('input.bin'), meta.input);
+    const y = ours.predict(x) as cn.Tensor;
+    expect(y.shape).toEqual(meta.output);
+    expectClose(y.dataSync(), read('output.bin'), { rtol: 1e-4, atol: 1e-6 });
+    cn.dispose([x, y]);
+    ours.dispose();
+  });
+
   it("names convert as tfjs converts them", () => {
     for (const [camel, snake] of [['kernelSize', 'kernel_size'], ['channelsLast', 'channels_last'], ['batchInputShape', 'batch_input_shape'], ['fanAvg', 'fan_avg'], ['truncatedNormal', 'truncated_normal']]) {
       expect(toSnakeCase(camel)).toBe(snake);

@@ -33,7 +33,8 @@ export function toCamelCase(s: string): string {
 // inbound_nodes / input_layers / output_layers. We follow it exactly so that a file means
 // the same thing to tfjs and to us.
 function isRefName(key: string | undefined, index: number, value: unknown): boolean {
-  return (key === 'inboundNodes' || key === 'inputLayers' || key === 'outputLayers') && index === 0 && typeof value === 'string';
+  // kerasHistory: Keras 3's references inside inbound_nodes (tfjs itself predates them).
+  return (key === 'inboundNodes' || key === 'inputLayers' || key === 'outputLayers' || key === 'kerasHistory') && index === 0 && typeof value === 'string';
 }
 
 /** tfjs' convertPythonicToTs: snake_case keys and string values to camelCase. */
@@ -148,14 +149,36 @@ function layerConfigFromTfjs(className: string, config: Record<string, unknown>,
   return c;
 }
 
+/** A Keras 3 node argument: {class_name: '__keras_tensor__', config: {keras_history: [layer, node, tensor]}}. */
+function kerasTensorRef(t: unknown): Ref | undefined {
+  const h = (t as { className?: string; config?: { kerasHistory?: unknown } })?.config?.kerasHistory;
+  if ((t as { className?: string })?.className !== '__keras_tensor__' || !Array.isArray(h)) return undefined;
+  return typeof h[0] === 'string' && Number.isInteger(h[1]) && Number.isInteger(h[2]) ? [h[0], h[1] as number, h[2] as number] : undefined;
+}
+
 function nodeFromTfjs(node: unknown, layer: string, file: string): OurNode {
-  // tfjs / Keras 2: [[name, nodeIndex, tensorIndex, kwargs?], ...]
-  if (!Array.isArray(node) || !node.every((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isInteger(e[1]) && Number.isInteger(e[2])))
-    throw new InvalidArgumentError(
-      `loadLayersModel: expected inbound nodes of layer '${layer}' in '${file}' as [[layerName, nodeIndex, tensorIndex, kwargs], ...] but received ${JSON.stringify(node).slice(0, 120)}`,
+  const bad = () =>
+    new InvalidArgumentError(
+      `loadLayersModel: expected inbound nodes of layer '${layer}' in '${file}' as [[layerName, nodeIndex, tensorIndex, kwargs], ...] (or Keras 3's {args, kwargs}) but received ${JSON.stringify(node).slice(0, 160)}`,
     );
+  // Keras 3: {args: [tensor] or [[tensor, ...]], kwargs}
+  if (node && typeof node === 'object' && !Array.isArray(node)) {
+    const n = node as { args?: unknown[]; kwargs?: Record<string, unknown> };
+    if (!Array.isArray(n.args) || n.args.length < 1) throw bad();
+    const list = Array.isArray(n.args[0]);
+    const refs = (list ? (n.args[0] as unknown[]) : n.args.slice(0, 1)).map(kerasTensorRef);
+    if (refs.some((r) => !r)) throw bad();
+    return { args: refs as Ref[], single: !list, kwargs: n.kwargs ?? {} };
+  }
+  // tfjs / Keras 2: [[name, nodeIndex, tensorIndex, kwargs?], ...]
+  if (!Array.isArray(node) || !node.every((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isInteger(e[1]) && Number.isInteger(e[2]))) throw bad();
   const entries = node as Array<[string, number, number, Record<string, unknown>?]>;
   return { args: entries.map((e) => [e[0], e[1], e[2]]), single: entries.length === 1, kwargs: (entries[0]?.[3] as Record<string, unknown>) ?? {} };
+}
+
+/** input_layers / output_layers: a list of references, or Keras 3's single flat one. */
+function refList(v: unknown): unknown {
+  return Array.isArray(v) && typeof v[0] === 'string' ? [v] : v;
 }
 
 function specFromTfjs(spec: Record<string, unknown>, file: string, dropped: Dropped[]): LayerSpecTs {
@@ -175,6 +198,8 @@ function specFromTfjs(spec: Record<string, unknown>, file: string, dropped: Drop
       className: 'Functional',
       config: {
         ...config,
+        inputLayers: refList(config.inputLayers),
+        outputLayers: refList(config.outputLayers),
         layers: (layers as Array<Record<string, unknown>>).map((l) => {
           const inner = specFromTfjs(l, file, dropped);
           const name = (l.name ?? inner.config.name) as string;
