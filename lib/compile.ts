@@ -8,6 +8,7 @@ import type { PlanHandle } from './native.js';
 import { native } from './native.js';
 import { fusePlan, fusionEnabled } from './plan_fusion.js';
 import { DType, Tensor } from './tensor.js';
+import { checkDType, checkFunction, checkShape, checkTensor } from './validate.js';
 
 /** The shape and dtype of one input of compile()'s function; calls must pass exactly this shape. */
 export interface InputSpec {
@@ -35,9 +36,13 @@ export class CompiledFunction {
 
   private feeds(inputs: Tensor[]) {
     check(this.plan, 'CompiledFunction', 'a live compiled function', 'a disposed one');
+    check(Array.isArray(inputs), 'CompiledFunction', 'inputs as an array of tensors', inputs);
     check(inputs.length === this.inputSpecs.length, 'CompiledFunction', `${this.inputSpecs.length} inputs`, `${inputs.length}`);
     return inputs.map((t, i) => {
+      checkTensor(t, 'CompiledFunction', `inputs[${i}]`);
       const spec = this.inputSpecs[i];
+      if (t.dtype !== (spec.dtype ?? 'float32'))
+        check(false, 'CompiledFunction', `input ${i} of dtype ${spec.dtype ?? 'float32'}`, t.dtype);
       check(
         t.shape.length === spec.shape.length && t.shape.every((d, k) => d === spec.shape[k]),
         'CompiledFunction',
@@ -81,6 +86,13 @@ export class CompiledFunction {
 
 /** Traces fn over symbolic inputs of the given shapes into a native plan. */
 export function compile(fn: (...inputs: Tensor[]) => Tensor[], inputs: InputSpec[], backend = ENGINE.backend): CompiledFunction {
+  checkFunction(fn, 'compile', 'fn');
+  check(Array.isArray(inputs), 'compile', 'inputs as an array of {shape, dtype?}', inputs);
+  inputs = inputs.map((s, i) => {
+    check(s !== null && typeof s === 'object', 'compile', `inputs[${i}] as {shape, dtype?}`, s);
+    return { shape: checkShape(s.shape, 'compile', `inputs[${i}].shape`), dtype: checkDType(s.dtype, 'compile', 'float32', `inputs[${i}].dtype`) };
+  });
+  check(backend === 'cpu' || backend === 'cuda', 'compile', "backend 'cpu' or 'cuda'", backend);
   const trace = startTrace(backend);
   ENGINE.startScope();
   let outputs: Tensor[];
@@ -88,7 +100,7 @@ export function compile(fn: (...inputs: Tensor[]) => Tensor[], inputs: InputSpec
   try {
     const phs = inputs.map((s) => placeholder(s.shape.slice(), s.dtype ?? 'float32'));
     outputs = fn(...phs);
-    check(Array.isArray(outputs), 'compile', 'fn to return an array of tensors', outputs);
+    check(Array.isArray(outputs) && outputs.every((t) => t instanceof Tensor), 'compile', 'fn to return an array of tensors', outputs);
     fetches = outputs.map((t) => {
       if (t.slot !== undefined && !t.handle) return t.slot;
       // A concrete result (e.g. an input returned unchanged) is copied by the plan.

@@ -1,10 +1,11 @@
 // The engine: current backend, tidy scopes, the gradient tape, and the tracer that
 // turns a function into a native plan. Every op ends in runKernel(), which either calls
 // the addon eagerly or, while tracing, records a plan step over symbolic slots.
-import { InvalidArgumentError, wrapNativeError } from './errors.js';
+import { InvalidArgumentError, describe, wrapNativeError } from './errors.js';
 import type { Handle } from './native.js';
 import { kernelIds, native } from './native.js';
 import { DType, Tensor, liveTensors } from './tensor.js';
+import { checkFunction, checkOutputShape } from './validate.js';
 
 export interface OutputSpec {
   shape: number[];
@@ -93,6 +94,8 @@ class Engine {
   runKernel(name: string, inputs: Tensor[], attrs: Record<string, unknown> | undefined, outputs: OutputSpec[]): Tensor[] {
     const id = kernelIds[name];
     if (id === undefined) throw new InvalidArgumentError(`runKernel: unknown kernel '${name}'`);
+    // Note [element limit] (validate.ts): the last line of defence for shapes an op computed.
+    for (const o of outputs) checkOutputShape(o.shape, name);
     this.lastKernel = name;
     if (this.trace) return this.recordStep(id, inputs, attrs, outputs);
     const handles: Handle[] = inputs.map((t) => t.liveHandle(name));
@@ -153,6 +156,7 @@ export function collectTensors(v: unknown, fn: (t: Tensor) => void, seen = new S
 
 /** Runs fn and disposes every tensor it created except those it returns (and kept ones). */
 export function tidy<T>(fn: () => T): T {
+  checkFunction(fn, 'tidy', 'fn');
   ENGINE.startScope();
   let result: T;
   try {
@@ -167,6 +171,8 @@ export function tidy<T>(fn: () => T): T {
 
 /** Keeps t alive past the enclosing tidy(). */
 export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw new InvalidArgumentError(`keep: expected a Tensor but received ${describe(t)}`);
+  if (t.isDisposed) t.liveHandle('keep');
   t.kept = true;
   return t;
 }
@@ -204,7 +210,7 @@ export function getBackend(): string {
 /** Selects 'cpu' or 'cuda'; throws BackendUnavailableError saying why cuda cannot run. */
 export function setBackend(name: string): void {
   if (name !== 'cpu' && name !== 'cuda')
-    throw new InvalidArgumentError(`setBackend: expected 'cpu' or 'cuda' but received '${name}'`);
+    throw new InvalidArgumentError(`setBackend: expected 'cpu' or 'cuda' but received ${describe(name)}`);
   try {
     native.memory(name); // throws with the reason when the backend cannot run
   } catch (e) {

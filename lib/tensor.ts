@@ -1,6 +1,6 @@
 // Tensor and Variable: a JS view of a native buffer (or, while a function is being
 // compiled into a plan, a symbolic slot). Shapes are NHWC for images, float32 by default.
-import { DisposedError, InvalidArgumentError, wrapNativeError } from './errors.js';
+import { DTypeError, DisposedError, InvalidArgumentError, describe, wrapNativeError } from './errors.js';
 import type { Handle, TypedArray } from './native.js';
 import { native } from './native.js';
 
@@ -145,7 +145,14 @@ export class Variable extends Tensor {
   }
   /** Writes new values into this variable's buffer. */
   assign(values: Tensor | TypedArray): void {
-    const arr = values instanceof Tensor ? values.dataSync() : values;
+    this.liveHandle('assign');
+    const Ctor = this.dtype === 'int32' ? Int32Array : this.dtype === 'bool' ? Uint8Array : Float32Array;
+    if (values instanceof Tensor && values.dtype !== this.dtype)
+      throw new DTypeError(`assign: expected values of dtype ${this.dtype} but received ${values.dtype}`);
+    if (!(values instanceof Tensor) && !(ArrayBuffer.isView(values) && !(values instanceof DataView)))
+      throw new InvalidArgumentError(`assign: expected values as a Tensor or a ${Ctor.name} but received ${describe(values)}`);
+    // Other typed arrays (a Float64Array from a file) are converted to the variable's dtype.
+    const arr = values instanceof Tensor ? values.dataSync() : values instanceof Ctor ? values : Ctor.from(values as ArrayLike<number>);
     if (arr.length !== this.size)
       throw new InvalidArgumentError(`assign: expected ${this.size} values (shape [${this.shape}]) but received ${arr.length}`);
     native.write(this.liveHandle('assign'), arr);

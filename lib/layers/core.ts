@@ -1,5 +1,6 @@
 // Core layers: InputLayer / input(), Dense, Dropout, Flatten, Activation, Reshape.
 import { check, InvalidArgumentError } from '../errors.js';
+import { MAX_ELEMENTS, checkBoolean, checkLayerShape } from '../validate.js';
 import * as ops from '../ops/index.js';
 import { DType, Tensor, Variable } from '../tensor.js';
 import { ActivationIdentifier, FUSABLE, activationName, getActivation } from './activations.js';
@@ -60,6 +61,7 @@ export interface InputConfig {
 /** A symbolic input of a functional model: input({shape: [28, 28, 1]}). */
 export function input(config: InputConfig): SymbolicTensor {
   check(config && (config.shape || config.batchShape), 'input', '{shape} or {batchShape}', config);
+  if (!config.batchShape) checkLayerShape(config.shape, 'input', 'shape');
   const layer = new InputLayer({
     batchInputShape: config.batchShape ?? [config.batchSize ?? null, ...config.shape!],
     name: config.name,
@@ -125,6 +127,8 @@ export class Dense extends Layer {
   constructor(args: DenseLayerArgs) {
     super(args);
     check(args && Number.isInteger(args.units) && args.units > 0, 'dense', 'units as a positive integer', args?.units);
+    check(args.units <= MAX_ELEMENTS, 'dense', `units of at most ${MAX_ELEMENTS}`, args?.units);
+    checkBoolean(args.useBias, 'dense', 'useBias', true);
     this.units = args.units;
     this.activation = activationName(args.activation, 'dense');
     this.useBias = args.useBias ?? true;

@@ -5,6 +5,7 @@ import { DTypeError, check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
 import { native } from '../native.js';
 import { DType, NestedArray, Tensor, Variable } from '../tensor.js';
+import { checkBoolean, checkDType, checkInt, checkNumber, checkOutputShape, checkShape, checkTensor } from '../validate.js';
 import { TensorLike, broadcastShape, checkFloat, convertToTensor, makeTensor, parseAxes, sameShape, sizeOf } from './util.js';
 
 /** Gradients written with differentiable ops only (Note [higher-order gradients]). */
@@ -14,12 +15,13 @@ const DIFF = { differentiableGrad: true };
 
 /** tf.tensor(values, shape?, dtype?) */
 export function tensor(values: NestedArray | Float32Array | Int32Array | Uint8Array, shape?: number[], dtype?: DType): Tensor {
-  const dt = dtype ?? (values instanceof Int32Array ? 'int32' : values instanceof Uint8Array ? 'bool' : 'float32');
+  const dt = checkDType(dtype, 'tensor', values instanceof Int32Array ? 'int32' : values instanceof Uint8Array ? 'bool' : 'float32');
   return makeTensor(values, shape, dt);
 }
 /** tf.scalar(value, dtype = 'float32'): a rank-0 tensor. */
 export function scalar(value: number, dtype: DType = 'float32'): Tensor {
-  return makeTensor(value, [], dtype, 'scalar');
+  check(typeof value === 'number' || typeof value === 'boolean', 'scalar', 'value as a number or a boolean', value);
+  return makeTensor(value, [], checkDType(dtype, 'scalar'), 'scalar');
 }
 /** tf.tensor1d(values, dtype?): a rank-1 tensor. */
 export function tensor1d(values: number[] | Float32Array | Int32Array, dtype?: DType): Tensor {
@@ -35,25 +37,29 @@ export function tensor4d(values: NestedArray | Float32Array, shape?: [number, nu
 }
 
 /** A tensor of the given shape filled with value. */
-export function fill(shape: number[], value: number, dtype: DType = 'float32'): Tensor {
-  shape.forEach((d) => check(Number.isInteger(d) && d >= 0, 'fill', 'shape of non-negative integers', shape));
+export function fill(shape: number[], value: number, dtype: DType = 'float32', op = 'fill'): Tensor {
+  shape = checkShape(shape, op);
+  checkNumber(value, op, 'value', true);
+  dtype = checkDType(dtype, op);
   return ENGINE.runKernel('Fill', [], { shape, value, dtype }, [{ shape: shape.slice(), dtype }])[0];
 }
 /** tf.zeros(shape, dtype = 'float32'): a tensor of zeros. */
 export function zeros(shape: number[], dtype: DType = 'float32'): Tensor {
-  return fill(shape, 0, dtype);
+  return fill(shape, 0, dtype, 'zeros');
 }
 /** tf.ones(shape, dtype = 'float32'): a tensor of ones. */
 export function ones(shape: number[], dtype: DType = 'float32'): Tensor {
-  return fill(shape, 1, dtype);
+  return fill(shape, 1, dtype, 'ones');
 }
 /** tf.zerosLike(x): zeros of x's shape and dtype. */
 export function zerosLike(x: Tensor): Tensor {
-  return fill(x.shape, 0, x.dtype);
+  const $x = convertToTensor(x, 'x', 'zerosLike');
+  return fill($x.shape, 0, $x.dtype, 'zerosLike');
 }
 /** tf.onesLike(x): ones of x's shape and dtype. */
 export function onesLike(x: Tensor): Tensor {
-  return fill(x.shape, 1, x.dtype);
+  const $x = convertToTensor(x, 'x', 'onesLike');
+  return fill($x.shape, 1, $x.dtype, 'onesLike');
 }
 
 /** A copy with its own buffer. */
@@ -65,6 +71,10 @@ export function clone(x: TensorLike): Tensor {
 let variableCount = 0;
 /** A mutable, trainable tensor initialized with a copy of initialValue. */
 export function variable(initialValue: Tensor, trainable = true, name?: string, dtype?: DType): Variable {
+  checkTensor(initialValue, 'variable', 'initialValue');
+  checkBoolean(trainable, 'variable', 'trainable');
+  check(name === undefined || typeof name === 'string', 'variable', 'name as a string', name);
+  if (dtype !== undefined) checkDType(dtype, 'variable');
   const init = dtype && dtype !== initialValue.dtype ? cast(initialValue, dtype) : initialValue;
   const [copy] = ENGINE.runKernel('Copy', [init], undefined, [{ shape: init.shape, dtype: init.dtype }]);
   const v = new Variable(copy.shape, copy.dtype, copy.backend, copy.handle!, trainable, name ?? `variable_${variableCount++}`);
@@ -81,7 +91,7 @@ export function variable(initialValue: Tensor, trainable = true, name?: string, 
  */
 export function cast(x: TensorLike, dtype: DType): Tensor {
   const $x = convertToTensor(x, 'x', 'cast');
-  check(['float32', 'int32', 'bool'].includes(dtype), 'cast', "dtype 'float32', 'int32' or 'bool'", dtype);
+  checkDType(dtype, 'cast');
   return defineOp1([$x], () => ENGINE.runKernel('Cast', [$x], { dtype }, [{ shape: $x.shape, dtype }])[0], (dy) => [$x.dtype === 'float32' && dtype === 'float32' ? dy : null], DIFF);
 }
 
@@ -90,7 +100,7 @@ export function cast(x: TensorLike, dtype: DType): Tensor {
 /** Reshape; one dimension may be -1. Shares the buffer (no copy). */
 export function reshape(x: TensorLike, shape: number[]): Tensor {
   const $x = convertToTensor(x, 'x', 'reshape');
-  const s = inferReshape(shape, $x.size, $x.shape);
+  const s = inferReshape(checkShape(shape, 'reshape', 'shape', true), $x.size, $x.shape);
   return defineOp1([$x], () => ENGINE.runKernel('Reshape', [$x], { shape: s }, [{ shape: s, dtype: $x.dtype }])[0], (dy) => [reshape(dy, $x.shape)], DIFF);
 }
 
@@ -109,6 +119,7 @@ function inferReshape(shape: number[], size: number, from: number[]): number[] {
 /** tf.expandDims(x, axis = 0): inserts a dimension of size 1 at axis (negative counts from the end); no copy. */
 export function expandDims(x: TensorLike, axis = 0): Tensor {
   const $x = convertToTensor(x, 'x', 'expandDims');
+  checkInt(axis, 'expandDims', 'axis');
   const a = axis < 0 ? axis + $x.rank + 1 : axis;
   check(a >= 0 && a <= $x.rank, 'expandDims', `axis in [${-$x.rank - 1}, ${$x.rank}]`, axis);
   const s = $x.shape.slice();
@@ -119,6 +130,7 @@ export function expandDims(x: TensorLike, axis = 0): Tensor {
 /** tf.squeeze(x, axis?): removes the size-1 dimensions (all of them, or those in axis); no copy. */
 export function squeeze(x: TensorLike, axis?: number[]): Tensor {
   const $x = convertToTensor(x, 'x', 'squeeze');
+  check(axis === undefined || axis === null || Array.isArray(axis), 'squeeze', 'axis as an array of integers', axis);
   const axes = axis ? parseAxes(axis, $x.rank, 'squeeze') : $x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
   axes.forEach((a) => check($x.shape[a] === 1, 'squeeze', `size 1 on axis ${a}`, $x.shape));
   return reshape($x, $x.shape.filter((_, i) => !axes.includes(i)));
@@ -293,6 +305,7 @@ export function sum(x: TensorLike, axis?: number | number[] | null, keepDims = f
   const $x = convertToTensor(x, 'x', 'sum');
   const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
   const axes = parseAxes(axis, $x.rank, 'sum');
+  checkBoolean(keepDims, 'sum', 'keepDims');
   return defineOp1([$f], () => reduce('Sum', $f, axes, keepDims), (dy) => [expandGrad(dy, $f, axes)], DIFF);
 }
 /** tf.mean(x, axis?, keepDims = false): mean over axis (default: every axis), as float32. */
@@ -300,6 +313,7 @@ export function mean(x: TensorLike, axis?: number | number[] | null, keepDims = 
   const $x = convertToTensor(x, 'x', 'mean');
   const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
   const axes = parseAxes(axis, $x.rank, 'mean');
+  checkBoolean(keepDims, 'mean', 'keepDims');
   const n = axes.reduce((a, i) => a * $x.shape[i], 1);
   return defineOp1([$f], () => reduce('Mean', $f, axes, keepDims), (dy) => [div(expandGrad(dy, $f, axes), n)], DIFF);
 }
@@ -308,6 +322,7 @@ function minMax(name: 'Max' | 'Min', op: string) {
     const $x = convertToTensor(x, 'x', op, 'float32');
     checkFloat($x, 'x', op);
     const axes = parseAxes(axis, $x.rank, op);
+    checkBoolean(keepDims, op, 'keepDims');
     return defineOp1([$x], () => reduce(name, $x, axes, keepDims), (dy, y) => {
       // Gradient flows to every position equal to the extreme value (as tfjs does).
       const yk = reshape(y, reduceShape($x.shape, axes, true));
@@ -324,12 +339,15 @@ export const min = minMax('Min', 'min');
 export function prod(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
   const $x = convertToTensor(x, 'x', 'prod', 'float32');
   const axes = parseAxes(axis, $x.rank, 'prod');
+  checkBoolean(keepDims, 'prod', 'keepDims');
   return defineOp1([$x], () => reduce('Prod', $x, axes, keepDims), (dy, y) => [div(mul(expandGrad(dy, $x, axes), reshape(y, reduceShape($x.shape, axes, true))), $x)], DIFF);
 }
 
 /** tf.argMax(x, axis = 0): int32 indices of the maxima along axis (float32 input), that axis removed. */
 export function argMax(x: TensorLike, axis = 0): Tensor {
   const $x = convertToTensor(x, 'x', 'argMax', 'float32');
+  check($x.rank >= 1, 'argMax', 'x of rank >= 1', $x.shape);
+  check(typeof axis === 'number', 'argMax', 'axis as an integer', axis);
   const a = parseAxes(axis, $x.rank, 'argMax')[0];
   return ENGINE.runKernel('ArgMax', [$x], { axis: a }, [{ shape: $x.shape.filter((_, i) => i !== a), dtype: 'int32' }])[0];
 }
@@ -341,6 +359,9 @@ export function argMax(x: TensorLike, axis = 0): Tensor {
 export function oneHot(indices: TensorLike, depth: number, onValue = 1, offValue = 0): Tensor {
   const $i = convertToTensor(indices, 'indices', 'oneHot', 'int32');
   check(Number.isInteger(depth) && depth >= 1, 'oneHot', 'depth >= 1', depth);
+  checkNumber(onValue, 'oneHot', 'onValue');
+  checkNumber(offValue, 'oneHot', 'offValue');
+  checkOutputShape([...$i.shape, depth], 'oneHot');
   return ENGINE.runKernel('OneHot', [$i], { depth, onValue, offValue }, [{ shape: [...$i.shape, depth], dtype: 'float32' }])[0];
 }
 

@@ -6,6 +6,7 @@ import { DTypeError, check, describe } from '../errors.js';
 import { defineOp, defineOp1 } from '../gradients.js';
 import { Tensor } from '../tensor.js';
 import { add, cast, expandDims, mul, reshape, sub, zeros } from './basic.js';
+import { MAX_OUTPUTS, checkNumber, checkOutputShape, checkShape } from '../validate.js';
 import { TensorLike, broadcastShape, checkFloat, convertToTensor, intList, inversePerm, makeTensor, normAxis, sameShape } from './util.js';
 
 /** Gradients written with differentiable ops only (Note [higher-order gradients]). */
@@ -83,6 +84,7 @@ export function unstack(x: TensorLike, axis = 0): Tensor[] {
   const $x = convertToTensor(x, 'x', 'unstack');
   check($x.rank >= 1, 'unstack', 'x of rank >= 1', $x.shape);
   const a = normAxis(axis, $x.rank, 'unstack');
+  check($x.shape[a] <= MAX_OUTPUTS, 'unstack', `at most ${MAX_OUTPUTS} slices on axis ${a}`, $x.shape);
   const size = $x.shape.map((d, k) => (k === a ? 1 : d));
   const rest = $x.shape.filter((_, k) => k !== a);
   return [...Array($x.shape[a]).keys()].map((i) => reshape(slice($x, $x.shape.map((_, k) => (k === a ? i : 0)), size), rest));
@@ -96,10 +98,11 @@ export function split(x: TensorLike, numOrSizeSplits: number | number[], axis = 
   const n = $x.shape[a];
   let sizes: number[];
   if (typeof numOrSizeSplits === 'number') {
-    check(Number.isInteger(numOrSizeSplits) && numOrSizeSplits >= 1 && n % numOrSizeSplits === 0, 'split', `numOrSizeSplits dividing axis ${a} of size ${n}`, numOrSizeSplits);
+    check(Number.isInteger(numOrSizeSplits) && numOrSizeSplits >= 1 && numOrSizeSplits <= MAX_OUTPUTS && n % numOrSizeSplits === 0, 'split', `numOrSizeSplits dividing axis ${a} of size ${n}`, numOrSizeSplits);
     sizes = new Array(numOrSizeSplits).fill(n / numOrSizeSplits);
   } else {
     sizes = intList(numOrSizeSplits, 'numOrSizeSplits', 'split');
+    check(sizes.length <= MAX_OUTPUTS, 'split', `at most ${MAX_OUTPUTS} sizes`, `${sizes.length} sizes`);
     const neg = sizes.filter((s) => s === -1).length;
     check(neg <= 1 && sizes.every((s) => s >= -1), 'split', 'sizes >= 0 with at most one -1', numOrSizeSplits);
     const known = sizes.reduce((s, v) => (v === -1 ? s : s + v), 0);
@@ -161,6 +164,7 @@ export function pad(x: TensorLike, paddings: Array<[number, number]> | number[][
     paddings,
   );
   check(typeof constantValue === 'number', 'pad', 'constantValue as a number', constantValue);
+  checkOutputShape($x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]), 'pad');
   const before = paddings.map((p) => p[0]);
   const after = paddings.map((p) => p[1]);
   if ($x.dtype === 'float32') return padRaw($x, before, after, constantValue);
@@ -173,11 +177,27 @@ export function tile(x: TensorLike, reps: number[]): Tensor {
   const $x = convertToTensor(x, 'x', 'tile');
   const r = intList(reps, 'reps', 'tile', $x.rank);
   check(r.every((v) => v >= 1), 'tile', 'reps >= 1', reps);
+  const out = $x.shape.map((d, i) => d * r[i]);
+  checkOutputShape(out, 'tile');
+  if ($x.size === 0) return zeros(out, $x.dtype);
   let y = $x;
   r.forEach((n, axis) => {
-    if (n > 1) y = concat(new Array(n).fill(y), axis);
+    if (n > 1) y = repeatAlong(y, n, axis);
   });
   return y === $x ? reshape($x, $x.shape) : y;
+}
+
+/** n copies of y joined along axis, with O(log n) concats (Note [tile by doubling]). */
+function repeatAlong(y: Tensor, n: number, axis: number): Tensor {
+  // Note [tile by doubling]: one concat of n references would build an n-long JS array (a
+  // heap exhaustion for reps of 1e9 over a tiny tensor); doubling needs log2(n) concats.
+  const parts: Tensor[] = [];
+  let p = y;
+  for (let k = n; k > 0; k = Math.floor(k / 2)) {
+    if (k % 2 === 1) parts.push(p);
+    if (k > 1) p = concat([p, p], axis);
+  }
+  return parts.length === 1 ? parts[0] : concat(parts, axis);
 }
 
 // ---- broadcasting and selection
@@ -185,7 +205,7 @@ export function tile(x: TensorLike, reps: number[]): Tensor {
 /** tf.broadcastTo: x broadcast (numpy rules, x's rank <= shape's) to shape. */
 export function broadcastTo(x: TensorLike, shape: number[]): Tensor {
   const $x = convertToTensor(x, 'x', 'broadcastTo');
-  const s = intList(shape, 'shape', 'broadcastTo');
+  const s = checkShape(shape, 'broadcastTo');
   check($x.rank <= s.length, 'broadcastTo', `x of rank <= ${s.length}`, $x.shape);
   const lead = s.length - $x.rank;
   check($x.shape.every((d, i) => d === 1 || d === s[lead + i]), 'broadcastTo', `x's shape to broadcast to ${describe(s)}`, $x.shape);
@@ -221,7 +241,9 @@ export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tens
 export function clipByValue(x: TensorLike, clipValueMin: number, clipValueMax: number): Tensor {
   const $x = convertToTensor(x, 'x', 'clipByValue', 'float32');
   checkFloat($x, 'x', 'clipByValue');
-  check(typeof clipValueMin === 'number' && typeof clipValueMax === 'number' && clipValueMin <= clipValueMax, 'clipByValue', 'clipValueMin <= clipValueMax', `${describe(clipValueMin)} > ${describe(clipValueMax)}`);
+  checkNumber(clipValueMin, 'clipByValue', 'clipValueMin', true);
+  checkNumber(clipValueMax, 'clipByValue', 'clipValueMax', true);
+  check(clipValueMin <= clipValueMax, 'clipByValue', 'clipValueMin <= clipValueMax', `${describe(clipValueMin)} > ${describe(clipValueMax)}`);
   const spec = [{ shape: $x.shape, dtype: 'float32' as const }];
   return defineOp1(
     [$x],
