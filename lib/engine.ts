@@ -214,6 +214,8 @@ export function setBackend(name: string): void {
   try {
     native.memory(name); // throws with the reason when the backend cannot run
   } catch (e) {
+    const err = e as { message?: unknown };
+    if (err && typeof err.message === 'string' && !err.message.startsWith('setBackend:')) err.message = `setBackend: ${err.message}`;
     wrapNativeError(e);
   }
   ENGINE.backend = name;

@@ -113,7 +113,7 @@ export function checkNumber(v: unknown, op: string, arg: string, allowNonFinite 
 export function checkInt(v: unknown, op: string, arg: string, min = -Number.MAX_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
   const range = max >= Number.MAX_SAFE_INTEGER ? (min === 0 ? 'non-negative ' : min === 1 ? 'positive ' : '') : '';
   const bounds = range || max >= Number.MAX_SAFE_INTEGER ? '' : ` in [${min}, ${max}]`;
-  check(typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max, op, `${arg} as a ${range}integer${bounds}`, v);
+  check(typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max, op, `${arg} as ${range ? `a ${range}` : 'an '}integer${bounds}`, v);
   return v as number;
 }
 

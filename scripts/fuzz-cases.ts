@@ -342,7 +342,7 @@ export function specs(cn: Cn): Spec[] {
     },
     (g) => {
       const x = [1, g.i(3, 6), g.i(3, 6), 2];
-      const args = { x: g.t(x), filter: g.t([2, 2, 2, 3]), strides: g.size(1, 2), pad: g.pad(), bias: g.t([3]), activation: g.pick(['relu', 'linear', 'sigmoid', 'bogus'] as never[]) };
+      const args = { x: g.t(x), filter: g.t([2, 2, 2, 3]), strides: g.size(1, 2), pad: g.pad(), bias: g.r() < 0.8 ? g.t([3]) : g.make([3]), activation: g.pick(['relu', 'linear', 'sigmoid', 'bogus'] as never[]) };
       return { name: 'fused.conv2d', args: [args], run: () => cn.fused.conv2d(args) };
     },
     (g) => {
@@ -500,6 +500,50 @@ export function specs(cn: Cn): Spec[] {
         },
       };
     },
+    (g) => {
+      const name = g.pick(['tensor1d', 'tensor2d', 'tensor4d'] as const);
+      const shape = name === 'tensor1d' ? undefined : g.shape(name === 'tensor2d' ? [2, 2] : [1, 2, 2, 1]);
+      const values = g.pick([[1, 2, 3, 4], new Float32Array(4), [[1, 2], [3, 4]], ['a', 'b'], [{}, 1], [1, [2]]]);
+      return call(name, c[name], name === 'tensor1d' ? [values, g.r() < 0.5 ? undefined : g.dtype()] : [values, shape, g.r() < 0.5 ? undefined : g.dtype()]);
+    },
+    (g) => call('globalAvgPool', c.globalAvgPool, [g.t(g.dims([3, 4])), g.bool(false)]),
+    (g) => {
+      const x = [1, g.i(3, 6), g.i(3, 6), 2];
+      const args = { x: g.t(x), filter: g.t([2, 2, 2, g.i(1, 2)]), strides: g.size(1, 2), pad: g.pad(), dilations: g.size(1, 1), activation: g.pick(['relu', 'linear', 'elu'] as never[]) };
+      return { name: 'fused.depthwiseConv2d', args: [args], run: () => cn.fused.depthwiseConv2d(args) };
+    },
+    (g) => {
+      const name = g.pick(['meanSquaredError', 'meanAbsoluteError', 'categoricalCrossentropy', 'binaryCrossentropy', 'sparseCategoricalCrossentropy'] as const);
+      const s = [g.i(1, 3), g.i(2, 4)];
+      const yTrue = name === 'sparseCategoricalCrossentropy' ? g.t([s[0]], 'int32') : g.t(s);
+      return call(`losses.${name}`, (cn.losses as never)[name], [yTrue, g.t(s)]);
+    },
+    (g) => {
+      const name = g.pick(['categoricalAccuracy', 'binaryAccuracy', 'sparseCategoricalAccuracy'] as const);
+      const s = [g.i(1, 3), g.i(2, 4)];
+      const yTrue = name === 'sparseCategoricalAccuracy' ? g.t([s[0]], 'int32') : g.t(s);
+      return call(`metrics.${name}`, (cn.metrics as never)[name], [yTrue, g.t(s)]);
+    },
+    (g) => {
+      const v = cn.variable(g.make([3]));
+      g.made.push(v);
+      const name = g.pick(['sgd', 'adam', 'rmsprop'] as const);
+      const lr = 0.1;
+      const f = g.fn(() => cn.sum(cn.square(v)));
+      return {
+        name: `train.${name}.minimize`,
+        args: [lr, f],
+        run: () => {
+          const opt = (cn.train[name] as (lr: number) => { minimize: (f: unknown, r: boolean) => unknown; dispose: () => void })(lr);
+          try {
+            return opt.minimize(f, true);
+          } finally {
+            opt.dispose();
+          }
+        },
+      };
+    },
+    (g) => call('backendOf', c.backendOf, [g.t([2])]),
     // layers
     (g) => layer('dense', g, { units: g.int(g.i(1, 4)), activation: g.pick(['relu', 'linear', 'softmax', 'nope', 5]), useBias: g.bool(true) }, g.t([2, g.i(1, 4)])),
     (g) => layer('conv2d', g, { filters: g.int(g.i(1, 3)), kernelSize: g.int(g.i(1, 3)), strides: g.int(g.i(1, 2)), padding: g.pad(), dilationRate: g.int(1) }, g.t([1, g.i(3, 6), g.i(3, 6), g.i(1, 3)])),

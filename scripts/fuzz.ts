@@ -41,6 +41,8 @@ export interface FuzzResult {
   /** Errors whose message starts with the entry point's name. */
   namedErrors: number;
   codes: Record<string, number>;
+  /** Up to 20 thrown messages that do not start with `name:` (the entry point's name). */
+  unnamed: string[];
 }
 
 const WORKER = fileURLToPath(new URL('./fuzz-worker.ts', import.meta.url));
@@ -86,6 +88,7 @@ function runBatch(o: Required<Omit<FuzzOptions, 'onProgress'>>, from: number, to
             res.threw++;
             res.codes[r.code!] = (res.codes[r.code!] ?? 0) + 1;
             if (r.namesFunction) res.namedErrors++;
+            else if (res.unnamed.length < 20) res.unnamed.push(`${current.call}: ${r.message}`);
           }
           if (r.outcome === 'violation') res.failures.push({ index: current.index, call: current.call, kind: 'violation', detail: r.violation! });
           current = null;
@@ -110,7 +113,7 @@ function runBatch(o: Required<Omit<FuzzOptions, 'onProgress'>>, from: number, to
 /** Runs a seeded fuzz of the public API; see the file header. */
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
   const o = { batch: 500, callTimeoutMs: 15000, backend: 'cpu', ...opts };
-  const res: FuzzResult = { failures: [], calls: 0, returned: 0, threw: 0, mustThrow: 0, namedErrors: 0, codes: {} };
+  const res: FuzzResult = { failures: [], calls: 0, returned: 0, threw: 0, mustThrow: 0, namedErrors: 0, codes: {}, unnamed: [] };
   let done = 0;
   let from = 0;
   while (from < o.calls) {
@@ -125,6 +128,7 @@ export function formatFuzz(seed: number, r: FuzzResult): string {
   const lines = [
     `fuzz seed ${seed}: ${r.calls} calls, ${r.returned} returned, ${r.threw} threw a CudnnNodeError (${Object.entries(r.codes).map(([k, v]) => `${k} ${v}`).join(', ')}), ${r.mustThrow} had an argument that must be refused`,
     `errors naming their function: ${r.threw ? ((100 * r.namedErrors) / r.threw).toFixed(1) : '-'}%`,
+    ...r.unnamed.map((m) => `  unnamed: ${m}`),
     `${r.failures.length} failures`,
   ];
   for (const f of r.failures) lines.push(`  #${f.index} ${f.kind}: ${f.call}\n      ${f.detail}`);

@@ -367,5 +367,5 @@ export function oneHot(indices: TensorLike, depth: number, onValue = 1, offValue
 
 /** Backend name a tensor lives on. */
 export function backendOf(t: Tensor): string {
-  return native.backendOf(t.liveHandle('backendOf'));
+  return native.backendOf(checkTensor(t, 'backendOf', 't').liveHandle('backendOf'));
 }

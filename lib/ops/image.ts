@@ -5,6 +5,7 @@ import { check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
 import { Tensor } from '../tensor.js';
 import { reshape } from './basic.js';
+import { checkOutputShape } from '../validate.js';
 import { TensorLike, floatArg } from './util.js';
 
 /**
@@ -20,6 +21,7 @@ export function resizeBilinear(images: TensorLike, size: [number, number], align
   check(typeof halfPixelCenters === 'boolean', op, 'halfPixelCenters as a boolean', halfPixelCenters);
   check(!(alignCorners && halfPixelCenters), op, 'alignCorners false when halfPixelCenters is true', 'both true');
   const x4 = $x.rank === 4 ? $x : reshape($x, [1, ...$x.shape]);
+  checkOutputShape([x4.shape[0], size[0], size[1], x4.shape[3]], op);
   const attrs: ResizeAttrs = { size: [size[0], size[1]], alignCorners, halfPixelCenters };
   const y = resizeCore(x4, attrs);
   return $x.rank === 4 ? y : reshape(y, y.shape.slice(1));
@@ -80,6 +82,7 @@ export function transform(
   const size = outputShape ?? [x4.shape[1], x4.shape[2]];
   check(Array.isArray(size) && size.length === 2 && size.every((d) => Number.isInteger(d) && d >= 1), op, 'outputShape [height, width] of positive integers', outputShape);
   const out = [x4.shape[0], size[0], size[1], x4.shape[3]];
+  checkOutputShape(out, op);
   const attrs = { interpolation, fillMode, fillValue, outputShape: [size[0], size[1]] };
   const y = ENGINE.runKernel('ImageProjectiveTransform', [x4, t2], attrs, [{ shape: out, dtype: 'float32' }])[0];
   return $x.rank === 4 ? y : reshape(y, out.slice(1));

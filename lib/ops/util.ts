@@ -101,13 +101,13 @@ export function broadcastShape(a: number[], b: number[], op: string): number[] {
 export function parseAxes(axis: number | number[] | undefined | null, rank: number, op: string): number[] {
   if (axis === undefined || axis === null) return [...Array(rank).keys()];
   const list = Array.isArray(axis) ? axis : [axis];
-  const axes = [...new Set(list.map((a) => {
-    check(Number.isInteger(a) && a >= -rank && a < Math.max(rank, 1), op, `axis in [${-rank}, ${rank})`, a);
+  // Note [rank-0 axis]: a scalar has no axis, so (as in tfjs) any axis is refused; the
+  // native reductions are never handed an axis the tensor does not have.
+  if (rank === 0 && list.length) check(false, op, 'no axis for a scalar (rank 0)', axis);
+  return [...new Set(list.map((a) => {
+    check(Number.isInteger(a) && a >= -rank && a < rank, op, `axis in [${-rank}, ${rank})`, a);
     return a < 0 ? a + rank : a;
   }))].sort((x, y) => x - y);
-  // Note [rank-0 axis]: like tfjs, axis 0 of a scalar is accepted and means "no axis"; the
-  // native reductions are never handed an axis the tensor does not have.
-  return rank === 0 ? [] : axes;
 }
 
 export function checkRank(t: Tensor, rank: number | number[], arg: string, op: string, layout = ''): void {

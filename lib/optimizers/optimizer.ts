@@ -1,6 +1,7 @@
 // The Optimizer base class: slot variables per weight, the step counter, and in-place
 // updates through the SGDUpdate / AdamUpdate / RMSPropUpdate kernels, so the same code
 // runs eagerly and while a training step is being traced into a native plan by compile().
+import { checkFunction } from '../validate.js';
 import { ENGINE, keep, tidy } from '../engine.js';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { backprop, recordTape } from '../gradients.js';
@@ -164,6 +165,7 @@ export abstract class Optimizer {
    * tf.train optimizers do. Eager only; a model compiles its own train step. */
   minimize(f: () => Tensor, returnCost = false, varList?: Variable[]): Tensor | null {
     const op = `${this.className}.minimize`;
+    checkFunction(f, op, 'f');
     let vars: Variable[] = varList ?? [];
     const { value, grads } = tidy(() => {
       const { value, tape } = recordTape(f);
