@@ -16,6 +16,8 @@ export interface FuzzCall {
   args: unknown[];
   /** Makes the call. */
   run: () => unknown;
+  /** run() returns a promise (awaited, outside tidy()). */
+  async?: boolean;
   /** An argument was replaced by one that is invalid for every entry point (a disposed
    * tensor, a string given as a number, a junk dtype ...): the call must throw. */
   mustThrow: boolean;
@@ -181,6 +183,16 @@ export class Gen {
     if (!this.mutate()) return v;
     return this.bad('pad', [['full', true], ['SAME', true], [-1, true], [Number.NaN, true], [{}, true], [2 ** 31, false], [1.5, true]]);
   }
+  /** An options object, or a non-object. */
+  opts<T>(o: T): T {
+    if (!this.mutate()) return o;
+    return this.bad('options', [[null, false], [5, true], ['x', true], [[], false], [true, true]]);
+  }
+  /** An array of tensors, or something else. */
+  list<T>(xs: T[]): T[] {
+    if (!this.mutate()) return xs;
+    return this.bad('array', [[xs[0], false], [5, true], ['x', true], [{}, true], [[], false], [null, true]]);
+  }
   /** A random seed (a number or a string), or an invalid one. */
   seed(): number {
     if (!this.mutate()) return this.i(0, 9);
@@ -192,7 +204,7 @@ export class Gen {
   }
 }
 
-type Spec = (g: Gen) => { name: string; args: unknown[]; run: () => unknown };
+type Spec = (g: Gen) => { name: string; args: unknown[]; run: () => unknown; async?: boolean };
 
 const UNARY = ['relu', 'relu6', 'elu', 'selu', 'sigmoid', 'tanh', 'softplus', 'exp', 'log', 'log1p', 'sqrt', 'rsqrt', 'square', 'abs', 'sign', 'floor', 'ceil', 'round', 'reciprocal', 'sin', 'cos', 'neg', 'clone', 'flatten'] as const;
 const BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'squaredDifference', 'floorDiv', 'mod', 'equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual'] as const;
@@ -207,7 +219,9 @@ function call(name: string, f: (...a: never[]) => unknown, args: unknown[]) {
 export function specs(cn: Cn): Spec[] {
   const c = cn as unknown as Record<string, (...a: never[]) => unknown>;
   const L = cn.layers as unknown as Record<string, (a: unknown) => CN.layers.Layer>;
-  const layer = (name: string, g: Gen, args: unknown, x: Tensor) => ({
+  const layer = (name: string, g: Gen, a: unknown, x: Tensor) => {
+    const args = g.opts(a);
+    return {
     name: `layers.${name}.apply`,
     args: [args, x],
     run: () => {
@@ -218,7 +232,8 @@ export function specs(cn: Cn): Spec[] {
         l.dispose();
       }
     },
-  });
+    };
+  };
   const list: Spec[] = [
     // creation
     (g) => call('tensor', c.tensor, [g.pick([[1, 2, 3], [[1, 2], [3, 4]], 5, [[1], [2, 3]], 'abc', {}]), g.r() < 0.5 ? undefined : g.shape(g.dims([1, 2])), g.r() < 0.5 ? undefined : g.dtype()]),
@@ -288,7 +303,7 @@ export function specs(cn: Cn): Spec[] {
       const s = g.dims([1, 2, 3]);
       const n = g.i(1, 3);
       const name = g.pick(['concat', 'stack']);
-      return call(name, c[name], [Array.from({ length: n }, () => g.t(s)), g.axis(s.length)]);
+      return call(name, c[name], [g.list(Array.from({ length: n }, () => g.t(s))), g.axis(s.length)]);
     },
     (g) => {
       const s = g.dims([1, 2, 3]);
@@ -343,7 +358,8 @@ export function specs(cn: Cn): Spec[] {
     (g) => {
       const x = [1, g.i(3, 6), g.i(3, 6), 2];
       const args = { x: g.t(x), filter: g.t([2, 2, 2, 3]), strides: g.size(1, 2), pad: g.pad(), bias: g.r() < 0.8 ? g.t([3]) : g.make([3]), activation: g.pick(['relu', 'linear', 'sigmoid', 'bogus'] as never[]) };
-      return { name: 'fused.conv2d', args: [args], run: () => cn.fused.conv2d(args) };
+      const o = g.opts(args);
+      return { name: 'fused.conv2d', args: [o], run: () => cn.fused.conv2d(o) };
     },
     (g) => {
       const s = g.dims([3, 4], 1, 6);
@@ -438,6 +454,34 @@ export function specs(cn: Cn): Spec[] {
       return { name: `tensor.${m}`, args: [t], run: () => (m === 'data' || m === 'array' ? undefined : t[m]()) };
     },
     (g) => {
+      const t = g.make(g.dims([0, 1, 2]));
+      const m = g.pick(['data', 'array'] as const);
+      if (g.r() < 0.3) {
+        t.dispose();
+        g.mustThrow = true;
+        g.invalid.push('disposed tensor');
+      }
+      return { name: `tensor.${m}`, args: [t], async: true, run: () => t[m]() };
+    },
+    (g) => {
+      const shape = g.dims([1, 2]);
+      const input = g.t(shape);
+      const feeds = g.r() < 0.8 ? [input] : g.pick([[5], [null], [], 'x']);
+      return {
+        name: 'compile.run',
+        args: [[{ shape }], feeds],
+        async: true,
+        run: async () => {
+          const plan = cn.compile((x: Tensor) => [cn.sigmoid(x)], [{ shape }]);
+          try {
+            return await plan.run(feeds as never);
+          } finally {
+            plan.dispose();
+          }
+        },
+      };
+    },
+    (g) => {
       const s = g.dims([1, 2]);
       const v = cn.variable(g.make(s));
       g.made.push(v);
@@ -450,8 +494,9 @@ export function specs(cn: Cn): Spec[] {
     },
     (g) => {
       const [m, k, n] = [g.i(1, 4), g.i(1, 4), g.i(1, 4)];
-      const args = { a: g.t([m, k]), b: g.t([k, n]), transposeA: g.bool(false), bias: g.t([n]), activation: g.pick(['relu', 'linear', 'nope']) };
-      return { name: 'fused.matMul', args: [args], run: () => cn.fused.matMul(args as never) };
+      const args = { a: g.t([m, k]), b: g.t([k, n]), transposeA: g.bool(false), bias: g.r() < 0.8 ? g.t([n]) : g.make([n]), activation: g.pick(['relu', 'linear', 'nope']) };
+      const o = g.opts(args);
+      return { name: 'fused.matMul', args: [o], run: () => cn.fused.matMul(o as never) };
     },
     (g) => {
       const s = [g.i(1, 3), g.i(2, 4)];

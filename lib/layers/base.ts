@@ -142,6 +142,7 @@ export class Layer {
 
   constructor(args: LayerArgs = {}) {
     const cls = this.getClassName();
+    check(args !== null && typeof args === 'object' && !Array.isArray(args), cls, 'an options object', args);
     this.name = args.name ?? uniqueName(toSnakeCase(cls));
     check(typeof this.name === 'string' && this.name.length > 0, cls, 'a non-empty name', args.name);
     this._trainable = checkBoolean(args.trainable, cls, 'trainable', true);
