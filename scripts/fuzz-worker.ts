@@ -43,6 +43,10 @@ function checkResult(v: unknown, seen = new Set<unknown>()): string | undefined 
   return undefined;
 }
 
+// Self-test of the harness (test/fuzz.test.ts): FUZZ_SELFTEST=crash@N or hang@N makes call N
+// die of SIGSEGV or spin, so the test can show that a crash or a hang is caught and named.
+const [selfTest, selfAt] = (process.env.FUZZ_SELFTEST ?? '').split('@');
+
 cn.setBackend(backend);
 for (let i = from; i < to; i++) {
   let report: CallReport;
@@ -52,6 +56,8 @@ for (let i = from; i < to; i++) {
     made = gen.made;
     line(`S\t${i}\t${call.name}(${call.args.map((a) => fmt(a, cn)).join(', ')})${call.mustThrow ? `  [must throw: ${call.invalid.join('; ')}]` : ''}`);
     try {
+      if (i === Number(selfAt) && selfTest === 'crash') process.kill(process.pid, 'SIGSEGV');
+      if (i === Number(selfAt) && selfTest === 'hang') for (;;);
       let bad: string | undefined;
       if (call.async) {
         // Async entry points (data(), plan.run()) cannot run under tidy(): free by hand.
