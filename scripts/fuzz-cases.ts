@@ -589,6 +589,32 @@ export function specs(cn: Cn): Spec[] {
       };
     },
     (g) => call('backendOf', c.backendOf, [g.t([2])]),
+    (g) => {
+      const n = g.i(1, 4);
+      const x = g.t([n, 3]);
+      const y = g.t([g.r() < 0.9 ? n : n + 1, 2]);
+      const name = g.pick(['fit', 'evaluate'] as const);
+      // Note: fit/evaluate's option objects (owned by lib/models/training.ts) are not replaced
+      // by junk here yet; epochs stays small, since a valid 2**31 epochs is a long run, not a hang.
+      const epochs = g.pick([1, 1, 1, 0, -1, 1.5, 'x']);
+      if (typeof epochs !== 'number' && name === 'fit') (g.mustThrow = true), g.invalid.push('epochs "x"');
+      const opts = name === 'fit' ? { epochs, batchSize: g.int(g.i(1, 4)), verbose: 0 } : { batchSize: g.int(g.i(1, 4)), verbose: 0 };
+      return {
+        name: `model.${name}`,
+        args: [x, y, opts],
+        async: true,
+        run: async () => {
+          const m = cn.sequential({ layers: [cn.layers.dense({ units: 2, inputShape: [3] })] });
+          try {
+            m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+            const r = name === 'fit' ? await m.fit(x, y, opts as never) : m.evaluate(x, y, opts as never);
+            return name === 'fit' ? undefined : r;
+          } finally {
+            m.dispose();
+          }
+        },
+      };
+    },
     // layers
     (g) => layer('dense', g, { units: g.int(g.i(1, 4)), activation: g.pick(['relu', 'linear', 'softmax', 'nope', 5]), useBias: g.bool(true) }, g.t([2, g.i(1, 4)])),
     (g) => layer('conv2d', g, { filters: g.int(g.i(1, 3)), kernelSize: g.int(g.i(1, 3)), strides: g.int(g.i(1, 2)), padding: g.pad(), dilationRate: g.int(1) }, g.t([1, g.i(3, 6), g.i(3, 6), g.i(1, 3)])),
