@@ -40,10 +40,8 @@ export const DTYPES: readonly DType[] = ['float32', 'int32', 'bool'];
 /** Element count of a shape whose dimensions are already known to be non-negative safe
  * integers, or Infinity when it exceeds MAX_ELEMENTS (no wrap-around, no overflow). */
 export function checkedSize(shape: readonly number[]): number {
+  if (shape.includes(0)) return 0;
   let n = 1;
-  for (const d of shape) {
-    if (d === 0) return 0;
-  }
   for (const d of shape) {
     n *= d;
     if (n > MAX_ELEMENTS) return Infinity;

@@ -16,9 +16,14 @@ export function convertToTensor(x: TensorLike, arg: string, op: string, dtype?: 
       throw new DTypeError(`${op}: expected ${arg} of dtype ${dtype} but received ${x.dtype}`);
     return x;
   }
-  if (typeof x === 'number' || Array.isArray(x) || x instanceof Float32Array || x instanceof Int32Array || x instanceof Uint8Array)
-    return makeTensor(x as NestedArray, undefined, dtype ?? inferDType(x), op, arg);
+  if (typeof x === 'number' || Array.isArray(x) || isNumericView(x)) return makeTensor(x as NestedArray, undefined, dtype ?? inferDType(x), op, arg);
   throw new InvalidArgumentError(`${op}: expected ${arg} to be a Tensor or numbers but received ${describe(x)}`);
+}
+
+/** A typed array of numbers (Float64Array, Uint8ClampedArray, a Buffer ...), not a DataView
+ * or a BigInt64Array. */
+function isNumericView(v: unknown): v is Float32Array {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
 }
 
 function inferDType(x: unknown): DType {
@@ -38,7 +43,7 @@ export function inferShape(v: unknown): number[] {
  * other value (a string, an object), which the caller reports. */
 function flatten(v: unknown, out: number[]): boolean {
   if (Array.isArray(v)) return v.every((x) => flatten(x, out));
-  if (v instanceof Float32Array || v instanceof Int32Array || v instanceof Uint8Array) {
+  if (isNumericView(v)) {
     for (const x of v) out.push(x);
     return true;
   }
@@ -54,7 +59,7 @@ export function makeTensor(values: NestedArray | Float32Array | Int32Array | Uin
   dtype = checkDType(dtype, op);
   const Ctor = dtype === 'int32' ? Int32Array : dtype === 'bool' ? Uint8Array : Float32Array;
   if (values instanceof Ctor) flat = values;
-  else if (values instanceof Float32Array || values instanceof Int32Array || values instanceof Uint8Array) flat = Ctor.from(values as Float32Array);
+  else if (isNumericView(values)) flat = Ctor.from(values);
   else {
     const out: number[] = [];
     check(flatten(values, out), op, `${arg} as numbers, booleans, (nested) arrays of them or a typed array`, values);
