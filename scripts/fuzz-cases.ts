@@ -118,7 +118,7 @@ export class Gen {
   }
 
   /** A tensor argument of the given shape (or a random one of ranks), or an invalid one. */
-  t(shape: number[] | readonly number[] = [1, 2, 3, 4], dtype: CN.DType = 'float32'): Tensor {
+  t(shape: number[] | readonly number[] = [1, 2, 3, 4], dtype: CN.DType = 'float32', optional = false): Tensor {
     const s = shape as number[];
     if (!this.mutate()) return this.make(s.slice(), dtype);
     const kind = this.i(0, 5);
@@ -132,7 +132,7 @@ export class Gen {
     if (kind === 1) return this.make(s.slice(), dtype === 'float32' ? this.pick(['int32', 'bool'] as const) : 'float32');
     if (kind === 2) return this.make(this.dims([0, 1, 2, 3, 4, 5]));
     if (kind === 3) return this.make(s.map((d) => (this.r() < 0.3 ? 0 : d)), dtype);
-    return this.bad('tensor', [['abc', true], [{}, true], [null, true], [true, true], [{ shape: [2] }, true], [Number.NaN, false], [[[1, 2], [3]], true]]);
+    return this.bad('tensor', [['abc', true], [{}, true], [null, !optional], [true, true], [{ shape: [2] }, true], [Number.NaN, false], [[[1, 2], [3]], true]]);
   }
 
   /** An integer argument (valid v), or an invalid one. */
@@ -357,7 +357,7 @@ export function specs(cn: Cn): Spec[] {
     },
     (g) => {
       const x = [1, g.i(3, 6), g.i(3, 6), 2];
-      const args = { x: g.t(x), filter: g.t([2, 2, 2, 3]), strides: g.size(1, 2), pad: g.pad(), bias: g.r() < 0.8 ? g.t([3]) : g.make([3]), activation: g.pick(['relu', 'linear', 'sigmoid', 'bogus'] as never[]) };
+      const args = { x: g.t(x), filter: g.t([2, 2, 2, 3]), strides: g.size(1, 2), pad: g.pad(), bias: g.t([3], 'float32', true), activation: g.pick(['relu', 'linear', 'sigmoid', 'bogus'] as never[]) };
       const o = g.opts(args);
       return { name: 'fused.conv2d', args: [o], run: () => cn.fused.conv2d(o) };
     },
@@ -374,7 +374,7 @@ export function specs(cn: Cn): Spec[] {
     (g) => {
       const s = g.dims([2, 4]);
       const ch = s[s.length - 1];
-      return call('batchNorm', c.batchNorm, [g.t(s), g.t([ch]), g.t([ch]), g.make([ch]), g.make([ch]), g.num(0.001)]);
+      return call('batchNorm', c.batchNorm, [g.t(s), g.t([ch]), g.t([ch]), g.t([ch], 'float32', true), g.t([ch], 'float32', true), g.num(0.001)]);
     },
     (g) => call('localResponseNormalization', c.localResponseNormalization, [g.t([1, 2, 2, g.i(1, 4)]), g.int(g.i(1, 3)), g.num(1), g.num(1), g.num(0.5)]),
     (g) => call('dropout', c.dropout, [g.t(g.dims([1, 2, 3])), g.num(g.pick([0, 0.5, 0.9])), undefined, g.seed()]),
@@ -494,7 +494,7 @@ export function specs(cn: Cn): Spec[] {
     },
     (g) => {
       const [m, k, n] = [g.i(1, 4), g.i(1, 4), g.i(1, 4)];
-      const args = { a: g.t([m, k]), b: g.t([k, n]), transposeA: g.bool(false), bias: g.r() < 0.8 ? g.t([n]) : g.make([n]), activation: g.pick(['relu', 'linear', 'nope']) };
+      const args = { a: g.t([m, k]), b: g.t([k, n]), transposeA: g.bool(false), bias: g.t([n], 'float32', true), activation: g.pick(['relu', 'linear', 'nope']) };
       const o = g.opts(args);
       return { name: 'fused.matMul', args: [o], run: () => cn.fused.matMul(o as never) };
     },
