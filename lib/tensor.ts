@@ -155,7 +155,11 @@ export class Variable extends Tensor {
     const arr = values instanceof Tensor ? values.dataSync() : values instanceof Ctor ? values : Ctor.from(values as ArrayLike<number>);
     if (arr.length !== this.size)
       throw new InvalidArgumentError(`assign: expected ${this.size} values (shape [${this.shape}]) but received ${arr.length}`);
-    native.write(this.liveHandle('assign'), arr);
+    try {
+      native.write(this.liveHandle('assign'), arr);
+    } catch (e) {
+      wrapNativeError(e);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // Shared argument handling for ops: tensor conversion, shape arithmetic and checks.
 import { ENGINE } from '../engine.js';
-import { DTypeError, InvalidArgumentError, check, describe } from '../errors.js';
+import { DTypeError, InvalidArgumentError, check, describe, wrapNativeError } from '../errors.js';
 import { native } from '../native.js';
 import { DType, NestedArray, Tensor } from '../tensor.js';
 import { checkDType, checkOutputShape, checkShape, checkedSize, MAX_ELEMENTS } from '../validate.js';
@@ -76,7 +76,12 @@ export function makeTensor(values: NestedArray | Float32Array | Int32Array | Uin
   check(flat.length === size, op, `${size} values for shape ${describe(s)}`, `${flat.length} values`);
   // Note [constants in compile]: while tracing, new values become concrete constants that
   // the plan binds (e.g. the 2 in a gradient's mul(2, x)).
-  const h = native.fromTypedArray(ENGINE.backend, flat, s);
+  let h;
+  try {
+    h = native.fromTypedArray(ENGINE.backend, flat, s);
+  } catch (e) {
+    wrapNativeError(e);
+  }
   return ENGINE.makeTensor(h, s.slice(), dtype, ENGINE.backend);
 }
 
