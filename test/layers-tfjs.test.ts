@@ -26,9 +26,12 @@ type Factories = Record<string, (args?: unknown) => AnyLayer>;
 interface In {
   shape: number[];
   dtype?: 'float32' | 'int32';
-  /** int32 inputs: values in [0, max). */
+  /** Integer values in [0, max) (int32, or float32 holding integers); else uniform in [-1, 1). */
   max?: number;
+  /** Differentiate with respect to this input (default: float32 inputs without max). */
+  grad?: boolean;
 }
+const wantsGrad = (inp: In) => inp.grad ?? ((inp.dtype ?? 'float32') === 'float32' && inp.max === undefined);
 
 interface LayerCase {
   name: string;
@@ -53,6 +56,7 @@ function inputValues(inp: In, seed: number): Float32Array | Int32Array {
   const n = inp.shape.reduce((a, b) => a * b, 1);
   const r = seededRandom(n, seed, 0, 1);
   if (inp.dtype === 'int32') return Int32Array.from(r, (v) => Math.floor(v * (inp.max ?? 10)));
+  if (inp.max !== undefined) return Float32Array.from(r, (v) => Math.floor(v * inp.max!));
   return Float32Array.from(r, (v) => 2 * v - 1);
 }
 const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -66,6 +70,12 @@ const cases: LayerCase[] = [
   { name: 'prelu per element', make: (L) => L.prelu({}), inputs: [{ shape: [3, 6] }] },
   { name: 'prelu sharedAxes [1, 2]', make: (L) => L.prelu({ sharedAxes: [1, 2], alphaInitializer: 'ones' }), inputs: [{ shape: [2, 4, 4, 3] }] },
   { name: 'elu', make: (L) => L.elu(), inputs: [{ shape: [3, 7] }] },
+  {
+    name: 'elu alpha 0.5 (tfjs refuses alpha != 1: its formula)',
+    make: (L) => L.elu({ alpha: 0.5 }),
+    tfFn: (tf, [x]) => tf.add(tf.relu(x), tf.mul(tf.sub(tf.exp(tf.minimum(x, 0)), 1), 0.5)),
+    inputs: [{ shape: [3, 7] }],
+  },
   { name: 'reLU maxValue', make: (L) => L.reLU({ maxValue: 0.5 }), inputs: [{ shape: [3, 7] }] },
   // tfjs has no gradient for Greater: its gradient reference is the same function as relu(x - t) + t * step(x - t).
   { name: 'thresholdedReLU', make: (L) => L.thresholdedReLU({ theta: 0.3 }), gradRef: (tf, [x]) => tf.add(tf.relu(tf.sub(x, 0.3)), tf.mul(tf.step(tf.sub(x, 0.3)), 0.3)), inputs: [{ shape: [3, 7] }] },
@@ -81,6 +91,7 @@ const cases: LayerCase[] = [
   { name: 'upSampling2d bilinear', make: (L) => L.upSampling2d({ size: [2, 2], interpolation: 'bilinear' }), inputs: [{ shape: [2, 3, 4, 2] }] },
   // embedding (int indices, gradient into the table)
   { name: 'embedding', make: (L) => L.embedding({ inputDim: 7, outputDim: 4 }), inputs: [{ shape: [3, 5], dtype: 'int32', max: 7 }] },
+  { name: 'embedding of float32 indices (truncated to int32, as tfjs)', make: (L) => L.embedding({ inputDim: 6, outputDim: 2 }), inputs: [{ shape: [4, 3], max: 6 }] },
   { name: 'embedding with inputLength', make: (L) => L.embedding({ inputDim: 5, outputDim: 3, inputLength: 4 }), inputs: [{ shape: [6, 4], dtype: 'int32', max: 5 }] },
   // wrapper
   { name: 'timeDistributed dense', make: (L) => L.timeDistributed({ layer: L.dense({ units: 3, activation: 'tanh', kernelInitializer: 'glorotUniform' }) }), inputs: [{ shape: [2, 4, 5] }] },
@@ -153,7 +164,7 @@ function tfSide(c: LayerCase, data: Array<Float32Array | Int32Array>, seed: numb
     const run = (v: TF.Tensor[]) => (layer ? (layer.apply(arg(v)) as TF.Tensor) : c.tfFn!(t, v));
     const y = run(xs);
     const dy = t.tensor(seededRandom(y.size, seed * 31 + 97, -1, 1), y.shape);
-    const floatIdx = c.inputs.map((inp, i) => ((inp.dtype ?? 'float32') === 'float32' ? i : -1)).filter((i) => i >= 0);
+    const floatIdx = c.inputs.map((inp, i) => (wantsGrad(inp) ? i : -1)).filter((i) => i >= 0);
     const loss = (v: TF.Tensor[]) => t.sum(t.mul(run(v), dy)) as TF.Scalar;
     const gradLoss = c.gradRef ? (v: TF.Tensor[]) => t.sum(t.mul(c.gradRef!(t, v), dy)) as TF.Scalar : loss;
     const xGrads = floatIdx.length ? t.grads((...gs: TF.Tensor[]) => gradLoss(xs.map((x, i) => (floatIdx.includes(i) ? gs[floatIdx.indexOf(i)] : x))))(floatIdx.map((i) => xs[i])) : [];
@@ -230,7 +241,7 @@ describeBackends('layers against tfjs-node', () => {
       layer.setWeights(ws);
       cn.dispose(ws);
 
-      const floatIdx = c.inputs.map((inp, i) => ((inp.dtype ?? 'float32') === 'float32' ? i : -1)).filter((i) => i >= 0);
+      const floatIdx = c.inputs.map((inp, i) => (wantsGrad(inp) ? i : -1)).filter((i) => i >= 0);
       cn.tidy(() => {
         const y = layer.apply(arg(xs) as never) as unknown as cn.Tensor;
         expectClose(y.dataSync(), ref.y.values, { ...tol, what: `${c.name} forward`, actualShape: y.shape, expectedShape: ref.y.shape });
