@@ -6,6 +6,9 @@
 // tfjs' config). Then the layers inside Sequential and functional models that predict and
 // fit like tfjs-node's, and what Sequential accepts. The TensorFlow side goes through
 // reference() (test/reference.ts), so it can be replayed where tfjs-node is absent.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as TF from '@tensorflow/tfjs-node';
 import * as cn from '../lib/index.js';
@@ -423,6 +426,52 @@ describeBackends('models with these layers fit like tfjs-node', () => {
       expect(cn.memory().numTensors, 'tensors leaked').toBe(before);
     });
   }
+
+  it('a model of every new layer saves and loads (registered classes) and predicts the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cn-layers-tfjs-'));
+    try {
+      const before = cn.memory().numTensors;
+      for (const mc of modelCases) {
+        const m = mc.build(cn.layers as never, cn.input as never, cn.model as never, cn.sequential as never) as cn.LayersModel;
+        const xs = mc.inputs.map((inp, i) => cn.tensor(inputValues(inp, 7 + i), inp.shape.slice(), inp.dtype ?? 'float32'));
+        const p = m.predict(xs.length === 1 ? xs[0] : xs) as cn.Tensor;
+        const path = join(dir, String(modelCases.indexOf(mc)));
+        await m.save(path);
+        const loaded = await cn.loadLayersModel(path);
+        expect(loaded.layers.map((l) => l.getClassName()), mc.name).toEqual(m.layers.map((l) => l.getClassName()));
+        const q = loaded.predict(xs.length === 1 ? xs[0] : xs) as cn.Tensor;
+        expectClose(q.dataSync(), p.dataSync(), { rtol: 0, atol: 0, what: `${mc.name}: predictions after load` });
+        cn.dispose([p, q, ...xs]);
+        m.dispose();
+        loaded.dispose();
+      }
+      expect(cn.memory().numTensors, 'tensors leaked').toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('eager layers and tidy', () => {
+  it('apply() on tensors frees a layer\'s intermediates, and an input returned as is stays the caller\'s', () => {
+    const x = cn.tensor(seededRandom(12, 3), [3, 4]);
+    const before = cn.memory().numTensors;
+    const prelu = cn.layers.prelu({ alphaInitializer: 'ones' });
+    const y = prelu.apply(x) as cn.Tensor; // x * m + alpha * x * (1 - m): several intermediates
+    expect(cn.memory().numTensors).toBe(before + 2); // alpha and y
+    y.dispose();
+    // A layer that returns its input (dropout in inference) inside the caller's tidy: the
+    // input, made outside that tidy, must outlive it.
+    const drop = cn.layers.dropout({ rate: 0.5 });
+    cn.tidy(() => drop.apply(x));
+    expect(x.isDisposed).toBe(false);
+    expect(cn.tidy(() => x)).toBe(x);
+    expect(x.isDisposed).toBe(false);
+    prelu.dispose();
+    drop.dispose();
+    expect(cn.memory().numTensors).toBe(before);
+    x.dispose();
+  });
 });
 
 // ---- what Sequential accepts (as tfjs-node's): shapes of the same constructions
