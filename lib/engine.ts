@@ -63,8 +63,10 @@ class Engine {
       if (defer) outer.push(t);
       else t.dispose();
     }
-    // Results survive into the enclosing scope.
-    if (outer) collectTensors(result, (t) => outer.push(t));
+    // Results made in this scope survive into the enclosing scope (a result made outside it,
+    // such as an input returned as is, keeps the scope it had).
+    const mine = new Set(scope.map((t) => t.id));
+    if (outer) collectTensors(result, (t) => mine.has(t.id) && outer.push(t));
   }
   track(t: Tensor): Tensor {
     const scope = this.scopes[this.scopes.length - 1];

@@ -3,7 +3,7 @@
 // SymbolicTensors records a Node in the functional graph (shape inference only, no
 // kernels run); apply() on Tensors runs call(). The Layer base class is public so user
 // layers (residual units, custom pooling) are plain subclasses.
-import { ENGINE, endTrace, placeholder, startTrace } from '../engine.js';
+import { ENGINE, endTrace, placeholder, startTrace, tidy } from '../engine.js';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { variable } from '../ops/basic.js';
 import { DType, Tensor, Variable } from '../tensor.js';
@@ -325,7 +325,8 @@ export class Layer {
     const training = kwargs.training ?? callTraining ?? false;
     callTraining = training;
     try {
-      return this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training });
+      // As tfjs: a layer's intermediate tensors are freed when apply() returns.
+      return tidy(() => this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training }));
     } finally {
       callTraining = prev;
     }
