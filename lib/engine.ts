@@ -1,6 +1,7 @@
 // The engine: current backend, tidy scopes, the gradient tape, and the tracer that
 // turns a function into a native plan. Every op ends in runKernel(), which either calls
 // the addon eagerly or, while tracing, records a plan step over symbolic slots.
+import type { Trace } from './compiler/trace.js';
 import { InvalidArgumentError, wrapNativeError } from './errors.js';
 import type { Handle } from './native.js';
 import { kernelIds, native } from './native.js';
@@ -21,18 +22,6 @@ interface TapeNode {
   name: string;
   /** grad is built from differentiable ops, so it can itself be differentiated. */
   differentiableGrad: boolean;
-}
-
-interface Trace {
-  backend: string;
-  numSlots: number;
-  constants: Map<number, Tensor>; // tensor id -> tensor (bound as constants)
-  constantSlots: Map<number, number>; // tensor id -> slot
-  steps: Array<[number, number[], number[], Record<string, unknown> | undefined]>;
-  /** Each slot's shape and dtype (for the plan fusion pass). */
-  slotTypes: Map<number, { shape: number[]; dtype: DType }>;
-  /** Concrete constants created while tracing; kept alive until the plan is built. */
-  owned: Tensor[];
 }
 
 class Engine {

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PlanStep } from './compiler/trace.js';
 import { CudnnNodeError } from './errors.js';
 
 // Note [module url]: this file is also compiled to CommonJS (scripts/build-cjs.mjs, for
@@ -62,7 +63,7 @@ export interface PlanSpec {
   constants: Array<[number, Handle]>;
   feeds: number[];
   fetches: number[];
-  steps: Array<[number, number[], number[], Record<string, unknown> | undefined]>;
+  steps: PlanStep[];
 }
 
 export interface Addon {

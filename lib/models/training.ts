@@ -3,8 +3,8 @@
 // loss, backprop over the trainable weights, optimizer updates and batch-norm moving-stat
 // assignments, metrics. fit() runs one plan call per batch on a worker thread, so a step
 // crosses into native code once and the event loop stays free for the progress bar.
-import { CompiledFunction, compile as compilePlan } from '../compile.js';
-import { ENGINE, dispose } from '../engine.js';
+import { CompiledFunction, compile as compilePlan } from '../compiler/compile.js';
+import { dispose } from '../engine.js';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { backprop, recordTape } from '../gradients.js';
 import type { Layer } from '../layers/base.js';
@@ -306,30 +306,6 @@ function stepOutputs(f: Forward, mets: Tensor[]): Tensor[] {
   return [f.total, ...(f.perOutput.length > 1 ? f.perOutput : []), ...mets];
 }
 
-/**
- * Note [dead steps]: a gradient function computes the gradients of all its inputs, so the
- * trace also holds steps nobody reads, such as the first convolution's gradient with respect
- * to the images. Before the plan is built, steps whose outputs are neither fetched nor read
- * by a later kept step are dropped; steps without outputs (Assign, optimizer updates) are
- * side effects and always kept. (A candidate for compile() itself.)
- */
-function pruneDeadSteps(outputs: Tensor[]): void {
-  const tr = ENGINE.trace;
-  if (!tr) return;
-  const live = new Set<number>();
-  for (const t of outputs) if (t.slot !== undefined) live.add(t.slot);
-  const keepSteps: typeof tr.steps = [];
-  for (let i = tr.steps.length - 1; i >= 0; i--) {
-    const step = tr.steps[i];
-    const [, ins, outs] = step;
-    if (outs.length && !outs.some((o) => live.has(o))) continue;
-    for (const x of ins) live.add(x);
-    keepSteps.push(step);
-  }
-  tr.steps.length = 0;
-  tr.steps.push(...keepSteps.reverse());
-}
-
 function trainStep(model: LayersModel, nIn: number) {
   const st = model.compiled!;
   return (...inputs: Tensor[]): Tensor[] => {
@@ -341,9 +317,7 @@ function trainStep(model: LayersModel, nIn: number) {
     const mets = metricValues(model, st, ys, f.outs);
     const pairs = vars.map((v, i) => ({ variable: v, grad: grads[i] })).filter((p): p is GradientPair => p.grad !== null);
     if (pairs.length) st.optimizer.applyGradients(pairs);
-    const outs = stepOutputs(f, mets);
-    pruneDeadSteps(outs);
-    return outs;
+    return stepOutputs(f, mets);
   };
 }
 
@@ -352,9 +326,7 @@ function evalStep(model: LayersModel, nIn: number) {
   return (...inputs: Tensor[]): Tensor[] => {
     const ys = inputs.slice(nIn);
     const f = forwardLoss(model, st, inputs.slice(0, nIn), ys, false);
-    const outs = stepOutputs(f, metricValues(model, st, ys, f.outs));
-    pruneDeadSteps(outs);
-    return outs;
+    return stepOutputs(f, metricValues(model, st, ys, f.outs));
   };
 }
 

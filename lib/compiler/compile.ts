@@ -1,13 +1,14 @@
 // compile(): traces a tensor function once into a native plan, so that each later call
-// crosses into native code once and can run off the main thread (runAsync). Weights and
-// other tensors the function closes over are bound by reference: in-place updates
-// (Variable.assign, optimizer kernels) are seen by later runs.
-import { ENGINE, endTrace, placeholder, startTrace } from './engine.js';
-import { InvalidArgumentError, check, describe, wrapNativeError } from './errors.js';
-import type { PlanHandle } from './native.js';
-import { native } from './native.js';
-import { fusePlan, fusionEnabled } from './plan_fusion.js';
-import { DType, Tensor } from './tensor.js';
+// crosses into native code once and can run off the main thread (run()). The trace goes
+// through the graph passes (passes.ts: dead-step pruning, fusion) before the plan is built.
+// Weights and other tensors the function closes over are bound by reference: in-place
+// updates (Variable.assign, optimizer kernels) are seen by later runs.
+import { ENGINE, endTrace, placeholder, startTrace } from '../engine.js';
+import { InvalidArgumentError, check, describe, wrapNativeError } from '../errors.js';
+import type { PlanHandle } from '../native.js';
+import { native } from '../native.js';
+import { DType, Tensor } from '../tensor.js';
+import { runPasses } from './passes.js';
 
 /** The shape and dtype of one input of compile()'s function; calls must pass exactly this shape. */
 export interface InputSpec {
@@ -101,7 +102,7 @@ export function compile(fn: (...inputs: Tensor[]) => Tensor[], inputs: InputSpec
       constants: [...trace.constantSlots.entries()].map(([id, slot]) => [slot, trace.constants.get(id)!.liveHandle('compile')] as [number, never]),
       feeds: phs.map((p) => p.slot!),
       fetches,
-      steps: fusionEnabled(backend) ? fusePlan(trace.steps, fetches, trace.slotTypes) : trace.steps,
+      steps: runPasses(trace.steps, fetches, trace.slotTypes, backend),
     };
     const plan = native.createPlan(spec as never);
     return new CompiledFunction(plan, spec.steps.length, inputs, outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })), backend);
