@@ -6,7 +6,7 @@
 import { ENGINE, endTrace, placeholder, startTrace } from '../engine.js';
 import { InvalidArgumentError, check, describe, wrapNativeError } from '../errors.js';
 import type { PlanHandle } from '../native.js';
-import { native } from '../native.js';
+import * as native from '../native.js';
 import { DType, Tensor } from '../tensor.js';
 import { runPasses } from './passes.js';
 
@@ -21,6 +21,9 @@ export interface InputSpec {
 /** A compiled function: call run() (async, worker thread) or runSync(). */
 export class CompiledFunction {
   private plan: PlanHandle | null;
+  /** Runs on a worker thread not yet settled, and whether dispose() waits for them. */
+  private running = 0;
+  private disposed = false;
   /** Number of native steps in the plan. */
   readonly numSteps: number;
   constructor(
@@ -35,7 +38,7 @@ export class CompiledFunction {
   }
 
   private feeds(inputs: Tensor[]) {
-    check(this.plan, 'CompiledFunction', 'a live compiled function', 'a disposed one');
+    check(this.plan && !this.disposed, 'CompiledFunction', 'a live compiled function', 'a disposed one');
     check(inputs.length === this.inputSpecs.length, 'CompiledFunction', `${this.inputSpecs.length} inputs`, `${inputs.length}`);
     return inputs.map((t, i) => {
       const spec = this.inputSpecs[i];
@@ -56,25 +59,31 @@ export class CompiledFunction {
   /** Runs the plan on a worker thread; the event loop stays free meanwhile. */
   async run(inputs: Tensor[]): Promise<Tensor[]> {
     const feeds = this.feeds(inputs);
+    this.running++;
     try {
       return this.wrap(await native.runPlanAsync(this.plan!, feeds));
-    } catch (e) {
-      wrapNativeError(e);
+    } finally {
+      if (--this.running === 0 && this.disposed) this.release();
     }
   }
 
   /** Runs the plan on the calling thread. */
   runSync(inputs: Tensor[]): Tensor[] {
     const feeds = this.feeds(inputs);
-    try {
-      return this.wrap(native.runPlan(this.plan!, feeds));
-    } catch (e) {
-      wrapNativeError(e);
-    }
+    return this.wrap(native.runPlan(this.plan!, feeds));
   }
 
-  /** Frees the plan's buffers. */
+  /**
+   * Frees the plan's buffers. Note [dispose while running]: the native plan's buffers are
+   * in use while a run() is on the worker thread (model.dispose() during fit), so they are
+   * freed when it settles; the function refuses new runs at once.
+   */
   dispose(): void {
+    this.disposed = true;
+    if (this.running === 0) this.release();
+  }
+
+  private release(): void {
     if (this.plan) native.disposePlan(this.plan);
     this.plan = null;
   }
