@@ -74,9 +74,10 @@ export class CompiledFunction {
   }
 
   /**
-   * Frees the plan's buffers. Note [dispose while running]: the native plan's buffers are
-   * in use while a run() is on the worker thread (model.dispose() during fit), so they are
-   * freed when it settles; the function refuses new runs at once.
+   * Frees the plan's buffers. Note [dispose while running]: while a run() is on the worker
+   * thread (model.dispose() during fit), the native disposePlan would wait on the plan's
+   * lock, blocking the event loop until the step ends; so the buffers are freed when the run
+   * settles, and the function refuses new runs at once.
    */
   dispose(): void {
     this.disposed = true;
