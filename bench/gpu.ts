@@ -352,7 +352,7 @@ const TRAIN: Record<TrainModel, { label: string; input: number[]; optimizer: str
  * algorithms by timing them, as our autotune does), where the default step runs cuDNN's
  * heuristics; the graph-API rows are the step the default would give if convApi moved to
  * 'graph'; 'unfused' shows what plan fusion wins (Note [fusion per backend] in
- * lib/plan_fusion.ts). */
+ * lib/compiler/fusion.ts). */
 interface StepVariant {
   key: string;
   label: string;

@@ -1,9 +1,10 @@
 // The engine: current backend, tidy scopes, the gradient tape, and the tracer that
 // turns a function into a native plan. Every op ends in runKernel(), which either calls
 // the addon eagerly or, while tracing, records a plan step over symbolic slots.
-import { InvalidArgumentError, wrapNativeError } from './errors.js';
+import type { Trace } from './compiler/trace.js';
+import { InvalidArgumentError } from './errors.js';
 import type { Handle } from './native.js';
-import { kernelIds, native } from './native.js';
+import * as native from './native.js';
 import { DType, Tensor, liveTensors } from './tensor.js';
 
 export interface OutputSpec {
@@ -21,18 +22,6 @@ interface TapeNode {
   name: string;
   /** grad is built from differentiable ops, so it can itself be differentiated. */
   differentiableGrad: boolean;
-}
-
-interface Trace {
-  backend: string;
-  numSlots: number;
-  constants: Map<number, Tensor>; // tensor id -> tensor (bound as constants)
-  constantSlots: Map<number, number>; // tensor id -> slot
-  steps: Array<[number, number[], number[], Record<string, unknown> | undefined]>;
-  /** Each slot's shape and dtype (for the plan fusion pass). */
-  slotTypes: Map<number, { shape: number[]; dtype: DType }>;
-  /** Concrete constants created while tracing; kept alive until the plan is built. */
-  owned: Tensor[];
 }
 
 class Engine {
@@ -93,17 +82,12 @@ class Engine {
   // ---- kernels
   /** Runs (or, while tracing, records) a kernel and returns its outputs as tensors. */
   runKernel(name: string, inputs: Tensor[], attrs: Record<string, unknown> | undefined, outputs: OutputSpec[]): Tensor[] {
-    const id = kernelIds[name];
+    const id = native.kernelIds[name];
     if (id === undefined) throw new InvalidArgumentError(`runKernel: unknown kernel '${name}'`);
     this.lastKernel = name;
     if (this.trace) return this.recordStep(id, inputs, attrs, outputs);
     const handles: Handle[] = inputs.map((t) => t.liveHandle(name));
-    let res: Handle | Handle[] | undefined;
-    try {
-      res = native.run(id, handles, attrs, inputs.length ? undefined : this.backend);
-    } catch (e) {
-      wrapNativeError(e);
-    }
+    const res = native.run(id, handles, attrs, inputs.length ? undefined : this.backend);
     const hs = res === undefined ? [] : Array.isArray(res) ? res : [res];
     const backend = inputs.length ? inputs[0].backend : this.backend;
     return outputs.map((o, i) => this.track(new Tensor(o.shape, o.dtype, backend, hs[i])));
@@ -207,11 +191,7 @@ export function getBackend(): string {
 export function setBackend(name: string): void {
   if (name !== 'cpu' && name !== 'cuda')
     throw new InvalidArgumentError(`setBackend: expected 'cpu' or 'cuda' but received '${name}'`);
-  try {
-    native.memory(name); // throws with the reason when the backend cannot run
-  } catch (e) {
-    wrapNativeError(e);
-  }
+  native.memory(name); // throws BackendUnavailableError with the reason when the backend cannot run
   ENGINE.backend = name;
 }
 

@@ -5,10 +5,10 @@ export { tidy, keep, dispose, memory, getBackend, setBackend } from './engine.js
 export type { MemoryInfo } from './engine.js';
 export { grad, grads, valueAndGrad, valueAndGrads, variableGrads, defineOp, defineOp1 } from './gradients.js';
 export type { GradFn, OpOptions } from './gradients.js';
-export { compile, CompiledFunction } from './compile.js';
+export { compile, CompiledFunction } from './compiler/compile.js';
 export { profile } from './profile.js';
 export type { ProfileInfo, KernelProfile, KernelSummary } from './profile.js';
-export type { InputSpec } from './compile.js';
+export type { InputSpec } from './compiler/compile.js';
 export * from './errors.js';
 export * from './ops/index.js';
 export { backends, doctor } from './backends.js';

@@ -2,7 +2,7 @@
 // compiled into a plan, a symbolic slot). Shapes are NHWC for images, float32 by default.
 import { DisposedError, InvalidArgumentError, wrapNativeError } from './errors.js';
 import type { Handle, TypedArray } from './native.js';
-import { native } from './native.js';
+import * as native from './native.js';
 
 /** Element type of a tensor: 'float32' (the default), 'int32' or 'bool' (stored as bytes). */
 export type DType = 'float32' | 'int32' | 'bool';

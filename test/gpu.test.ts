@@ -311,7 +311,7 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
         );
       }
     });
-    // The plan-fusion kernels (lib/plan_fusion.ts) at each width: + ReLU, + a residual and
+    // The plan-fusion kernels (lib/compiler/fusion.ts) at each width: + ReLU, + a residual and
     // ReLU (Note [batch norm + add + relu]), training and inference forms.
     it('fused forms: + relu, + residual + relu, at every kernel width', () => {
       for (const [rows, c] of [[300, 6], [2000, 64], [9, 2052], [3, 8192]] as const) {

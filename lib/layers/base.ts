@@ -370,6 +370,15 @@ export class Layer {
     return s.length === 1 ? s[0] : s;
   }
 
+  /**
+   * @internal the activation this layer applies last and leaves out when called with
+   * `skipActivation`, or null if it has none to leave out. Training fuses that activation
+   * into the loss (Note [fused logits] in models/compile_args.ts).
+   */
+  skippableActivation(): string | null {
+    return null;
+  }
+
   /** Frees the weights (and nested layers' weights). */
   dispose(): void {
     if (this._disposed) return;

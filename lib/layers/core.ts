@@ -157,6 +157,9 @@ export class Dense extends Layer {
     if (x.rank > 2) y = ops.reshape(y, [...x.shape.slice(0, -1), this.units]);
     return applyActivation(y, after, {});
   }
+  skippableActivation(): string {
+    return this.activation;
+  }
 
   getConfig(): Record<string, unknown> {
     return {
@@ -265,6 +268,9 @@ export class Activation extends Layer {
   }
   call(inputs: Tensor | Tensor[], kwargs: CallArgs): Tensor {
     return applyActivation(singleInput(inputs, this.name), this.activation, kwargs);
+  }
+  skippableActivation(): string {
+    return this.activation;
   }
   getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), activation: this.activation };

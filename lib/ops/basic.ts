@@ -3,7 +3,7 @@
 import { ENGINE } from '../engine.js';
 import { DTypeError, check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
-import { native } from '../native.js';
+import * as native from '../native.js';
 import { DType, NestedArray, Tensor, Variable } from '../tensor.js';
 import { TensorLike, broadcastShape, checkFloat, convertToTensor, makeTensor, parseAxes, sameShape, sizeOf } from './util.js';
 

@@ -1,7 +1,7 @@
 // Shared argument handling for ops: tensor conversion, shape arithmetic and checks.
 import { ENGINE } from '../engine.js';
 import { DTypeError, InvalidArgumentError, check, describe } from '../errors.js';
-import { native } from '../native.js';
+import * as native from '../native.js';
 import { DType, NestedArray, Tensor } from '../tensor.js';
 
 /** What an op accepts as a tensor argument: a Tensor, or plain (nested) numbers or a typed array, converted on the current backend. */
