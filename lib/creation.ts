@@ -34,12 +34,13 @@ export function tensor6d(values: Values, shape?: [number, number, number, number
 export function range(start: number, stop: number, step = 1, dtype: 'float32' | 'int32' = 'float32'): Tensor {
   check(typeof start === 'number' && typeof stop === 'number', 'range', 'numbers start and stop', [start, stop]);
   check(typeof step === 'number' && step !== 0 && Number.isFinite(step), 'range', 'a non-zero step', step);
+  if (stop < start && step === 1) step = -1; // tfjs counts down when only start > stop is given
   const n = Math.max(Math.ceil((stop - start) / step), 0);
   const Ctor = dtype === 'int32' ? Int32Array : Float32Array;
   const v = new Ctor(n);
-  // Accumulated in the element type, as tfjs does, so the values match tfjs' bit for bit.
-  if (n) v[0] = start;
-  for (let i = 1; i < n; i++) v[i] = v[i - 1] + step;
+  // start + i * step in the element type, as TensorFlow's Range kernel (tfjs-node) computes it.
+  const f = dtype === 'int32' ? (x: number) => x : Math.fround;
+  for (let i = 0; i < n; i++) v[i] = f(start) + f(i * f(step));
   return tensor(v, [n], dtype);
 }
 
@@ -47,8 +48,10 @@ export function range(start: number, stop: number, step = 1, dtype: 'float32' | 
 export function linspace(start: number, stop: number, num: number): Tensor {
   check(Number.isInteger(num) && num >= 1, 'linspace', 'num >= 1', num);
   const v = new Float32Array(num);
-  const step = num === 1 ? 0 : (stop - start) / (num - 1);
-  v[0] = start;
-  for (let i = 1; i < num; i++) v[i] = v[i - 1] + step;
+  // In float32 arithmetic and ending exactly at stop, as TensorFlow's LinSpace (tfjs-node).
+  const f = Math.fround;
+  const step = num === 1 ? 0 : f(f(f(stop) - f(start)) / (num - 1));
+  for (let i = 0; i < num - 1; i++) v[i] = f(start) + f(step * i);
+  v[num - 1] = num === 1 ? start : stop;
   return tensor(v, [num], 'float32');
 }

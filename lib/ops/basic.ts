@@ -85,7 +85,10 @@ export function cast(x: TensorLike, dtype: DType): Tensor {
   return opScope(() => {
     const $x = convertToTensor(x, 'x', 'cast');
     check(['float32', 'int32', 'bool'].includes(dtype), 'cast', "dtype 'float32', 'int32' or 'bool'", dtype);
-    return defineOp1([$x], () => ENGINE.runKernel('Cast', [$x], { dtype }, [{ shape: $x.shape, dtype }])[0], (dy) => [$x.dtype === 'float32' && dtype === 'float32' ? dy : null], DIFF);
+    // Note [cast to bool]: the Cast kernel truncates to a byte (0.5 -> 0, -1 -> 255); bool
+    // means "non-zero" (TensorFlow's and tfjs' rule), so test against 0 first.
+    const src = dtype === 'bool' && $x.dtype !== 'bool' ? ENGINE.runKernel('NotEqual', [$x, makeTensor(0, [], $x.dtype)], undefined, [{ shape: $x.shape, dtype: $x.dtype }])[0] : $x;
+    return defineOp1([$x], () => ENGINE.runKernel('Cast', [src], { dtype }, [{ shape: $x.shape, dtype }])[0], (dy) => [$x.dtype === 'float32' && dtype === 'float32' ? dy : null], DIFF);
   });
 }
 
