@@ -127,7 +127,7 @@ function receiver(lib: Lib, c: MethodCase, seed: number): AnyTensor {
 /** The results as a list of {shape, values} (methods like split return arrays). */
 async function materialize(r: unknown): Promise<Array<{ shape: number[]; values: number[] }>> {
   const list = Array.isArray(r) ? r : [r];
-  return Promise.all(list.map(async (t: AnyTensor) => ({ shape: t.shape.slice(), values: Array.from(await t.data()) })));
+  return Promise.all(list.map(async (t: AnyTensor) => ({ shape: t.shape.slice(), values: Array.from(await (t as cn.Tensor).data()) })));
 }
 
 function compare(actual: Array<{ shape: number[]; values: number[] }>, expected: Array<{ shape: number[]; values: number[] }>, what: string, tol: number) {
@@ -192,7 +192,7 @@ describe('tfjs methods that are not plain ops', () => {
     ['concat(tensor)', [2, 3], (t, l) => (t as cn.Tensor).concat((l as typeof cn).ones([1, 3]))],
     ['concat(tensors, axis)', [2, 3], (t, l) => (t as cn.Tensor).concat([(l as typeof cn).ones([2, 1]), (l as typeof cn).zeros([2, 2])], 1)],
     ['stack', [3], (t, l) => (t as cn.Tensor).stack([(l as typeof cn).ones([3])], 1)],
-    ['where', [5], (t, l) => (t as cn.Tensor).where(T(l, [1, 0, 1, 0, 1], [5]).toBool() as cn.Tensor, (l as typeof cn).zeros([5]))],
+    ['where', [5], (t, l) => (t as cn.Tensor).where((T(l, [1, 0, 1, 0, 1], [5]) as cn.Tensor).toBool(), (l as typeof cn).zeros([5]))],
     ['resizeBilinear', [1, 3, 3, 2], (t) => (t as cn.Tensor).resizeBilinear([5, 4])],
     ['clone', [3], (t) => (t as cn.Tensor).clone()],
     ['chained: reshape().mul().add().sum()', [2, 3], (t) => (t as cn.Tensor).reshape([3, 2]).mul(2).add(1).sum(0)],
@@ -306,7 +306,7 @@ describe('tf.util against tfjs util', () => {
     expect(u.isTypedArray(new Float32Array(1))).toBe(r.isTypedArray(new Float32Array(1)));
     expect(u.isInt(3)).toBe(r.isInt(3));
     expect(u.decodeString(u.encodeString('héllo'))).toBe(r.decodeString(r.encodeString('héllo')));
-    expect(u.toNestedArray([2, 2], [1, 2, 3, 4])).toEqual(r.toNestedArray([2, 2], new Float32Array([1, 2, 3, 4])).map((a) => Array.from(a as ArrayLike<number>)));
+    expect(u.toNestedArray([2, 2], [1, 2, 3, 4])).toEqual((r.toNestedArray([2, 2], new Float32Array([1, 2, 3, 4])) as ArrayLike<number>[]).map((a) => Array.from(a)));
     expect(typeof u.now()).toBe('number');
   });
   it('assert throws the given message, as tfjs does', () => {
