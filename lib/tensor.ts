@@ -142,6 +142,13 @@ export class Tensor<R extends Rank = Rank> {
   }
 }
 
+/**
+ * Live variables by name (tfjs' registered variables), so optimizer.applyGradients() can take
+ * the {name: gradient} map that variableGrads() returns. Weak: a collected variable drops out.
+ * @internal
+ */
+export const variablesByName = new Map<string, WeakRef<Variable>>();
+
 /** A mutable tensor (weights, optimizer slots): assign() overwrites it in place, so a
  * compiled plan that reads it sees the new values. */
 export class Variable<R extends Rank = Rank> extends Tensor<R> {
@@ -154,6 +161,12 @@ export class Variable<R extends Rank = Rank> extends Tensor<R> {
     super(shape, dtype, backend, handle);
     this.trainable = trainable;
     this.name = name;
+    variablesByName.set(name, new WeakRef(this));
+  }
+  /** Frees the buffer and forgets the name. */
+  dispose(): void {
+    super.dispose();
+    if (variablesByName.get(this.name)?.deref() === this) variablesByName.delete(this.name);
   }
   /** Writes new values into this variable's buffer. */
   assign(values: Tensor | TypedArray): void {
