@@ -2,7 +2,7 @@
 // (buf.set(v, i, j)) and turned into a tensor with toTensor(), as in tfjs.
 import { check, describe } from './errors.js';
 import { makeTensor } from './ops/util.js';
-import type { DType, Tensor } from './tensor.js';
+import type { DType, Rank, Tensor } from './tensor.js';
 
 type Values = Float32Array | Int32Array | Uint8Array;
 
@@ -10,8 +10,10 @@ function typedArrayFor(dtype: DType, size: number): Values {
   return dtype === 'int32' ? new Int32Array(size) : dtype === 'bool' ? new Uint8Array(size) : new Float32Array(size);
 }
 
-/** A mutable, host-side n-dimensional array (tfjs TensorBuffer); toTensor() copies it to the backend. */
-export class TensorBuffer {
+/** A mutable, host-side n-dimensional array (tfjs TensorBuffer); toTensor() copies it to the
+ * backend. R and D are tfjs' rank and dtype type arguments, for documentation only. */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+export class TensorBuffer<R extends Rank = Rank, D extends DType = DType> {
   /** Dimensions, outermost first. */
   readonly shape: number[];
   /** Element type. */
@@ -77,7 +79,7 @@ export class TensorBuffer {
   }
 
   /** A new tensor with these values on the current backend. */
-  toTensor(): Tensor {
+  toTensor(): Tensor<R> {
     return makeTensor(this.values, this.shape.slice(), this.dtype, 'TensorBuffer.toTensor');
   }
 }
@@ -93,6 +95,6 @@ export function computeStrides(shape: number[]): number[] {
 }
 
 /** tf.buffer(shape, dtype = 'float32', values?): a TensorBuffer to fill and turn into a tensor. */
-export function buffer(shape: number[], dtype: DType = 'float32', values?: Values): TensorBuffer {
-  return new TensorBuffer(shape, dtype, values);
+export function buffer<R extends Rank = Rank, D extends DType = 'float32'>(shape: number[], dtype?: D, values?: Values): TensorBuffer<R, D> {
+  return new TensorBuffer<R, D>(shape, dtype ?? 'float32', values);
 }
