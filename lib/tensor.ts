@@ -163,6 +163,15 @@ export class Variable<R extends Rank = Rank> extends Tensor<R> {
     this.name = name;
     variablesByName.set(name, new WeakRef(this));
   }
+  /** tfjs LayerVariable.read(): this variable (model.trainableWeights.map((w) => w.read()) gives a varList). */
+  read(): this {
+    return this;
+  }
+  /** tfjs LayerVariable.write(value): assign(value), returning this variable. */
+  write(value: Tensor): this {
+    this.assign(value);
+    return this;
+  }
   /** Frees the buffer and forgets the name. */
   dispose(): void {
     super.dispose();
