@@ -130,3 +130,19 @@ describe("metric keys: tfjs' acc / val_acc and Keras' accuracy / val_accuracy", 
     m.dispose();
   });
 });
+
+describe("tfjs-core's tf.losses names", () => {
+  it('softmaxCrossEntropy, sigmoidCrossEntropy, absoluteDifference, meanSquaredError equal tfjs-node', () => {
+    const labels = Array.from({ length: 12 }, (_, i) => (i % 4 === i % 3 ? 1 : 0));
+    const onehot = Array.from({ length: 12 }, (_, i) => (i % 4 === 1 ? 1 : 0));
+    const logits = Array.from(seededRandom(12, 4, -3, 3));
+    for (const name of ['softmaxCrossEntropy', 'sigmoidCrossEntropy', 'absoluteDifference', 'meanSquaredError'] as const) {
+      const y = name === 'softmaxCrossEntropy' ? onehot : labels;
+      const ours = (cn.losses[name] as (a: cn.Tensor, b: cn.Tensor) => cn.Tensor)(cn.tensor(y, [3, 4]), cn.tensor(logits, [3, 4]));
+      const ref = (tf.losses[name] as (a: TF.Tensor, b: TF.Tensor) => TF.Tensor)(tf.tensor(y, [3, 4]), tf.tensor(logits, [3, 4]));
+      expect(ours.shape, name).toEqual(ref.shape);
+      expectClose(ours.dataSync(), ref.dataSync(), { rtol: 1e-5, atol: 1e-6, what: name });
+    }
+    expect(() => cn.losses.softmaxCrossEntropy(cn.ones([1, 2]), cn.ones([1, 2]), cn.ones([1]))).toThrow(/losses\.softmaxCrossEntropy: expected no weights/);
+  });
+});

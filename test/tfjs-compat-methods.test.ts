@@ -152,6 +152,16 @@ describe('tensor methods from the op table', () => {
     expect(missing).toEqual([]);
   });
 
+  it('every op of ours that tfjs has as a tensor method is a method here too (no drift)', () => {
+    const tt = tf.scalar(1) as unknown as Record<string, unknown>;
+    const t = cn.scalar(1) as unknown as Record<string, unknown>;
+    const ops = Object.entries(cn).filter(([, v]) => typeof v === 'function').map(([k]) => k);
+    const missing = ops.filter((k) => typeof tt[k] === 'function' && typeof t[k] !== 'function');
+    tf.dispose(tt as unknown as TF.Tensor);
+    cn.dispose(t);
+    expect(missing).toEqual([]);
+  });
+
   let seed = 100;
   for (const [name, c] of Object.entries(CASES) as Array<[cn.OpMethodName, MethodCase]>) {
     const s = seed++;
