@@ -52,10 +52,14 @@ class Engine {
       if (defer) outer.push(t);
       else t.dispose();
     }
-    // Results made in this scope survive into the enclosing scope (a result made outside it,
-    // such as an input returned as is, keeps the scope it had).
-    const mine = new Set(scope.map((t) => t.id));
-    if (outer) collectTensors(result, (t) => mine.has(t.id) && outer.push(t));
+    // Results created in this scope survive into the enclosing one; a result that came from
+    // outside (tidy(() => x) returning its input) stays where it was, or outside any scope.
+    if (outer) {
+      const mine = new Set(scope.map((t) => t.id));
+      collectTensors(result, (t) => {
+        if (mine.has(t.id)) outer.push(t);
+      });
+    }
   }
   track(t: Tensor): Tensor {
     const scope = this.scopes[this.scopes.length - 1];

@@ -7,6 +7,29 @@ import { DType, NestedArray, Tensor } from '../tensor.js';
 /** What an op accepts as a tensor argument: a Tensor, or plain (nested) numbers or a typed array, converted on the current backend. */
 export type TensorLike = Tensor | number | number[] | NestedArray | Float32Array | Int32Array | Uint8Array;
 
+// Note [op scopes]: an op that converts numbers or arrays into tensors, or that is built
+// from other ops, frees those tensors before it returns (tfjs' op() does the same), so
+// `add(t, 2)` or `oneHot(3, 10)` outside tidy() leaves only its result behind. While a
+// gradient tape records, the recorded ops still need them for backprop, and while compile()
+// traces they are the plan's constants: then the enclosing tidy() (grad, minimize, compile)
+// frees them instead.
+/** Runs an op's body so that the tensors it creates and does not return are freed (Note [op scopes]). */
+export function opScope<T>(body: () => T): T {
+  if (ENGINE.recording || ENGINE.trace) return body();
+  // tidy() inlined: one stack frame fewer between a native error and the caller, whose
+  // frame must stay within the default 10-frame stack (errors.test.ts checks it does).
+  ENGINE.startScope();
+  let result: T;
+  try {
+    result = body();
+  } catch (e) {
+    ENGINE.endScope(undefined);
+    throw e;
+  }
+  ENGINE.endScope(result);
+  return result;
+}
+
 /** Accepts a Tensor or plain values; checks it is live and, if given, of dtype. */
 export function convertToTensor(x: TensorLike, arg: string, op: string, dtype?: DType): Tensor {
   if (x instanceof Tensor) {
