@@ -103,7 +103,8 @@ export async function measure(w: Workload, runners: WorkerRunner[], o: MeasureOp
   const turn = <T>(r: WorkerRunner, f: () => Promise<T>) => onTurn(r, runners, acc, f);
   const chosen = new Map<WorkerRunner, { key: string; want: number; rewarm: boolean }>();
   for (const r of runners) {
-    let vs = variantsOf(r.name, w.spec).filter((v) => v.precision === o.precision);
+    const offered = variantsOf(r.name, w.spec);
+    let vs = offered.filter((v) => v.precision === o.precision);
     const skipped = o.noCompile ? vs.filter((v) => v.compiles) : [];
     vs = vs.filter((v) => !skipped.includes(v));
     const forced = o.forced?.[r.name];
@@ -124,7 +125,7 @@ export async function measure(w: Workload, runners: WorkerRunner[], o: MeasureOp
       setupS: best?.setupS,
       firstCallS: best?.firstCallS,
       params: best?.params,
-      variant: best && vs.length + skipped.length > 1 ? best.label : undefined,
+      variant: best && offered.length > 1 ? best.label : undefined,
       variants: probes.length > 1 || forced ? probes : undefined,
     };
     result.runs[r.name] = run;

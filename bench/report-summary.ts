@@ -96,7 +96,8 @@ export function standingSection(rep: Report, peers: string[]): string[] {
 /** Per peer, the configurations tried on model workloads and their probe medians. */
 export function configurationLines(rep: Report): string[] {
   const out: string[] = [];
-  for (const r of rep.results.filter((x) => x.group === 'train' || x.group === 'infer'))
+  const alone = (rep.alone ?? []).map((r) => ({ ...r, label: `${r.label} (chosen alone, kept in the suite)` }));
+  for (const r of [...alone, ...rep.results].filter((x) => x.group === 'train' || x.group === 'infer'))
     for (const [name, run] of Object.entries(r.runs)) {
       if (!run.variants || run.variants.length < 2) continue;
       const tried = run.variants.map((v) => `${v.label}: ${v.ok && v.medianS !== undefined ? fmtMs(v.medianS) : v.note ?? 'failed'}`).join('; ');

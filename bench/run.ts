@@ -25,7 +25,7 @@
 // it returns. Reading results back (dataSync) would add a 25 MB copy to conv1's 2 ms and
 // measure memcpy, not convolution; pass --readback to include it for every runner anyway.
 // On a non-cpu backend of ours the readback is always on.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,13 +51,12 @@ const OURS = 'cudnn-node';
 function worker(name: string, o: Options): WorkerRunner {
   const logPath = join(dirname(o.json), `worker-${name}.log`);
   if (name === 'cudnn-node' || name === 'tfjs-node')
-    return new WorkerRunner(name, process.execPath, ['--import', 'tsx', join(here, 'runners', 'node-worker.ts'), name], logPath);
-  return new WorkerRunner(name, o.python, [join(here, 'peers.py'), name], logPath);
+    return new WorkerRunner(name, process.execPath, ['--import', 'tsx', join(here, 'runners', 'node-worker.ts'), name], logPath, root);
+  return new WorkerRunner(name, o.python, [join(here, 'peers.py'), name], logPath, root);
 }
 
 async function startWorker(w: WorkerRunner, o: Options): Promise<void> {
   if (w.name === 'keras' || w.name === 'torch') {
-    const { existsSync } = await import('node:fs');
     if (!existsSync(o.python)) {
       w.note = `skipped: ${o.python} not found (run scripts/setup-python-peers.sh)`;
       return;
@@ -199,6 +198,7 @@ async function main() {
     runners: runnerInfo,
     ceiling,
     results,
+    alone: Object.values(aloneResults),
     startup,
     targets: targets(results, OURS, ceiling),
     notes,

@@ -77,7 +77,7 @@ export function renderSvg(rep: Report): string {
   const width = 1100, ph = 420;
   const out: string[] = [];
   const m = rep.machine;
-  out.push(`<text x="20" y="24" font-size="17" font-weight="bold">${esc(`cudnn-node benchmark (${rep.mode}) · ${m.cpu}, ${m.cores} cores · ${rep.date.slice(0, 10)}`)}</text>`);
+  out.push(`<text x="20" y="24" font-size="17" font-weight="bold">${esc(`${rep.trustworthy ? '' : 'UNTRUSTWORTHY (self-check failed) · '}cudnn-node benchmark (${rep.mode}) · ${m.cpu}, ${m.cores} cores · ${rep.date.slice(0, 10)}`)}</text>`);
   // legend
   let lx = 20;
   for (const n of ['cudnn-node', ...peers]) {

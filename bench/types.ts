@@ -228,6 +228,9 @@ export interface Report {
    * any runner, medians), and cudnn-node's own sgemm. */
   ceiling: Ceiling;
   results: BenchResult[];
+  /** The self-check's alone phase: the reference workload, one result per runner measured by
+   * itself (configurations probed there are reused in the suite). */
+  alone?: BenchResult[];
   /** Time to first step and peak memory, each runner in fresh child processes. */
   startup?: ChildReport[];
   targets: Target[];

@@ -9,10 +9,12 @@ import type { BenchResult, Ceiling, SelfCheck, SelfCheckRow, Verdict } from './t
 export const LEVEL_BAND = 0.1;
 
 /** ratio = peer time / cudnn-node time: above 1 + band cudnn-node leads, below 1 - band it is
- * behind, otherwise level. */
+ * behind, otherwise level. Judged on the ratio as the report prints it (two decimals), so
+ * that a printed "0.90x" never reads "behind". */
 export function classify(ratio: number, band = LEVEL_BAND): Verdict {
   if (!Number.isFinite(ratio) || ratio <= 0) throw new RangeError(`classify: expected a positive ratio but received ${ratio}`);
-  return ratio > 1 + band ? 'lead' : ratio < 1 - band ? 'behind' : 'level';
+  const printed = Math.round(ratio * 100) / 100;
+  return printed > 1 + band + 1e-9 ? 'lead' : printed < 1 - band - 1e-9 ? 'behind' : 'level';
 }
 
 /** A runner's reference-workload median inside the suite may differ from the same runner

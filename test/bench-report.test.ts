@@ -21,10 +21,16 @@ describe('classify: where cudnn-node stands against a peer', () => {
     expect(classify(1)).toBe('level');
     expect(classify(1.1)).toBe('level');
     expect(classify(0.9)).toBe('level');
-    expect(classify(1.1001)).toBe('lead');
+    expect(classify(1.11)).toBe('lead');
     expect(classify(1.76)).toBe('lead');
-    expect(classify(0.8999)).toBe('behind');
+    expect(classify(0.89)).toBe('behind');
     expect(classify(0.5)).toBe('behind');
+  });
+  it('judges the ratio as printed (two decimals): "0.90x" is level, "1.10x" too', () => {
+    expect(classify(0.8999)).toBe('level');
+    expect(classify(0.8949)).toBe('behind');
+    expect(classify(1.1049)).toBe('level');
+    expect(classify(1.1051)).toBe('lead');
   });
   it('refuses a ratio that is not a positive number', () => {
     expect(() => classify(0)).toThrow(/expected a positive ratio but received 0/);

@@ -82,7 +82,7 @@ export class WorkerRunner {
     private cmd: string,
     private args: string[],
     private logPath: string,
-    private env: Record<string, string> = {},
+    private cwd = process.cwd(),
   ) {}
 
   /** Starts the worker and waits until its library is loaded; leaves it stopped unless
@@ -92,7 +92,8 @@ export class WorkerRunner {
     this.logStream?.end();
     this.logStream = createWriteStream(this.logPath, { flags: this.restarts ? 'a' : 'w' });
     const proc = spawn(this.cmd, this.args, {
-      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2', PYTHONUNBUFFERED: '1', ...this.env },
+      cwd: this.cwd,
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2', PYTHONUNBUFFERED: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, stopped and killed as a whole
     });
