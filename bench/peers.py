@@ -74,9 +74,20 @@ def within_limit(limit_s, fn, what):
 
 
 def warm_compiled(spec, fn, what):
-    """A compiling variant: its first call (the compile) within the limit, in setup."""
+    """A compiling variant: its first call (the compile) within the limit, in setup. A failure
+    is re-raised as one line saying what failed (the compiler wraps our TimeoutError)."""
     t0 = time.perf_counter()
-    within_limit(spec.get("compileLimitS", 180), fn, what)
+    try:
+        within_limit(spec.get("compileLimitS", 180), fn, what)
+    except Exception as e:
+        inner, seen = e, set()
+        while inner is not None and id(inner) not in seen and not isinstance(inner, TimeoutError):
+            seen.add(id(inner))
+            inner = inner.__cause__ or inner.__context__
+        if isinstance(inner, TimeoutError):
+            raise RuntimeError(str(inner)) from None
+        line = next((ln for ln in str(e).splitlines() if ln.strip()), "")
+        raise RuntimeError(f"{what} failed: {type(e).__name__}: {line}"[:300]) from e
     return time.perf_counter() - t0
 
 

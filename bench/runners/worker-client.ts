@@ -6,6 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { firstLine } from '../shared.js';
 import type { RunnerInfo, Spec } from '../types.js';
 
 export interface Setup {
@@ -194,7 +195,7 @@ export class WorkerRunner {
       if (!this.available) return { ok: false, note: `worker could not restart: ${this.note}` };
     }
     const r = await this.request({ cmd: 'setup', key, spec });
-    return r.ok ? { ok: true, note: (r.note as string) ?? undefined, params: (r.params as Setup['params']) ?? undefined } : { ok: false, note: String(r.error) };
+    return r.ok ? { ok: true, note: (r.note as string) ?? undefined, params: (r.params as Setup['params']) ?? undefined } : { ok: false, note: firstLine(String(r.error)) };
   }
 
   async run(key: string, samples: number, inner: number): Promise<number[]> {
