@@ -3,7 +3,7 @@
 // SymbolicTensors records a Node in the functional graph (shape inference only, no
 // kernels run); apply() on Tensors runs call(). The Layer base class is public so user
 // layers (residual units, custom pooling) are plain subclasses.
-import { ENGINE, endTrace, placeholder, startTrace } from '../engine.js';
+import { ENGINE, endTrace, placeholder, startTrace, tidy } from '../engine.js';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { variable } from '../ops/basic.js';
 import { DType, Tensor, Variable } from '../tensor.js';
@@ -331,7 +331,8 @@ export class Layer {
     const training = kwargs.training ?? callTraining ?? false;
     callTraining = training;
     try {
-      return this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training });
+      // As tfjs: a layer's intermediate tensors are freed when apply() returns.
+      return tidy(() => this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training }));
     } finally {
       callTraining = prev;
     }
@@ -373,6 +374,15 @@ export class Layer {
     if (!n) throw new InvalidArgumentError(`${this.name}.inputShape: expected a layer applied to a SymbolicTensor but received an unconnected layer`);
     const s = n.inputTensors.map((t) => t.shape);
     return s.length === 1 ? s[0] : s;
+  }
+
+  /**
+   * @internal the activation this layer applies last and leaves out when called with
+   * `skipActivation`, or null if it has none to leave out. Training fuses that activation
+   * into the loss (Note [fused logits] in models/compile_args.ts).
+   */
+  skippableActivation(): string | null {
+    return null;
   }
 
   /** Frees the weights (and nested layers' weights). */

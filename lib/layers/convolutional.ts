@@ -96,6 +96,10 @@ abstract class BaseConv extends Layer {
     this.biasInitializer = getInitializer(args.biasInitializer, 'zeros', op);
   }
 
+  skippableActivation(): string {
+    return this.activation;
+  }
+
   protected inputShape4(inputShape: Shape | Shape[]): Shape {
     const s = singleShape(inputShape, this.name);
     checkInputRank(s, 4, this.name, this.op, 'NHWC');

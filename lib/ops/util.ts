@@ -1,12 +1,35 @@
 // Shared argument handling for ops: tensor conversion, shape arithmetic and checks.
 import { ENGINE } from '../engine.js';
 import { DTypeError, InvalidArgumentError, check, describe, wrapNativeError } from '../errors.js';
-import { native } from '../native.js';
+import * as native from '../native.js';
 import { DType, NestedArray, Tensor } from '../tensor.js';
 import { checkDType, checkOutputShape, checkShape, checkedSize, MAX_ELEMENTS } from '../validate.js';
 
 /** What an op accepts as a tensor argument: a Tensor, or plain (nested) numbers or a typed array, converted on the current backend. */
 export type TensorLike = Tensor | number | number[] | NestedArray | Float32Array | Int32Array | Uint8Array;
+
+// Note [op scopes]: an op that converts numbers or arrays into tensors, or that is built
+// from other ops, frees those tensors before it returns (tfjs' op() does the same), so
+// `add(t, 2)` or `oneHot(3, 10)` outside tidy() leaves only its result behind. While a
+// gradient tape records, the recorded ops still need them for backprop, and while compile()
+// traces they are the plan's constants: then the enclosing tidy() (grad, minimize, compile)
+// frees them instead.
+/** Runs an op's body so that the tensors it creates and does not return are freed (Note [op scopes]). */
+export function opScope<T>(body: () => T): T {
+  if (ENGINE.recording || ENGINE.trace) return body();
+  // tidy() inlined: one stack frame fewer between a native error and the caller, whose
+  // frame must stay within the default 10-frame stack (errors.test.ts checks it does).
+  ENGINE.startScope();
+  let result: T;
+  try {
+    result = body();
+  } catch (e) {
+    ENGINE.endScope(undefined);
+    throw e;
+  }
+  ENGINE.endScope(result);
+  return result;
+}
 
 /** Accepts a Tensor or plain values; checks it is live and, if given, of dtype. */
 export function convertToTensor(x: TensorLike, arg: string, op: string, dtype?: DType): Tensor {
@@ -216,8 +239,8 @@ export function windowOutputShape(
 ): number[] {
   const h = convAxis(xShape[1], window[0], strides[0], dilations[0], pad, 0);
   const w = convAxis(xShape[2], window[1], strides[1], dilations[1], pad, 1);
-  const eff = [(window[0] - 1) * dilations[0] + 1, (window[1] - 1) * dilations[1] + 1];
-  if (h.out <= 0 || w.out <= 0) {
+    const eff = [(window[0] - 1) * dilations[0] + 1, (window[1] - 1) * dilations[1] + 1];
+    if (h.out <= 0 || w.out <= 0) {
     throw new InvalidArgumentError(
       `${op}: expected an input at least as large as the ${pad.pad === 'explicit' ? 'padded ' : ''}window [${eff}] but received shape ${describe(xShape)}`,
     );

@@ -6,7 +6,7 @@ import { ENGINE, keep, tidy } from '../engine.js';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { backprop, recordTape } from '../gradients.js';
 import { fill, onesLike, scalar, variable, zerosLike } from '../ops/basic.js';
-import { Tensor, Variable } from '../tensor.js';
+import { Tensor, Variable, variablesByName } from '../tensor.js';
 
 /** A weight and its gradient, as passed to applyGradients(). */
 export interface GradientPair {
@@ -131,11 +131,11 @@ export abstract class Optimizer {
    * Works eagerly and while compile() traces a train step (then every slot must already
    * exist: see build()).
    */
-  applyGradients(pairs: GradientPair[]): void {
+  applyGradients(pairs: GradientPair[] | Record<string, Tensor>): void {
     this.checkLive('applyGradients');
     const op = `${this.className}.applyGradients`;
-    check(Array.isArray(pairs), op, 'an array of {variable, grad} pairs', pairs);
-    const list = pairs;
+    check(pairs !== null && typeof pairs === 'object', op, 'an array of {variable, grad} pairs or a {name: grad} map', pairs);
+    const list = Array.isArray(pairs) ? pairs : this.pairsFromNames(pairs, op);
     for (const p of list) {
       check(p && p.variable instanceof Variable, op, '{variable: Variable, grad: Tensor} pairs', p?.variable);
       check(p.grad instanceof Tensor, op, `a gradient tensor for '${p.variable.name}'`, p.grad);
@@ -158,6 +158,19 @@ export abstract class Optimizer {
     tidy(() => {
       ENGINE.runKernel('AssignAdd', [iterations, one], undefined, []);
       for (const p of list) this.update(p.variable, p.grad, this.slots.get(p.variable.id)!.slots);
+    });
+  }
+
+  /** The {variable, grad} pairs of a {name: grad} map (what variableGrads() returns, as in
+   * tfjs): the names of the variables this optimizer updates, else of any live variable. */
+  private pairsFromNames(grads: Record<string, Tensor>, op: string): GradientPair[] {
+    const known = new Map<string, Variable>();
+    for (const { variable } of this.slots.values()) known.set(variable.name, variable);
+    return Object.entries(grads).map(([name, grad]) => {
+      const v = known.get(name) ?? variablesByName.get(name)?.deref();
+      if (!v || v.isDisposed)
+        throw new InvalidArgumentError(`${op}: expected the name of a live variable but received '${name}' (no variable has it)`);
+      return { variable: v, grad };
     });
   }
 
