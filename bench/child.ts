@@ -8,7 +8,7 @@
 //   node --import tsx bench/child.ts cudnn-node|tfjs-node '{"kind":"train","model":"fashion_cnn","batch":128,"optimizer":"adam"}' STEPS
 import { existsSync, readFileSync } from 'node:fs';
 import { batchData, buildOurs, fashionCnnLayers, paramCounts } from './models.js';
-import type { Spec } from './report.js';
+import type { Spec } from './types.js';
 
 const emit = (event: string, extra: object = {}) =>
   process.stdout.write(JSON.stringify({ event, t: performance.now() / 1e3, ...extra }) + '\n');

@@ -26,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 import * as cn from '../lib/index.js';
 import { ENGINE } from '../lib/engine.js';
 import { native } from '../lib/native.js';
+import { modelFlops, TRAIN_FLOPS_PER_IMAGE } from './flops.js';
+import { firstLine as sharedFirstLine, median } from './shared.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -126,8 +128,6 @@ const LAYERS: Layer[] = [
 
 const outSize = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
 const convFlops = (l: Layer, batch: number) => 2 * batch * outSize(l.h, l.k, l.s, l.p) * outSize(l.w, l.k, l.s, l.p) * l.oc * l.k * l.k * l.c;
-/** A training step of the Fashion-MNIST CNN costs about this many FLOPs per image (issue 4). */
-const TRAIN_FLOPS_PER_IMAGE = 532e6;
 
 /** Our settings: 'heur' = defaults (TF32, cuDNN heuristics, legacy API), 'tuned' = TF32 +
  * autotune, 'graph' / 'graphTuned' = the same on cuDNN's graph API (convApi: 'graph'),
@@ -159,10 +159,6 @@ interface ConvRow {
 }
 
 // ------------------------------------------------------------------ timing
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 class Clock {
   private probe: cn.Tensor;
@@ -196,9 +192,7 @@ class Clock {
   }
 }
 
-function firstLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split('\n')[0].slice(0, 160);
-}
+const firstLine = (e: unknown) => sharedFirstLine(e, 160);
 
 /** Times one layer in all three directions under the current options. */
 function timeLayer(l: Layer, batch: number, clock: Clock, o: Options): Record<Dir, Timing> {
@@ -343,8 +337,8 @@ async function profileStep(step: () => Promise<unknown>): Promise<StepProfile> {
 }
 const TRAIN: Record<TrainModel, { label: string; input: number[]; optimizer: string; flopsPerImage?: number }> = {
   fashion: { label: 'Fashion-MNIST CNN', input: [28, 28, 1], optimizer: 'nadam', flopsPerImage: TRAIN_FLOPS_PER_IMAGE },
-  // ~3.6 GFLOP forward per 224x224 image, about 3x that for a training step.
-  resnet34: { label: 'ResNet-34 (224x224, 10 classes)', input: [224, 224, 3], optimizer: 'sgd', flopsPerImage: 3 * 3.6e9 },
+  // 3.66 G multiply-adds forward per 224x224 image (He et al.'s "3.6 GFLOPs"), 21.7 GFLOP a step.
+  resnet34: { label: 'ResNet-34 (224x224, 10 classes)', input: [224, 224, 3], optimizer: 'sgd', flopsPerImage: modelFlops('resnet34', { size: 224 }).train },
 };
 
 /** ResNet-34's training step again under other settings, in this order while the budget
@@ -352,7 +346,7 @@ const TRAIN: Record<TrainModel, { label: string; input: number[]; optimizer: str
  * algorithms by timing them, as our autotune does), where the default step runs cuDNN's
  * heuristics; the graph-API rows are the step the default would give if convApi moved to
  * 'graph'; 'unfused' shows what plan fusion wins (Note [fusion per backend] in
- * lib/plan_fusion.ts). */
+ * lib/compiler/fusion.ts). */
 interface StepVariant {
   key: string;
   label: string;

@@ -2,7 +2,7 @@
 // benchmark trains, built with cudnn-node's API (and tfjs-layers' where it has them). The
 // Python peers build the same models in bench/peers.py; run.ts asserts that the parameter
 // counts agree.
-import type { Spec } from './report.js';
+import type { Spec } from './types.js';
 
 /** Deterministic normal-ish floats (sum of uniforms), shared by the in-process runners so
  * that their results can be compared. */

@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
 """Python peer worker for bench/run.ts: Keras/TensorFlow ("keras") or PyTorch ("torch").
 
-Launched once per peer (`python bench/peers.py keras|torch`). Reads one JSON request per
-line on stdin and answers one JSON line on the original stdout; everything the libraries
-print goes to stderr. Requests:
+Launched once per peer (`python bench/peers.py keras|torch`), its own process group, stopped
+by bench/measure.ts whenever another runner is on turn. Reads one JSON request per line on
+stdin and answers one JSON line, echoing the request's "seq", on the original stdout;
+everything the libraries print goes to stderr. The first line (seq 0) says whether the
+library loaded. Requests (the protocol of bench/runners/node-worker.ts):
 
-  {"cmd": "info"}                                  -> versions, threads, settings
-  {"cmd": "setup", "id": s, "spec": {...}}         -> {"ok": true} or {"ok": false, "note"}
-  {"cmd": "run", "id": s, "samples": n, "inner": k}-> {"times": [seconds per call] * n}
-  {"cmd": "free", "id": s}
+  {"cmd": "info"}                                    -> versions, threads, settings
+  {"cmd": "setup", "key": k, "spec": {...}}          -> {"ok": true, "note", "params"} or {"ok": false, "error"}
+  {"cmd": "run", "key": k, "samples": n, "inner": i} -> {"times": [seconds per call] * n}
+  {"cmd": "free", "key": k}
   {"cmd": "quit"}
 
 A sample times `inner` back-to-back calls with perf_counter and reports the mean per call.
+spec["variant"] picks the configuration (bench/runners/variants.ts): Keras "eager_graph"
+(jit_compile=False, Keras's default on a CPU) or "xla" (jit_compile=True); PyTorch "eager"
+or "compile" (torch.compile of the model), both channels_last. A compiling variant compiles
+and runs its first call during setup, within spec["compileLimitS"] seconds (SIGALRM), and
+fails with the reason when it takes longer.
 Workload specs (the same objects run.ts uses for its in-process runners):
   {"kind": "conv", "dir": "fwd"|"bwd_data"|"bwd_filter", "x": [N,H,W,C], "k": K, "oc": OC,
    "stride": S (default 1), "depthwise": bool}                (SAME padding; depthwise: oc == C)
@@ -32,6 +39,7 @@ prints one JSON line per event: imported, built, first_step, done (with peakRssM
 import json
 import os
 import platform
+import signal
 import sys
 import time
 import traceback
@@ -49,6 +57,38 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def reply(obj):
     _out.write(json.dumps(obj) + "\n")
     _out.flush()
+
+
+def within_limit(limit_s, fn, what):
+    """Runs fn(), raising TimeoutError if it takes more than limit_s seconds (a compile)."""
+    def on_alarm(signum, frame):
+        raise TimeoutError(f"{what} took more than {limit_s:.0f} s to compile and run its first call; not used")
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(limit_s))
+    try:
+        return fn()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def warm_compiled(spec, fn, what):
+    """A compiling variant: its first call (the compile) within the limit, in setup. A failure
+    is re-raised as one line saying what failed (the compiler wraps our TimeoutError)."""
+    t0 = time.perf_counter()
+    try:
+        within_limit(spec.get("compileLimitS", 180), fn, what)
+    except Exception as e:
+        inner, seen = e, set()
+        while inner is not None and id(inner) not in seen and not isinstance(inner, TimeoutError):
+            seen.add(id(inner))
+            inner = inner.__cause__ or inner.__context__
+        if isinstance(inner, TimeoutError):
+            raise RuntimeError(str(inner)) from None
+        line = next((ln for ln in str(e).splitlines() if ln.strip()), "")
+        raise RuntimeError(f"{what} failed: {type(e).__name__}: {line}"[:300]) from e
+    return time.perf_counter() - t0
 
 
 def time_calls(fn, samples, inner):
@@ -214,19 +254,28 @@ class KerasPeer:
 
     def train_step(self, spec):
         model, how = self.build(spec)
+        xla = spec.get("variant") == "xla"
         model.compile(optimizer=self.optimizer(spec.get("optimizer", "adam")), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+                      metrics=["accuracy"], jit_compile=xla)
         x, y = self.data(spec)
         self.last_params = self.counts(model)
         self.last_note = f"train_on_batch, {how}, jit_compile={model.jit_compile}"
-        return lambda: model.train_on_batch(x, y)  # returns numpy logs: synchronous
+        fn = lambda: model.train_on_batch(x, y)  # noqa: E731  (returns numpy logs: synchronous)
+        if xla:
+            self.last_note += f", XLA compile + first step {warm_compiled(spec, fn, 'Keras jit_compile=True'):.1f} s"
+        return fn
 
     def infer(self, spec):
         model, how = self.build(spec)
+        xla = spec.get("variant") == "xla"
+        model.compile(jit_compile=xla)
         x, _ = self.data(spec)
         self.last_params = self.counts(model)
-        self.last_note = f"predict_on_batch, {how}"
-        return lambda: model.predict_on_batch(x)
+        self.last_note = f"predict_on_batch, {how}, jit_compile={model.jit_compile}"
+        fn = lambda: model.predict_on_batch(x)  # noqa: E731
+        if xla:
+            self.last_note += f", XLA compile + first call {warm_compiled(spec, fn, 'Keras jit_compile=True'):.1f} s"
+        return fn
 
     def resnet34(self, size, classes):
         """The reference notebook's ResNet-34 (HOML ch. 14), as written there."""
@@ -546,15 +595,20 @@ class TorchPeer:
         else:
             opt = torch.optim.Adam(params, lr=1e-3)
         self.last_params = self.counts(model)
-        self.last_note = f"eager step (zero_grad, forward, backward, {type(opt).__name__}), channels_last, {how}"
+        compiled = spec.get("variant") == "compile"
+        forward = torch.compile(model) if compiled else model
+        self.last_note = (f"{'torch.compile(model)' if compiled else 'eager'} step (zero_grad, forward, backward, "
+                          f"{type(opt).__name__}), channels_last, {how}")
 
         def step():
             opt.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss = torch.nn.functional.cross_entropy(forward(x), y)
             loss.backward()
             opt.step()
             return loss.item()
 
+        if compiled:
+            self.last_note += f", compile + first step {warm_compiled(spec, step, 'torch.compile'):.1f} s"
         return step
 
     def infer(self, spec):
@@ -562,12 +616,16 @@ class TorchPeer:
         model, _, how, x, _ = self.build(spec)
         model.eval()
         self.last_params = self.counts(model)
-        self.last_note = f"inference_mode, eval, channels_last, {how}"
+        compiled = spec.get("variant") == "compile"
+        forward = torch.compile(model) if compiled else model
+        self.last_note = f"{'torch.compile(model), ' if compiled else ''}inference_mode, eval, channels_last, {how}"
 
         def fn():
             with torch.inference_mode():
-                return model(x)
+                return forward(x)
 
+        if compiled:
+            self.last_note += f", compile + first call {warm_compiled(spec, fn, 'torch.compile'):.1f} s"
         return fn
 
 
@@ -619,37 +677,37 @@ def main():
     try:
         peer = {"keras": KerasPeer, "torch": TorchPeer}[PEER]()
     except Exception as e:  # missing module, broken install
-        reply({"ok": False, "error": f"{type(e).__name__}: {e}"})
+        reply({"seq": 0, "ok": False, "error": f"{type(e).__name__}: {e}"})
         return
-    reply({"ok": True, "ready": PEER})
+    reply({"seq": 0, "ok": True, "ready": PEER})
     fns = {}
     for line in sys.stdin:
         line = line.strip()
         if not line:
             continue
         req = json.loads(line)
-        cmd = req.get("cmd")
+        cmd, seq = req.get("cmd"), req.get("seq")
         try:
             if cmd == "info":
-                reply({"ok": True, "info": peer.info()})
+                reply({"seq": seq, "ok": True, "info": peer.info()})
             elif cmd == "setup":
                 peer.last_note, peer.last_params = None, None
-                fns[req["id"]] = peer.setup(req["spec"])
-                reply({"ok": True, "note": peer.last_note, "params": peer.last_params})
+                fns[req["key"]] = peer.setup(req["spec"])
+                reply({"seq": seq, "ok": True, "note": peer.last_note, "params": peer.last_params})
             elif cmd == "run":
-                fn = fns[req["id"]]
-                reply({"ok": True, "times": time_calls(fn, int(req.get("samples", 1)), int(req.get("inner", 1)))})
+                fn = fns[req["key"]]
+                reply({"seq": seq, "ok": True, "times": time_calls(fn, int(req.get("samples", 1)), int(req.get("inner", 1)))})
             elif cmd == "free":
-                fns.pop(req["id"], None)
-                reply({"ok": True})
+                fns.pop(req["key"], None)
+                reply({"seq": seq, "ok": True})
             elif cmd == "quit":
-                reply({"ok": True})
+                reply({"seq": seq, "ok": True})
                 break
             else:
-                reply({"ok": False, "error": f"unknown command {cmd}"})
+                reply({"seq": seq, "ok": False, "error": f"unknown command {cmd}"})
         except Exception as e:
             traceback.print_exc()
-            reply({"ok": False, "error": f"{type(e).__name__}: {e}"})
+            reply({"seq": seq, "ok": False, "error": f"{type(e).__name__}: {e}"[:500]})
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   model.compile({ optimizer: o.model === 'fashion' ? 'nadam' : 'sgd', loss: 'sparseCategoricalCrossentropy' });
 
   // The shapes of every slot the trace creates, then the steps of the plan as built (after
-  // plan fusion, lib/plan_fusion.ts): a tensor whose leading dimension is the trace batch
+  // plan fusion, lib/compiler/fusion.ts): a tensor whose leading dimension is the trace batch
   // counts as an activation (it scales with the batch), any other as fixed.
   const slots = new Map<number, { shape: number[]; dtype: string }>();
   const run = ENGINE.runKernel.bind(ENGINE);

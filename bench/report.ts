@@ -1,174 +1,16 @@
-// Types shared by the benchmark, statistics, and the Markdown report.
+// The Markdown report (bench/results/latest.md): the self-check verdict first, where
+// cudnn-node stands per workload (lead / level / behind), the machine and its ceiling, then
+// one table per workload group.
+import { TRAIN_FLOPS_PER_IMAGE } from './flops.js';
+import { fmtMs } from './shared.js';
+import type { BenchResult, ModelName, Report, RunResult, RunStats } from './types.js';
+import { configurationLines, machineLines, ratioVerdict, selfCheckSection, standingSection, trustLine } from './report-summary.js';
 
-export type Mode = 'quick' | 'full';
-export type ConvDir = 'fwd' | 'bwd_data' | 'bwd_filter';
-
-/** The networks whose layers and training steps are benchmarked. */
-export type ModelName = 'fashion_cnn' | 'resnet34' | 'xception';
-
-/** A workload spec: the same JSON object goes to the Python peers (bench/peers.py). */
-export type Spec =
-  /** NHWC, SAME padding. depthwise: an HWC1 filter (channel multiplier 1, oc = C). */
-  | { kind: 'conv'; dir: ConvDir; x: [number, number, number, number]; k: number; oc: number; stride?: number; depthwise?: boolean }
-  | { kind: 'matmul'; m: number; k: number; n: number }
-  | { kind: 'tiny_add'; read?: boolean }
-  /** Max pooling k x k, stride, SAME; bwd: the gradient w.r.t. x given dy (and x, y). */
-  | { kind: 'pool'; dir: 'fwd' | 'bwd'; x: [number, number, number, number]; k: number; stride: number }
-  /** Batch normalization over N, H, W in training mode (batch statistics); bwd: dx, dgamma, dbeta. */
-  | { kind: 'bn'; dir: 'fwd' | 'bwd'; x: [number, number, number, number] }
-  /**
-   * One training step (forward, loss, backward, optimizer update) on random data. size: the
-   * square image side (ResNet-34, Xception); freeze: Xception's base frozen (only the head
-   * trains). optimizer 'sgd' is SGD(learning rate 0.01, momentum 0.9).
-   */
-  | { kind: 'train'; model: ModelName; batch: number; optimizer: string; size?: number; classes?: number; freeze?: boolean }
-  /** Inference (predict on one batch, training false). */
-  | { kind: 'infer'; model: ModelName; batch: number; size?: number; classes?: number };
-
-export type Group = 'conv' | 'matmul' | 'tiny' | 'train' | 'prim' | 'infer';
-
-export interface Workload {
-  id: string;
-  group: Group;
-  /** The network whose layer shape (conv, prim) or model (train, infer) this is. */
-  model?: ModelName;
-  label: string;
-  spec: Spec;
-  /** FLOPs of one call (conv: 2*N*OH*OW*OC*KH*KW*IC, per direction). */
-  flops?: number;
-  /** Images processed by one call (training steps). */
-  images?: number;
-  /** Calls per timed sample (the sample reports the mean per call). */
-  inner: number;
-  warmup: number;
-  samples: number;
-  /** Samples a runner takes per turn before the next runner's turn. */
-  perTurn: number;
-}
-
-export interface RunStats {
-  n: number;
-  median: number;
-  q1: number;
-  q3: number;
-  min: number;
-  max: number;
-}
-
-export interface RunResult {
-  ok: boolean;
-  note?: string;
-  /** Seconds to set the workload up (build tensors / model) and for its first call (the
-   * first training step includes tracing and plan compilation: time to first step). */
-  setupS?: number;
-  /** sgemm only: medians of the measurement at the start and at the end of the run. */
-  phases?: { start?: number; end?: number };
-  firstCallS?: number;
-  /** Seconds per call, one per sample, in the order measured. */
-  times: number[];
-  stats?: RunStats;
-  gflops?: number;
-  /** GFLOP/s at q3 and q1 time (the IQR expressed as throughput). */
-  gflopsIqr?: [number, number];
-  fractionOfCeiling?: number;
-  imagesPerSec?: number;
-  /** peer median / our median: > 1 means cudnn-node is faster. */
-  ratio?: number;
-  /** Models: parameter counts as Keras counts them (BN moving statistics included). */
-  params?: { total: number; trainable: number };
-}
-
-/** One runner's fresh-process measurement (time to first step, peak memory). */
-export interface ChildRun {
-  ok: boolean;
-  note?: string;
-  /** Seconds from spawning the process to: the library imported, the model built and
-   * compiled, the first training step completed (medians over the repeats). */
-  importS?: number;
-  builtS?: number;
-  firstStepS?: number;
-  /** Median seconds per step over the steps after the first. */
-  stepS?: number;
-  /** Peak resident set size of the process (VmHWM), MiB. */
-  peakRssMiB?: number;
-  params?: number;
-  repeats: number;
-  /** Every repeat's raw numbers. */
-  raw?: Array<Record<string, number>>;
-}
-
-export interface ChildReport {
-  id: string;
-  label: string;
-  model: ModelName;
-  batch: number;
-  steps: number;
-  optimizer: string;
-  runs: Record<string, ChildRun>;
-}
-
-export interface BenchResult extends Workload {
-  runs: Record<string, RunResult>;
-  check?: { against: string; maxRelErr: number };
-}
-
-export interface RunnerInfo {
-  name: string;
-  available: boolean;
-  note?: string;
-  info: Record<string, unknown>;
-}
-
-export interface Target {
-  name: string;
-  met: boolean;
-  detail: string;
-}
-
-export interface Report {
-  date: string;
-  mode: Mode;
-  durationS: number;
-  machine: {
-    cpu: string;
-    cpuFamily?: string;
-    cores: number;
-    simd: string[];
-    memoryGiB: number;
-    os: string;
-    node: string;
-    gpu: string;
-    /** 1-minute load average before and after the run (other work on the machine). */
-    loadAvg1m?: { before: number; after: number };
-  };
-  runners: RunnerInfo[];
-  /** Best sgemm GFLOP/s measured in this run (any runner), and ours. */
-  ceiling: { gflops: number; source: string; ours: number };
-  results: BenchResult[];
-  /** Time to first step and peak memory, each runner in fresh child processes. */
-  startup?: ChildReport[];
-  targets: Target[];
-  notes: string[];
-}
-
-function quantile(sorted: number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
-export function stats(times: number[]): RunStats {
-  const s = [...times].sort((a, b) => a - b);
-  return { n: s.length, median: quantile(s, 0.5), q1: quantile(s, 0.25), q3: quantile(s, 0.75), min: s[0], max: s[s.length - 1] };
-}
-
-export function fmtMs(sec: number): string {
-  const ms = sec * 1e3;
-  return ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`;
-}
 const fmtUs = (sec: number) => `${(sec * 1e6).toFixed(2)} µs`;
 const spread = (s: RunStats, f: (x: number) => string) => `${f(s.median)} (${f(s.q1).replace(/ .*/, '')}–${f(s.q3)})`;
 const ratio = (r?: number) => (r === undefined ? '' : `**${r.toFixed(2)}x**`);
+const ratioOf = (run: RunResult) => ratioVerdict(run);
+const ceil = (run: RunResult) => (run.fractionOfCeiling !== undefined ? `${(run.fractionOfCeiling * 100).toFixed(0)}%` : '');
 
 const RUNNER_ORDER = ['cudnn-node', 'tfjs-node', 'keras', 'torch'];
 
@@ -201,24 +43,22 @@ export function toMarkdown(rep: Report): string {
   const ours = 'cudnn-node';
   const L: string[] = [];
   const m = rep.machine;
-  L.push(`# cudnn-node benchmark (${rep.mode})`, '');
-  L.push(
-    `${rep.date} · ${m.cpu}${m.cpuFamily ? ` (${m.cpuFamily})` : ''}, ${m.cores} cores, ${m.simd.join('/')}, ${m.memoryGiB} GiB · ${m.os} · Node ${m.node} · ${rep.durationS.toFixed(0)} s${m.loadAvg1m ? ` · load ${m.loadAvg1m.before}→${m.loadAvg1m.after}` : ''}`,
-    '',
-  );
+  L.push(trustLine(rep), '', `# cudnn-node benchmark (${rep.mode})`, '');
+  L.push(...machineLines(rep));
   for (const r of rep.runners) {
     const th = r.info.threads ? ` · threads ${JSON.stringify(r.info.threads).replace(/["{}]/g, '').replace(/,/g, ', ')}` : '';
     L.push(`- **${r.name}**: ${r.available ? `${r.info.library ?? ''}${th}` : r.note}${r.available && r.note ? ` (${r.note})` : ''}`);
   }
   L.push('', 'Median of alternating samples after warm-up, interquartile range in parentheses. Ratio = peer time / cudnn-node time (> 1: cudnn-node is faster).', '');
+  L.push(...selfCheckSection(rep), ...standingSection(rep, peers), ...configurationLines(rep));
 
   // Ceiling
-  L.push(`## Machine ceiling (sgemm)`, '');
+  L.push(`## sgemm`, '');
   L.push(`| sgemm | ${[ours, ...peers].map((p) => `${p} GFLOP/s`).join(' | ')} |`);
   L.push(`|---|${[ours, ...peers].map(() => '---:').join('|')}|`);
   for (const r of rep.results.filter((x) => x.group === 'matmul'))
     L.push(`| ${r.label} | ${[ours, ...peers].map((p) => (r.runs[p]?.gflops ? `${r.runs[p].gflops!.toFixed(0)} (${fmtMs(r.runs[p].stats!.median)})` : naCell(r.runs[p]))).join(' | ')} |`);
-  L.push('', `Ceiling used below: **${rep.ceiling.gflops.toFixed(0)} GFLOP/s**, the best sgemm median in this run (${rep.ceiling.source}; samples from the start and the end of the run pooled); cudnn-node's matMul: ${rep.ceiling.ours.toFixed(0)} GFLOP/s.`, '');
+  L.push('', `Samples from the start and the end of the run pooled; cudnn-node's matMul: ${rep.ceiling.ours.toFixed(0)} GFLOP/s.`, '');
 
   // Convs, one table per network
   const convTitles: Record<ModelName, string> = {
@@ -240,7 +80,7 @@ export function toMarkdown(rep: Report): string {
         : `${naCell(o)} | | `;
       const pc = peers.map((p) => {
         const run = r.runs[p];
-        return run?.stats ? `${run.gflops!.toFixed(0)} | ${ratio(run.ratio)}` : `${naCell(run)} | `;
+        return run?.stats ? `${run.gflops!.toFixed(0)} | ${ratioOf(run)}` : `${naCell(run)} | `;
       });
       const st = (s.stride ?? 1) > 1 ? `/${s.stride}` : '';
       L.push(`| ${r.label.replace(/ (fwd|bwd_data|bwd_filter)$/, '').replace(/\[.*$/, '')}[${s.x.join(',')}]→${s.oc} ${s.depthwise ? 'dw ' : ''}k${s.k}${st} | ${s.dir} | ${(r.flops! / 1e9).toFixed(2)} | ${oc} | ${pc.join(' | ')} |`);
@@ -273,7 +113,7 @@ export function toMarkdown(rep: Report): string {
       const o = r.runs[ours];
       const pc = peers.map((p) => {
         const run = r.runs[p];
-        return run?.stats ? `${spread(run.stats, (x) => (x * 1e3).toFixed(2))} | ${ratio(run.ratio)}` : `${naCell(run)} | `;
+        return run?.stats ? `${spread(run.stats, (x) => (x * 1e3).toFixed(2))} | ${ratioOf(run)}` : `${naCell(run)} | `;
       });
       L.push(`| ${r.label} | ${MODEL_NAMES[r.model ?? 'fashion_cnn']} | ${o?.stats ? spread(o.stats, (x) => (x * 1e3).toFixed(2)) : naCell(o)} | ${pc.join(' | ')} |`);
     }
@@ -292,21 +132,21 @@ export function toMarkdown(rep: Report): string {
     L.push(`| op | ${[ours, ...peers].join(' | ')} |`);
     L.push(`|---|${[ours, ...peers].map(() => '---:').join('|')}|`);
     for (const r of tiny)
-      L.push(`| ${r.label} | ${[ours, ...peers].map((p) => (r.runs[p]?.stats ? `${spread(r.runs[p].stats!, fmtUs)}${p !== ours && r.runs[p].ratio ? ` ${ratio(r.runs[p].ratio)}` : ''}` : naCell(r.runs[p]))).join(' | ')} |`);
+      L.push(`| ${r.label} | ${[ours, ...peers].map((p) => (r.runs[p]?.stats ? `${spread(r.runs[p].stats!, fmtUs)}${p !== ours && r.runs[p].ratio ? ` ${ratioOf(r.runs[p])}` : ''}` : naCell(r.runs[p]))).join(' | ')} |`);
     L.push('');
   }
 
   // Training: the Fashion-MNIST CNN
   const train = rep.results.filter((x) => x.group === 'train' && (x.model ?? 'fashion_cnn') === 'fashion_cnn');
   if (train.length) {
-    L.push('## Fashion-MNIST CNN training step (1,413,834 params, Adam, ~532 MFLOP per image)', '');
-    L.push(`| batch | ${[ours, ...peers].map((p) => `${p} ms/step · img/s · GFLOP/s${p === ours ? '' : ' · ratio'}`).join(' | ')} |`);
+    L.push(`## Fashion-MNIST CNN training step (1,413,834 params, Adam, ${(TRAIN_FLOPS_PER_IMAGE / 1e6).toFixed(0)} MFLOP per image)`, '');
+    L.push(`| batch | ${[ours, ...peers].map((p) => `${p} ms/step · img/s · GFLOP/s · % ceiling${p === ours ? '' : ' · ratio'}`).join(' | ')} |`);
     L.push(`|---|${[ours, ...peers].map(() => '---:').join('|')}|`);
     for (const r of train) {
       const cells = [ours, ...peers].map((p) => {
         const run = r.runs[p];
         if (!run?.stats) return naCell(run);
-        return `${spread(run.stats, (x) => (x * 1e3).toFixed(1))} · ${run.imagesPerSec!.toFixed(0)} · ${run.gflops!.toFixed(0)}${p !== ours && run.ratio ? ` · ${ratio(run.ratio)}` : ''}`;
+        return `${spread(run.stats, (x) => (x * 1e3).toFixed(1))} · ${run.imagesPerSec!.toFixed(0)} · ${run.gflops!.toFixed(0)} · ${ceil(run)}${p !== ours && run.ratio ? ` · ${ratioOf(run)}` : ''}`;
       });
       L.push(`| ${(r.spec as { batch: number }).batch} | ${cells.join(' | ')} |`);
     }
@@ -315,7 +155,7 @@ export function toMarkdown(rep: Report): string {
       return run?.firstCallS !== undefined ? `${p} ${((run.setupS ?? 0) + run.firstCallS).toFixed(2)} s` : undefined;
     });
     if (first.some(Boolean))
-      L.push('', `In this process (library already loaded), model build + compile + first step, batch ${(train[train.length - 1].spec as { batch: number }).batch}: ${first.filter(Boolean).join(', ')}. A fresh process's time to first step is below.`);
+      L.push('', `In the runner's worker process (library already loaded), model build + compile + first step, batch ${(train[train.length - 1].spec as { batch: number }).batch}: ${first.filter(Boolean).join(', ')}. A fresh process's time to first step is below.`);
     const how = [ours, ...peers].map((p) => train[0].runs[p]?.note && `${p}: ${train[0].runs[p].note}`).filter(Boolean);
     if (how.length) L.push('', `How: ${how.join('; ')}.`);
     L.push('');
@@ -332,14 +172,14 @@ export function toMarkdown(rep: Report): string {
   for (const [title, rs] of bigTables) {
     if (!rs.length) continue;
     L.push(`## ${title}`, '');
-    L.push(`| workload | params (trainable) | ${[ours, ...peers].map((p) => `${p} ms/batch · img/s${p === ours ? '' : ' · ratio'}`).join(' | ')} |`);
+    L.push(`| workload | params (trainable) | ${[ours, ...peers].map((p) => `${p} ms/batch · img/s · % ceiling${p === ours ? '' : ' · ratio'}`).join(' | ')} |`);
     L.push(`|---|---:|${[ours, ...peers].map(() => '---:').join('|')}|`);
     for (const r of rs) {
       const pr = Object.values(r.runs).find((x) => x.params)?.params;
       const cells = [ours, ...peers].map((p) => {
         const run = r.runs[p];
         if (!run?.stats) return naCell(run);
-        return `${spread(run.stats, (x) => (x * 1e3).toFixed(0))} · ${run.imagesPerSec!.toFixed(1)}${p !== ours && run.ratio ? ` · ${ratio(run.ratio)}` : ''}`;
+        return `${spread(run.stats, (x) => (x * 1e3).toFixed(0))} · ${run.imagesPerSec!.toFixed(1)} · ${ceil(run)}${p !== ours && run.ratio ? ` · ${ratioOf(run)}` : ''}`;
       });
       L.push(`| ${r.label} | ${pr ? `${pr.total.toLocaleString('en-US')} (${pr.trainable.toLocaleString('en-US')})` : ''} | ${cells.join(' | ')} |`);
     }
@@ -349,7 +189,7 @@ export function toMarkdown(rep: Report): string {
         return f.length ? `${r.label}: ${f.join(', ')}` : undefined;
       })
       .filter(Boolean);
-    if (firsts.length) L.push('', `In this process (library loaded): model build and compile, then the first call (tracing, plan compilation): ${firsts.join('; ')}.`);
+    if (firsts.length) L.push('', `In the runner's worker process (library loaded): model build and compile, then the first call (tracing, plan compilation): ${firsts.join('; ')}.`);
     const hows = [ours, ...peers].map((p) => {
       const ns = [...new Set(rs.filter((r) => r.runs[p]?.stats).map((r) => r.runs[p].note).filter(Boolean))];
       return ns.length ? `${p}: ${ns.join(' / ')}` : undefined;

@@ -1,7 +1,8 @@
 // A hand-written SVG of a benchmark report: (1) peer time / cudnn-node time per workload
 // (log scale, one bar per peer, a line at 1x), (2) each runner's fraction of the machine's
-// sgemm ceiling per conv workload (a line at the 85% target).
-import { BenchResult, Report, peersOf } from './report.js';
+// measured ceiling (best of sgemm and the fastest conv) per conv workload (a line at 85%).
+import { peersOf } from './report.js';
+import type { BenchResult, Report } from './types.js';
 
 const COLORS: Record<string, string> = { 'cudnn-node': '#d62728', 'tfjs-node': '#ff7f0e', keras: '#1f77b4', torch: '#7f7f7f' };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -76,7 +77,7 @@ export function renderSvg(rep: Report): string {
   const width = 1100, ph = 420;
   const out: string[] = [];
   const m = rep.machine;
-  out.push(`<text x="20" y="24" font-size="17" font-weight="bold">${esc(`cudnn-node benchmark (${rep.mode}) · ${m.cpu}, ${m.cores} cores · ${rep.date.slice(0, 10)}`)}</text>`);
+  out.push(`<text x="20" y="24" font-size="17" font-weight="bold">${esc(`${rep.trustworthy ? '' : 'UNTRUSTWORTHY (self-check failed) · '}cudnn-node benchmark (${rep.mode}) · ${m.cpu}, ${m.cores} cores · ${rep.date.slice(0, 10)}`)}</text>`);
   // legend
   let lx = 20;
   for (const n of ['cudnn-node', ...peers]) {
@@ -99,7 +100,7 @@ export function renderSvg(rep: Report): string {
     logScale, rticks, { v: 1, label: '1x' }, (v) => `${v.toFixed(2)}x`, 1,
   );
 
-  // Panel 2: fraction of the sgemm ceiling for each conv workload, all runners.
+  // Panel 2: fraction of the measured ceiling for each conv workload, all runners.
   const convs = rep.results.filter((r) => r.group === 'conv');
   const names = ['cudnn-node', ...peers];
   const fmax = Math.max(1, ...convs.flatMap((r) => names.map((n) => r.runs[n]?.fractionOfCeiling ?? 0)));
@@ -108,7 +109,7 @@ export function renderSvg(rep: Report): string {
   for (let v = 0; v <= ftop + 1e-9; v += 0.25) fticks.push({ v, label: `${Math.round(v * 100)}%` });
   panel(
     out, 56 + ph, ph, width,
-    `conv2d GFLOP/s as a fraction of the sgemm ceiling (${rep.ceiling.gflops.toFixed(0)} GFLOP/s)`,
+    `conv2d GFLOP/s as a fraction of the measured ceiling (${rep.ceiling.gflops.toFixed(0)} GFLOP/s)`,
     convs.map((r) => ({ label: shortLabel(r), bars: names.map((n) => ({ name: n, value: r.runs[n]?.fractionOfCeiling })) })),
     (v) => v / ftop, fticks, { v: 0.85, label: '85% target' }, (v) => `${(v * 100).toFixed(0)}%`,
   );

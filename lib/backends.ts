@@ -1,7 +1,7 @@
 // backends() and doctor(): what is compiled in, what can run here, and why not.
 import { getCudaOptions } from './cuda_options.js';
-import { fusionEnabled } from './plan_fusion.js';
-import { native } from './native.js';
+import { fusionEnabled } from './compiler/fusion.js';
+import * as native from './native.js';
 import type { NativeBackendInfo } from './native.js';
 
 export type BackendInfo = NativeBackendInfo;

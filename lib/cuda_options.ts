@@ -5,7 +5,7 @@
 // setCudaOptions() changes them at run time. On a machine without the cuda backend they
 // are kept and have no effect.
 import { InvalidArgumentError } from './errors.js';
-import { native } from './native.js';
+import * as native from './native.js';
 
 /** The cuda backend's switches (see setCudaOptions). */
 export interface CudaOptions {

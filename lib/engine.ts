@@ -1,10 +1,12 @@
 // The engine: current backend, tidy scopes, the gradient tape, and the tracer that
 // turns a function into a native plan. Every op ends in runKernel(), which either calls
 // the addon eagerly or, while tracing, records a plan step over symbolic slots.
-import { InvalidArgumentError, wrapNativeError } from './errors.js';
+import type { Trace } from './compiler/trace.js';
+import { InvalidArgumentError, describe, wrapNativeError } from './errors.js';
 import type { Handle } from './native.js';
-import { kernelIds, native } from './native.js';
+import * as native from './native.js';
 import { DType, Tensor, liveTensors } from './tensor.js';
+import { checkFunction, checkOutputShape } from './validate.js';
 
 export interface OutputSpec {
   shape: number[];
@@ -21,18 +23,6 @@ interface TapeNode {
   name: string;
   /** grad is built from differentiable ops, so it can itself be differentiated. */
   differentiableGrad: boolean;
-}
-
-interface Trace {
-  backend: string;
-  numSlots: number;
-  constants: Map<number, Tensor>; // tensor id -> tensor (bound as constants)
-  constantSlots: Map<number, number>; // tensor id -> slot
-  steps: Array<[number, number[], number[], Record<string, unknown> | undefined]>;
-  /** Each slot's shape and dtype (for the plan fusion pass). */
-  slotTypes: Map<number, { shape: number[]; dtype: DType }>;
-  /** Concrete constants created while tracing; kept alive until the plan is built. */
-  owned: Tensor[];
 }
 
 class Engine {
@@ -63,8 +53,14 @@ class Engine {
       if (defer) outer.push(t);
       else t.dispose();
     }
-    // Results survive into the enclosing scope.
-    if (outer) collectTensors(result, (t) => outer.push(t));
+    // Results created in this scope survive into the enclosing one; a result that came from
+    // outside (tidy(() => x) returning its input) stays where it was, or outside any scope.
+    if (outer) {
+      const mine = new Set(scope.map((t) => t.id));
+      collectTensors(result, (t) => {
+        if (mine.has(t.id)) outer.push(t);
+      });
+    }
   }
   track(t: Tensor): Tensor {
     const scope = this.scopes[this.scopes.length - 1];
@@ -91,17 +87,14 @@ class Engine {
   // ---- kernels
   /** Runs (or, while tracing, records) a kernel and returns its outputs as tensors. */
   runKernel(name: string, inputs: Tensor[], attrs: Record<string, unknown> | undefined, outputs: OutputSpec[]): Tensor[] {
-    const id = kernelIds[name];
+    const id = native.kernelIds[name];
     if (id === undefined) throw new InvalidArgumentError(`runKernel: unknown kernel '${name}'`);
+    // Note [element limit] (validate.ts): the last line of defence for shapes an op computed.
+    for (const o of outputs) checkOutputShape(o.shape, name);
     this.lastKernel = name;
     if (this.trace) return this.recordStep(id, inputs, attrs, outputs);
     const handles: Handle[] = inputs.map((t) => t.liveHandle(name));
-    let res: Handle | Handle[] | undefined;
-    try {
-      res = native.run(id, handles, attrs, inputs.length ? undefined : this.backend);
-    } catch (e) {
-      wrapNativeError(e);
-    }
+    const res = native.run(id, handles, attrs, inputs.length ? undefined : this.backend);
     const hs = res === undefined ? [] : Array.isArray(res) ? res : [res];
     const backend = inputs.length ? inputs[0].backend : this.backend;
     return outputs.map((o, i) => this.track(new Tensor(o.shape, o.dtype, backend, hs[i])));
@@ -153,6 +146,7 @@ export function collectTensors(v: unknown, fn: (t: Tensor) => void, seen = new S
 
 /** Runs fn and disposes every tensor it created except those it returns (and kept ones). */
 export function tidy<T>(fn: () => T): T {
+  checkFunction(fn, 'tidy', 'fn');
   ENGINE.startScope();
   let result: T;
   try {
@@ -167,6 +161,8 @@ export function tidy<T>(fn: () => T): T {
 
 /** Keeps t alive past the enclosing tidy(). */
 export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw new InvalidArgumentError(`keep: expected a Tensor but received ${describe(t)}`);
+  if (t.isDisposed) t.liveHandle('keep');
   t.kept = true;
   return t;
 }
@@ -204,10 +200,12 @@ export function getBackend(): string {
 /** Selects 'cpu' or 'cuda'; throws BackendUnavailableError saying why cuda cannot run. */
 export function setBackend(name: string): void {
   if (name !== 'cpu' && name !== 'cuda')
-    throw new InvalidArgumentError(`setBackend: expected 'cpu' or 'cuda' but received '${name}'`);
+    throw new InvalidArgumentError(`setBackend: expected 'cpu' or 'cuda' but received ${describe(name)}`);
   try {
     native.memory(name); // throws with the reason when the backend cannot run
   } catch (e) {
+    const err = e as { message?: unknown };
+    if (err && typeof err.message === 'string' && !err.message.startsWith('setBackend:')) err.message = `setBackend: ${err.message}`;
     wrapNativeError(e);
   }
   ENGINE.backend = name;

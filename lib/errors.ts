@@ -73,10 +73,26 @@ export function check(cond: unknown, op: string, expected: string, received: unk
 /** Re-throws a native error as a NativeError with the caller's stack. */
 export function wrapNativeError(e: unknown): never {
   if (e instanceof CudnnNodeError) throw e;
-  const err = e as { message?: string; code?: string };
-  const code = err?.code ?? 'ERR_NATIVE';
-  if (code === 'ERR_INVALID_ARGUMENT') throw new InvalidArgumentError(err.message ?? String(e));
-  if (code === 'ERR_TENSOR_DISPOSED') throw new DisposedError(err.message ?? String(e));
-  if (code === 'ERR_BACKEND_UNAVAILABLE') throw new BackendUnavailableError(err.message ?? String(e));
-  throw new NativeError(err?.message ?? String(e), code);
+  throw withCallerStack(() => {
+    const err = e as { message?: string; code?: string };
+    const code = err?.code ?? 'ERR_NATIVE';
+    if (code === 'ERR_INVALID_ARGUMENT') return new InvalidArgumentError(err.message ?? String(e));
+    if (code === 'ERR_TENSOR_DISPOSED') return new DisposedError(err.message ?? String(e));
+    if (code === 'ERR_BACKEND_UNAVAILABLE') return new BackendUnavailableError(err.message ?? String(e));
+    return new NativeError(err?.message ?? String(e), code);
+  });
+}
+
+// Note [caller's stack]: a native error is created under the seam (native.ts), the op's scope
+// and the gradient wrapper, about ten frames below the user's call, which is V8's default
+// Error.stackTraceLimit. Those errors are made with a deeper limit, so their stack always
+// reaches the user's code.
+function withCallerStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Math.max(limit, 40);
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

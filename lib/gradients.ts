@@ -4,6 +4,7 @@ import { ENGINE, tidy } from './engine.js';
 import { InvalidArgumentError, NotSupportedError, check } from './errors.js';
 import { Tensor, Variable } from './tensor.js';
 import { add, onesLike, zerosLike } from './ops/basic.js';
+import { checkFunction, checkTensor } from './validate.js';
 
 /** Maps output gradients to input gradients; needed[i] false means input i's gradient is
  * not used, so the op may return null there and skip the work (e.g. conv's dx for the
@@ -25,7 +26,14 @@ export interface OpOptions {
 
 /** Runs forward() and, when a gradient tape is active, records grad for its outputs. */
 export function defineOp(inputs: Tensor[], forward: () => Tensor[], grad: GradFn, options: OpOptions = {}): Tensor[] {
+  if (!Array.isArray(inputs) || typeof forward !== 'function' || typeof grad !== 'function' || options === null || typeof options !== 'object') {
+    check(Array.isArray(inputs), 'defineOp', 'inputs as an array of tensors', inputs);
+    checkFunction(forward, 'defineOp', 'forward');
+    checkFunction(grad, 'defineOp', 'grad');
+    check(false, 'defineOp', 'options as an object', options);
+  }
   const outputs = forward();
+  if (!Array.isArray(outputs)) check(false, options.name ?? 'defineOp', 'forward to return an array of tensors', outputs);
   if (ENGINE.recording)
     ENGINE.record(inputs, outputs, (dys, needed) => grad(dys, outputs, needed), options.name ?? ENGINE.lastKernel, options.differentiableGrad === true);
   return outputs;
@@ -38,6 +46,8 @@ export function defineOp1(
   grad: (dy: Tensor, y: Tensor, needed: boolean[]) => Array<Tensor | null>,
   options: OpOptions = {},
 ): Tensor {
+  if (typeof forward !== 'function') checkFunction(forward, 'defineOp1', 'forward');
+  if (typeof grad !== 'function') checkFunction(grad, 'defineOp1', 'grad');
   return defineOp(inputs, () => [forward()], (dys, outs, needed) => grad(dys[0], outs[0], needed), options)[0];
 }
 
@@ -118,12 +128,15 @@ function runWithTape<T>(f: () => T): { value: T; tape: Node[] } {
 }
 
 /** Gradients of f's scalar (or dy-weighted) output with respect to each of xs. */
-export function valueAndGrads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[], dy?: Tensor) => { value: Tensor; grads: Tensor[] } {
+export function valueAndGrads(f: (...xs: Tensor[]) => Tensor, op = 'valueAndGrads'): (xs: Tensor[], dy?: Tensor) => { value: Tensor; grads: Tensor[] } {
+  checkFunction(f, op, 'f');
   return (xs, dy) => {
-    check(Array.isArray(xs), 'valueAndGrads', 'an array of tensors', xs);
+    check(Array.isArray(xs), op, 'xs as an array of tensors', xs);
+    xs.forEach((x, i) => checkTensor(x, op, `xs[${i}]`));
+    if (dy !== undefined) checkTensor(dy, op, 'dy');
     return tidy(() => {
       const { value, tape } = runWithTape(() => f(...xs));
-      check(value instanceof Tensor, 'valueAndGrads', 'f to return a tensor', value);
+      check(value instanceof Tensor, op, 'f to return a tensor', value);
       const seed = dy ?? onesLike(value);
       const gs = backprop(tape, xs, value, seed).map((g, i) => g ?? zerosLike(xs[i]));
       // tidy() keeps what it returns and hands it to the enclosing scope.
@@ -137,8 +150,9 @@ export function valueAndGrads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[], dy
  * each of xs, weighted by dy (default ones); an input f does not use gets zeros. Like
  * valueAndGrads, but the value is disposed. Throws InvalidArgumentError when xs is not an array.
  */
-export function grads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[], dy?: Tensor) => Tensor[] {
-  const vg = valueAndGrads(f);
+export function grads(f: (...xs: Tensor[]) => Tensor, op = 'grads'): (xs: Tensor[], dy?: Tensor) => Tensor[] {
+  checkFunction(f, op, 'f');
+  const vg = valueAndGrads(f, op);
   return (xs, dy) => {
     const { value, grads: g } = vg(xs, dy);
     value.dispose();
@@ -151,7 +165,8 @@ export function grads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[], dy?: Tenso
  * shape, weighted by dy (default ones).
  */
 export function grad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => Tensor {
-  const g = grads((x) => f(x));
+  checkFunction(f, 'grad', 'f');
+  const g = grads((x) => f(x), 'grad');
   return (x, dy) => g([x], dy)[0];
 }
 
@@ -160,7 +175,8 @@ export function grad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => Tens
  * x, weighted by dy (default ones).
  */
 export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => { value: Tensor; grad: Tensor } {
-  const vg = valueAndGrads((x) => f(x));
+  checkFunction(f, 'valueAndGrad', 'f');
+  const vg = valueAndGrads((x) => f(x), 'valueAndGrad');
   return (x, dy) => {
     const r = vg([x], dy);
     return { value: r.value, grad: r.grads[0] };
@@ -169,8 +185,12 @@ export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor)
 
 /** Gradients of f() with respect to the trainable variables it uses (or varList). */
 export function variableGrads(f: () => Tensor, varList?: Variable[]): { value: Tensor; grads: Record<string, Tensor> } {
+  checkFunction(f, 'variableGrads', 'f');
+  check(varList === undefined || (Array.isArray(varList) && varList.every((v) => v instanceof Variable)), 'variableGrads', 'varList as an array of Variables', varList);
+  varList?.forEach((v, i) => checkTensor(v, 'variableGrads', `varList[${i}]`));
   return tidy(() => {
     const { value, tape } = runWithTape(f);
+    check(value instanceof Tensor, 'variableGrads', 'f to return a tensor', value);
     let vars = varList;
     if (!vars) {
       const seen = new Map<number, Variable>();

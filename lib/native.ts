@@ -1,11 +1,15 @@
-// The only module that talks to the addon: finds and loads the .node binary (explicit
-// override, then the prebuilt platform package, then a local source build) and turns a
-// load failure into one actionable message.
+// The seam to the addon, and the only module that talks to cudnn_node.node: finds and
+// loads the binary (explicit override, then the prebuilt platform package, then a local
+// source build), turns a load failure into one actionable message, and exports the
+// binding's calls as typed functions that turn a native failure into a CudnnNodeError.
+// Everything else in lib/ imports these functions (`import * as native from './native.js'`),
+// never the addon object.
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CudnnNodeError } from './errors.js';
+import type { PlanStep } from './compiler/trace.js';
+import { CudnnNodeError, wrapNativeError } from './errors.js';
 
 // Note [module url]: this file is also compiled to CommonJS (scripts/build-cjs.mjs, for
 // `require('cudnn-node')`), where `import.meta` does not exist. The CJS build replaces the
@@ -64,13 +68,12 @@ export interface PlanSpec {
   constants: Array<[number, Handle]>;
   feeds: number[];
   fetches: number[];
-  steps: Array<[number, number[], number[], Record<string, unknown> | undefined]>;
+  steps: PlanStep[];
 }
 
 export interface Addon {
   kernelIds(): Record<string, number>;
   run(id: number, inputs: Handle[], attrs?: object, backend?: string): Handle | Handle[] | undefined;
-  runAsync(id: number, inputs: Handle[], attrs?: object, backend?: string): Promise<Handle | Handle[] | undefined>;
   fromTypedArray(backend: string, values: TypedArray, shape: number[]): Handle;
   write(h: Handle, values: TypedArray): void;
   readSync(h: Handle): TypedArray;
@@ -248,6 +251,66 @@ const loaded = load();
 /** Absolute path of the loaded cudnn_node.node. */
 export const addonPath: string = loaded.path;
 
-/** The loaded addon (loaded on first import). */
+/**
+ * @internal the loaded addon object (loaded on first import), for tests and benchmarks that
+ * inspect or patch the binding. Library code calls the functions below, which go through
+ * this object at call time (so a patched method is seen).
+ */
 export const native: Addon = loaded.addon;
+
+/** Kernel name -> id, as the native kernel table numbers them. */
 export const kernelIds: Record<string, number> = native.kernelIds();
+
+// Note [errors at the seam]: each call turns a native failure (an Error with the Status
+// code) into the matching CudnnNodeError here, once; callers that still wrap are no-ops.
+function sync<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    wrapNativeError(e);
+  }
+}
+async function async<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    wrapNativeError(e);
+  }
+}
+
+// ---- buffers
+/** A new buffer on `backend` holding a copy of values. */
+export const fromTypedArray = (backend: string, values: TypedArray, shape: number[]): Handle => sync(() => native.fromTypedArray(backend, values, shape));
+/** Overwrites a buffer's values in place. */
+export const write = (h: Handle, values: TypedArray): void => sync(() => native.write(h, values));
+/** The values (blocks until the backend is done). */
+export const readSync = (h: Handle): TypedArray => sync(() => native.readSync(h));
+/** The values, read on a worker thread. */
+export const read = (h: Handle): Promise<TypedArray> => async(() => native.read(h));
+/** Drops this handle's reference to its buffer. */
+export const release = (h: Handle): void => sync(() => native.release(h));
+/** The backend a buffer lives on. */
+export const backendOf = (h: Handle): string => sync(() => native.backendOf(h));
+
+// ---- kernels and plans
+/** Runs kernel `id` eagerly on the inputs' backend (or `backend` when there are none). */
+export const run = (id: number, inputs: Handle[], attrs?: object, backend?: string): Handle | Handle[] | undefined =>
+  sync(() => native.run(id, inputs, attrs, backend));
+/** Builds a native plan from a traced, passed-over step list (compiler/compile.ts). */
+export const createPlan = (spec: PlanSpec): PlanHandle => sync(() => native.createPlan(spec));
+/** Runs a plan on the calling thread. */
+export const runPlan = (plan: PlanHandle, feeds: Handle[]): Handle[] => sync(() => native.runPlan(plan, feeds));
+/** Runs a plan on a worker thread. */
+export const runPlanAsync = (plan: PlanHandle, feeds: Handle[]): Promise<Handle[]> => async(() => native.runPlanAsync(plan, feeds));
+/** Frees a plan's buffers. */
+export const disposePlan = (plan: PlanHandle): void => sync(() => native.disposePlan(plan));
+
+// ---- backends, options, profiler
+/** Live buffers and bytes of a backend; throws, saying why, when it cannot run. */
+export const memory = (backend: string): NativeMemory => sync(() => native.memory(backend));
+export const backends = (): NativeBackendInfo[] => sync(() => native.backends());
+export const cudaLibraries = (): NativeCudaLibraries => sync(() => native.cudaLibraries());
+export const buildInfo = (): { napiVersion: number; cudaCompiled: boolean; compiler: string } => sync(() => native.buildInfo());
+export const setCudaOptions = (o: { allowTF32: boolean; autotune: boolean; convApi?: string }): void => sync(() => native.setCudaOptions(o));
+export const profilerStart = (): void => sync(() => native.profilerStart());
+export const profilerStop = (): unknown => sync(() => native.profilerStop());

@@ -3,8 +3,8 @@
 // shapes, its host (launch) time and its backend's own time, plus per-kernel totals.
 // How times are taken: Note [kernel profiling] in native/binding/profiler.h.
 import { memory } from './engine.js';
-import { InvalidArgumentError, describe, wrapNativeError } from './errors.js';
-import { native } from './native.js';
+import { InvalidArgumentError, describe } from './errors.js';
+import * as native from './native.js';
 
 /** One kernel run while profiling. */
 export interface KernelProfile {
@@ -68,22 +68,14 @@ interface NativeReport {
 export async function profile<T>(fn: () => T | Promise<T>): Promise<ProfileInfo<T>> {
   if (typeof fn !== 'function') throw new InvalidArgumentError(`profile: expected fn to be a function but received ${describe(fn)}`);
   const before = memory();
-  try {
-    native.profilerStart();
-  } catch (e) {
-    wrapNativeError(e);
-  }
+  native.profilerStart();
   const t0 = performance.now();
   let result: T;
   let report: NativeReport;
   try {
     result = await fn();
   } finally {
-    try {
-      report = native.profilerStop() as NativeReport;
-    } catch (e) {
-      wrapNativeError(e);
-    }
+    report = native.profilerStop() as NativeReport;
   }
   const wallMs = performance.now() - t0;
   const after = memory();

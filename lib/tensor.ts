@@ -1,12 +1,22 @@
 // Tensor and Variable: a JS view of a native buffer (or, while a function is being
 // compiled into a plan, a symbolic slot). Shapes are NHWC for images, float32 by default.
-import { DisposedError, InvalidArgumentError, wrapNativeError } from './errors.js';
+import { DTypeError, DisposedError, InvalidArgumentError, describe, wrapNativeError } from './errors.js';
 import type { Handle, TypedArray } from './native.js';
-import { native } from './native.js';
+import * as native from './native.js';
 
 /** Element type of a tensor: 'float32' (the default), 'int32' or 'bool' (stored as bytes). */
 export type DType = 'float32' | 'int32' | 'bool';
-export type Rank = number;
+/** tfjs' rank names, the type argument of Tensor<R> (Tensor<Rank.R2> is a rank-2 tensor by intent;
+ * the check happens at run time, so every Tensor<R> is assignable to every other). */
+export enum Rank {
+  R0 = 'R0',
+  R1 = 'R1',
+  R2 = 'R2',
+  R3 = 'R3',
+  R4 = 'R4',
+  R5 = 'R5',
+  R6 = 'R6',
+}
 export type DataTypeMap = { float32: Float32Array; int32: Int32Array; bool: Uint8Array };
 /** A number, a boolean, or nested arrays of them: the value of Tensor.arraySync() and an input to tensor(). */
 export type NestedArray = number | boolean | NestedArray[];
@@ -20,8 +30,10 @@ export const liveTensors = { count: 0 };
 // the garbage collector collects it, so no FinalizationRegistry is needed here (it would
 // cost microseconds per tensor). dispose()/tidy() free memory deterministically.
 
-/** An immutable n-dimensional array held by a native backend. */
-export class Tensor {
+/** An immutable n-dimensional array held by a native backend. R is tfjs' rank type argument,
+ * documentation only (see Rank); the methods t.add(), t.reshape(), ... come from tensor_methods.ts. */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+export class Tensor<R extends Rank = Rank> {
   /** Unique id, also used by the gradient tape. */
   readonly id: number;
   /** Dimensions, outermost first (NHWC for images); [] for a scalar. */
@@ -130,9 +142,16 @@ export class Tensor {
   }
 }
 
+/**
+ * Live variables by name (tfjs' registered variables), so optimizer.applyGradients() can take
+ * the {name: gradient} map that variableGrads() returns. Weak: a collected variable drops out.
+ * @internal
+ */
+export const variablesByName = new Map<string, WeakRef<Variable>>();
+
 /** A mutable tensor (weights, optimizer slots): assign() overwrites it in place, so a
  * compiled plan that reads it sees the new values. */
-export class Variable extends Tensor {
+export class Variable<R extends Rank = Rank> extends Tensor<R> {
   /** Whether optimizers and variableGrads() update it. */
   trainable: boolean;
   /** Unique name (weights: 'dense/kernel'-style; default 'variable_N'). */
@@ -142,13 +161,39 @@ export class Variable extends Tensor {
     super(shape, dtype, backend, handle);
     this.trainable = trainable;
     this.name = name;
+    variablesByName.set(name, new WeakRef(this));
+  }
+  /** tfjs LayerVariable.read(): this variable (model.trainableWeights.map((w) => w.read()) gives a varList). */
+  read(): this {
+    return this;
+  }
+  /** tfjs LayerVariable.write(value): assign(value), returning this variable. */
+  write(value: Tensor): this {
+    this.assign(value);
+    return this;
+  }
+  /** Frees the buffer and forgets the name. */
+  dispose(): void {
+    super.dispose();
+    if (variablesByName.get(this.name)?.deref() === this) variablesByName.delete(this.name);
   }
   /** Writes new values into this variable's buffer. */
   assign(values: Tensor | TypedArray): void {
-    const arr = values instanceof Tensor ? values.dataSync() : values;
+    this.liveHandle('assign');
+    const Ctor = this.dtype === 'int32' ? Int32Array : this.dtype === 'bool' ? Uint8Array : Float32Array;
+    if (values instanceof Tensor && values.dtype !== this.dtype)
+      throw new DTypeError(`assign: expected values of dtype ${this.dtype} but received ${values.dtype}`);
+    if (!(values instanceof Tensor) && !(ArrayBuffer.isView(values) && !(values instanceof DataView)))
+      throw new InvalidArgumentError(`assign: expected values as a Tensor or a ${Ctor.name} but received ${describe(values)}`);
+    // Other typed arrays (a Float64Array from a file) are converted to the variable's dtype.
+    const arr = values instanceof Tensor ? values.dataSync() : values instanceof Ctor ? values : Ctor.from(values as ArrayLike<number>);
     if (arr.length !== this.size)
       throw new InvalidArgumentError(`assign: expected ${this.size} values (shape [${this.shape}]) but received ${arr.length}`);
+    try {
     native.write(this.liveHandle('assign'), arr);
+    } catch (e) {
+      wrapNativeError(e);
+    }
   }
 }
 

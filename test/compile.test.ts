@@ -4,6 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
 import { backprop, recordTape } from '../lib/gradients.js';
+import { assignVariable } from '../lib/layers/base.js';
 import { describeBackends, expectClose, seededRandom } from './helpers.js';
 
 const rand = (shape: number[], seed: number, lo = -1, hi = 1) => cn.tensor(seededRandom(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape);
@@ -144,6 +145,30 @@ describeBackends('compile', (backend) => {
       } finally {
         f.dispose();
         cn.dispose([w, x]);
+      }
+    });
+  });
+
+  describe('graph passes', () => {
+    it('steps nobody reads are pruned, in-place updates are kept, and the results equal eager execution', () => {
+      const v = cn.variable(cn.zeros([3]));
+      const x = cn.tensor([1, -2, 3]);
+      // exp(t) and its square feed nothing fetched; the Assign writes v and has no outputs.
+      const fn = (t: cn.Tensor) => {
+        cn.square(cn.exp(t));
+        assignVariable(v, cn.mul(t, 2));
+        return [cn.neg(t)];
+      };
+      const f = cn.compile(fn, [{ shape: [3] }]);
+      try {
+        expect(f.numSteps, 'Mul, Assign and Neg remain').toBe(3);
+        const [out] = f.runSync([x]);
+        expect(Array.from(out.dataSync())).toEqual([-1, 2, -3]);
+        expect(Array.from(v.dataSync()), 'the kept Assign ran').toEqual([2, -4, 6]);
+        out.dispose();
+      } finally {
+        f.dispose();
+        cn.dispose([v, x]);
       }
     });
   });

@@ -131,6 +131,134 @@ describeBackends('errors', (backend) => {
     });
   });
 
+  // Issue 19: sizes with checked arithmetic, no coercion, documented dtypes, callbacks, and
+  // the calls that crashed or hung the process.
+  describe('sizes are checked before anything is allocated', () => {
+    it('a shape over the element limit (or one that overflows) is refused, naming the function and the argument', () => {
+      expectError(() => cn.zeros([2 ** 32, 2 ** 32]), cn.InvalidArgumentError, 'zeros: expected shape of at most 2147483647 elements but received [4294967296,4294967296]');
+      expectError(() => cn.ones([2 ** 31, 2 ** 31, 2 ** 31]), cn.InvalidArgumentError, 'ones: expected shape of at most 2147483647 elements');
+      expectError(() => cn.fill([2 ** 53], 1), cn.InvalidArgumentError, 'fill: expected shape as an array of non-negative integers but received [9007199254740992]');
+      expectError(() => cn.randomUniform([1e12, 1e12]), cn.InvalidArgumentError, 'randomUniform: expected shape of at most');
+      expectError(() => cn.tensor([1], [2 ** 32, 2 ** 32]), cn.InvalidArgumentError, 'tensor: expected shape of at most');
+      expectError(() => cn.reshape(cn.zeros([0]), [2 ** 32, 2 ** 32, 0]), cn.InvalidArgumentError, 'reshape: expected shape of at most');
+      expectError(() => cn.broadcastTo(cn.zeros([1]), [2 ** 32, 2 ** 32]), cn.InvalidArgumentError, 'broadcastTo: expected shape of at most');
+      expectError(() => cn.zeros([-1, 2]), cn.InvalidArgumentError, 'zeros: expected shape as an array of non-negative integers but received [-1,2]');
+      expectError(() => cn.zeros([1.5]), cn.InvalidArgumentError, 'zeros: expected shape as an array of non-negative integers but received [1.5]');
+      expectError(() => cn.zeros(5 as never), cn.InvalidArgumentError, 'zeros: expected shape as an array of non-negative integers but received 5');
+      expectError(() => cn.zeros(['2'] as never), cn.InvalidArgumentError, "zeros: expected shape as an array of non-negative integers but received ['2']");
+    });
+    it('a zero-size shape with a large dimension is fine and its buffer agrees with it', () => {
+      const t = cn.zeros([0, 2 ** 20]);
+      expect(t.size).toBe(0);
+      expect(t.dataSync().length).toBe(0);
+      t.dispose();
+    });
+    it('ops whose output would pass the limit refuse it before running', () => {
+      expectError(() => cn.image.resizeBilinear(cn.zeros([1, 2, 2, 1]), [2 ** 62, 3]), cn.InvalidArgumentError, 'resizeBilinear: expected');
+      expectError(() => cn.image.resizeBilinear(cn.zeros([1, 2, 2, 1]), [2 ** 30, 4]), cn.InvalidArgumentError, 'resizeBilinear: expected an output of at most 2147483647 elements but received shape [1,1073741824,4,1]');
+      expectError(() => cn.tile(cn.zeros([1, 3]), [1e12, 1]), cn.InvalidArgumentError, 'tile: expected an output of at most 2147483647 elements');
+      expectError(() => cn.oneHot(cn.tensor(new Int32Array([0, 1])), 2 ** 31), cn.InvalidArgumentError, 'oneHot: expected an output of at most');
+      expectError(() => cn.pad(cn.zeros([2]), [[2 ** 31, 0]]), cn.InvalidArgumentError, 'pad: expected an output of at most');
+      expectError(() => cn.unstack(cn.zeros([2 ** 21])), cn.InvalidArgumentError, 'unstack: expected at most 1048576 slices on axis 0 but received [2097152]');
+    });
+    it('tile by doubling gives n copies (as tfjs) and its gradient sums them', () => {
+      const x = cn.tensor([1, 2]);
+      expect(Array.from(cn.tile(x, [5]).dataSync())).toEqual([1, 2, 1, 2, 1, 2, 1, 2, 1, 2]);
+      // d/dx sum(tile(x, 7)^2) = 7 * 2x.
+      expect(Array.from(cn.grad((t) => cn.sum(cn.mul(cn.tile(t, [7]), cn.tile(t, [7]))))(x).dataSync())).toEqual([14, 28]);
+      expect(cn.tile(cn.zeros([0, 2]), [1e6, 3]).shape).toEqual([0, 6]);
+    });
+    it('layer sizes over the limit are refused when the layer is made', () => {
+      expectError(() => cn.layers.dense({ units: 1e12 }), cn.InvalidArgumentError, 'dense: expected units of at most 2147483647 but received 1000000000000');
+      expectError(() => cn.layers.conv2d({ filters: 1e12, kernelSize: 3 }), cn.InvalidArgumentError, 'conv2d: expected filters of at most 2147483647');
+      expectError(() => cn.layers.dense({ units: 2, inputShape: [2 ** 31, 2 ** 31] }), cn.InvalidArgumentError, 'Dense: expected inputShape of at most 2147483647 elements');
+      expectError(() => cn.layers.input({ shape: 5 as never }), cn.InvalidArgumentError, 'input: expected shape as an array of non-negative integers or null but received 5');
+      // A layer whose weights would pass the limit (4 * 2^30 inputs x 2^30 units) refuses in build.
+      expectError(() => cn.layers.dense({ units: 2 ** 30 }).apply(cn.zeros([1, 4])), cn.InvalidArgumentError, "addWeight: expected the shape of 'kernel' of at most 2147483647 elements");
+    });
+  });
+
+  describe('calls that crashed or hung the process now throw', () => {
+    it('a reduction over axis 0 of a scalar (as tfjs, a scalar has no axis)', () => {
+      for (const f of [cn.sum, cn.mean, cn.max, cn.min, cn.prod])
+        expectError(() => f(cn.scalar(3), 0), cn.InvalidArgumentError, /^\w+: expected no axis for a scalar \(rank 0\) but received 0$/);
+      expectError(() => cn.argMax(cn.scalar(3), 0), cn.InvalidArgumentError, 'argMax: expected x of rank >= 1 but received []');
+      // No axis (all of them) is still a scalar's sum.
+      expect(cn.sum(cn.scalar(3)).dataSync()[0]).toBe(3);
+    });
+    it("pooling windows and dilations far larger than the input with 'same' padding", () => {
+      expectError(() => cn.maxPool(cn.zeros([1, 4, 4, 1]), 2 ** 31, 1, 'same'), cn.InvalidArgumentError, 'maxPool: expected filterSize as a positive integer or a pair of them but received 2147483648');
+      expectError(() => cn.avgPool(cn.zeros([1, 4, 4, 1]), 2 ** 31 - 1, 1, 'same'), cn.InvalidArgumentError, "avgPool: expected a window (dilated: [2147483647,2147483647]) at most twice the input plus one with 'same' padding but received input shape [1,4,4,1]");
+      expectError(() => cn.conv2d(cn.zeros([1, 1, 6, 1]), cn.zeros([1, 3, 1, 4]), 2, 'same', 'NHWC', 1e9), cn.InvalidArgumentError, "conv2d: expected a window (dilated: [1,2000000001]) at most twice the input plus one with 'same' padding");
+      // The everyday cases stay valid: a 3x3 window on a 1x1 map, ResNet's 3x3/2 max pool.
+      expect(cn.maxPool(cn.ones([1, 1, 1, 2]), 3, 1, 'same').shape).toEqual([1, 1, 1, 2]);
+      expect(cn.maxPool(cn.ones([1, 112, 112, 1]), 3, 2, 'same').shape).toEqual([1, 56, 56, 1]);
+      expect(cn.conv2d(cn.ones([1, 2, 2, 1]), cn.ones([5, 5, 1, 1]), 1, 'same').shape).toEqual([1, 2, 2, 1]);
+    });
+  });
+
+  describe('argument types: no coercion, documented dtypes, callbacks', () => {
+    it('strings and objects given as numbers or booleans are refused', () => {
+      expectError(() => cn.sum(cn.zeros([2]), 0, 'yes' as never), cn.InvalidArgumentError, "sum: expected keepDims as a boolean but received 'yes'");
+      expectError(() => cn.oneHot(cn.tensor(new Int32Array([0])), 2, '1' as never), cn.InvalidArgumentError, "oneHot: expected onValue as a finite number but received '1'");
+      expectError(() => cn.scalar('3' as never), cn.InvalidArgumentError, "scalar: expected value as a number or a boolean but received '3'");
+      expectError(() => cn.tensor(['a', 'b'] as never), cn.InvalidArgumentError, "tensor: expected values as numbers, booleans, (nested) arrays of them or a typed array but received ['a','b']");
+      expectError(() => cn.fill([2], '1' as never), cn.InvalidArgumentError, "fill: expected value as a number but received '1'");
+      expectError(() => cn.variable(cn.zeros([2]), 'yes' as never), cn.InvalidArgumentError, "variable: expected trainable as a boolean but received 'yes'");
+      expectError(() => cn.layers.dense({ units: 2, useBias: 'false' as never }), cn.InvalidArgumentError, "dense: expected useBias as a boolean but received 'false'");
+      expectError(() => cn.expandDims(cn.zeros([2]), '0' as never), cn.InvalidArgumentError, "expandDims: expected axis as an integer but received '0'");
+    });
+    it('dtypes come from the documented set', () => {
+      const e = expectError(() => cn.zeros([2], 'int64' as never), cn.DTypeError, "zeros: expected dtype 'float32', 'int32' or 'bool' but received 'int64'");
+      expect((e as cn.CudnnNodeError).code).toBe('ERR_INVALID_DTYPE');
+      expectError(() => cn.cast(cn.zeros([2]), 7 as never), cn.DTypeError, "cast: expected dtype 'float32', 'int32' or 'bool' but received 7");
+      expectError(() => cn.tensor([1, 2], undefined, 'float64' as never), cn.DTypeError, "tensor: expected dtype 'float32', 'int32' or 'bool' but received 'float64'");
+      expectError(() => cn.compile((x) => [x], [{ shape: [2], dtype: 'int8' as never }]), cn.DTypeError, "compile: expected inputs[0].dtype 'float32', 'int32' or 'bool' but received 'int8'");
+    });
+    it('callbacks must be functions', () => {
+      expectError(() => cn.tidy(5 as never), cn.InvalidArgumentError, 'tidy: expected fn to be a function but received 5');
+      expectError(() => cn.grad('f' as never), cn.InvalidArgumentError, "grad: expected f to be a function but received 'f'");
+      expectError(() => cn.grads(null as never), cn.InvalidArgumentError, 'grads: expected f to be a function but received null');
+      expectError(() => cn.valueAndGrad({} as never), cn.InvalidArgumentError, 'valueAndGrad: expected f to be a function but received Object');
+      expectError(() => cn.valueAndGrads(5 as never), cn.InvalidArgumentError, 'valueAndGrads: expected f to be a function');
+      expectError(() => cn.variableGrads(5 as never), cn.InvalidArgumentError, 'variableGrads: expected f to be a function');
+      expectError(() => cn.defineOp([], 5 as never, () => []), cn.InvalidArgumentError, 'defineOp: expected forward to be a function');
+      expectError(() => cn.compile(null as never, []), cn.InvalidArgumentError, 'compile: expected fn to be a function but received null');
+      expectError(() => cn.train.sgd(0.1).minimize(5 as never), cn.InvalidArgumentError, 'SGD.minimize: expected f to be a function but received 5');
+    });
+    it('compiled plans refuse non-tensor and disposed inputs', () => {
+      const f = cn.compile((x) => [cn.relu(x)], [{ shape: [2] }]);
+      try {
+        expectError(() => f.runSync([5 as never]), cn.InvalidArgumentError, 'CompiledFunction: expected inputs[0] to be a Tensor but received 5');
+        expectError(() => f.runSync(null as never), cn.InvalidArgumentError, 'CompiledFunction: expected inputs as an array of tensors but received null');
+        const x = cn.ones([2]);
+        x.dispose();
+        expectError(() => f.runSync([x]), cn.DisposedError, 'CompiledFunction: expected inputs[0] to be a live tensor but received a disposed tensor');
+      } finally {
+        f.dispose();
+      }
+    });
+    it('disposed tensors are refused by layers, models, variables and gradients', () => {
+      const x = cn.ones([2, 3]);
+      x.dispose();
+      const dense = cn.layers.dense({ units: 2 });
+      expectError(() => dense.apply(x), cn.DisposedError, /^dense(_\d+)?: expected input to be a live tensor but received a disposed tensor/);
+      // Dropout at inference is the identity: it must still refuse a disposed input.
+      expectError(() => cn.layers.dropout({ rate: 0.5 }).apply(x), cn.DisposedError, 'expected input to be a live tensor');
+      const m = cn.sequential({ layers: [cn.layers.dense({ units: 2, inputShape: [3] })] });
+      expect(() => m.predict(x)).toThrow(cn.DisposedError);
+      m.dispose();
+      expectError(() => cn.variable(x), cn.DisposedError, 'variable: expected initialValue to be a live tensor');
+      expectError(() => cn.grad((t) => cn.sum(t))(x), cn.DisposedError, 'grad: expected xs[0] to be a live tensor');
+      expectError(() => cn.zerosLike(x), cn.DisposedError, 'zerosLike: expected a live tensor');
+      expectError(() => cn.keep(x), cn.DisposedError, 'keep: expected a live tensor');
+      const v = cn.variable(cn.zeros([2]));
+      expectError(() => v.assign(cn.tensor(new Uint8Array([1, 0]), [2], 'bool')), cn.DTypeError, 'assign: expected values of dtype float32 but received bool');
+      expectError(() => v.assign([1, 2] as never), cn.InvalidArgumentError, 'assign: expected values as a Tensor or a Float32Array but received [1,2]');
+      v.dispose();
+    });
+  });
+
   describe('native errors carry a code', () => {
     // The cpu kernel throws at the call; the cuda kernel records the bad label and the error
     // comes at the next synchronization (the read-back), as device-side errors do.

@@ -12,6 +12,7 @@ import * as cn from '../lib/index.js';
 import { ENGINE } from '../lib/engine.js';
 import { native } from '../lib/native.js';
 import { expectClose, seededRandom } from './helpers.js';
+import { BackendReference, Program, Tol, checkParity, runOn, withGrads } from './parity-driver.js';
 
 const SKIP = 'skipped: no CUDA device';
 const cudaInfo = cn.backends().find((b) => b.name === 'cuda');
@@ -22,13 +23,7 @@ const title = (name: string) => (hasCuda ? `${name} [cuda]` : `${name} [cuda] ($
 const describeCuda = describe.skipIf(!hasCuda);
 
 // ------------------------------------------------------------------ helpers
-type Vals = Float32Array | Int32Array | Uint8Array;
-interface Out {
-  shape: number[];
-  dtype: string;
-  values: Vals;
-}
-type Fn = () => cn.Tensor | cn.Tensor[];
+type Fn = Program;
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 /** A seeded random float tensor on the current backend. */
@@ -37,50 +32,10 @@ const rnd = (shape: number[], seed: number, lo = -1, hi = 1) => cn.tensor(seeded
 const labels = (n: number, depth: number, seed: number) =>
   cn.tensor(Int32Array.from(seededRandom(n, seed, 0, depth), (v) => Math.min(depth - 1, Math.floor(v))), [n], 'int32');
 
-/** Runs fn with `backend` selected; returns every output's shape, dtype and values. */
-function runOn(backend: string, fn: Fn): Out[] {
-  const prev = cn.getBackend();
-  cn.setBackend(backend);
-  let outs: Out[] = [];
-  try {
-    cn.tidy(() => {
-      const r = fn();
-      const list = Array.isArray(r) ? r : [r];
-      for (const t of list) expect(cn.backendOf(t), 'output backend').toBe(backend);
-      outs = list.map((t) => ({ shape: t.shape.slice(), dtype: t.dtype, values: t.dataSync() }));
-    });
-  } finally {
-    cn.setBackend(prev);
-  }
-  return outs;
-}
-
-interface Tol {
-  rtol?: number;
-  atol?: number;
-}
-
-/** fn on cuda against fn on cpu: same number of outputs, shapes and dtypes, then values. */
-function parity(what: string, fn: Fn, tol: Tol = {}): void {
-  const cpu = runOn('cpu', fn);
-  const gpu = runOn('cuda', fn);
-  expect(gpu.length, `${what}: number of outputs`).toBe(cpu.length);
-  gpu.forEach((g, i) => {
-    expect(g.shape, `${what}: output ${i} shape`).toEqual(cpu[i].shape);
-    expect(g.dtype, `${what}: output ${i} dtype`).toBe(cpu[i].dtype);
-    expectClose(g.values, cpu[i].values, { rtol: 1e-4, atol: 1e-5, ...tol, what: `${what}: output ${i} (cuda vs cpu)` });
-  });
-}
-
-/** Forward output and the gradients of sum(y * dy) with respect to every input. */
-function withGrads(f: (...xs: cn.Tensor[]) => cn.Tensor, xs: () => cn.Tensor[], dySeed = 99): Fn {
-  return () => {
-    const inputs = xs();
-    const y = f(...inputs);
-    const dy = rnd(y.shape, dySeed);
-    const g = cn.grads(f)(inputs, dy);
-    return [y, ...g];
-  };
+/** fn on cuda against fn on cpu, through the parity driver (test/parity-driver.ts): the
+ * number of outputs, each output's shape, dtype and values, and no leaked tensor. */
+function parity(what: string, fn: Fn, tol: Partial<Tol> = {}): void {
+  checkParity(new BackendReference('cpu'), { name: what, program: fn, tol: { rtol: 1e-4, atol: 1e-5, ...tol } }, { backend: 'cuda' });
 }
 
 /** max |a - b| / max |b|: one number for a whole result. */
@@ -271,7 +226,7 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
       for (const pool of [cn.maxPool, cn.avgPool])
         parity(`${pool.name} grad of grad`, () => {
           const x = rnd([2, 9, 9, 5], 22), w = rnd([2, 5, 5, 5], 23);
-          return cn.grad((t) => cn.sum(cn.square(cn.grad((u) => cn.sum(cn.mul(pool(cn.square(u), 3, 2, 'same'), pool(w, 3, 2, 'same'))))(t))))(x);
+          return cn.grad((t) => cn.sum(cn.square(cn.grad((u) => cn.sum(cn.mul(pool(cn.square(u), 3, 2, 'same'), w)))(t))))(x);
         });
     });
   });
@@ -311,7 +266,7 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
         );
       }
     });
-    // The plan-fusion kernels (lib/plan_fusion.ts) at each width: + ReLU, + a residual and
+    // The plan-fusion kernels (lib/compiler/fusion.ts) at each width: + ReLU, + a residual and
     // ReLU (Note [batch norm + add + relu]), training and inference forms.
     it('fused forms: + relu, + residual + relu, at every kernel width', () => {
       for (const [rows, c] of [[300, 6], [2000, 64], [9, 2052], [3, 8192]] as const) {

@@ -1,4 +1,4 @@
-// Plan fusion (lib/plan_fusion.ts): batch norm + ReLU, a residual join + ReLU, and a batch
+// Plan fusion (lib/compiler/fusion.ts): batch norm + ReLU, a residual join + ReLU, and a batch
 // norm taken into that join, in a compiled training step become fused forward and backward steps with the unfused plan's
 // results (loss and every gradient); the pass leaves alone what it must not fuse (a
 // pre-relu tensor read elsewhere or fetched, broadcasting adds); the fused kernels equal
@@ -8,7 +8,7 @@ import * as cn from '../lib/index.js';
 import { ENGINE } from '../lib/engine.js';
 import { backprop, recordTape } from '../lib/gradients.js';
 import { native } from '../lib/native.js';
-import { fusionEnabled } from '../lib/plan_fusion.js';
+import { fusionEnabled } from '../lib/compiler/fusion.js';
 import { describeBackends, expectClose, seededRandom } from './helpers.js';
 
 const rand = (shape: number[], seed: number, lo = -1, hi = 1) => cn.tensor(seededRandom(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape);

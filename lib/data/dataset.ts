@@ -5,7 +5,7 @@
 import { dispose, tidy, collectTensors } from '../engine.js';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { stack } from '../ops/index.js';
-import { tensor } from '../ops/basic.js';
+import { clone, tensor } from '../ops/basic.js';
 import { DType, Tensor } from '../tensor.js';
 
 /** Values a dataset element may hold: tensors, numbers, and arrays or records of them. */
@@ -92,6 +92,59 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
         yield y;
       }
     }, this.size);
+  }
+
+  /** Like map(), for an async fn (tfjs mapAsync); input tensors fn does not return are disposed. */
+  mapAsync<U>(fn: (x: T) => Promise<U>): Dataset<U> {
+    check(typeof fn === 'function', 'mapAsync', 'a function', fn);
+    const src = this;
+    return new Dataset<U>(async function* () {
+      for await (const x of src) {
+        let y: U;
+        try {
+          y = await fn(x);
+        } catch (e) {
+          dispose(x);
+          throw e;
+        }
+        const out = new Set<number>();
+        collectTensors(y, (t) => out.add(t.id));
+        collectTensors(x, (t) => {
+          if (!out.has(t.id)) t.dispose();
+        });
+        yield y;
+      }
+    }, this.size);
+  }
+
+  /** The elements for which predicate is true; the others are disposed. */
+  filter(predicate: (x: T) => boolean): Dataset<T> {
+    check(typeof predicate === 'function', 'filter', 'a function', predicate);
+    const src = this;
+    return new Dataset<T>(async function* () {
+      for await (const x of src) {
+        let keep: boolean;
+        try {
+          keep = tidy(() => predicate(x));
+        } catch (e) {
+          dispose(x);
+          throw e;
+        }
+        if (keep) yield x;
+        else dispose(x);
+      }
+    }, this.size === Infinity ? Infinity : null);
+  }
+
+  /** This dataset's elements followed by other's. */
+  concatenate(other: Dataset<T>): Dataset<T> {
+    check(other instanceof Dataset, 'concatenate', 'a Dataset', other);
+    const src = this;
+    const size = this.size === null || other.size === null ? null : this.size + other.size;
+    return new Dataset<T>(async function* () {
+      yield* src;
+      yield* other;
+    }, size);
   }
 
   /**
@@ -369,12 +422,24 @@ export function fromTensors<T extends Tensor | Tensor[] | Record<string, Tensor>
   );
 }
 
-/** A dataset of the given items (tf.data.array). Tensors in it are handed to the consumer
- * on the first pass, so use plain numbers or arrays when iterating more than once. */
+// Note [array owns nothing]: every element a dataset yields belongs to its consumer (batch()
+// stacks and frees them, fitDataset frees each batch), so array() yields copies of the
+// tensors it was given and never the tensors themselves. Each pass then starts from the same
+// live tensors: the dataset is re-iterable, epoch after epoch, as in tfjs.
+/** A copy of an element with every tensor in it cloned. */
+function cloneElement<T>(x: T): T {
+  if (x instanceof Tensor) return clone(x) as T;
+  if (Array.isArray(x)) return x.map(cloneElement) as T;
+  if (x && typeof x === 'object' && !ArrayBuffer.isView(x)) return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, cloneElement(v)])) as T;
+  return x;
+}
+
+/** A dataset of the given items (tf.data.array), re-iterable: each pass yields copies of
+ * the tensors in items (Note [array owns nothing]), which the caller still owns and frees. */
 export function array<T extends Element>(items: T[]): Dataset<T> {
   check(Array.isArray(items), 'array', 'an array of elements', items);
   return new Dataset<T>(async function* () {
-    yield* items;
+    for (const x of items) yield cloneElement(x);
   }, items.length);
 }
 

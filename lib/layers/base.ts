@@ -3,10 +3,11 @@
 // SymbolicTensors records a Node in the functional graph (shape inference only, no
 // kernels run); apply() on Tensors runs call(). The Layer base class is public so user
 // layers (residual units, custom pooling) are plain subclasses.
-import { ENGINE, endTrace, placeholder, startTrace } from '../engine.js';
+import { ENGINE, endTrace, placeholder, startTrace, tidy } from '../engine.js';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { variable } from '../ops/basic.js';
 import { DType, Tensor, Variable } from '../tensor.js';
+import { checkBoolean, checkDType, checkLayerShape, checkShape, checkTensor } from '../validate.js';
 import { Initializer, getInitializer } from './initializers.js';
 
 /** A shape whose batch (or other) dimensions may be unknown (null). */
@@ -141,15 +142,17 @@ export class Layer {
 
   constructor(args: LayerArgs = {}) {
     const cls = this.getClassName();
+    check(args !== null && typeof args === 'object' && !Array.isArray(args), cls, 'an options object', args);
     this.name = args.name ?? uniqueName(toSnakeCase(cls));
     check(typeof this.name === 'string' && this.name.length > 0, cls, 'a non-empty name', args.name);
-    this._trainable = args.trainable ?? true;
-    this.dtype = args.dtype ?? 'float32';
-    if (args.batchInputShape) this.batchInputShape = args.batchInputShape.slice();
-    else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
+    this._trainable = checkBoolean(args.trainable, cls, 'trainable', true);
+    // Keras 3 configs spell the dtype as a policy {class_name: 'DTypePolicy', config: {name}}.
+    const policy = (args.dtype as unknown as { config?: { name?: unknown } } | null)?.config?.name;
+    this.dtype = checkDType(args.dtype === null ? undefined : policy ?? args.dtype, cls, 'float32');
+    if (args.batchInputShape) this.batchInputShape = checkLayerShape(args.batchInputShape, cls, 'batchInputShape');
+    else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...checkLayerShape(args.inputShape, cls, 'inputShape')];
     else if (args.inputDim !== undefined) this.batchInputShape = [args.batchSize ?? null, args.inputDim];
-    if (this.batchInputShape)
-      this.batchInputShape.forEach((d) => check(d === null || (Number.isInteger(d) && d >= 0), cls, 'inputShape of non-negative integers or null', this.batchInputShape));
+    if (this.batchInputShape) checkLayerShape(this.batchInputShape, cls, 'batchInputShape');
   }
 
   /** The serialized class name: the static className when the class sets its own, else the constructor name. */
@@ -204,7 +207,7 @@ export class Layer {
     initializer: string | Initializer = 'glorotUniform',
     trainable = true,
   ): Variable {
-    shape.forEach((d) => check(Number.isInteger(d) && d >= 0, `${this.name}.addWeight`, `a shape of non-negative integers for '${name}'`, shape));
+    shape = checkShape(shape, `${this.name}.addWeight`, `the shape of '${name}'`);
     const init = getInitializer(initializer, 'glorotUniform', `${this.name}.addWeight`);
     const v = outsideTrace(() => {
       const t = init.apply(shape);
@@ -317,7 +320,10 @@ export class Layer {
     const nSym = list.filter((x) => x instanceof SymbolicTensor).length;
     if (nSym === list.length) return this.applySymbolic(list as SymbolicTensor[], !Array.isArray(inputs), kwargs);
     if (nSym > 0) throw new InvalidArgumentError(`${this.name}: expected inputs that are all SymbolicTensors or all Tensors but received a mix`);
-    list.forEach((x) => check(x instanceof Tensor, this.name, 'Tensor or SymbolicTensor inputs', x));
+    list.forEach((x, i) => {
+      check(x instanceof Tensor, this.name, 'Tensor or SymbolicTensor inputs', x);
+      checkTensor(x, this.name, list.length > 1 ? `inputs[${i}]` : 'input');
+    });
     const tensors = list as Tensor[];
     const shapes = tensors.map((t) => t.shape as Shape);
     this.maybeBuild(Array.isArray(inputs) ? shapes : shapes[0]);
@@ -325,7 +331,8 @@ export class Layer {
     const training = kwargs.training ?? callTraining ?? false;
     callTraining = training;
     try {
-      return this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training });
+      // As tfjs: a layer's intermediate tensors are freed when apply() returns.
+      return tidy(() => this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training }));
     } finally {
       callTraining = prev;
     }
@@ -367,6 +374,15 @@ export class Layer {
     if (!n) throw new InvalidArgumentError(`${this.name}.inputShape: expected a layer applied to a SymbolicTensor but received an unconnected layer`);
     const s = n.inputTensors.map((t) => t.shape);
     return s.length === 1 ? s[0] : s;
+  }
+
+  /**
+   * @internal the activation this layer applies last and leaves out when called with
+   * `skipActivation`, or null if it has none to leave out. Training fuses that activation
+   * into the loss (Note [fused logits] in models/compile_args.ts).
+   */
+  skippableActivation(): string | null {
+    return null;
   }
 
   /** Frees the weights (and nested layers' weights). */

@@ -1,5 +1,6 @@
 // Convolution layers (NHWC, kernels HWIO): Conv2D, DepthwiseConv2D, SeparableConv2D.
 import { InvalidArgumentError, check } from '../errors.js';
+import { MAX_ELEMENTS, checkBoolean } from '../validate.js';
 import * as ops from '../ops/index.js';
 import { Tensor, Variable } from '../tensor.js';
 import { ActivationIdentifier, activationName } from './activations.js';
@@ -12,7 +13,7 @@ export type Padding = 'valid' | 'same';
 /** A positive integer or a pair of them, as a pair. */
 export function normPair(v: number | number[] | undefined, def: number, arg: string, op: string): [number, number] {
   const p = v === undefined ? [def, def] : typeof v === 'number' ? [v, v] : v;
-  check(Array.isArray(p) && p.length === 2 && p.every((x) => Number.isInteger(x) && x >= 1), op, `${arg} as a positive integer or a pair of them`, v);
+  check(Array.isArray(p) && p.length === 2 && p.every((x) => Number.isInteger(x) && x >= 1 && x <= MAX_ELEMENTS), op, `${arg} as a positive integer or a pair of them`, v);
   return [p[0], p[1]];
 }
 
@@ -91,8 +92,12 @@ abstract class BaseConv extends Layer {
     if ((this.strides[0] > 1 || this.strides[1] > 1) && (this.dilationRate[0] > 1 || this.dilationRate[1] > 1))
       throw new InvalidArgumentError(`${op}: expected strides of 1 when dilationRate > 1 but received strides [${this.strides}] and dilationRate [${this.dilationRate}]`);
     this.activation = activationName(args.activation, op);
-    this.useBias = args.useBias ?? true;
+    this.useBias = checkBoolean(args.useBias, op, 'useBias', true);
     this.biasInitializer = getInitializer(args.biasInitializer, 'zeros', op);
+  }
+
+  skippableActivation(): string {
+    return this.activation;
   }
 
   protected inputShape4(inputShape: Shape | Shape[]): Shape {
@@ -128,6 +133,7 @@ export class Conv2D extends BaseConv {
   constructor(args: Conv2DLayerArgs) {
     super(args, 'conv2d');
     check(Number.isInteger(args.filters) && args.filters > 0, 'conv2d', 'filters as a positive integer', args.filters);
+    check(args.filters <= MAX_ELEMENTS, 'conv2d', `filters of at most ${MAX_ELEMENTS}`, args.filters);
     this.filters = args.filters;
     this.kernelInitializer = getInitializer(args.kernelInitializer, 'glorotUniform', 'conv2d');
   }
@@ -185,7 +191,7 @@ export class DepthwiseConv2D extends BaseConv {
   constructor(args: DepthwiseConv2DLayerArgs) {
     super(args, 'depthwiseConv2d');
     this.depthMultiplier = args.depthMultiplier ?? 1;
-    check(Number.isInteger(this.depthMultiplier) && this.depthMultiplier > 0, 'depthwiseConv2d', 'depthMultiplier as a positive integer', args.depthMultiplier);
+    check(Number.isInteger(this.depthMultiplier) && this.depthMultiplier > 0 && this.depthMultiplier <= MAX_ELEMENTS, 'depthwiseConv2d', 'depthMultiplier as a positive integer', args.depthMultiplier);
     this.depthwiseInitializer = getInitializer(args.depthwiseInitializer, 'glorotUniform', 'depthwiseConv2d');
   }
 
@@ -238,9 +244,10 @@ export class SeparableConv2D extends BaseConv {
   constructor(args: SeparableConv2DLayerArgs) {
     super(args, 'separableConv2d');
     check(Number.isInteger(args.filters) && args.filters > 0, 'separableConv2d', 'filters as a positive integer', args.filters);
+    check(args.filters <= MAX_ELEMENTS, 'separableConv2d', `filters of at most ${MAX_ELEMENTS}`, args.filters);
     this.filters = args.filters;
     this.depthMultiplier = args.depthMultiplier ?? 1;
-    check(Number.isInteger(this.depthMultiplier) && this.depthMultiplier > 0, 'separableConv2d', 'depthMultiplier as a positive integer', args.depthMultiplier);
+    check(Number.isInteger(this.depthMultiplier) && this.depthMultiplier > 0 && this.depthMultiplier <= MAX_ELEMENTS, 'separableConv2d', 'depthMultiplier as a positive integer', args.depthMultiplier);
     this.depthwiseInitializer = getInitializer(args.depthwiseInitializer, 'glorotUniform', 'separableConv2d');
     this.pointwiseInitializer = getInitializer(args.pointwiseInitializer, 'glorotUniform', 'separableConv2d');
   }

@@ -1,5 +1,6 @@
 // Core layers: InputLayer / input(), Dense, Dropout, Flatten, Activation, Reshape.
 import { check, InvalidArgumentError } from '../errors.js';
+import { MAX_ELEMENTS, checkBoolean, checkLayerShape } from '../validate.js';
 import * as ops from '../ops/index.js';
 import { DType, Tensor, Variable } from '../tensor.js';
 import { ActivationIdentifier, FUSABLE, activationName, getActivation } from './activations.js';
@@ -60,6 +61,7 @@ export interface InputConfig {
 /** A symbolic input of a functional model: input({shape: [28, 28, 1]}). */
 export function input(config: InputConfig): SymbolicTensor {
   check(config && (config.shape || config.batchShape), 'input', '{shape} or {batchShape}', config);
+  if (!config.batchShape) checkLayerShape(config.shape, 'input', 'shape');
   const layer = new InputLayer({
     batchInputShape: config.batchShape ?? [config.batchSize ?? null, ...config.shape!],
     name: config.name,
@@ -125,6 +127,8 @@ export class Dense extends Layer {
   constructor(args: DenseLayerArgs) {
     super(args);
     check(args && Number.isInteger(args.units) && args.units > 0, 'dense', 'units as a positive integer', args?.units);
+    check(args.units <= MAX_ELEMENTS, 'dense', `units of at most ${MAX_ELEMENTS}`, args?.units);
+    checkBoolean(args.useBias, 'dense', 'useBias', true);
     this.units = args.units;
     this.activation = activationName(args.activation, 'dense');
     this.useBias = args.useBias ?? true;
@@ -156,6 +160,9 @@ export class Dense extends Layer {
     let y = ops.fused.matMul({ a: flat, b: this.kernel!, bias: this.bias ?? undefined, activation: fused as never });
     if (x.rank > 2) y = ops.reshape(y, [...x.shape.slice(0, -1), this.units]);
     return applyActivation(y, after, {});
+  }
+  skippableActivation(): string {
+    return this.activation;
   }
 
   getConfig(): Record<string, unknown> {
@@ -266,6 +273,9 @@ export class Activation extends Layer {
   call(inputs: Tensor | Tensor[], kwargs: CallArgs): Tensor {
     return applyActivation(singleInput(inputs, this.name), this.activation, kwargs);
   }
+  skippableActivation(): string {
+    return this.activation;
+  }
   getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), activation: this.activation };
   }
@@ -275,8 +285,8 @@ export class Activation extends Layer {
 
 /** Arguments of Reshape / layers.reshape(). */
 export interface ReshapeLayerArgs extends LayerArgs {
-  /** Target shape without the batch dimension; one entry may be -1. */
-  targetShape: number[];
+  /** Target shape without the batch dimension; one entry may be -1 (or null, as tfjs writes it). */
+  targetShape: Array<number | null>;
 }
 
 /** Reshapes every sample to targetShape. */
@@ -286,9 +296,11 @@ export class Reshape extends Layer {
   constructor(args: ReshapeLayerArgs) {
     super(args);
     check(args && Array.isArray(args.targetShape), 'reshape', 'targetShape as an array', args?.targetShape);
-    check(args.targetShape.filter((d) => d === -1).length <= 1, 'reshape', 'at most one -1 in targetShape', args.targetShape);
-    args.targetShape.forEach((d) => check(d === -1 || (Number.isInteger(d) && d >= 0), 'reshape', 'targetShape of non-negative integers or -1', args.targetShape));
-    this.targetShape = args.targetShape.slice();
+    // tfjs' getConfig() writes the unknown dimension as null: read it as -1.
+    const t = (args.targetShape as Array<number | null>).map((d) => (d === null ? -1 : d));
+    check(t.filter((d) => d === -1).length <= 1, 'reshape', 'at most one -1 in targetShape', args.targetShape);
+    t.forEach((d) => check(d === -1 || (Number.isInteger(d) && d >= 0), 'reshape', 'targetShape of non-negative integers or -1', args.targetShape));
+    this.targetShape = t;
   }
   private resolve(s: Shape): number[] {
     const rest = s.slice(1);
@@ -302,6 +314,7 @@ export class Reshape extends Layer {
   }
   computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const s = singleShape(inputShape, this.name);
+    if (s.slice(1).some((d) => d === null)) return [s[0], ...this.targetShape.map((d) => (d === -1 ? null : d))];
     return [s[0], ...this.resolve(s)];
   }
   call(inputs: Tensor | Tensor[]): Tensor {
@@ -309,6 +322,7 @@ export class Reshape extends Layer {
     return ops.reshape(x, [x.shape[0], ...this.resolve(x.shape)]);
   }
   getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), targetShape: this.targetShape };
+    // As tfjs' getConfig(): the unknown dimension is written as null.
+    return { ...super.getConfig(), targetShape: this.targetShape.map((d) => (d === -1 ? null : d)) };
   }
 }

@@ -181,3 +181,25 @@ export function getLoss(identifier: string | LossFn | Loss): Loss {
     );
   return make();
 }
+
+// ---- tfjs-core's tf.losses names (custom training loops written for tfjs call these)
+
+function noWeights(op: string, weights: unknown): void {
+  check(weights === undefined || weights === null, op, 'no weights (per-element loss weights are not supported)', weights);
+}
+
+/** tfjs tf.losses.softmaxCrossEntropy(onehotLabels, logits): mean over the batch of the softmax cross-entropy of logits. */
+export function softmaxCrossEntropy(onehotLabels: Tensor, logits: Tensor, weights?: Tensor | null): Tensor {
+  noWeights('losses.softmaxCrossEntropy', weights);
+  return categoricalCrossentropy(onehotLabels, logits, true);
+}
+/** tfjs tf.losses.sigmoidCrossEntropy(multiClassLabels, logits): mean over every element of the sigmoid cross-entropy of logits. */
+export function sigmoidCrossEntropy(multiClassLabels: Tensor, logits: Tensor, weights?: Tensor | null): Tensor {
+  noWeights('losses.sigmoidCrossEntropy', weights);
+  return binaryCrossentropy(multiClassLabels, logits, true);
+}
+/** tfjs tf.losses.absoluteDifference(labels, predictions): mean of |labels - predictions|. */
+export function absoluteDifference(labels: Tensor, predictions: Tensor, weights?: Tensor | null): Tensor {
+  noWeights('losses.absoluteDifference', weights);
+  return meanAbsoluteError(labels, predictions);
+}

@@ -73,6 +73,26 @@ export class CustomCallback extends Callback {
   }
 }
 
+// Note [metric aliases]: with metrics: ['accuracy'] Keras logs 'accuracy' / 'val_accuracy'
+// and tfjs logs 'acc' / 'val_acc'. Logs and History keep the Keras names and also answer to
+// the other spelling through non-enumerable aliases, so code written for either reads its
+// key, while Object.keys() (progress bars, JSON, plots) lists each value once.
+const ALIASES: Array<[string, string]> = [
+  ['accuracy', 'acc'],
+  ['val_accuracy', 'val_acc'],
+];
+
+/** Adds the other spelling of each accuracy key as a non-enumerable alias (Note [metric aliases]). */
+export function withMetricAliases<T extends object>(record: T): T {
+  const r = record as Record<string, unknown>;
+  for (const [a, b] of ALIASES)
+    for (const [from, to] of [[a, b], [b, a]]) {
+      if (!Object.prototype.propertyIsEnumerable.call(r, from) || Object.prototype.hasOwnProperty.call(r, to)) continue;
+      Object.defineProperty(r, to, { get: () => r[from], enumerable: false, configurable: true });
+    }
+  return record;
+}
+
 /** What fit() resolves to: per-epoch logs (Keras' History). */
 export class History extends Callback {
   /** Epoch indices (0-based) that were run. */
@@ -86,6 +106,7 @@ export class History extends Callback {
   async onEpochEnd(epoch: number, logs: Logs = {}) {
     this.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
+    withMetricAliases(this.history);
   }
 }
 
@@ -398,12 +419,14 @@ export class CallbackList {
     for (const c of this.callbacks) await c.onEpochBegin(e, logs);
   }
   async onEpochEnd(e: number, logs?: Logs) {
+    if (logs) withMetricAliases(logs);
     for (const c of this.callbacks) await c.onEpochEnd(e, logs);
   }
   async onBatchBegin(b: number, logs?: Logs) {
     for (const c of this.callbacks) await c.onBatchBegin(b, logs);
   }
   async onBatchEnd(b: number, logs?: Logs) {
+    if (logs) withMetricAliases(logs);
     for (const c of this.callbacks) await c.onBatchEnd(b, logs);
   }
 }

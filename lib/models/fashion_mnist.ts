@@ -16,7 +16,7 @@ import { Tensor } from '../tensor.js';
 import type { Callback } from './callbacks.js';
 import { History, LearningRateScheduler } from './callbacks.js';
 import { Sequential } from './sequential.js';
-import { disposeCompiled, disposePlans } from './training.js';
+import { disposeCompiled, disposePlans } from './trainer.js';
 import { RandomFlip } from '../layers/preprocessing.js';
 
 /**

@@ -1,6 +1,6 @@
 // LayersModel: a functional graph of layers (model({inputs, outputs})), itself a Layer.
 // Holds the topologically sorted nodes, runs them on tensors, and carries the training
-// API (compile / fit / evaluate / predict in training.ts), summary() and save().
+// API (compile / fit / evaluate / predict in trainer.ts), summary() and save().
 import { InvalidArgumentError, check } from '../errors.js';
 import { CallArgs, Layer, Node, Shape, SymbolicTensor, formatShape, isShapeList } from '../layers/base.js';
 import { InputLayer } from '../layers/core.js';
@@ -10,8 +10,8 @@ import type { History } from './callbacks.js';
 import { saveModel } from './io.js';
 import type { SaveResult } from './io.js';
 import { summary, SummaryOptions } from './summary.js';
-import * as training from './training.js';
-import type { CompileArgs, DatasetLike, EvaluateArgs, FitArgs, FitDatasetArgs, PredictArgs, TensorInputs } from './training.js';
+import * as training from './trainer.js';
+import type { CompileArgs, DatasetLike, EvaluateArgs, FitArgs, FitDatasetArgs, PredictArgs, TensorInputs } from './trainer.js';
 
 /** Arguments of model() / new LayersModel() (tfjs tf.model). */
 export interface ModelArgs {
@@ -254,7 +254,7 @@ export class LayersModel extends Layer {
     return functionalFromConfig(config) as unknown as T;
   }
 
-  // ---- training API (training.ts)
+  // ---- training API (trainer.ts)
 
   /** Sets the optimizer, loss(es) and metrics; plans are traced at the first fit/evaluate/predict. */
   compile(args: CompileArgs): void {

@@ -14,7 +14,7 @@ export type { SaveResult } from './io.js';
 export { Callback, CustomCallback, History, EarlyStopping, ModelCheckpoint, LearningRateScheduler, ReduceLROnPlateau, setLearningRate } from './callbacks.js';
 export type { Logs, CustomCallbackArgs, EarlyStoppingArgs, ModelCheckpointArgs, ReduceLROnPlateauArgs } from './callbacks.js';
 export * as callbacks from './callbacks.js';
-export type { CompileArgs, FitArgs, FitDatasetArgs, EvaluateArgs, PredictArgs, TensorInputs } from './training.js';
+export type { CompileArgs, FitArgs, FitDatasetArgs, EvaluateArgs, PredictArgs, TensorInputs } from './trainer.js';
 export type { SummaryOptions } from './summary.js';
 
 registerLayer(LayersModel as never, 'Functional');

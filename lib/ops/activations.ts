@@ -6,7 +6,7 @@ import { check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
 import { Tensor } from '../tensor.js';
 import { add, div, greater, less, mul, neg, sub, sum, unary, zerosLike } from './basic.js';
-import { TensorLike, checkFloat, convertToTensor, inversePerm, normAxis } from './util.js';
+import { TensorLike, checkFloat, convertToTensor, inversePerm, normAxis, opScope } from './util.js';
 
 function floatInput(x: TensorLike, op: string): Tensor {
   const $x = convertToTensor(x, 'x', op, 'float32');
@@ -23,11 +23,12 @@ type UnaryGrad = (dy: Tensor, x: Tensor, y: Tensor) => Tensor;
  * backprop (a higher-order gradient, Note [higher-order gradients]).
  */
 function unaryOp(kernel: string, op: string, grad: UnaryGrad, composed: 'self' | UnaryGrad) {
-  return (x: TensorLike): Tensor => {
-    const $x = floatInput(x, op);
-    const g: UnaryGrad = composed === 'self' ? grad : (dy, x, y) => (ENGINE.recording ? composed(dy, x, y) : grad(dy, x, y));
-    return defineOp1([$x], () => unary(kernel, $x), (dy, y) => [g(dy, $x, y)], { differentiableGrad: true });
-  };
+  return (x: TensorLike): Tensor =>
+    opScope(() => {
+      const $x = floatInput(x, op);
+      const g: UnaryGrad = composed === 'self' ? grad : (dy, x, y) => (ENGINE.recording ? composed(dy, x, y) : grad(dy, x, y));
+      return defineOp1([$x], () => unary(kernel, $x), (dy, y) => [g(dy, $x, y)], { differentiableGrad: true });
+    });
 }
 
 /** Runs a native (dy, ref) gradient kernel. */
@@ -93,19 +94,23 @@ export const cos = unaryOp('Cos', 'cos', (dy, x) => neg(mul(dy, sin(x))), 'self'
 /** x for x > 0, alpha * x otherwise. Composed: x * (m + alpha * (1 - m)) with the 0/1
  * mask m = x > 0 as a constant, so the gradient is dy * (m + alpha * (1 - m)). */
 export function leakyRelu(x: TensorLike, alpha = 0.2): Tensor {
-  const $x = floatInput(x, 'leakyRelu');
-  check(typeof alpha === 'number' && Number.isFinite(alpha), 'leakyRelu', 'alpha as a finite number', alpha);
-  const m = greater($x, 0);
-  return mul($x, add(m, mul(sub(1, m), alpha)));
+  return opScope(() => {
+    const $x = floatInput(x, 'leakyRelu');
+    check(typeof alpha === 'number' && Number.isFinite(alpha), 'leakyRelu', 'alpha as a finite number', alpha);
+    const m = greater($x, 0);
+    return mul($x, add(m, mul(sub(1, m), alpha)));
+  });
 }
 
 /** x for x > 0, alpha * x otherwise, with a (broadcast) tensor alpha. */
 export function prelu(x: TensorLike, alpha: TensorLike): Tensor {
-  const $x = floatInput(x, 'prelu');
-  const $a = convertToTensor(alpha, 'alpha', 'prelu', 'float32');
-  const m = greater($x, 0);
-  // x * m + alpha * x * (1 - m): both x and alpha get their gradients from the parts.
-  return add(mul($x, m), mul($a, mul($x, sub(1, m))));
+  return opScope(() => {
+    const $x = floatInput(x, 'prelu');
+    const $a = convertToTensor(alpha, 'alpha', 'prelu', 'float32');
+    const m = greater($x, 0);
+    // x * m + alpha * x * (1 - m): both x and alpha get their gradients from the parts.
+    return add(mul($x, m), mul($a, mul($x, sub(1, m))));
+  });
 }
 
 /** Activations the fused ops (fused.conv2d, fused.matMul, fused.depthwiseConv2d) accept (tf.fused's names). */
@@ -155,31 +160,32 @@ function transposeRaw(x: Tensor, perm: number[]): Tensor {
 }
 
 function softmaxFamily(kernel: 'Softmax' | 'LogSoftmax', op: string) {
-  return (logits: TensorLike, dim = -1): Tensor => {
-    const $x = convertToTensor(logits, 'logits', op, 'float32');
-    checkFloat($x, 'logits', op);
-    check($x.rank >= 1, op, 'logits of rank >= 1', $x.shape);
-    const axis = normAxis(dim, $x.rank, op, 'dim');
-    const perm = lastAxisPerm($x.rank, axis);
-    return defineOp1(
-      [$x],
-      () => {
-        if (!perm) return unary(kernel, $x);
-        const t = transposeRaw($x, perm);
-        return transposeRaw(unary(kernel, t), inversePerm(perm));
-      },
-      (dy, y) => {
-        // Differentiable form while a tape records (Note [higher-order gradients]):
-        // softmax dx = y (dy - sum(dy y)), logSoftmax dx = dy - exp(y) sum(dy).
-        if (ENGINE.recording)
-          return [kernel === 'Softmax' ? mul(y, sub(dy, sum(mul(dy, y), axis, true))) : sub(dy, mul(exp(y), sum(dy, axis, true)))];
-        if (!perm) return [gradKernel(`${kernel}Grad`, dy, y)];
-        const g = gradKernel(`${kernel}Grad`, transposeRaw(dy, perm), transposeRaw(y, perm));
-        return [transposeRaw(g, inversePerm(perm))];
-      },
-      { differentiableGrad: true },
-    );
-  };
+  return (logits: TensorLike, dim = -1): Tensor =>
+    opScope(() => {
+      const $x = convertToTensor(logits, 'logits', op, 'float32');
+      checkFloat($x, 'logits', op);
+      check($x.rank >= 1, op, 'logits of rank >= 1', $x.shape);
+      const axis = normAxis(dim, $x.rank, op, 'dim');
+      const perm = lastAxisPerm($x.rank, axis);
+      return defineOp1(
+        [$x],
+        () => {
+          if (!perm) return unary(kernel, $x);
+          const t = transposeRaw($x, perm);
+          return transposeRaw(unary(kernel, t), inversePerm(perm));
+        },
+        (dy, y) => {
+          // Differentiable form while a tape records (Note [higher-order gradients]):
+          // softmax dx = y (dy - sum(dy y)), logSoftmax dx = dy - exp(y) sum(dy).
+          if (ENGINE.recording)
+            return [kernel === 'Softmax' ? mul(y, sub(dy, sum(mul(dy, y), axis, true))) : sub(dy, mul(exp(y), sum(dy, axis, true)))];
+          if (!perm) return [gradKernel(`${kernel}Grad`, dy, y)];
+          const g = gradKernel(`${kernel}Grad`, transposeRaw(dy, perm), transposeRaw(y, perm));
+          return [transposeRaw(g, inversePerm(perm))];
+        },
+        { differentiableGrad: true },
+      );
+    });
 }
 
 /** exp(x) / sum(exp(x)) along dim (default the last axis). */

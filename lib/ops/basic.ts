@@ -3,9 +3,10 @@
 import { ENGINE } from '../engine.js';
 import { DTypeError, check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
-import { native } from '../native.js';
+import * as native from '../native.js';
 import { DType, NestedArray, Tensor, Variable } from '../tensor.js';
-import { TensorLike, broadcastShape, checkFloat, convertToTensor, makeTensor, parseAxes, sameShape, sizeOf } from './util.js';
+import { checkBoolean, checkDType, checkInt, checkNumber, checkOutputShape, checkShape, checkTensor } from '../validate.js';
+import { TensorLike, broadcastShape, checkFloat, convertToTensor, makeTensor, opScope, parseAxes, sameShape, sizeOf } from './util.js';
 
 /** Gradients written with differentiable ops only (Note [higher-order gradients]). */
 const DIFF = { differentiableGrad: true };
@@ -14,12 +15,13 @@ const DIFF = { differentiableGrad: true };
 
 /** tf.tensor(values, shape?, dtype?) */
 export function tensor(values: NestedArray | Float32Array | Int32Array | Uint8Array, shape?: number[], dtype?: DType): Tensor {
-  const dt = dtype ?? (values instanceof Int32Array ? 'int32' : values instanceof Uint8Array ? 'bool' : 'float32');
+  const dt = checkDType(dtype, 'tensor', values instanceof Int32Array ? 'int32' : values instanceof Uint8Array ? 'bool' : 'float32');
   return makeTensor(values, shape, dt);
 }
 /** tf.scalar(value, dtype = 'float32'): a rank-0 tensor. */
 export function scalar(value: number, dtype: DType = 'float32'): Tensor {
-  return makeTensor(value, [], dtype, 'scalar');
+  check(typeof value === 'number' || typeof value === 'boolean', 'scalar', 'value as a number or a boolean', value);
+  return makeTensor(value, [], checkDType(dtype, 'scalar'), 'scalar');
 }
 /** tf.tensor1d(values, dtype?): a rank-1 tensor. */
 export function tensor1d(values: number[] | Float32Array | Int32Array, dtype?: DType): Tensor {
@@ -35,36 +37,46 @@ export function tensor4d(values: NestedArray | Float32Array, shape?: [number, nu
 }
 
 /** A tensor of the given shape filled with value. */
-export function fill(shape: number[], value: number, dtype: DType = 'float32'): Tensor {
-  shape.forEach((d) => check(Number.isInteger(d) && d >= 0, 'fill', 'shape of non-negative integers', shape));
+export function fill(shape: number[], value: number, dtype: DType = 'float32', op = 'fill'): Tensor {
+  shape = checkShape(shape, op);
+  checkNumber(value, op, 'value', true);
+  dtype = checkDType(dtype, op);
   return ENGINE.runKernel('Fill', [], { shape, value, dtype }, [{ shape: shape.slice(), dtype }])[0];
 }
 /** tf.zeros(shape, dtype = 'float32'): a tensor of zeros. */
 export function zeros(shape: number[], dtype: DType = 'float32'): Tensor {
-  return fill(shape, 0, dtype);
+  return fill(shape, 0, dtype, 'zeros');
 }
 /** tf.ones(shape, dtype = 'float32'): a tensor of ones. */
 export function ones(shape: number[], dtype: DType = 'float32'): Tensor {
-  return fill(shape, 1, dtype);
+  return fill(shape, 1, dtype, 'ones');
 }
 /** tf.zerosLike(x): zeros of x's shape and dtype. */
 export function zerosLike(x: Tensor): Tensor {
-  return fill(x.shape, 0, x.dtype);
+  const $x = convertToTensor(x, 'x', 'zerosLike');
+  return fill($x.shape, 0, $x.dtype, 'zerosLike');
 }
 /** tf.onesLike(x): ones of x's shape and dtype. */
 export function onesLike(x: Tensor): Tensor {
-  return fill(x.shape, 1, x.dtype);
+  const $x = convertToTensor(x, 'x', 'onesLike');
+  return fill($x.shape, 1, $x.dtype, 'onesLike');
 }
 
 /** A copy with its own buffer. */
 export function clone(x: TensorLike): Tensor {
-  const $x = convertToTensor(x, 'x', 'clone');
-  return defineOp1([$x], () => ENGINE.runKernel('Copy', [$x], undefined, [{ shape: $x.shape, dtype: $x.dtype }])[0], (dy) => [dy], DIFF);
+  return opScope(() => {
+    const $x = convertToTensor(x, 'x', 'clone');
+    return defineOp1([$x], () => ENGINE.runKernel('Copy', [$x], undefined, [{ shape: $x.shape, dtype: $x.dtype }])[0], (dy) => [dy], DIFF);
+  });
 }
 
 let variableCount = 0;
 /** A mutable, trainable tensor initialized with a copy of initialValue. */
 export function variable(initialValue: Tensor, trainable = true, name?: string, dtype?: DType): Variable {
+  checkTensor(initialValue, 'variable', 'initialValue');
+  checkBoolean(trainable, 'variable', 'trainable');
+  check(name === undefined || typeof name === 'string', 'variable', 'name as a string', name);
+  if (dtype !== undefined) checkDType(dtype, 'variable');
   const init = dtype && dtype !== initialValue.dtype ? cast(initialValue, dtype) : initialValue;
   const [copy] = ENGINE.runKernel('Copy', [init], undefined, [{ shape: init.shape, dtype: init.dtype }]);
   const v = new Variable(copy.shape, copy.dtype, copy.backend, copy.handle!, trainable, name ?? `variable_${variableCount++}`);
@@ -80,18 +92,25 @@ export function variable(initialValue: Tensor, trainable = true, name?: string, 
  * Throws InvalidArgumentError for another dtype.
  */
 export function cast(x: TensorLike, dtype: DType): Tensor {
-  const $x = convertToTensor(x, 'x', 'cast');
-  check(['float32', 'int32', 'bool'].includes(dtype), 'cast', "dtype 'float32', 'int32' or 'bool'", dtype);
-  return defineOp1([$x], () => ENGINE.runKernel('Cast', [$x], { dtype }, [{ shape: $x.shape, dtype }])[0], (dy) => [$x.dtype === 'float32' && dtype === 'float32' ? dy : null], DIFF);
+  return opScope(() => {
+    const $x = convertToTensor(x, 'x', 'cast');
+    checkDType(dtype, 'cast');
+    // Note [cast to bool]: the Cast kernel truncates to a byte (0.5 -> 0, -1 -> 255); bool
+    // means "non-zero" (TensorFlow's and tfjs' rule), so test against 0 first.
+    const src = dtype === 'bool' && $x.dtype !== 'bool' ? ENGINE.runKernel('NotEqual', [$x, makeTensor(0, [], $x.dtype)], undefined, [{ shape: $x.shape, dtype: $x.dtype }])[0] : $x;
+    return defineOp1([$x], () => ENGINE.runKernel('Cast', [src], { dtype }, [{ shape: $x.shape, dtype }])[0], (dy) => [$x.dtype === 'float32' && dtype === 'float32' ? dy : null], DIFF);
+  });
 }
 
 // ---- shape
 
 /** Reshape; one dimension may be -1. Shares the buffer (no copy). */
 export function reshape(x: TensorLike, shape: number[]): Tensor {
-  const $x = convertToTensor(x, 'x', 'reshape');
-  const s = inferReshape(shape, $x.size, $x.shape);
-  return defineOp1([$x], () => ENGINE.runKernel('Reshape', [$x], { shape: s }, [{ shape: s, dtype: $x.dtype }])[0], (dy) => [reshape(dy, $x.shape)], DIFF);
+  return opScope(() => {
+    const $x = convertToTensor(x, 'x', 'reshape');
+    const s = inferReshape(checkShape(shape, 'reshape', 'shape', true), $x.size, $x.shape);
+    return defineOp1([$x], () => ENGINE.runKernel('Reshape', [$x], { shape: s }, [{ shape: s, dtype: $x.dtype }])[0], (dy) => [reshape(dy, $x.shape)], DIFF);
+  });
 }
 
 function inferReshape(shape: number[], size: number, from: number[]): number[] {
@@ -108,20 +127,26 @@ function inferReshape(shape: number[], size: number, from: number[]): number[] {
 
 /** tf.expandDims(x, axis = 0): inserts a dimension of size 1 at axis (negative counts from the end); no copy. */
 export function expandDims(x: TensorLike, axis = 0): Tensor {
-  const $x = convertToTensor(x, 'x', 'expandDims');
-  const a = axis < 0 ? axis + $x.rank + 1 : axis;
-  check(a >= 0 && a <= $x.rank, 'expandDims', `axis in [${-$x.rank - 1}, ${$x.rank}]`, axis);
-  const s = $x.shape.slice();
-  s.splice(a, 0, 1);
-  return reshape($x, s);
+  return opScope(() => {
+    const $x = convertToTensor(x, 'x', 'expandDims');
+    checkInt(axis, 'expandDims', 'axis');
+    const a = axis < 0 ? axis + $x.rank + 1 : axis;
+    check(a >= 0 && a <= $x.rank, 'expandDims', `axis in [${-$x.rank - 1}, ${$x.rank}]`, axis);
+    const s = $x.shape.slice();
+    s.splice(a, 0, 1);
+    return reshape($x, s);
+  });
 }
 
 /** tf.squeeze(x, axis?): removes the size-1 dimensions (all of them, or those in axis); no copy. */
 export function squeeze(x: TensorLike, axis?: number[]): Tensor {
-  const $x = convertToTensor(x, 'x', 'squeeze');
-  const axes = axis ? parseAxes(axis, $x.rank, 'squeeze') : $x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
-  axes.forEach((a) => check($x.shape[a] === 1, 'squeeze', `size 1 on axis ${a}`, $x.shape));
-  return reshape($x, $x.shape.filter((_, i) => !axes.includes(i)));
+  return opScope(() => {
+    const $x = convertToTensor(x, 'x', 'squeeze');
+    check(axis === undefined || axis === null || Array.isArray(axis), 'squeeze', 'axis as an array of integers', axis);
+    const axes = axis ? parseAxes(axis, $x.rank, 'squeeze') : $x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
+    axes.forEach((a) => check($x.shape[a] === 1, 'squeeze', `size 1 on axis ${a}`, $x.shape));
+    return reshape($x, $x.shape.filter((_, i) => !axes.includes(i)));
+  });
 }
 
 // ---- broadcasting arithmetic
@@ -160,68 +185,88 @@ function binary(name: BinaryName, a: Tensor, b: Tensor, shape: number[]): Tensor
  * throws DTypeError when the dtypes differ and InvalidArgumentError when the shapes don't broadcast.
  */
 export function add(a: TensorLike, b: TensorLike): Tensor {
-  const [$a, $b, s] = binaryArgs(a, b, 'add');
-  return defineOp1([$a, $b], () => binary('Add', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(dy, $b.shape)], DIFF);
+  return opScope(() => {
+    const [$a, $b, s] = binaryArgs(a, b, 'add');
+    return defineOp1([$a, $b], () => binary('Add', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(dy, $b.shape)], DIFF);
+  });
 }
 /** tf.sub(a, b): elementwise a - b with broadcasting (dtypes must match, as in add). */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  const [$a, $b, s] = binaryArgs(a, b, 'sub');
-  return defineOp1([$a, $b], () => binary('Sub', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(neg(dy), $b.shape)], DIFF);
+  return opScope(() => {
+    const [$a, $b, s] = binaryArgs(a, b, 'sub');
+    return defineOp1([$a, $b], () => binary('Sub', $a, $b, s), (dy) => [reduceToShape(dy, $a.shape), reduceToShape(neg(dy), $b.shape)], DIFF);
+  });
 }
 /** tf.mul(a, b): elementwise a * b with broadcasting (dtypes must match, as in add). */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
-  const [$a, $b, s] = binaryArgs(a, b, 'mul');
-  return defineOp1([$a, $b], () => binary('Mul', $a, $b, s), (dy) => [reduceToShape(mul(dy, $b), $a.shape), reduceToShape(mul(dy, $a), $b.shape)], DIFF);
+  return opScope(() => {
+    const [$a, $b, s] = binaryArgs(a, b, 'mul');
+    return defineOp1([$a, $b], () => binary('Mul', $a, $b, s), (dy) => [reduceToShape(mul(dy, $b), $a.shape), reduceToShape(mul(dy, $a), $b.shape)], DIFF);
+  });
 }
 /** tf.div(a, b): elementwise a / b with broadcasting (dtypes must match, as in add). */
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  const [$a, $b, s] = binaryArgs(a, b, 'div');
-  return defineOp1([$a, $b], () => binary('Div', $a, $b, s), (dy) => [
-    reduceToShape(div(dy, $b), $a.shape),
-    reduceToShape(neg(div(mul(dy, $a), mul($b, $b))), $b.shape),
-  ], DIFF);
+  return opScope(() => {
+    const [$a, $b, s] = binaryArgs(a, b, 'div');
+    return defineOp1([$a, $b], () => binary('Div', $a, $b, s), (dy) => [
+      reduceToShape(div(dy, $b), $a.shape),
+      reduceToShape(neg(div(mul(dy, $a), mul($b, $b))), $b.shape),
+    ], DIFF);
+  });
 }
 /** tf.maximum(a, b): elementwise max with broadcasting; on ties the gradient goes to a. */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
-  const [$a, $b, s] = binaryArgs(a, b, 'maximum');
-  return defineOp1([$a, $b], () => binary('Maximum', $a, $b, s), (dy) => {
-    const m = compare('GreaterEqual', $a, $b, s);
-    return [reduceToShape(mul(dy, m), $a.shape), reduceToShape(mul(dy, sub(1, m)), $b.shape)];
-  }, DIFF);
+  return opScope(() => {
+    const [$a, $b, s] = binaryArgs(a, b, 'maximum');
+    return defineOp1([$a, $b], () => binary('Maximum', $a, $b, s), (dy) => {
+      const m = compare('GreaterEqual', $a, $b, s);
+      return [reduceToShape(mul(dy, m), $a.shape), reduceToShape(mul(dy, sub(1, m)), $b.shape)];
+    }, DIFF);
+  });
 }
 /** tf.minimum(a, b): elementwise min with broadcasting; on ties the gradient goes to a. */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
-  const [$a, $b, s] = binaryArgs(a, b, 'minimum');
-  return defineOp1([$a, $b], () => binary('Minimum', $a, $b, s), (dy) => {
-    const m = compare('LessEqual', $a, $b, s);
-    return [reduceToShape(mul(dy, m), $a.shape), reduceToShape(mul(dy, sub(1, m)), $b.shape)];
-  }, DIFF);
+  return opScope(() => {
+    const [$a, $b, s] = binaryArgs(a, b, 'minimum');
+    return defineOp1([$a, $b], () => binary('Minimum', $a, $b, s), (dy) => {
+      const m = compare('LessEqual', $a, $b, s);
+      return [reduceToShape(mul(dy, m), $a.shape), reduceToShape(mul(dy, sub(1, m)), $b.shape)];
+    }, DIFF);
+  });
 }
 /** tf.pow(a, b): elementwise a^b with broadcasting. */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
-  const [$a, $b, s] = binaryArgs(a, b, 'pow');
-  return defineOp1([$a, $b], () => binary('Pow', $a, $b, s), (dy, y) => [
-    reduceToShape(mul(dy, mul($b, pow($a, sub($b, 1)))), $a.shape),
-    reduceToShape(mul(dy, mul(y, logOf(maximum($a, 1e-30)))), $b.shape),
-  ], DIFF);
+  return opScope(() => {
+    const [$a, $b, s] = binaryArgs(a, b, 'pow');
+    return defineOp1([$a, $b], () => binary('Pow', $a, $b, s), (dy, y) => [
+      reduceToShape(mul(dy, mul($b, pow($a, sub($b, 1)))), $a.shape),
+      reduceToShape(mul(dy, mul(y, logOf(maximum($a, 1e-30)))), $b.shape),
+    ], DIFF);
+  });
 }
 /** tf.squaredDifference(a, b): elementwise (a - b)^2 with broadcasting. */
 export function squaredDifference(a: TensorLike, b: TensorLike): Tensor {
-  const [$a, $b, s] = binaryArgs(a, b, 'squaredDifference');
-  return defineOp1([$a, $b], () => binary('SquaredDifference', $a, $b, s), (dy) => {
-    const d = mul(dy, mul(2, sub($a, $b)));
-    return [reduceToShape(d, $a.shape), reduceToShape(neg(d), $b.shape)];
-  }, DIFF);
+  return opScope(() => {
+    const [$a, $b, s] = binaryArgs(a, b, 'squaredDifference');
+    return defineOp1([$a, $b], () => binary('SquaredDifference', $a, $b, s), (dy) => {
+      const d = mul(dy, mul(2, sub($a, $b)));
+      return [reduceToShape(d, $a.shape), reduceToShape(neg(d), $b.shape)];
+    }, DIFF);
+  });
 }
 /** tf.floorDiv(a, b): elementwise floor(a / b) with broadcasting; no gradient. */
 export function floorDiv(a: TensorLike, b: TensorLike): Tensor {
-  const [$a, $b, s] = binaryArgs(a, b, 'floorDiv');
-  return binary('FloorDiv', $a, $b, s);
+  return opScope(() => {
+    const [$a, $b, s] = binaryArgs(a, b, 'floorDiv');
+    return binary('FloorDiv', $a, $b, s);
+  });
 }
 /** tf.mod(a, b): elementwise remainder with broadcasting; no gradient. */
 export function mod(a: TensorLike, b: TensorLike): Tensor {
-  const [$a, $b, s] = binaryArgs(a, b, 'mod');
-  return binary('Mod', $a, $b, s);
+  return opScope(() => {
+    const [$a, $b, s] = binaryArgs(a, b, 'mod');
+    return binary('Mod', $a, $b, s);
+  });
 }
 
 // Note [comparison dtype]: comparisons return 1/0 in the operands' dtype (float32 for
@@ -229,10 +274,11 @@ export function mod(a: TensorLike, b: TensorLike): Tensor {
 function compare(name: CompareName, a: Tensor, b: Tensor, shape: number[]): Tensor {
   return ENGINE.runKernel(name, [a, b], undefined, [{ shape, dtype: a.dtype }])[0];
 }
-const comparison = (name: CompareName, op: string) => (a: TensorLike, b: TensorLike): Tensor => {
-  const [$a, $b, s] = binaryArgs(a, b, op);
-  return compare(name, $a, $b, s);
-};
+const comparison = (name: CompareName, op: string) => (a: TensorLike, b: TensorLike): Tensor =>
+  opScope(() => {
+    const [$a, $b, s] = binaryArgs(a, b, op);
+    return compare(name, $a, $b, s);
+  });
 /** tf.equal(a, b): 1 where a == b else 0, broadcast, in the operands' dtype (not tfjs' 'bool'). */
 export const equal = comparison('Equal', 'equal');
 /** tf.notEqual(a, b): 1 where a != b else 0, broadcast, in the operands' dtype. */
@@ -263,8 +309,10 @@ function logOf(x: Tensor): Tensor {
 
 /** tf.neg(x): elementwise -x (float32). */
 export function neg(x: TensorLike): Tensor {
-  const $x = convertToTensor(x, 'x', 'neg', 'float32');
-  return defineOp1([$x], () => unary('Neg', $x), (dy) => [neg(dy)], DIFF);
+  return opScope(() => {
+    const $x = convertToTensor(x, 'x', 'neg', 'float32');
+    return defineOp1([$x], () => unary('Neg', $x), (dy) => [neg(dy)], DIFF);
+  });
 }
 
 // ---- reductions
@@ -290,31 +338,39 @@ function expandGrad(dy: Tensor, x: Tensor, axes: number[]): Tensor {
  * cast). Throws InvalidArgumentError for an axis out of range.
  */
 export function sum(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  const $x = convertToTensor(x, 'x', 'sum');
-  const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
-  const axes = parseAxes(axis, $x.rank, 'sum');
-  return defineOp1([$f], () => reduce('Sum', $f, axes, keepDims), (dy) => [expandGrad(dy, $f, axes)], DIFF);
+  return opScope(() => {
+    const $x = convertToTensor(x, 'x', 'sum');
+    const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
+    const axes = parseAxes(axis, $x.rank, 'sum');
+    checkBoolean(keepDims, 'sum', 'keepDims');
+    return defineOp1([$f], () => reduce('Sum', $f, axes, keepDims), (dy) => [expandGrad(dy, $f, axes)], DIFF);
+  });
 }
 /** tf.mean(x, axis?, keepDims = false): mean over axis (default: every axis), as float32. */
 export function mean(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  const $x = convertToTensor(x, 'x', 'mean');
-  const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
-  const axes = parseAxes(axis, $x.rank, 'mean');
-  const n = axes.reduce((a, i) => a * $x.shape[i], 1);
-  return defineOp1([$f], () => reduce('Mean', $f, axes, keepDims), (dy) => [div(expandGrad(dy, $f, axes), n)], DIFF);
+  return opScope(() => {
+    const $x = convertToTensor(x, 'x', 'mean');
+    const $f = $x.dtype === 'float32' ? $x : cast($x, 'float32');
+    const axes = parseAxes(axis, $x.rank, 'mean');
+    checkBoolean(keepDims, 'mean', 'keepDims');
+    const n = axes.reduce((a, i) => a * $x.shape[i], 1);
+    return defineOp1([$f], () => reduce('Mean', $f, axes, keepDims), (dy) => [div(expandGrad(dy, $f, axes), n)], DIFF);
+  });
 }
 function minMax(name: 'Max' | 'Min', op: string) {
-  return (x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor => {
-    const $x = convertToTensor(x, 'x', op, 'float32');
-    checkFloat($x, 'x', op);
-    const axes = parseAxes(axis, $x.rank, op);
-    return defineOp1([$x], () => reduce(name, $x, axes, keepDims), (dy, y) => {
-      // Gradient flows to every position equal to the extreme value (as tfjs does).
-      const yk = reshape(y, reduceShape($x.shape, axes, true));
-      const m = equal($x, mul(yk, onesLike($x)));
-      return [mul(expandGrad(dy, $x, axes), m)];
-    }, DIFF);
-  };
+  return (x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor =>
+    opScope(() => {
+      const $x = convertToTensor(x, 'x', op, 'float32');
+      checkFloat($x, 'x', op);
+      const axes = parseAxes(axis, $x.rank, op);
+      checkBoolean(keepDims, op, 'keepDims');
+      return defineOp1([$x], () => reduce(name, $x, axes, keepDims), (dy, y) => {
+        // Gradient flows to every position equal to the extreme value (as tfjs does).
+        const yk = reshape(y, reduceShape($x.shape, axes, true));
+        const m = equal($x, mul(yk, onesLike($x)));
+        return [mul(expandGrad(dy, $x, axes), m)];
+      }, DIFF);
+    });
 }
 /** tf.max(x, axis?, keepDims = false): maximum over axis (default: every axis), float32; the gradient goes to every maximal element. */
 export const max = minMax('Max', 'max');
@@ -322,16 +378,23 @@ export const max = minMax('Max', 'max');
 export const min = minMax('Min', 'min');
 /** tf.prod(x, axis?, keepDims = false): product over axis (default: every axis), float32. */
 export function prod(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  const $x = convertToTensor(x, 'x', 'prod', 'float32');
-  const axes = parseAxes(axis, $x.rank, 'prod');
-  return defineOp1([$x], () => reduce('Prod', $x, axes, keepDims), (dy, y) => [div(mul(expandGrad(dy, $x, axes), reshape(y, reduceShape($x.shape, axes, true))), $x)], DIFF);
+  return opScope(() => {
+    const $x = convertToTensor(x, 'x', 'prod', 'float32');
+    const axes = parseAxes(axis, $x.rank, 'prod');
+    checkBoolean(keepDims, 'prod', 'keepDims');
+    return defineOp1([$x], () => reduce('Prod', $x, axes, keepDims), (dy, y) => [div(mul(expandGrad(dy, $x, axes), reshape(y, reduceShape($x.shape, axes, true))), $x)], DIFF);
+  });
 }
 
 /** tf.argMax(x, axis = 0): int32 indices of the maxima along axis (float32 input), that axis removed. */
 export function argMax(x: TensorLike, axis = 0): Tensor {
-  const $x = convertToTensor(x, 'x', 'argMax', 'float32');
-  const a = parseAxes(axis, $x.rank, 'argMax')[0];
-  return ENGINE.runKernel('ArgMax', [$x], { axis: a }, [{ shape: $x.shape.filter((_, i) => i !== a), dtype: 'int32' }])[0];
+  return opScope(() => {
+    const $x = convertToTensor(x, 'x', 'argMax', 'float32');
+    check($x.rank >= 1, 'argMax', 'x of rank >= 1', $x.shape);
+    check(typeof axis === 'number', 'argMax', 'axis as an integer', axis);
+    const a = parseAxes(axis, $x.rank, 'argMax')[0];
+    return ENGINE.runKernel('ArgMax', [$x], { axis: a }, [{ shape: $x.shape.filter((_, i) => i !== a), dtype: 'int32' }])[0];
+  });
 }
 
 /**
@@ -339,12 +402,17 @@ export function argMax(x: TensorLike, axis = 0): Tensor {
  * from int32 indices. Throws InvalidArgumentError unless depth >= 1.
  */
 export function oneHot(indices: TensorLike, depth: number, onValue = 1, offValue = 0): Tensor {
-  const $i = convertToTensor(indices, 'indices', 'oneHot', 'int32');
-  check(Number.isInteger(depth) && depth >= 1, 'oneHot', 'depth >= 1', depth);
-  return ENGINE.runKernel('OneHot', [$i], { depth, onValue, offValue }, [{ shape: [...$i.shape, depth], dtype: 'float32' }])[0];
+  return opScope(() => {
+    const $i = convertToTensor(indices, 'indices', 'oneHot', 'int32');
+    check(Number.isInteger(depth) && depth >= 1, 'oneHot', 'depth >= 1', depth);
+    checkNumber(onValue, 'oneHot', 'onValue');
+    checkNumber(offValue, 'oneHot', 'offValue');
+    checkOutputShape([...$i.shape, depth], 'oneHot');
+    return ENGINE.runKernel('OneHot', [$i], { depth, onValue, offValue }, [{ shape: [...$i.shape, depth], dtype: 'float32' }])[0];
+  });
 }
 
 /** Backend name a tensor lives on. */
 export function backendOf(t: Tensor): string {
-  return native.backendOf(t.liveHandle('backendOf'));
+  return native.backendOf(checkTensor(t, 'backendOf', 't').liveHandle('backendOf'));
 }

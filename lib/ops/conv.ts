@@ -11,7 +11,7 @@ import { Tensor } from '../tensor.js';
 import { Activation, applyActivation, checkActivation } from './activations.js';
 import { add, greater, mul, reshape, sum } from './basic.js';
 import { transpose } from './transforms.js';
-import { PadAttrs, PadSpec, TensorLike, floatArg, pairOrNHWC, parsePad, windowOutputShape } from './util.js';
+import { PadAttrs, PadSpec, TensorLike, floatArg, opScope, pairOrNHWC, parsePad, windowOutputShape } from './util.js';
 
 type Pair = number | [number, number];
 /** Image layout of conv inputs: 'NHWC' (default, native) or 'NCHW' (transposed to NHWC and back). */
@@ -164,12 +164,16 @@ function convEntry(
 /** tf.conv2d: 2D convolution of NHWC x (rank 3 or 4) with an HWIO filter. pad is 'same',
  * 'valid', a number (all sides) or [[0,0],[top,bottom],[left,right],[0,0]]. */
 export function conv2d(x: TensorLike, filter: TensorLike, strides: Pair, pad: PadSpec, dataFormat: DataFormat = 'NHWC', dilations: Pair = 1): Tensor {
-  return convEntry('conv2d', false, x, filter, strides, pad, dataFormat, dilations, undefined, 'linear');
+  return opScope(() => {
+    return convEntry('conv2d', false, x, filter, strides, pad, dataFormat, dilations, undefined, 'linear');
+  });
 }
 
 /** tf.depthwiseConv2d: per-channel convolution with an HWCM filter (M = channel multiplier). */
 export function depthwiseConv2d(x: TensorLike, filter: TensorLike, strides: Pair, pad: PadSpec, dataFormat: DataFormat = 'NHWC', dilations: Pair = 1): Tensor {
-  return convEntry('depthwiseConv2d', true, x, filter, strides, pad, dataFormat, dilations, undefined, 'linear');
+  return opScope(() => {
+    return convEntry('depthwiseConv2d', true, x, filter, strides, pad, dataFormat, dilations, undefined, 'linear');
+  });
 }
 
 /** tf.separableConv2d: depthwiseConv2d followed by a 1x1 (pointwise) conv2d. */
@@ -182,32 +186,36 @@ export function separableConv2d(
   dilation: Pair = 1,
   dataFormat: DataFormat = 'NHWC',
 ): Tensor {
-  const op = 'separableConv2d';
-  const $p = floatArg(pointwiseFilter, 'pointwiseFilter', op, 4, 'HWIO');
-  const $d = floatArg(depthwiseFilter, 'depthwiseFilter', op, 4, 'HWCM');
-  check($p.shape[0] === 1 && $p.shape[1] === 1, op, 'pointwiseFilter of shape [1, 1, inChannels * multiplier, outChannels]', $p.shape);
-  check($p.shape[2] === $d.shape[2] * $d.shape[3], op, `pointwiseFilter with ${$d.shape[2] * $d.shape[3]} input channels (depthwise in * multiplier) at axis 2`, $p.shape);
-  const dw = convEntry(op, true, x, $d, strides, pad, dataFormat, dilation, undefined, 'linear');
-  return convEntry(op, false, dw, $p, 1, 'valid', dataFormat, 1, undefined, 'linear');
+  return opScope(() => {
+    const op = 'separableConv2d';
+    const $p = floatArg(pointwiseFilter, 'pointwiseFilter', op, 4, 'HWIO');
+    const $d = floatArg(depthwiseFilter, 'depthwiseFilter', op, 4, 'HWCM');
+    check($p.shape[0] === 1 && $p.shape[1] === 1, op, 'pointwiseFilter of shape [1, 1, inChannels * multiplier, outChannels]', $p.shape);
+    check($p.shape[2] === $d.shape[2] * $d.shape[3], op, `pointwiseFilter with ${$d.shape[2] * $d.shape[3]} input channels (depthwise in * multiplier) at axis 2`, $p.shape);
+    const dw = convEntry(op, true, x, $d, strides, pad, dataFormat, dilation, undefined, 'linear');
+    return convEntry(op, false, dw, $p, 1, 'valid', dataFormat, 1, undefined, 'linear');
+  });
 }
 
 /** tf.conv2dTranspose: the gradient of conv2d with respect to its input, as a layer.
  * filter is [h, w, outDepth, inDepth]; outputShape is [batch, h, w, outDepth] (or rank 3). */
 export function conv2dTranspose(x: TensorLike, filter: TensorLike, outputShape: number[], strides: Pair, pad: 'same' | 'valid' | number): Tensor {
-  const op = 'conv2dTranspose';
-  const $x = floatArg(x, 'x', op, [3, 4], 'NHWC');
-  const $f = floatArg(filter, 'filter', op, 4, 'HW[out][in]');
-  check(Array.isArray(outputShape) && outputShape.length === $x.rank && outputShape.every((d) => Number.isInteger(d) && d > 0), op, `outputShape of ${$x.rank} positive integers`, outputShape);
-  const spec = parseConvSpec(strides, pad, 1, op);
-  const [x4, unbatch] = batched($x);
-  const out4 = outputShape.length === 4 ? outputShape.slice() : [1, ...outputShape];
-  check(out4[0] === x4.shape[0], op, `outputShape with batch ${x4.shape[0]}`, outputShape);
-  check($f.shape[3] === x4.shape[3], op, `filter with ${x4.shape[3]} input channels (x's last axis) at axis 3`, $f.shape);
-  check($f.shape[2] === out4[3], op, `filter with outputShape's ${out4[3]} channels at axis 2`, $f.shape);
-  // The forward convolution that maps outputShape to x's shape must exist.
-  const fwdShape = windowOutputShape(out4, [$f.shape[0], $f.shape[1]], $f.shape[3], spec.strides, spec.dilations, spec.pad, op);
-  check(fwdShape.every((d, i) => d === x4.shape[i]), op, `x of shape ${describe(fwdShape)} for outputShape ${describe(outputShape)}`, x4.shape);
-  return unbatch(convBackpropInput(x4, $f, out4, spec));
+  return opScope(() => {
+    const op = 'conv2dTranspose';
+    const $x = floatArg(x, 'x', op, [3, 4], 'NHWC');
+    const $f = floatArg(filter, 'filter', op, 4, 'HW[out][in]');
+    check(Array.isArray(outputShape) && outputShape.length === $x.rank && outputShape.every((d) => Number.isInteger(d) && d > 0), op, `outputShape of ${$x.rank} positive integers`, outputShape);
+    const spec = parseConvSpec(strides, pad, 1, op);
+    const [x4, unbatch] = batched($x);
+    const out4 = outputShape.length === 4 ? outputShape.slice() : [1, ...outputShape];
+    check(out4[0] === x4.shape[0], op, `outputShape with batch ${x4.shape[0]}`, outputShape);
+    check($f.shape[3] === x4.shape[3], op, `filter with ${x4.shape[3]} input channels (x's last axis) at axis 3`, $f.shape);
+    check($f.shape[2] === out4[3], op, `filter with outputShape's ${out4[3]} channels at axis 2`, $f.shape);
+    // The forward convolution that maps outputShape to x's shape must exist.
+    const fwdShape = windowOutputShape(out4, [$f.shape[0], $f.shape[1]], $f.shape[3], spec.strides, spec.dilations, spec.pad, op);
+    check(fwdShape.every((d, i) => d === x4.shape[i]), op, `x of shape ${describe(fwdShape)} for outputShape ${describe(outputShape)}`, x4.shape);
+    return unbatch(convBackpropInput(x4, $f, out4, spec));
+  });
 }
 
 /** Arguments of fused.conv2d / fused.depthwiseConv2d (tf.fused.conv2d's object form). */
@@ -242,10 +250,14 @@ function fusedEntry(op: string, depthwise: boolean, args: FusedConv2DArgs): Tens
 
 /** tf.fused.conv2d: conv2d + bias + activation; bias and ReLU run inside the native kernel. */
 export function fusedConv2d(args: FusedConv2DArgs): Tensor {
-  return fusedEntry('fused.conv2d', false, args);
+  return opScope(() => {
+    return fusedEntry('fused.conv2d', false, args);
+  });
 }
 
 /** tf.fused.depthwiseConv2d: depthwiseConv2d + bias + activation. */
 export function fusedDepthwiseConv2d(args: FusedConv2DArgs): Tensor {
-  return fusedEntry('fused.depthwiseConv2d', true, args);
+  return opScope(() => {
+    return fusedEntry('fused.depthwiseConv2d', true, args);
+  });
 }

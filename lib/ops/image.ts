@@ -5,7 +5,8 @@ import { check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
 import { Tensor } from '../tensor.js';
 import { reshape } from './basic.js';
-import { TensorLike, floatArg } from './util.js';
+import { checkOutputShape } from '../validate.js';
+import { TensorLike, floatArg, opScope } from './util.js';
 
 /**
  * tf.image.resizeBilinear(images, [newHeight, newWidth], alignCorners = false,
@@ -13,16 +14,19 @@ import { TensorLike, floatArg } from './util.js';
  * Accepts NHWC rank 4 or HWC rank 3 images.
  */
 export function resizeBilinear(images: TensorLike, size: [number, number], alignCorners = false, halfPixelCenters = false): Tensor {
-  const op = 'resizeBilinear';
-  const $x = floatArg(images, 'images', op, [3, 4], 'NHWC');
-  check(Array.isArray(size) && size.length === 2 && size.every((d) => Number.isInteger(d) && d >= 1), op, 'size [newHeight, newWidth] of positive integers', size);
-  check(typeof alignCorners === 'boolean', op, 'alignCorners as a boolean', alignCorners);
-  check(typeof halfPixelCenters === 'boolean', op, 'halfPixelCenters as a boolean', halfPixelCenters);
-  check(!(alignCorners && halfPixelCenters), op, 'alignCorners false when halfPixelCenters is true', 'both true');
-  const x4 = $x.rank === 4 ? $x : reshape($x, [1, ...$x.shape]);
-  const attrs: ResizeAttrs = { size: [size[0], size[1]], alignCorners, halfPixelCenters };
-  const y = resizeCore(x4, attrs);
-  return $x.rank === 4 ? y : reshape(y, y.shape.slice(1));
+  return opScope(() => {
+    const op = 'resizeBilinear';
+    const $x = floatArg(images, 'images', op, [3, 4], 'NHWC');
+    check(Array.isArray(size) && size.length === 2 && size.every((d) => Number.isInteger(d) && d >= 1), op, 'size [newHeight, newWidth] of positive integers', size);
+    check(typeof alignCorners === 'boolean', op, 'alignCorners as a boolean', alignCorners);
+    check(typeof halfPixelCenters === 'boolean', op, 'halfPixelCenters as a boolean', halfPixelCenters);
+    check(!(alignCorners && halfPixelCenters), op, 'alignCorners false when halfPixelCenters is true', 'both true');
+    const x4 = $x.rank === 4 ? $x : reshape($x, [1, ...$x.shape]);
+    checkOutputShape([x4.shape[0], size[0], size[1], x4.shape[3]], op);
+    const attrs: ResizeAttrs = { size: [size[0], size[1]], alignCorners, halfPixelCenters };
+    const y = resizeCore(x4, attrs);
+    return $x.rank === 4 ? y : reshape(y, y.shape.slice(1));
+  });
 }
 
 type ResizeAttrs = { size: [number, number]; alignCorners: boolean; halfPixelCenters: boolean };
@@ -68,19 +72,22 @@ export function transform(
   fillValue = 0,
   outputShape?: [number, number],
 ): Tensor {
-  const op = 'transform';
-  const $x = floatArg(images, 'images', op, [3, 4], 'NHWC');
-  const x4 = $x.rank === 4 ? $x : reshape($x, [1, ...$x.shape]);
-  const $t = floatArg(transforms, 'transforms', op, [1, 2]);
-  const t2 = $t.rank === 2 ? $t : reshape($t, [1, ...$t.shape]);
-  check(t2.shape[1] === 8 && (t2.shape[0] === x4.shape[0] || t2.shape[0] === 1), op, `transforms of shape [${x4.shape[0]}, 8] or [1, 8]`, $t.shape);
-  check(interpolation === 'nearest' || interpolation === 'bilinear', op, "interpolation 'nearest' or 'bilinear'", interpolation);
-  check(['constant', 'reflect', 'wrap', 'nearest'].includes(fillMode), op, "fillMode 'constant', 'reflect', 'wrap' or 'nearest'", fillMode);
-  check(typeof fillValue === 'number' && Number.isFinite(fillValue), op, 'fillValue as a finite number', fillValue);
-  const size = outputShape ?? [x4.shape[1], x4.shape[2]];
-  check(Array.isArray(size) && size.length === 2 && size.every((d) => Number.isInteger(d) && d >= 1), op, 'outputShape [height, width] of positive integers', outputShape);
-  const out = [x4.shape[0], size[0], size[1], x4.shape[3]];
-  const attrs = { interpolation, fillMode, fillValue, outputShape: [size[0], size[1]] };
-  const y = ENGINE.runKernel('ImageProjectiveTransform', [x4, t2], attrs, [{ shape: out, dtype: 'float32' }])[0];
-  return $x.rank === 4 ? y : reshape(y, out.slice(1));
+  return opScope(() => {
+    const op = 'transform';
+    const $x = floatArg(images, 'images', op, [3, 4], 'NHWC');
+    const x4 = $x.rank === 4 ? $x : reshape($x, [1, ...$x.shape]);
+    const $t = floatArg(transforms, 'transforms', op, [1, 2]);
+    const t2 = $t.rank === 2 ? $t : reshape($t, [1, ...$t.shape]);
+    check(t2.shape[1] === 8 && (t2.shape[0] === x4.shape[0] || t2.shape[0] === 1), op, `transforms of shape [${x4.shape[0]}, 8] or [1, 8]`, $t.shape);
+    check(interpolation === 'nearest' || interpolation === 'bilinear', op, "interpolation 'nearest' or 'bilinear'", interpolation);
+    check(['constant', 'reflect', 'wrap', 'nearest'].includes(fillMode), op, "fillMode 'constant', 'reflect', 'wrap' or 'nearest'", fillMode);
+    check(typeof fillValue === 'number' && Number.isFinite(fillValue), op, 'fillValue as a finite number', fillValue);
+    const size = outputShape ?? [x4.shape[1], x4.shape[2]];
+    check(Array.isArray(size) && size.length === 2 && size.every((d) => Number.isInteger(d) && d >= 1), op, 'outputShape [height, width] of positive integers', outputShape);
+    const out = [x4.shape[0], size[0], size[1], x4.shape[3]];
+    checkOutputShape(out, op);
+    const attrs = { interpolation, fillMode, fillValue, outputShape: [size[0], size[1]] };
+    const y = ENGINE.runKernel('ImageProjectiveTransform', [x4, t2], attrs, [{ shape: out, dtype: 'float32' }])[0];
+    return $x.rank === 4 ? y : reshape(y, out.slice(1));
+  });
 }

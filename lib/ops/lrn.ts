@@ -8,7 +8,7 @@ import { Tensor } from '../tensor.js';
 import { square } from './activations.js';
 import { add, mul, pow, reshape, sub } from './basic.js';
 import { matMul } from './matmul.js';
-import { TensorLike, floatArg, makeTensor } from './util.js';
+import { TensorLike, floatArg, makeTensor, opScope } from './util.js';
 
 /**
  * tf.localResponseNormalization(x, depthRadius = 5, bias = 1, alpha = 1, beta = 0.5): over
@@ -18,23 +18,25 @@ import { TensorLike, floatArg, makeTensor } from './util.js';
  * alpha is not divided by the window size).
  */
 export function localResponseNormalization(x: TensorLike, depthRadius = 5, bias = 1, alpha = 1, beta = 0.5): Tensor {
-  const op = 'localResponseNormalization';
-  const $x = floatArg(x, 'x', op, [3, 4], 'NHWC');
-  check(Number.isInteger(depthRadius) && depthRadius >= 0, op, 'depthRadius a non-negative integer', depthRadius);
-  check(typeof bias === 'number' && bias > 0 && Number.isFinite(bias), op, 'bias > 0', bias);
-  check(typeof alpha === 'number' && alpha >= 0 && Number.isFinite(alpha), op, 'alpha >= 0', alpha);
-  check(typeof beta === 'number' && Number.isFinite(beta), op, 'beta a finite number', beta);
-  const x4 = $x.rank === 4 ? $x : reshape($x, [1, ...$x.shape]);
-  const attrs = { depthRadius, bias, alpha, beta };
-  const y = defineOp1(
-    [x4],
-    () => ENGINE.runKernel('LRN', [x4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0],
-    (dy, y4) => [
-      ENGINE.recording ? lrnGradOps(dy, x4, attrs) : ENGINE.runKernel('LRNGrad', [dy, x4, y4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0],
-    ],
-    { differentiableGrad: true },
-  );
-  return $x.rank === 4 ? y : reshape(y, $x.shape);
+  return opScope(() => {
+    const op = 'localResponseNormalization';
+    const $x = floatArg(x, 'x', op, [3, 4], 'NHWC');
+    check(Number.isInteger(depthRadius) && depthRadius >= 0, op, 'depthRadius a non-negative integer', depthRadius);
+    check(typeof bias === 'number' && bias > 0 && Number.isFinite(bias), op, 'bias > 0', bias);
+    check(typeof alpha === 'number' && alpha >= 0 && Number.isFinite(alpha), op, 'alpha >= 0', alpha);
+    check(typeof beta === 'number' && Number.isFinite(beta), op, 'beta a finite number', beta);
+    const x4 = $x.rank === 4 ? $x : reshape($x, [1, ...$x.shape]);
+    const attrs = { depthRadius, bias, alpha, beta };
+    const y = defineOp1(
+      [x4],
+      () => ENGINE.runKernel('LRN', [x4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0],
+      (dy, y4) => [
+        ENGINE.recording ? lrnGradOps(dy, x4, attrs) : ENGINE.runKernel('LRNGrad', [dy, x4, y4], attrs, [{ shape: x4.shape, dtype: 'float32' }])[0],
+      ],
+      { differentiableGrad: true },
+    );
+    return $x.rank === 4 ? y : reshape(y, $x.shape);
+  });
 }
 
 /**

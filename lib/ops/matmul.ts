@@ -7,7 +7,7 @@ import { defineOp } from '../gradients.js';
 import { Tensor } from '../tensor.js';
 import { Activation, applyActivation, checkActivation } from './activations.js';
 import { add, greater, mul, reduceToShape, reshape } from './basic.js';
-import { TensorLike, floatArg, sameShape } from './util.js';
+import { TensorLike, floatArg, sameShape, opScope } from './util.js';
 
 /** The native product on rank-2/3 operands (one batch, or a rank-2 side broadcast). */
 function matMulCore(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, bias: Tensor | null, relu: boolean): Tensor {
@@ -85,9 +85,11 @@ function prepare(op: string, a: TensorLike, b: TensorLike, transposeA: boolean, 
 
 /** tf.matMul(a, b, transposeA, transposeB): (batched) matrix product. */
 export function matMul(a: TensorLike, b: TensorLike, transposeA = false, transposeB = false): Tensor {
-  const p = prepare('matMul', a, b, transposeA, transposeB);
-  const y = matMulCore(p.a, p.b, transposeA, transposeB, null, false);
-  return sameShape(y.shape, p.outShape) ? y : reshape(y, p.outShape);
+  return opScope(() => {
+    const p = prepare('matMul', a, b, transposeA, transposeB);
+    const y = matMulCore(p.a, p.b, transposeA, transposeB, null, false);
+    return sameShape(y.shape, p.outShape) ? y : reshape(y, p.outShape);
+  });
 }
 
 /** Arguments of fused.matMul (tf.fused.matMul's object form). */
@@ -112,32 +114,36 @@ export interface FusedMatMulArgs {
 
 /** tf.fused.matMul: matMul + bias + activation; a [n] bias and ReLU run in the kernel. */
 export function fusedMatMul(args: FusedMatMulArgs): Tensor {
-  const op = 'fused.matMul';
-  check(args && typeof args === 'object', op, 'an object {a, b, transposeA?, transposeB?, bias?, activation?}', args);
-  const activation = checkActivation(args.activation ?? 'linear', op);
-  const tA = args.transposeA ?? false, tB = args.transposeB ?? false;
-  const p = prepare(op, args.a, args.b, tA, tB);
-  const n = p.outShape[p.outShape.length - 1];
-  const $bias = args.bias === undefined || args.bias === null ? null : floatArg(args.bias, 'bias', op);
-  const nativeBias = $bias && $bias.rank === 1 && $bias.shape[0] === n ? $bias : null;
-  const fusedRelu = activation === 'relu';
-  let y = matMulCore(p.a, p.b, tA, tB, nativeBias, fusedRelu);
-  if (!sameShape(y.shape, p.outShape)) y = reshape(y, p.outShape);
-  if ($bias && !nativeBias) y = add(y, $bias);
-  return fusedRelu ? y : applyActivation(y, activation, args.preluActivationWeights, args.leakyreluAlpha);
+  return opScope(() => {
+    const op = 'fused.matMul';
+    check(args && typeof args === 'object', op, 'an object {a, b, transposeA?, transposeB?, bias?, activation?}', args);
+    const activation = checkActivation(args.activation ?? 'linear', op);
+    const tA = args.transposeA ?? false, tB = args.transposeB ?? false;
+    const p = prepare(op, args.a, args.b, tA, tB);
+    const n = p.outShape[p.outShape.length - 1];
+    const $bias = args.bias === undefined || args.bias === null ? null : floatArg(args.bias, 'bias', op);
+    const nativeBias = $bias && $bias.rank === 1 && $bias.shape[0] === n ? $bias : null;
+    const fusedRelu = activation === 'relu';
+    let y = matMulCore(p.a, p.b, tA, tB, nativeBias, fusedRelu);
+    if (!sameShape(y.shape, p.outShape)) y = reshape(y, p.outShape);
+    if ($bias && !nativeBias) y = add(y, $bias);
+    return fusedRelu ? y : applyActivation(y, activation, args.preluActivationWeights, args.leakyreluAlpha);
+  });
 }
 
 /** tf.dot: inner product of rank-1/2 tensors (vector . vector is a scalar). */
 export function dot(t1: TensorLike, t2: TensorLike): Tensor {
-  const $a = floatArg(t1, 't1', 'dot', [1, 2]);
-  const $b = floatArg(t2, 't2', 'dot', [1, 2]);
-  const ka = $a.shape[$a.rank - 1], kb = $b.shape[0];
-  if (ka !== kb) throw new InvalidArgumentError(`dot: expected inner dimensions to match but received ${describe($a.shape)} and ${describe($b.shape)}`);
-  const a2 = $a.rank === 1 ? reshape($a, [1, ka]) : $a;
-  const b2 = $b.rank === 1 ? reshape($b, [kb, 1]) : $b;
-  const y = matMulCore(a2, b2, false, false, null, false);
-  if ($a.rank === 1 && $b.rank === 1) return reshape(y, []);
-  if ($a.rank === 1) return reshape(y, [$b.shape[1]]);
-  if ($b.rank === 1) return reshape(y, [$a.shape[0]]);
-  return y;
+  return opScope(() => {
+    const $a = floatArg(t1, 't1', 'dot', [1, 2]);
+    const $b = floatArg(t2, 't2', 'dot', [1, 2]);
+    const ka = $a.shape[$a.rank - 1], kb = $b.shape[0];
+    if (ka !== kb) throw new InvalidArgumentError(`dot: expected inner dimensions to match but received ${describe($a.shape)} and ${describe($b.shape)}`);
+    const a2 = $a.rank === 1 ? reshape($a, [1, ka]) : $a;
+    const b2 = $b.rank === 1 ? reshape($b, [kb, 1]) : $b;
+    const y = matMulCore(a2, b2, false, false, null, false);
+    if ($a.rank === 1 && $b.rank === 1) return reshape(y, []);
+    if ($a.rank === 1) return reshape(y, [$b.shape[1]]);
+    if ($b.rank === 1) return reshape(y, [$a.shape[0]]);
+    return y;
+  });
 }

@@ -7,7 +7,7 @@ import { defineOp } from '../gradients.js';
 import { Tensor } from '../tensor.js';
 import { rsqrt } from './activations.js';
 import { add, fill, mean, mul, neg, reduceToShape, sub, sum } from './basic.js';
-import { TensorLike, broadcastShape, convertToTensor, floatArg } from './util.js';
+import { TensorLike, broadcastShape, convertToTensor, floatArg, opScope } from './util.js';
 
 /**
  * tf.batchNorm: (x - mean) * scale / sqrt(variance + varianceEpsilon) + offset, with mean,
@@ -21,57 +21,59 @@ export function batchNorm(
   scale?: TensorLike | null,
   varianceEpsilon = 0.001,
 ): Tensor {
-  const op = 'batchNorm';
-  const $x = floatArg(x, 'x', op);
-  const $m = floatArg(mean, 'mean', op);
-  const $v = floatArg(variance, 'variance', op);
-  const $o = offset === undefined || offset === null ? null : floatArg(offset, 'offset', op);
-  const $s = scale === undefined || scale === null ? null : floatArg(scale, 'scale', op);
-  check($m.rank === $v.rank, op, `variance of mean's rank ${$m.rank}`, $v.shape);
-  if ($o) check($o.rank === $m.rank, op, `offset of mean's rank ${$m.rank}`, $o.shape);
-  if ($s) check($s.rank === $m.rank, op, `scale of mean's rank ${$m.rank}`, $s.shape);
-  check(typeof varianceEpsilon === 'number' && varianceEpsilon >= 0, op, 'varianceEpsilon >= 0', varianceEpsilon);
-  for (const [t, n] of [[$m, 'mean'], [$v, 'variance'], [$o, 'offset'], [$s, 'scale']] as Array<[Tensor | null, string]>)
-    if (t) {
-      const b = broadcastShape($x.shape, t.shape, op);
-      check(b.length === $x.rank && b.every((d, i) => d === $x.shape[i]), op, `${n} that broadcasts to x's shape ${describe($x.shape)}`, t.shape);
+  return opScope(() => {
+    const op = 'batchNorm';
+    const $x = floatArg(x, 'x', op);
+    const $m = floatArg(mean, 'mean', op);
+    const $v = floatArg(variance, 'variance', op);
+    const $o = offset === undefined || offset === null ? null : floatArg(offset, 'offset', op);
+    const $s = scale === undefined || scale === null ? null : floatArg(scale, 'scale', op);
+    check($m.rank === $v.rank, op, `variance of mean's rank ${$m.rank}`, $v.shape);
+    if ($o) check($o.rank === $m.rank, op, `offset of mean's rank ${$m.rank}`, $o.shape);
+    if ($s) check($s.rank === $m.rank, op, `scale of mean's rank ${$m.rank}`, $s.shape);
+    check(typeof varianceEpsilon === 'number' && varianceEpsilon >= 0, op, 'varianceEpsilon >= 0', varianceEpsilon);
+    for (const [t, n] of [[$m, 'mean'], [$v, 'variance'], [$o, 'offset'], [$s, 'scale']] as Array<[Tensor | null, string]>)
+      if (t) {
+        const b = broadcastShape($x.shape, t.shape, op);
+        check(b.length === $x.rank && b.every((d, i) => d === $x.shape[i]), op, `${n} that broadcasts to x's shape ${describe($x.shape)}`, t.shape);
+      }
+    const c = $x.rank ? $x.shape[$x.rank - 1] : 0;
+    const isVec = (t: Tensor | null) => !t || (t.rank === 1 && t.shape[0] === c);
+    if (!($x.rank >= 1 && [$m, $v, $o, $s].every(isVec))) {
+      // General broadcasting: composed, so the gradient comes from the parts.
+      let y = mul(sub($x, $m), rsqrt(add($v, varianceEpsilon)));
+      if ($s) y = mul(y, $s);
+      if ($o) y = add(y, $o);
+      return y;
     }
-  const c = $x.rank ? $x.shape[$x.rank - 1] : 0;
-  const isVec = (t: Tensor | null) => !t || (t.rank === 1 && t.shape[0] === c);
-  if (!($x.rank >= 1 && [$m, $v, $o, $s].every(isVec))) {
-    // General broadcasting: composed, so the gradient comes from the parts.
-    let y = mul(sub($x, $m), rsqrt(add($v, varianceEpsilon)));
-    if ($s) y = mul(y, $s);
-    if ($o) y = add(y, $o);
-    return y;
-  }
-  const inputs = [$x, $m, $v, ...($o ? [$o] : []), ...($s ? [$s] : [])];
-  return defineOp(
-    inputs,
-    () => {
-      const gamma = $s ?? fill([c], 1);
-      const beta = $o ?? fill([c], 0);
-      return ENGINE.runKernel('BatchNormInfer', [$x, gamma, beta, $m, $v], { epsilon: varianceEpsilon }, [{ shape: $x.shape, dtype: 'float32' }]);
-    },
-    ([dy]) => {
-      // Note [batchNorm gradient]: as tfjs, with r = 1/sqrt(var + eps) and s = scale or 1:
-      // dx = dy*r*s, dmean = -sum(dy*r*s), dvar = sum(dy*(x-mean)*s*(-r^3/2)),
-      // doffset = sum(dy), dscale = sum(dy*(x-mean)*r), sums over all but the last axis.
-      const r = rsqrt(add($v, varianceEpsilon));
-      const rs = $s ? mul(r, $s) : r;
-      const xm = sub($x, $m);
-      const dx = mul(dy, rs);
-      const grads: Array<Tensor | null> = [
-        dx,
-        reduceToShape(neg(dx), [c]),
-        reduceToShape(mul(mul(dy, xm), mul(rs, mul(mul(r, r), -0.5))), [c]),
-      ];
-      if ($o) grads.push(reduceToShape(dy, [c]));
-      if ($s) grads.push(reduceToShape(mul(mul(dy, xm), r), [c]));
-      return grads;
-    },
-    { name: 'batchNorm', differentiableGrad: true },
-  )[0];
+    const inputs = [$x, $m, $v, ...($o ? [$o] : []), ...($s ? [$s] : [])];
+    return defineOp(
+      inputs,
+      () => {
+        const gamma = $s ?? fill([c], 1);
+        const beta = $o ?? fill([c], 0);
+        return ENGINE.runKernel('BatchNormInfer', [$x, gamma, beta, $m, $v], { epsilon: varianceEpsilon }, [{ shape: $x.shape, dtype: 'float32' }]);
+      },
+      ([dy]) => {
+        // Note [batchNorm gradient]: as tfjs, with r = 1/sqrt(var + eps) and s = scale or 1:
+        // dx = dy*r*s, dmean = -sum(dy*r*s), dvar = sum(dy*(x-mean)*s*(-r^3/2)),
+        // doffset = sum(dy), dscale = sum(dy*(x-mean)*r), sums over all but the last axis.
+        const r = rsqrt(add($v, varianceEpsilon));
+        const rs = $s ? mul(r, $s) : r;
+        const xm = sub($x, $m);
+        const dx = mul(dy, rs);
+        const grads: Array<Tensor | null> = [
+          dx,
+          reduceToShape(neg(dx), [c]),
+          reduceToShape(mul(mul(dy, xm), mul(rs, mul(mul(r, r), -0.5))), [c]),
+        ];
+        if ($o) grads.push(reduceToShape(dy, [c]));
+        if ($s) grads.push(reduceToShape(mul(mul(dy, xm), r), [c]));
+        return grads;
+      },
+      { name: 'batchNorm', differentiableGrad: true },
+    )[0];
+  });
 }
 
 /** What batchNormTraining returns. */
@@ -92,37 +94,39 @@ export interface BatchNormTrainingResult {
  * @internal
  */
 export function batchNormTraining(x: TensorLike, gamma: TensorLike, beta: TensorLike, epsilon = 0.001): BatchNormTrainingResult {
-  const op = 'batchNormTraining';
-  const $x = floatArg(x, 'x', op);
-  check($x.rank >= 2, op, 'x of rank >= 2', $x.shape);
-  const c = $x.shape[$x.rank - 1];
-  const $g = convertToTensor(gamma, 'gamma', op, 'float32');
-  const $b = convertToTensor(beta, 'beta', op, 'float32');
-  for (const [t, n] of [[$g, 'gamma'], [$b, 'beta']] as Array<[Tensor, string]>) {
-    if (t.dtype !== 'float32') throw new DTypeError(`${op}: expected ${n} of dtype float32 but received ${t.dtype}`);
-    check(t.rank === 1 && t.shape[0] === c, op, `${n} of shape [${c}] (x's last axis)`, t.shape);
-  }
-  check(typeof epsilon === 'number' && epsilon > 0, op, 'epsilon > 0', epsilon);
-  const attrs = { epsilon };
-  const [y, m, v] = defineOp(
-    [$x, $g, $b],
-    () =>
-      ENGINE.runKernel('BatchNormTrain', [$x, $g, $b], attrs, [
-        { shape: $x.shape, dtype: 'float32' },
-        { shape: [c], dtype: 'float32' },
-        { shape: [c], dtype: 'float32' },
-      ]),
-    ([dy], [, bm, bv]) => {
-      if (ENGINE.recording) return batchNormTrainingGradOps(dy, $x, $g, epsilon);
-      return ENGINE.runKernel('BatchNormGrad', [dy, $x, $g, bm, bv], attrs, [
-        { shape: $x.shape, dtype: 'float32' },
-        { shape: [c], dtype: 'float32' },
-        { shape: [c], dtype: 'float32' },
-      ]);
-    },
-    { name: 'BatchNormTrain', differentiableGrad: true },
-  );
-  return { y, mean: m, variance: v };
+  return opScope(() => {
+    const op = 'batchNormTraining';
+    const $x = floatArg(x, 'x', op);
+    check($x.rank >= 2, op, 'x of rank >= 2', $x.shape);
+    const c = $x.shape[$x.rank - 1];
+    const $g = convertToTensor(gamma, 'gamma', op, 'float32');
+    const $b = convertToTensor(beta, 'beta', op, 'float32');
+    for (const [t, n] of [[$g, 'gamma'], [$b, 'beta']] as Array<[Tensor, string]>) {
+      if (t.dtype !== 'float32') throw new DTypeError(`${op}: expected ${n} of dtype float32 but received ${t.dtype}`);
+      check(t.rank === 1 && t.shape[0] === c, op, `${n} of shape [${c}] (x's last axis)`, t.shape);
+    }
+    check(typeof epsilon === 'number' && epsilon > 0, op, 'epsilon > 0', epsilon);
+    const attrs = { epsilon };
+    const [y, m, v] = defineOp(
+      [$x, $g, $b],
+      () =>
+        ENGINE.runKernel('BatchNormTrain', [$x, $g, $b], attrs, [
+          { shape: $x.shape, dtype: 'float32' },
+          { shape: [c], dtype: 'float32' },
+          { shape: [c], dtype: 'float32' },
+        ]),
+      ([dy], [, bm, bv]) => {
+        if (ENGINE.recording) return batchNormTrainingGradOps(dy, $x, $g, epsilon);
+        return ENGINE.runKernel('BatchNormGrad', [dy, $x, $g, bm, bv], attrs, [
+          { shape: $x.shape, dtype: 'float32' },
+          { shape: [c], dtype: 'float32' },
+          { shape: [c], dtype: 'float32' },
+        ]);
+      },
+      { name: 'BatchNormTrain', differentiableGrad: true },
+    );
+    return { y, mean: m, variance: v };
+  });
 }
 
 /**

@@ -6,7 +6,7 @@ import { ENGINE } from '../engine.js';
 import { defineOp1 } from '../gradients.js';
 import { Tensor } from '../tensor.js';
 import { mean, reshape } from './basic.js';
-import { TensorLike, floatArg, pairOrNHWC, parsePad, windowOutputShape } from './util.js';
+import { TensorLike, floatArg, pairOrNHWC, parsePad, windowOutputShape, opScope } from './util.js';
 
 type Pair = number | [number, number];
 
@@ -71,16 +71,22 @@ function avgPoolGrad(dy: Tensor, x4: Tensor, attrs: PoolAttrs): Tensor {
 
 /** tf.maxPool(x, filterSize, strides, pad): x NHWC of rank 3 or 4. */
 export function maxPool(x: TensorLike, filterSize: Pair, strides: Pair, pad: 'same' | 'valid'): Tensor {
-  return pool('MaxPool', 'maxPool', x, filterSize, strides, pad);
+  return opScope(() => {
+    return pool('MaxPool', 'maxPool', x, filterSize, strides, pad);
+  });
 }
 
 /** tf.avgPool(x, filterSize, strides, pad): x NHWC of rank 3 or 4. */
 export function avgPool(x: TensorLike, filterSize: Pair, strides: Pair, pad: 'same' | 'valid'): Tensor {
-  return pool('AvgPool', 'avgPool', x, filterSize, strides, pad);
+  return opScope(() => {
+    return pool('AvgPool', 'avgPool', x, filterSize, strides, pad);
+  });
 }
 
 /** Mean over the spatial axes: [N, H, W, C] -> [N, C] ([N, 1, 1, C] with keepDims). */
 export function globalAvgPool(x: TensorLike, keepDims = false): Tensor {
-  const $x = floatArg(x, 'x', 'globalAvgPool', 4, 'NHWC');
-  return mean($x, [1, 2], keepDims);
+  return opScope(() => {
+    const $x = floatArg(x, 'x', 'globalAvgPool', 4, 'NHWC');
+    return mean($x, [1, 2], keepDims);
+  });
 }

@@ -4,10 +4,11 @@
 import { ENGINE } from '../engine.js';
 import { check } from '../errors.js';
 import { DType, Tensor } from '../tensor.js';
+import { checkShape } from '../validate.js';
 import { abs } from './activations.js';
 import { cast, greater, mul, reshape } from './basic.js';
 import { clipByValue, where } from './transforms.js';
-import { TensorLike, convertToTensor, floatArg } from './util.js';
+import { TensorLike, convertToTensor, floatArg, opScope } from './util.js';
 
 /** A 32-bit seed from a number or string (hashed), or a fresh random one. */
 function seedOf(seed: number | string | undefined, op: string): number {
@@ -21,10 +22,6 @@ function seedOf(seed: number | string | undefined, op: string): number {
   return Math.abs(Math.floor(seed)) % 2 ** 52;
 }
 
-function checkShape(shape: unknown, op: string): number[] {
-  check(Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0), op, 'shape of non-negative integers', shape);
-  return (shape as number[]).slice();
-}
 
 function checkDType(dtype: unknown, op: string): 'float32' | 'int32' {
   check(dtype === 'float32' || dtype === 'int32', op, "dtype 'float32' or 'int32'", dtype);
@@ -67,6 +64,7 @@ export function truncatedNormal(shape: number[], mean = 0, stdDev = 1, dtype: DT
   const s = checkShape(shape, op);
   const dt = checkDType(dtype, op);
   check(typeof stdDev === 'number' && stdDev > 0, op, 'stdDev > 0', stdDev);
+  check(typeof mean === 'number' && Number.isFinite(mean), op, 'mean as a finite number', mean);
   const base = seedOf(seed, op);
   let z = random(true, s, 0, 1, base);
   for (let round = 1; round <= 8; round++) z = where(greater(abs(z), 2), random(true, s, 0, 1, base + round * 0x9e3779b1), z);
@@ -81,18 +79,21 @@ export function truncatedNormal(shape: number[], mean = 0, stdDev = 1, dtype: DT
  * sizes) shares one mask value along axes of size 1.
  */
 export function dropout(x: TensorLike, rate: number, noiseShape?: Array<number | null>, seed?: number | string): Tensor {
-  const op = 'dropout';
-  const $x = floatArg(x, 'x', op);
-  check(typeof rate === 'number' && rate >= 0 && rate < 1, op, 'rate in [0, 1)', rate);
-  let ns = $x.shape.slice();
-  if (noiseShape !== undefined && noiseShape !== null) {
-    check(Array.isArray(noiseShape) && noiseShape.length === $x.rank, op, `noiseShape of length ${$x.rank} (x's rank)`, noiseShape);
-    ns = noiseShape.map((d, i) => (d === null || d === undefined ? $x.shape[i] : d));
-    check(ns.every((d, i) => d === 1 || d === $x.shape[i]), op, `noiseShape that broadcasts to x's shape [${$x.shape}]`, noiseShape);
-  }
-  if (rate === 0) return reshape($x, $x.shape);
-  // The mask is computed from x's backend (x is passed only to pick it) and is a constant
-  // for the tape, so mul's gradient is dy * mask.
-  const mask = ENGINE.runKernel('DropoutMask', [$x], { shape: ns, rate, seed: seedOf(seed, op) }, [{ shape: ns, dtype: 'float32' }])[0];
-  return mul($x, mask);
+  return opScope(() => {
+    const op = 'dropout';
+    const $x = floatArg(x, 'x', op);
+    check(typeof rate === 'number' && rate >= 0 && rate < 1, op, 'rate in [0, 1)', rate);
+    let ns = $x.shape.slice();
+    if (noiseShape !== undefined && noiseShape !== null) {
+      check(Array.isArray(noiseShape) && noiseShape.length === $x.rank, op, `noiseShape of length ${$x.rank} (x's rank)`, noiseShape);
+      ns = noiseShape.map((d, i) => (d === null || d === undefined ? $x.shape[i] : d));
+      check(ns.every((d, i) => d === 1 || d === $x.shape[i]), op, `noiseShape that broadcasts to x's shape [${$x.shape}]`, noiseShape);
+    }
+    const maskSeed = seedOf(seed, op);
+    if (rate === 0) return reshape($x, $x.shape);
+    // The mask is computed from x's backend (x is passed only to pick it) and is a constant
+    // for the tape, so mul's gradient is dy * mask.
+    const mask = ENGINE.runKernel('DropoutMask', [$x], { shape: ns, rate, seed: maskSeed }, [{ shape: ns, dtype: 'float32' }])[0];
+    return mul($x, mask);
+  });
 }

@@ -1,11 +1,35 @@
 // Shared argument handling for ops: tensor conversion, shape arithmetic and checks.
 import { ENGINE } from '../engine.js';
-import { DTypeError, InvalidArgumentError, check, describe } from '../errors.js';
-import { native } from '../native.js';
+import { DTypeError, InvalidArgumentError, check, describe, wrapNativeError } from '../errors.js';
+import * as native from '../native.js';
 import { DType, NestedArray, Tensor } from '../tensor.js';
+import { checkDType, checkOutputShape, checkShape, checkedSize, MAX_ELEMENTS } from '../validate.js';
 
 /** What an op accepts as a tensor argument: a Tensor, or plain (nested) numbers or a typed array, converted on the current backend. */
 export type TensorLike = Tensor | number | number[] | NestedArray | Float32Array | Int32Array | Uint8Array;
+
+// Note [op scopes]: an op that converts numbers or arrays into tensors, or that is built
+// from other ops, frees those tensors before it returns (tfjs' op() does the same), so
+// `add(t, 2)` or `oneHot(3, 10)` outside tidy() leaves only its result behind. While a
+// gradient tape records, the recorded ops still need them for backprop, and while compile()
+// traces they are the plan's constants: then the enclosing tidy() (grad, minimize, compile)
+// frees them instead.
+/** Runs an op's body so that the tensors it creates and does not return are freed (Note [op scopes]). */
+export function opScope<T>(body: () => T): T {
+  if (ENGINE.recording || ENGINE.trace) return body();
+  // tidy() inlined: one stack frame fewer between a native error and the caller, whose
+  // frame must stay within the default 10-frame stack (errors.test.ts checks it does).
+  ENGINE.startScope();
+  let result: T;
+  try {
+    result = body();
+  } catch (e) {
+    ENGINE.endScope(undefined);
+    throw e;
+  }
+  ENGINE.endScope(result);
+  return result;
+}
 
 /** Accepts a Tensor or plain values; checks it is live and, if given, of dtype. */
 export function convertToTensor(x: TensorLike, arg: string, op: string, dtype?: DType): Tensor {
@@ -15,8 +39,14 @@ export function convertToTensor(x: TensorLike, arg: string, op: string, dtype?: 
       throw new DTypeError(`${op}: expected ${arg} of dtype ${dtype} but received ${x.dtype}`);
     return x;
   }
-  if (typeof x === 'number' || Array.isArray(x) || ArrayBuffer.isView(x)) return makeTensor(x as NestedArray, undefined, dtype ?? inferDType(x), op);
+  if (typeof x === 'number' || Array.isArray(x) || isNumericView(x)) return makeTensor(x as NestedArray, undefined, dtype ?? inferDType(x), op, arg);
   throw new InvalidArgumentError(`${op}: expected ${arg} to be a Tensor or numbers but received ${describe(x)}`);
+}
+
+/** A typed array of numbers (Float64Array, Uint8ClampedArray, a Buffer ...), not a DataView
+ * or a BigInt64Array. */
+function isNumericView(v: unknown): v is Float32Array {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
 }
 
 function inferDType(x: unknown): DType {
@@ -32,27 +62,36 @@ export function inferShape(v: unknown): number[] {
   return [v.length, ...inferShape(v[0])];
 }
 
-function flatten(v: unknown, out: number[]): void {
-  if (Array.isArray(v)) for (const x of v) flatten(x, out);
-  else if (ArrayBuffer.isView(v)) for (const x of v as Float32Array) out.push(x);
-  else out.push(typeof v === 'boolean' ? (v ? 1 : 0) : (v as number));
+/** Flattens nested numbers/booleans into out; false (nothing pushed for the bad one) on any
+ * other value (a string, an object), which the caller reports. */
+function flatten(v: unknown, out: number[]): boolean {
+  if (Array.isArray(v)) return v.every((x) => flatten(x, out));
+  if (isNumericView(v)) {
+    for (const x of v) out.push(x);
+    return true;
+  }
+  if (typeof v === 'boolean') out.push(v ? 1 : 0);
+  else if (typeof v === 'number') out.push(v);
+  else return false;
+  return true;
 }
 
 /** Creates a tensor on the current backend from values and an optional shape. */
-export function makeTensor(values: NestedArray | Float32Array | Int32Array | Uint8Array, shape: number[] | undefined, dtype: DType, op = 'tensor'): Tensor {
+export function makeTensor(values: NestedArray | Float32Array | Int32Array | Uint8Array, shape: number[] | undefined, dtype: DType, op = 'tensor', arg = 'values'): Tensor {
   let flat: Float32Array | Int32Array | Uint8Array;
+  dtype = checkDType(dtype, op);
   const Ctor = dtype === 'int32' ? Int32Array : dtype === 'bool' ? Uint8Array : Float32Array;
   if (values instanceof Ctor) flat = values;
-  else if (ArrayBuffer.isView(values)) flat = Ctor.from(values as Float32Array);
+  else if (isNumericView(values)) flat = Ctor.from(values);
   else {
     const out: number[] = [];
-    flatten(values, out);
+    check(flatten(values, out), op, `${arg} as numbers, booleans, (nested) arrays of them or a typed array`, values);
     flat = Ctor.from(out);
   }
   const inferred = inferShape(values);
-  const s = shape ?? (ArrayBuffer.isView(values) ? [flat.length] : inferred);
-  s.forEach((d) => check(Number.isInteger(d) && d >= 0, op, 'shape of non-negative integers', s));
-  const size = s.reduce((a, b) => a * b, 1);
+  const s = shape === undefined ? (ArrayBuffer.isView(values) ? [flat.length] : inferred) : checkShape(shape, op);
+  const size = checkedSize(s);
+  check(size <= MAX_ELEMENTS, op, `a shape of at most ${MAX_ELEMENTS} elements`, s);
   if (flat.length === 1 && size !== 1 && !Array.isArray(values)) {
     const v = flat[0];
     flat = new Ctor(size).fill(v);
@@ -60,7 +99,12 @@ export function makeTensor(values: NestedArray | Float32Array | Int32Array | Uin
   check(flat.length === size, op, `${size} values for shape ${describe(s)}`, `${flat.length} values`);
   // Note [constants in compile]: while tracing, new values become concrete constants that
   // the plan binds (e.g. the 2 in a gradient's mul(2, x)).
-  const h = native.fromTypedArray(ENGINE.backend, flat, s);
+  let h;
+  try {
+    h = native.fromTypedArray(ENGINE.backend, flat, s);
+  } catch (e) {
+    wrapNativeError(e);
+  }
   return ENGINE.makeTensor(h, s.slice(), dtype, ENGINE.backend);
 }
 
@@ -90,8 +134,11 @@ export function broadcastShape(a: number[], b: number[], op: string): number[] {
 export function parseAxes(axis: number | number[] | undefined | null, rank: number, op: string): number[] {
   if (axis === undefined || axis === null) return [...Array(rank).keys()];
   const list = Array.isArray(axis) ? axis : [axis];
+  // Note [rank-0 axis]: a scalar has no axis, so (as in tfjs) any axis is refused; the
+  // native reductions are never handed an axis the tensor does not have.
+  if (rank === 0 && list.length) check(false, op, 'no axis for a scalar (rank 0)', axis);
   return [...new Set(list.map((a) => {
-    check(Number.isInteger(a) && a >= -rank && a < Math.max(rank, 1), op, `axis in [${-rank}, ${rank})`, a);
+    check(Number.isInteger(a) && a >= -rank && a < rank, op, `axis in [${-rank}, ${rank})`, a);
     return a < 0 ? a + rank : a;
   }))].sort((x, y) => x - y);
 }
@@ -106,10 +153,10 @@ export function checkFloat(t: Tensor, arg: string, op: string): void {
   if (t.dtype !== 'float32') throw new DTypeError(`${op}: expected ${arg} of dtype float32 but received ${t.dtype}`);
 }
 
-/** Returns a pair from a number or a pair. */
+/** Returns a pair from a number or a pair (each at most MAX_ELEMENTS). */
 export function pair(v: number | [number, number] | number[], arg: string, op: string): [number, number] {
   const p = typeof v === 'number' ? [v, v] : v;
-  check(Array.isArray(p) && p.length === 2 && p.every((x) => Number.isInteger(x) && x >= 1), op, `${arg} as a positive integer or a pair of them`, v);
+  check(Array.isArray(p) && p.length === 2 && p.every((x) => Number.isInteger(x) && x >= 1 && x <= MAX_ELEMENTS), op, `${arg} as a positive integer or a pair of them`, v);
   return [p[0], p[1]];
 }
 
@@ -192,13 +239,23 @@ export function windowOutputShape(
 ): number[] {
   const h = convAxis(xShape[1], window[0], strides[0], dilations[0], pad, 0);
   const w = convAxis(xShape[2], window[1], strides[1], dilations[1], pad, 1);
-  if (h.out <= 0 || w.out <= 0) {
     const eff = [(window[0] - 1) * dilations[0] + 1, (window[1] - 1) * dilations[1] + 1];
+    if (h.out <= 0 || w.out <= 0) {
     throw new InvalidArgumentError(
       `${op}: expected an input at least as large as the ${pad.pad === 'explicit' ? 'padded ' : ''}window [${eff}] but received shape ${describe(xShape)}`,
     );
   }
-  return [xShape[0], h.out, w.out, outC];
+  // Note [same window limit]: with 'same' padding any window fits, so a window of 2**31 (or a
+  // dilation of 1e9) would pad the input by billions and loop for hours. The padding on each
+  // side may be at most the input's extent (the effective window at most 2 * input + 1),
+  // which every real network satisfies (a 3x3 window on a 1x1 map pads 1 on each side).
+  if (pad.pad === 'same' && (Math.max(h.before, h.after) > xShape[1] || Math.max(w.before, w.after) > xShape[2]))
+    throw new InvalidArgumentError(
+      `${op}: expected a window (dilated: [${eff}]) at most twice the input plus one with 'same' padding but received input shape ${describe(xShape)}`,
+    );
+  const out = [xShape[0], h.out, w.out, outC];
+  checkOutputShape(out, op);
+  return out;
 }
 
 /** Checks a tensor is float32 and of one of the given ranks; shorthand for op entry points. */

@@ -1,11 +1,12 @@
 // The Optimizer base class: slot variables per weight, the step counter, and in-place
 // updates through the SGDUpdate / AdamUpdate / RMSPropUpdate kernels, so the same code
 // runs eagerly and while a training step is being traced into a native plan by compile().
+import { checkFunction } from '../validate.js';
 import { ENGINE, keep, tidy } from '../engine.js';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { backprop, recordTape } from '../gradients.js';
 import { fill, onesLike, scalar, variable, zerosLike } from '../ops/basic.js';
-import { Tensor, Variable } from '../tensor.js';
+import { Tensor, Variable, variablesByName } from '../tensor.js';
 
 /** A weight and its gradient, as passed to applyGradients(). */
 export interface GradientPair {
@@ -130,11 +131,11 @@ export abstract class Optimizer {
    * Works eagerly and while compile() traces a train step (then every slot must already
    * exist: see build()).
    */
-  applyGradients(pairs: GradientPair[]): void {
+  applyGradients(pairs: GradientPair[] | Record<string, Tensor>): void {
     this.checkLive('applyGradients');
     const op = `${this.className}.applyGradients`;
-    check(Array.isArray(pairs), op, 'an array of {variable, grad} pairs', pairs);
-    const list = pairs;
+    check(pairs !== null && typeof pairs === 'object', op, 'an array of {variable, grad} pairs or a {name: grad} map', pairs);
+    const list = Array.isArray(pairs) ? pairs : this.pairsFromNames(pairs, op);
     for (const p of list) {
       check(p && p.variable instanceof Variable, op, '{variable: Variable, grad: Tensor} pairs', p?.variable);
       check(p.grad instanceof Tensor, op, `a gradient tensor for '${p.variable.name}'`, p.grad);
@@ -160,10 +161,24 @@ export abstract class Optimizer {
     });
   }
 
+  /** The {variable, grad} pairs of a {name: grad} map (what variableGrads() returns, as in
+   * tfjs): the names of the variables this optimizer updates, else of any live variable. */
+  private pairsFromNames(grads: Record<string, Tensor>, op: string): GradientPair[] {
+    const known = new Map<string, Variable>();
+    for (const { variable } of this.slots.values()) known.set(variable.name, variable);
+    return Object.entries(grads).map(([name, grad]) => {
+      const v = known.get(name) ?? variablesByName.get(name)?.deref();
+      if (!v || v.isDisposed)
+        throw new InvalidArgumentError(`${op}: expected the name of a live variable but received '${name}' (no variable has it)`);
+      return { variable: v, grad };
+    });
+  }
+
   /** Minimizes f() (a scalar) over varList (default: the trainable variables it uses), as
    * tf.train optimizers do. Eager only; a model compiles its own train step. */
   minimize(f: () => Tensor, returnCost = false, varList?: Variable[]): Tensor | null {
     const op = `${this.className}.minimize`;
+    checkFunction(f, op, 'f');
     let vars: Variable[] = varList ?? [];
     const { value, grads } = tidy(() => {
       const { value, tape } = recordTape(f);

@@ -161,7 +161,7 @@ fi
 # Redone when the parity tests, their helpers or tfjs-node change. The parity files run
 # here on the cpu backend while recording, so a failure here is reported, not hidden.
 ref_files=(test/parity-*.test.ts)
-ref_sum="$( { cat "${ref_files[@]}" test/parity-common.ts test/reference.ts test/helpers.ts; \
+ref_sum="$( { cat "${ref_files[@]}" test/parity-driver.ts test/parity-common.ts test/reference.ts test/helpers.ts; \
              node -p 'require("@tensorflow/tfjs-node/package.json").version' 2>/dev/null; } | sha256sum | cut -c1-16)"
 if [[ $force == 1 || ! -f "$out/tf-reference.tar.xz" || "$(cat "$out/tf-reference.sum" 2>/dev/null)" != "$ref_sum" ]]; then
   t=$SECONDS

@@ -1,5 +1,6 @@
-// Plan fusion: rewrites a traced plan's steps before the native plan is built, so that a
-// training step makes fewer passes over its activations. Three passes:
+// Plan fusion, a graph pass (passes.ts): rewrites a traced plan's steps before the native
+// plan is built, so that a training step makes fewer passes over its activations. Three
+// rewrites:
 //
 // Batch norm + ReLU (Note [batch norm + relu] in native/core/params.h):
 //   BatchNormTrain(x, g, b) -> y, mean, var;  Relu(y) -> r          (y read by Relu alone)
@@ -37,10 +38,8 @@
 // a ReluGrad; add + relu 0.13-0.20 against 0.13-0.16 + 0.08-0.09, its gradient 0.13-0.16
 // against an add and a ReluGrad), so cpu plans are left as traced. CUDNN_NODE_FUSION=1 fuses on every backend
 // (the tests use it to check the fused kernels on cpu), CUDNN_NODE_FUSION=0 on none.
-import { kernelIds } from './native.js';
-
-/** A traced step: kernel id, input slots, output slots, attributes. */
-export type PlanStep = [number, number[], number[], Record<string, unknown> | undefined];
+import { kernelIds } from '../native.js';
+import type { PlanStep, SlotTypes } from './trace.js';
 
 /** Whether plans for `backend` are fused (Note [fusion per backend]). */
 export function fusionEnabled(backend: string): boolean {
@@ -49,9 +48,6 @@ export function fusionEnabled(backend: string): boolean {
   if (v === '1') return true;
   return backend === 'cuda';
 }
-
-/** A slot's shape and dtype, as the trace recorded them. */
-export type SlotTypes = Map<number, { shape: number[]; dtype: string }>;
 
 /** The three fusion passes, in order; `fetches` are never fused away. */
 export function fusePlan(steps: PlanStep[], fetches: number[], types: SlotTypes): PlanStep[] {

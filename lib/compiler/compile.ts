@@ -1,13 +1,15 @@
 // compile(): traces a tensor function once into a native plan, so that each later call
-// crosses into native code once and can run off the main thread (runAsync). Weights and
-// other tensors the function closes over are bound by reference: in-place updates
-// (Variable.assign, optimizer kernels) are seen by later runs.
-import { ENGINE, endTrace, placeholder, startTrace } from './engine.js';
-import { InvalidArgumentError, check, describe, wrapNativeError } from './errors.js';
-import type { PlanHandle } from './native.js';
-import { native } from './native.js';
-import { fusePlan, fusionEnabled } from './plan_fusion.js';
-import { DType, Tensor } from './tensor.js';
+// crosses into native code once and can run off the main thread (run()). The trace goes
+// through the graph passes (passes.ts: dead-step pruning, fusion) before the plan is built.
+// Weights and other tensors the function closes over are bound by reference: in-place
+// updates (Variable.assign, optimizer kernels) are seen by later runs.
+import { ENGINE, endTrace, placeholder, startTrace } from '../engine.js';
+import { InvalidArgumentError, check, describe, wrapNativeError } from '../errors.js';
+import type { PlanHandle } from '../native.js';
+import * as native from '../native.js';
+import { DType, Tensor } from '../tensor.js';
+import { runPasses } from './passes.js';
+import { checkDType, checkFunction, checkShape, checkTensor } from '../validate.js';
 
 /** The shape and dtype of one input of compile()'s function; calls must pass exactly this shape. */
 export interface InputSpec {
@@ -20,6 +22,9 @@ export interface InputSpec {
 /** A compiled function: call run() (async, worker thread) or runSync(). */
 export class CompiledFunction {
   private plan: PlanHandle | null;
+  /** Runs on a worker thread not yet settled, and whether dispose() waits for them. */
+  private running = 0;
+  private disposed = false;
   /** Number of native steps in the plan. */
   readonly numSteps: number;
   constructor(
@@ -34,10 +39,14 @@ export class CompiledFunction {
   }
 
   private feeds(inputs: Tensor[]) {
-    check(this.plan, 'CompiledFunction', 'a live compiled function', 'a disposed one');
+    check(this.plan && !this.disposed, 'CompiledFunction', 'a live compiled function', 'a disposed one');
+    check(Array.isArray(inputs), 'CompiledFunction', 'inputs as an array of tensors', inputs);
     check(inputs.length === this.inputSpecs.length, 'CompiledFunction', `${this.inputSpecs.length} inputs`, `${inputs.length}`);
     return inputs.map((t, i) => {
+      checkTensor(t, 'CompiledFunction', `inputs[${i}]`);
       const spec = this.inputSpecs[i];
+      if (t.dtype !== (spec.dtype ?? 'float32'))
+        check(false, 'CompiledFunction', `input ${i} of dtype ${spec.dtype ?? 'float32'}`, t.dtype);
       check(
         t.shape.length === spec.shape.length && t.shape.every((d, k) => d === spec.shape[k]),
         'CompiledFunction',
@@ -55,25 +64,32 @@ export class CompiledFunction {
   /** Runs the plan on a worker thread; the event loop stays free meanwhile. */
   async run(inputs: Tensor[]): Promise<Tensor[]> {
     const feeds = this.feeds(inputs);
+    this.running++;
     try {
       return this.wrap(await native.runPlanAsync(this.plan!, feeds));
-    } catch (e) {
-      wrapNativeError(e);
+    } finally {
+      if (--this.running === 0 && this.disposed) this.release();
     }
   }
 
   /** Runs the plan on the calling thread. */
   runSync(inputs: Tensor[]): Tensor[] {
     const feeds = this.feeds(inputs);
-    try {
-      return this.wrap(native.runPlan(this.plan!, feeds));
-    } catch (e) {
-      wrapNativeError(e);
-    }
+    return this.wrap(native.runPlan(this.plan!, feeds));
   }
 
-  /** Frees the plan's buffers. */
+  /**
+   * Frees the plan's buffers. Note [dispose while running]: while a run() is on the worker
+   * thread (model.dispose() during fit), the native disposePlan would wait on the plan's
+   * lock, blocking the event loop until the step ends; so the buffers are freed when the run
+   * settles, and the function refuses new runs at once.
+   */
   dispose(): void {
+    this.disposed = true;
+    if (this.running === 0) this.release();
+  }
+
+  private release(): void {
     if (this.plan) native.disposePlan(this.plan);
     this.plan = null;
   }
@@ -81,6 +97,13 @@ export class CompiledFunction {
 
 /** Traces fn over symbolic inputs of the given shapes into a native plan. */
 export function compile(fn: (...inputs: Tensor[]) => Tensor[], inputs: InputSpec[], backend = ENGINE.backend): CompiledFunction {
+  checkFunction(fn, 'compile', 'fn');
+  check(Array.isArray(inputs), 'compile', 'inputs as an array of {shape, dtype?}', inputs);
+  inputs = inputs.map((s, i) => {
+    check(s !== null && typeof s === 'object', 'compile', `inputs[${i}] as {shape, dtype?}`, s);
+    return { shape: checkShape(s.shape, 'compile', `inputs[${i}].shape`), dtype: checkDType(s.dtype, 'compile', 'float32', `inputs[${i}].dtype`) };
+  });
+  check(backend === 'cpu' || backend === 'cuda', 'compile', "backend 'cpu' or 'cuda'", backend);
   const trace = startTrace(backend);
   ENGINE.startScope();
   let outputs: Tensor[];
@@ -88,7 +111,7 @@ export function compile(fn: (...inputs: Tensor[]) => Tensor[], inputs: InputSpec
   try {
     const phs = inputs.map((s) => placeholder(s.shape.slice(), s.dtype ?? 'float32'));
     outputs = fn(...phs);
-    check(Array.isArray(outputs), 'compile', 'fn to return an array of tensors', outputs);
+    check(Array.isArray(outputs) && outputs.every((t) => t instanceof Tensor), 'compile', 'fn to return an array of tensors', outputs);
     fetches = outputs.map((t) => {
       if (t.slot !== undefined && !t.handle) return t.slot;
       // A concrete result (e.g. an input returned unchanged) is copied by the plan.
@@ -101,7 +124,7 @@ export function compile(fn: (...inputs: Tensor[]) => Tensor[], inputs: InputSpec
       constants: [...trace.constantSlots.entries()].map(([id, slot]) => [slot, trace.constants.get(id)!.liveHandle('compile')] as [number, never]),
       feeds: phs.map((p) => p.slot!),
       fetches,
-      steps: fusionEnabled(backend) ? fusePlan(trace.steps, fetches, trace.slotTypes) : trace.steps,
+      steps: runPasses(trace.steps, fetches, trace.slotTypes, backend),
     };
     const plan = native.createPlan(spec as never);
     return new CompiledFunction(plan, spec.steps.length, inputs, outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })), backend);
