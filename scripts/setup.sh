@@ -36,4 +36,7 @@ bash scripts/install-tfjs-node.sh
 step "Keras reference venv (parity tests against Keras 3)"
 bash scripts/setup-keras-venv.sh
 
+step "TensorBoard reader venv (test/tensorboard.test.ts reads tf.node's event files with it)"
+bash scripts/setup-tensorboard-venv.sh
+
 step "done"
