@@ -160,10 +160,14 @@ for (const [lib, where] of staged) {
 const licenses = [];
 for (const b of bundled) {
   let debPkg = null;
-  try {
-    debPkg = run('dpkg', ['-S', b.from]).split(':')[0].trim();
-  } catch {
-    // not a Debian system, or not from a package
+  // Under merged /usr, dpkg may know a library by its /lib path only (zlib1g: /lib/.../libz.so.1).
+  for (const path of [b.from, b.from.replace(/^\/usr\/lib\//, '/lib/')]) {
+    try {
+      debPkg = run('dpkg', ['-S', path]).split(':')[0].trim();
+      break;
+    } catch {
+      // not a Debian system, or not from a package
+    }
   }
   const copyright = debPkg && `/usr/share/doc/${debPkg}/copyright`;
   if (copyright && existsSync(copyright)) {
