@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CudnnNodeError } from './errors.js';
+import { withOpenMPDefaults } from './openmp.js';
 
 // Note [module url]: this file is also compiled to CommonJS (scripts/build-cjs.mjs, for
 // `require('cudnn-node')`), where `import.meta` does not exist. The CJS build replaces the
@@ -241,7 +242,8 @@ function load(): { addon: Addon; path: string } {
   throw loadError(attempts, root, pkg, false);
 }
 
-const loaded = load();
+// The OpenMP wait setting is fixed when libgomp loads with the addon: Note [OpenMP wait policy].
+const loaded = withOpenMPDefaults(load);
 
 /** Absolute path of the loaded cudnn_node.node. */
 export const addonPath: string = loaded.path;
