@@ -18,7 +18,7 @@ step() { printf '\n=== %s (%ss)\n' "$*" "$SECONDS"; }
 step "apt packages"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends libdnnl-dev dataset-fashion-mnist cmake g++ make \
-  python3-pip python3-venv patchelf python3-sklearn libjpeg62-turbo-dev libpng-dev >/dev/null
+  python3-pip python3-venv patchelf python3-sklearn libjpeg62-turbo-dev libpng-dev libgif-dev >/dev/null
 
 step "npm ci (scripts off: tfjs-node's own installer would try to download)"
 npm ci --ignore-scripts --no-audit --no-fund

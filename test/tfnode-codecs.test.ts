@@ -1,7 +1,8 @@
-// tf.node image codecs against tfjs-node (TensorFlow's DecodeJpeg / DecodePng / EncodeJpeg /
-// EncodePng): real photographs (scikit-learn's china.jpg and flower.jpg, installed by
-// scripts/setup.sh as python3-sklearn) and PNG / JPEG variants made from them with sharp
-// (gray, gray+alpha, palette with transparency, 16-bit, interlaced, progressive, CMYK).
+// tf.node image codecs against tfjs-node (TensorFlow's DecodeJpeg / DecodePng / DecodeGif /
+// EncodeJpeg / EncodePng): real photographs (scikit-learn's china.jpg and flower.jpg,
+// installed by scripts/setup.sh as python3-sklearn) and PNG / JPEG / GIF variants made from
+// them with sharp (gray, gray+alpha, palette with transparency, 16-bit, interlaced,
+// progressive, CMYK, animated GIF with partial frames).
 // Decoded pixels must be equal, not close; corrupt and truncated data must be an
 // ERR_INVALID_IMAGE error, never a crash.
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ const SAMPLES = '/usr/lib/python3/dist-packages/sklearn/datasets/images';
 const photos: Record<string, Buffer> = {};
 const pngs: Record<string, Buffer> = {};
 const jpegs: Record<string, Buffer> = {};
+const gifs: Record<string, Buffer> = {};
 
 /** Decoded tensors equal in shape, dtype and every value; both disposed. */
 function expectSame(ours: cn.Tensor, theirs: { shape: number[]; dtype: string; dataSync(): ArrayLike<number>; dispose(): void }, what: string) {
@@ -69,6 +71,16 @@ beforeAll(async () => {
   jpegs.gray = await src.clone().toColourspace('b-w').jpeg().toBuffer();
   jpegs.cmyk = await src.clone().toColourspace('cmyk').jpeg().toBuffer();
   jpegs.noSubsampling = await src.clone().jpeg({ chromaSubsampling: '4:4:4' }).toBuffer();
+  // GIFs (sharp's cgif): one frame, and an animation whose later frames change only part of
+  // the canvas, which cgif stores as sub-rectangles with a transparent index.
+  const frame = (img: sharp.Sharp) => img.resize(80, 60).png().toBuffer();
+  const f1 = await frame(sharp(photos['china.jpg']));
+  const f2 = await frame(sharp(photos['china.jpg']).flop());
+  const box = await sharp({ create: { width: 12, height: 9, channels: 3, background: { r: 250, g: 20, b: 20 } } }).png().toBuffer();
+  const f3 = await sharp(f2).composite([{ input: box, left: 30, top: 20 }]).png().toBuffer();
+  const f4 = await frame(sharp(photos['flower.jpg']).negate());
+  gifs.single = await sharp(f1).gif().toBuffer();
+  gifs.animated = await sharp([f1, f2, f3, f2, f4], { join: { animated: true } }).gif({ delay: 100 }).toBuffer();
 });
 
 describe('tf.node image decoding equals tfjs-node', () => {
@@ -114,6 +126,17 @@ describe('tf.node image decoding equals tfjs-node', () => {
         expectSame(cn.node.decodePng(bytes, channels), tf.node.decodePng(bytes, channels), `${name} channels=${channels}`);
       }
     }
+  });
+
+  it('decodeGif: every frame composed as TensorFlow composes them, single and animated', () => {
+    for (const [name, bytes] of Object.entries(gifs)) {
+      const ours = cn.node.decodeGif(bytes);
+      expect(ours.shape, name).toEqual([name === 'animated' ? 5 : 1, 60, 80, 3]);
+      expectSame(ours, tf.node.decodeGif(bytes), `${name} gif`);
+    }
+    // expandAnimations: all frames (4D), or the first frame (3D), as tfjs-node's decodeImage.
+    expectSame(cn.node.decodeImage(gifs.animated), tf.node.decodeImage(gifs.animated) as never, 'decodeImage gif');
+    expectSame(cn.node.decodeImage(gifs.animated, 0, 'int32', false), tf.node.decodeImage(gifs.animated, 0, 'int32', false) as never, 'decodeImage gif first frame');
   });
 
   it('decodeImage tells JPEG from PNG and returns what decodeJpeg / decodePng return', () => {
@@ -182,7 +205,7 @@ describe('tf.node image encoding against tfjs-node', () => {
 });
 
 describe('tf.node codec errors', () => {
-  it('corrupt and truncated JPEG / PNG data: ERR_INVALID_IMAGE naming the function, never a crash', () => {
+  it('corrupt and truncated JPEG / PNG / GIF data: ERR_INVALID_IMAGE naming the function, never a crash', () => {
     const jpg = photos['flower.jpg'];
     const cases: Array<[string, () => unknown, RegExp]> = [
       ['jpeg truncated to half', () => cn.node.decodeJpeg(jpg.subarray(0, jpg.length >> 1)), /decodeJpeg: expected valid JPEG data .*premature end of JPEG data/],
@@ -193,6 +216,9 @@ describe('tf.node codec errors', () => {
       ['png with a bad CRC', () => cn.node.decodePng(Buffer.concat([pngs.rgb.subarray(0, 20), Buffer.from([pngs.rgb[20] ^ 0xff]), pngs.rgb.subarray(21)])), /decodePng: expected valid PNG data .*CRC/i],
       ['jpeg as png', () => cn.node.decodePng(jpg), /decodePng: expected valid PNG data .*signature/],
       ['cmyk to gray', () => cn.node.decodeJpeg(jpegs.cmyk, 1), /decodeJpeg: expected valid JPEG data .*color conversion/i],
+      ['gif truncated', () => cn.node.decodeGif(gifs.animated.subarray(0, gifs.animated.length >> 1)), /decodeGif: expected valid GIF data/],
+      ['gif header only', () => cn.node.decodeGif(gifs.single.subarray(0, 13)), /decodeGif: expected valid GIF data/],
+      ['png as gif', () => cn.node.decodeGif(pngs.rgb), /decodeGif: expected valid GIF data .*not in GIF format/],
     ];
     for (const [what, f, pattern] of cases) {
       const r = codeOf(f);
@@ -216,6 +242,8 @@ describe('tf.node codec errors', () => {
       expect(codeOf(() => cn.node.decodeImage(junk)).code).toBe('ERR_INVALID_IMAGE');
       junk.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
       expect(codeOf(() => cn.node.decodeImage(junk)).code).toBe('ERR_INVALID_IMAGE');
+      junk.set([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x40, 0x00, 0x30, 0x00]); // GIF89a, 64x48
+      expect(codeOf(() => cn.node.decodeImage(junk)).code).toBe('ERR_INVALID_IMAGE');
     }
   });
 
@@ -228,8 +256,8 @@ describe('tf.node codec errors', () => {
       [() => cn.node.decodeJpeg(jpg, 3, 1, true, false, 1, 'FLOAT'), cn.InvalidArgumentError, /dctMethod/],
       [() => cn.node.decodePng(pngs.rgb, 2), cn.InvalidArgumentError, /decodePng: expected channels in \{0, 1, 3, 4\} but received 2/],
       [() => cn.node.decodePng(pngs.rgb, 0, 'float32'), cn.DTypeError, /decodePng: expected dtype 'int32'/],
-      [() => cn.node.decodeImage(Buffer.from('GIF89a\x01\x00\x01\x00')), cn.NotSupportedError, /decodeImage: expected a JPEG or PNG image but received a GIF image/],
-      [() => cn.node.decodeImage(Buffer.from('BM\x00\x00\x00\x00')), cn.NotSupportedError, /received a BMP image/],
+      [() => cn.node.decodeImage(Buffer.from('BM\x00\x00\x00\x00')), cn.NotSupportedError, /decodeImage: expected a JPEG, PNG or GIF image but received a BMP image \(cudnn-node has no BMP decoder/],
+      [() => cn.node.decodeBmp(Buffer.from('BM\x00\x00\x00\x00')), cn.NotSupportedError, /decodeBmp: expected a JPEG, PNG or GIF image but received a BMP image/],
       [() => cn.node.decodeImage(Buffer.from('hello world')), cn.InvalidArgumentError, /getImageType: expected image bytes \(BMP, JPEG, PNG or GIF\) but received bytes starting with 68 65 6c 6c/],
     ];
     for (const [f, cls, pattern] of cases) {

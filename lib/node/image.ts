@@ -1,7 +1,8 @@
-// tf.node's image codecs: decodeImage / decodeJpeg / decodePng (synchronous, int32 tensors
-// [height, width, channels], as tfjs-node) and encodeJpeg / encodePng (Uint8Array, returned
-// in a Promise as tfjs-node returns it). Pixels go through libjpeg-turbo and libpng in the
-// addon (native/codec), set up as TensorFlow sets them up, so results equal tfjs-node's.
+// tf.node's image codecs: decodeImage / decodeJpeg / decodePng / decodeGif (synchronous,
+// int32 tensors [height, width, channels], [frames, height, width, 3] for GIF, as tfjs-node)
+// and encodeJpeg / encodePng (Uint8Array, returned in a Promise as tfjs-node returns it).
+// Pixels go through libjpeg-turbo, libpng and giflib in the addon (native/codec), set up as
+// TensorFlow sets them up, so results equal tfjs-node's. BMP is refused (no BMP codec).
 import { CudnnNodeError, InvalidArgumentError, NotSupportedError, DTypeError, check, describe } from '../errors.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
@@ -16,6 +17,7 @@ interface DecodedPixels {
 interface CodecAddon {
   codecDecodeJpeg(bytes: Uint8Array, channels: number, ratio: number, fancyUpscaling: boolean, tryRecoverTruncated: boolean, acceptableFraction: number, accurateDct: boolean): DecodedPixels;
   codecDecodePng(bytes: Uint8Array, channels: number): DecodedPixels;
+  codecDecodeGif(bytes: Uint8Array, firstFrameOnly: boolean): { data: Uint8Array; shape: number[] };
   codecEncodeJpeg(pixels: Uint8Array, height: number, width: number, channels: number, options: object): Uint8Array;
   codecEncodePng(pixels: Uint8Array, height: number, width: number, channels: number, compression: number): Uint8Array;
 }
@@ -73,7 +75,7 @@ function checkInt32(dtype: string, op: string): void {
   if (dtype !== 'int32') throw new DTypeError(`${op}: expected dtype 'int32' (the only one tfjs-node decodes to) but received ${describe(dtype)}`);
 }
 
-function toTensor(p: DecodedPixels, op: string): Tensor {
+function toTensor(p: { data: Uint8Array; shape: number[] }, op: string): Tensor {
   return makeTensor(Int32Array.from(p.data), p.shape.slice(), 'int32', op);
 }
 
@@ -105,23 +107,47 @@ export function decodePng(contents: Uint8Array, channels = 0, dtype = 'int32'): 
 }
 
 /**
- * Decodes a JPEG or PNG image (told apart by its first bytes) to an int32 tensor
- * [height, width, channels]. GIF and BMP are recognised and refused with
- * ERR_NOT_SUPPORTED: no GIF or BMP codec is built in.
+ * Decodes every frame of a GIF to an int32 tensor [frames, height, width, 3] (RGB), each
+ * frame composed over the previous one as TensorFlow composes them.
+ */
+export function decodeGif(contents: Uint8Array): Tensor {
+  const op = 'decodeGif';
+  checkBytes(contents, op);
+  const c = codecs(op);
+  return toTensor(runCodec(op, 'GIF', () => c.codecDecodeGif(contents, false)), op);
+}
+
+/** tfjs-node's decodeBmp; cudnn-node has no BMP codec, so it throws ERR_NOT_SUPPORTED. */
+export function decodeBmp(contents: Uint8Array, channels = 0): Tensor {
+  checkBytes(contents, 'decodeBmp');
+  void channels;
+  throw new NotSupportedError('decodeBmp: expected a JPEG, PNG or GIF image but received a BMP image (cudnn-node has no BMP decoder; convert the image to PNG)');
+}
+
+/**
+ * Decodes a JPEG, PNG or GIF image (told apart by its first bytes) to an int32 tensor:
+ * [height, width, channels] for JPEG and PNG; for a GIF [frames, height, width, 3], or its
+ * first frame [height, width, 3] when expandAnimations is false. BMP is refused with
+ * ERR_NOT_SUPPORTED (no BMP codec is built in).
  */
 export function decodeImage(content: Uint8Array, channels = 0, dtype = 'int32', expandAnimations = true): Tensor {
   const op = 'decodeImage';
   checkBytes(content, op);
   checkInt32(dtype, op);
-  void expandAnimations; // Note [no GIF]: only GIFs have frames, and GIF is refused below.
   switch (getImageType(content)) {
     case ImageType.JPEG:
       checkChannels(channels, [0, 1, 3], op);
       return decodeJpeg(content, channels);
     case ImageType.PNG:
       return decodePng(content, channels);
+    case ImageType.GIF: {
+      // tfjs-node ignores channels for GIF (always RGB).
+      const c = codecs(op);
+      const px = runCodec(op, 'GIF', () => c.codecDecodeGif(content, !expandAnimations));
+      return toTensor(expandAnimations ? px : { data: px.data, shape: px.shape.slice(1) }, op);
+    }
     default:
-      throw new NotSupportedError(`${op}: expected a JPEG or PNG image but received a ${getImageType(content).toUpperCase()} image (cudnn-node has no GIF or BMP decoder; convert the image to PNG)`);
+      throw new NotSupportedError(`${op}: expected a JPEG, PNG or GIF image but received a BMP image (cudnn-node has no BMP decoder; convert the image to PNG)`);
   }
 }
 

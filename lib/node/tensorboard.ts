@@ -31,6 +31,7 @@ export class SummaryFileWriter {
 
   /** @internal use summaryFileWriter(). */
   constructor(
+    /** The log directory the event file is in. */
     readonly logdir: string,
     private readonly maxQueue: number,
     flushMillis: number,
@@ -137,7 +138,9 @@ export function summaryFileWriter(logdir: string, maxQueue = 10, flushMillis = 1
 
 /** Options of tensorBoard(): log per 'batch' or per 'epoch' (default), and weight histograms every histogramFreq epochs (0: none). */
 export interface TensorBoardCallbackArgs {
+  /** 'epoch' (default): log epoch_* values after each epoch; 'batch': also batch_* values after each batch. */
   updateFreq?: 'batch' | 'epoch';
+  /** Write a histogram of every weight every this many epochs (0, the default: never). */
   histogramFreq?: number;
 }
 
@@ -150,6 +153,7 @@ export class TensorBoardCallback extends Callback {
   private valWriter: SummaryFileWriter | null = null;
 
   constructor(
+    /** The log directory (train/ and val/ runs go under it). */
     readonly logdir = './logs',
     args: TensorBoardCallbackArgs = {},
   ) {

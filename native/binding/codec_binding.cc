@@ -1,5 +1,5 @@
-// Image codec exports for tf.node (lib/node/image.ts): decodeJpeg, decodePng, encodeJpeg,
-// encodePng over native/codec. Arguments arrive validated by TypeScript; a codec failure
+// Image codec exports for tf.node (lib/node/image.ts): decodeJpeg, decodePng, decodeGif,
+// encodeJpeg, encodePng over native/codec. Arguments arrive validated by TypeScript; a codec failure
 // (corrupt or truncated data) throws a JS Error with .code ERR_INVALID_IMAGE and the codec's
 // message, which lib/node/image.ts words as a CudnnNodeError naming the function.
 #include <napi.h>
@@ -35,14 +35,16 @@ int int_arg(const Napi::CallbackInfo& info, size_t i, int fallback) {
   return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().Int32Value() : fallback;
 }
 
-// {data: Uint8Array, shape: [h, w, c]}
-Napi::Value image_result(Napi::Env env, const codec::Image& img) {
+// {data: Uint8Array, shape: [h, w, c]}, or [frames, h, w, c] when with_frames.
+Napi::Value image_result(Napi::Env env, const codec::Image& img, bool with_frames = false) {
   Napi::Uint8Array data = Napi::Uint8Array::New(env, img.pixels.size());
   if (!img.pixels.empty()) std::memcpy(data.Data(), img.pixels.data(), img.pixels.size());
-  Napi::Array shape = Napi::Array::New(env, 3);
-  shape.Set(0u, img.height);
-  shape.Set(1u, img.width);
-  shape.Set(2u, img.channels);
+  Napi::Array shape = Napi::Array::New(env, with_frames ? 4 : 3);
+  uint32_t i = 0;
+  if (with_frames) shape.Set(i++, img.frames);
+  shape.Set(i++, img.height);
+  shape.Set(i++, img.width);
+  shape.Set(i++, img.channels);
   Napi::Object o = Napi::Object::New(env);
   o.Set("data", data);
   o.Set("shape", shape);
@@ -101,6 +103,17 @@ Napi::Value decode_png_js(const Napi::CallbackInfo& info) {
   return image_result(info.Env(), img);
 }
 
+// decodeGif(bytes, firstFrameOnly): [frames, h, w, 3]
+Napi::Value decode_gif_js(const Napi::CallbackInfo& info) {
+  const uint8_t* data;
+  size_t size;
+  if (!bytes_arg(info, 0, &data, &size)) return info.Env().Undefined();
+  codec::Image img;
+  std::string err = codec::decode_gif(data, size, info.Length() > 1 && info[1].ToBoolean().Value(), &img);
+  if (!err.empty()) return throw_codec(info.Env(), err);
+  return image_result(info.Env(), img, true);
+}
+
 // encodeJpeg(pixels, h, w, c, {quality, progressive, optimizeSize, chromaDownsampling,
 //            densityInCm, xDensity, yDensity, xmpMetadata})
 Napi::Value encode_jpeg_js(const Napi::CallbackInfo& info) {
@@ -140,6 +153,7 @@ Napi::Value encode_png_js(const Napi::CallbackInfo& info) {
 void init_codec_binding(Napi::Env env, Napi::Object exports) {
   exports.Set("codecDecodeJpeg", Napi::Function::New(env, decode_jpeg_js, "codecDecodeJpeg"));
   exports.Set("codecDecodePng", Napi::Function::New(env, decode_png_js, "codecDecodePng"));
+  exports.Set("codecDecodeGif", Napi::Function::New(env, decode_gif_js, "codecDecodeGif"));
   exports.Set("codecEncodeJpeg", Napi::Function::New(env, encode_jpeg_js, "codecEncodeJpeg"));
   exports.Set("codecEncodePng", Napi::Function::New(env, encode_png_js, "codecEncodePng"));
 }

@@ -1,6 +1,6 @@
-// image_codec.h: JPEG and PNG decoding and encoding for tf.node (lib/node/image.ts), on the
-// system's libjpeg-turbo and libpng. Plain C++ with no N-API: native/binding/codec_binding.cc
-// is the glue. Every function reports failure by returning a non-empty message (the codec's
+// image_codec.h: JPEG and PNG decoding and encoding, and GIF decoding, for tf.node
+// (lib/node/image.ts), on the system's libjpeg-turbo, libpng and giflib. Plain C++ with no
+// N-API: native/binding/codec_binding.cc is the glue. Every function reports failure by returning a non-empty message (the codec's
 // own words, e.g. libjpeg's "Not a JPEG file: starts with 0x89 0x50"); none throws, aborts
 // or exits on corrupt data (Note [codec errors]).
 #pragma once
@@ -11,10 +11,12 @@
 namespace cn {
 namespace codec {
 
-// Interleaved 8-bit pixels, row-major [height, width, channels].
+// Interleaved 8-bit pixels, row-major [frames, height, width, channels] (frames is 1 except
+// for an animated GIF).
 struct Image {
   std::vector<uint8_t> pixels;
   int height = 0, width = 0, channels = 0;
+  int frames = 1;
 };
 
 // TensorFlow's DecodeJpeg attributes, with its defaults.
@@ -46,6 +48,12 @@ std::string encode_jpeg(const Image& image, const JpegEncodeOptions& opt, std::v
 std::string decode_png(const uint8_t* data, size_t size, int channels, Image* out);
 // compression: zlib level 0-9, or -1 for zlib's default.
 std::string encode_png(const Image& image, int compression, std::vector<uint8_t>* out);
+
+// Every frame of a GIF as RGB [frames, height, width, 3], composed as TensorFlow's DecodeGif
+// composes them: each frame starts from the previous one, its rectangle and transparent
+// index applied on top (disposal methods are ignored, as there), black where the first frame
+// leaves the canvas uncovered. first_frame_only stops after frame 0.
+std::string decode_gif(const uint8_t* data, size_t size, bool first_frame_only, Image* out);
 
 }  // namespace codec
 }  // namespace cn
