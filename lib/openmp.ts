@@ -18,15 +18,23 @@
 // So the default is OMP_WAIT_POLICY=PASSIVE. A user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT
 // wins (ACTIVE can pay off on an otherwise idle many-core machine running only fit); if
 // another module loaded libgomp first, its settings stand (openmpSettings() says which).
+// In a worker thread process.env is the thread's own copy, invisible to libgomp unless the
+// Worker was created with env: SHARE_ENV; a process that first loads cudnn-node in a worker
+// keeps libgomp's default then (openmpSettings() reports 'worker').
 import { existsSync, readFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 
 /** OMP_WAIT_POLICY we set when the user set no wait variable (Note [OpenMP wait policy]). */
 export const WAIT_POLICY = 'PASSIVE';
 
 /** Where the OpenMP wait setting of this process came from. */
 export interface OpenMPSettings {
-  /** 'cudnn-node': our default; 'environment': the user's variables; 'preloaded': libgomp was loaded before us. */
-  source: 'cudnn-node' | 'environment' | 'preloaded';
+  /**
+   * 'cudnn-node': our default; 'environment': the user's variables; 'preloaded': libgomp was
+   * loaded before us; 'worker': first loaded in a worker thread, where our default reaches
+   * libgomp only if the Worker shares the process environment (SHARE_ENV).
+   */
+  source: 'cudnn-node' | 'environment' | 'preloaded' | 'worker';
   OMP_WAIT_POLICY?: string;
   GOMP_SPINCOUNT?: string;
 }
@@ -65,7 +73,7 @@ export function withOpenMPDefaults<T>(load: () => T): T {
   env.OMP_WAIT_POLICY = WAIT_POLICY;
   try {
     const out = load();
-    settings = { source: 'cudnn-node', OMP_WAIT_POLICY: WAIT_POLICY };
+    settings = { source: isMainThread ? 'cudnn-node' : 'worker', OMP_WAIT_POLICY: WAIT_POLICY };
     return out;
   } finally {
     delete env.OMP_WAIT_POLICY;
