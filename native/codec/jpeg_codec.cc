@@ -5,10 +5,22 @@
 // here installs its own error manager whose error_exit formats the message and longjmps
 // back to the setjmp in the same function; everything live across the jump is plain data
 // owned by the caller (Image / std::vector arguments), so nothing is skipped that needed a
-// destructor. Warnings are kept, not printed: a truncated stream (JWRN_JPEG_EOF) is an error
-// unless the caller asked to recover truncated images, as in TensorFlow.
+// destructor. Warnings are counted, not printed.
+//
+// Note [truncated JPEG]: tfjs-node (TensorFlow's jpeg_mem / jpeg_handle) treats a stream that
+// ends early in two ways, and MemorySource reproduces both so results stay equal:
+//   - tryRecoverTruncated false: the source suspends when the data runs out, decoding stops
+//     at that row, the rows below are black, and the image is accepted when the rows read
+//     are at least acceptableFraction of the height (an error otherwise);
+//   - tryRecoverTruncated true: the source answers "more data" while libjpeg still holds
+//     unread bytes (TensorFlow's rule, which re-reads a few bytes of the last MCU row; we
+//     stop after kMaxStaleRefills, where TensorFlow can loop forever), then ends the stream
+//     with a fake EOI marker so libjpeg decodes the remaining rows from nothing; if even
+//     that yields no row, the last row read is repeated.
+// libjpeg-turbo's own jpeg_mem_src always inserts the EOI, which differs in the last rows.
 #include <csetjmp>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -25,9 +37,6 @@ struct ErrorManager {
   jpeg_error_mgr pub;
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
-  bool truncated;
-  JDIMENSION lines_at_eof;  // output scanline when the data ran out (decode)
-  bool decompressing;
 };
 
 void error_exit(j_common_ptr c) {
@@ -37,23 +46,82 @@ void error_exit(j_common_ptr c) {
 }
 
 void emit_message(j_common_ptr c, int level) {
-  auto* e = reinterpret_cast<ErrorManager*>(c->err);
-  if (level >= 0) return;  // trace messages
-  if (c->err->msg_code == JWRN_JPEG_EOF && !e->truncated) {
-    e->truncated = true;
-    if (e->decompressing) e->lines_at_eof = reinterpret_cast<j_decompress_ptr>(c)->output_scanline;
-  }
-  c->err->num_warnings++;
+  if (level < 0) c->err->num_warnings++;  // warnings are counted; trace messages dropped
 }
 
-void init_errors(ErrorManager* e, bool decompressing) {
+void init_errors(ErrorManager* e) {
   jpeg_std_error(&e->pub);
   e->pub.error_exit = error_exit;
   e->pub.emit_message = emit_message;
   e->message[0] = 0;
-  e->truncated = false;
-  e->lines_at_eof = 0;
-  e->decompressing = decompressing;
+}
+
+// A libjpeg source over the whole input (Note [truncated JPEG]).
+struct MemorySource {
+  jpeg_source_mgr pub;
+  const JOCTET* data;
+  size_t size;
+  bool recover;
+  int stale_refills;  // "more data" answers given while libjpeg still held unread bytes
+};
+
+// TensorFlow answers "more data" with nothing new for as long as libjpeg asks, which never
+// ends on some inputs (libjpeg's marker reader re-reads the same byte: a 3-byte FF D8 FF
+// input hangs tfjs-node). After this many such answers the stream ends with the fake EOI.
+constexpr int kMaxStaleRefills = 256;
+
+const JOCTET kFakeEoi[2] = {0xff, JPEG_EOI};
+
+void source_init(j_decompress_ptr cinfo) {
+  auto* src = reinterpret_cast<MemorySource*>(cinfo->src);
+  src->pub.next_input_byte = src->data;
+  src->pub.bytes_in_buffer = src->size;
+}
+
+boolean source_fill(j_decompress_ptr cinfo) {
+  auto* src = reinterpret_cast<MemorySource*>(cinfo->src);
+  if (src->pub.bytes_in_buffer == 0 && src->pub.next_input_byte == src->data) ERREXIT(cinfo, JERR_INPUT_EMPTY);
+  if (src->pub.bytes_in_buffer > 0) {
+    if (!src->recover) return FALSE;  // suspend: the data ran out
+    if (++src->stale_refills <= kMaxStaleRefills) return TRUE;
+  }
+  if (src->recover && src->pub.next_input_byte != kFakeEoi) {
+    WARNMS(cinfo, JWRN_JPEG_EOF);
+    src->pub.next_input_byte = kFakeEoi;
+    src->pub.bytes_in_buffer = 2;
+    return TRUE;
+  }
+  ERREXIT(cinfo, JERR_FILE_READ);
+  return FALSE;
+}
+
+void source_skip(j_decompress_ptr cinfo, long count) {
+  auto* src = reinterpret_cast<MemorySource*>(cinfo->src);
+  if (count <= 0) return;
+  if ((size_t)count > src->pub.bytes_in_buffer) {
+    src->pub.bytes_in_buffer = 0;
+    (void)source_fill(cinfo);
+  } else {
+    src->pub.bytes_in_buffer -= count;
+    src->pub.next_input_byte += count;
+  }
+}
+
+void source_term(j_decompress_ptr) {}
+
+void set_source(j_decompress_ptr cinfo, MemorySource* src, const uint8_t* data, size_t size, bool recover) {
+  src->pub.init_source = source_init;
+  src->pub.fill_input_buffer = source_fill;
+  src->pub.skip_input_data = source_skip;
+  src->pub.resync_to_restart = jpeg_resync_to_restart;
+  src->pub.term_source = source_term;
+  src->pub.bytes_in_buffer = 0;
+  src->pub.next_input_byte = nullptr;
+  src->data = data;
+  src->size = size;
+  src->recover = recover;
+  src->stale_refills = 0;
+  cinfo->src = &src->pub;
 }
 
 // CMYK (as stored by Adobe, inverted, or plain) to RGB, in place over rows of 4 -> 3.
@@ -73,7 +141,8 @@ std::string decode_jpeg(const uint8_t* data, size_t size, const JpegDecodeOption
   if (size == 0) return "empty input";
   jpeg_decompress_struct cinfo;
   ErrorManager err;
-  init_errors(&err, true);
+  MemorySource source;
+  init_errors(&err);
   cinfo.err = &err.pub;
   std::vector<uint8_t>& cmyk = out->pixels;  // reused below; see the CMYK branch
   if (setjmp(err.jump)) {
@@ -81,8 +150,11 @@ std::string decode_jpeg(const uint8_t* data, size_t size, const JpegDecodeOption
     return err.message;
   }
   jpeg_create_decompress(&cinfo);
-  jpeg_mem_src(&cinfo, data, (unsigned long)size);
-  jpeg_read_header(&cinfo, TRUE);
+  set_source(&cinfo, &source, data, size, opt.try_recover_truncated);
+  if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
+    jpeg_destroy_decompress(&cinfo);
+    return "premature end of JPEG data (in the header)";
+  }
   const bool is_cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   int channels = opt.channels;
   if (channels == 0) channels = cinfo.jpeg_color_space == JCS_GRAYSCALE ? 1 : 3;
@@ -91,25 +163,32 @@ std::string decode_jpeg(const uint8_t* data, size_t size, const JpegDecodeOption
   cinfo.scale_denom = (unsigned)opt.ratio;
   cinfo.do_fancy_upsampling = opt.fancy_upscaling ? TRUE : FALSE;
   cinfo.dct_method = opt.accurate_dct ? JDCT_ISLOW : JDCT_IFAST;
-  jpeg_start_decompress(&cinfo);
+  if (!jpeg_start_decompress(&cinfo)) {  // suspended: a progressive image whose scans end early
+    jpeg_destroy_decompress(&cinfo);
+    return "premature end of JPEG data (before the first row)";
+  }
   const int w = (int)cinfo.output_width, h = (int)cinfo.output_height, got = cinfo.output_components;
   if (w <= 0 || h <= 0) {
     jpeg_destroy_decompress(&cinfo);
     return "image has no pixels";
   }
   // A CMYK image decodes 4 components per pixel; it is converted to RGB after the last row.
-  cmyk.resize((size_t)w * h * got);
-  while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = cmyk.data() + (size_t)cinfo.output_scanline * w * got;
-    jpeg_read_scanlines(&cinfo, &row, 1);
+  const size_t row_bytes = (size_t)w * got;
+  cmyk.assign(row_bytes * h, 0);  // rows never decoded stay black
+  int rows = 0;
+  while (rows < h) {
+    JSAMPROW row = cmyk.data() + (size_t)rows * row_bytes;
+    if (jpeg_read_scanlines(&cinfo, &row, 1) == 0) break;  // the source suspended: data ran out
+    ++rows;
   }
-  if (err.truncated) {
-    const double fraction = (double)err.lines_at_eof / h;
-    if (!opt.try_recover_truncated || fraction < opt.acceptable_fraction) {
+  if (rows < h) {
+    if (opt.try_recover_truncated) {
+      // Even the fake end of the stream gave no row: repeat the last row read.
+      for (int y = rows; y < h && y > 0; ++y) std::memcpy(cmyk.data() + y * row_bytes, cmyk.data() + (y - 1) * row_bytes, row_bytes);
+    } else if ((double)rows < (double)h * std::min(1.0f, opt.acceptable_fraction)) {
       jpeg_destroy_decompress(&cinfo);
       char msg[160];
-      std::snprintf(msg, sizeof msg, "premature end of JPEG data (the data ran out after %u of %d rows)",
-                    (unsigned)err.lines_at_eof, h);
+      std::snprintf(msg, sizeof msg, "premature end of JPEG data (the data ran out after %d of %d rows)", rows, h);
       return msg;
     }
     jpeg_abort_decompress(&cinfo);
@@ -145,7 +224,7 @@ std::string encode_jpeg(const Image& image, const JpegEncodeOptions& opt, std::v
   }
   jpeg_compress_struct cinfo;
   ErrorManager err;
-  init_errors(&err, false);
+  init_errors(&err);
   cinfo.err = &err.pub;
   unsigned char* buffer = nullptr;  // owned by libjpeg's memory destination until freed here
   unsigned long buffer_size = 0;
