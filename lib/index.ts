@@ -34,3 +34,4 @@ export * as data from './data/index.js';
 export * as datasets from './datasets/index.js';
 export * as plot from './plot/index.js';
 export * as applications from './applications/index.js';
+export * as node from './node/index.js';

@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanStep } from './compiler/trace.js';
 import { CudnnNodeError, wrapNativeError } from './errors.js';
+import { withOpenMPDefaults } from './openmp.js';
 
 // Note [module url]: this file is also compiled to CommonJS (scripts/build-cjs.mjs, for
 // `require('cudnn-node')`), where `import.meta` does not exist. The CJS build replaces the
@@ -246,7 +247,8 @@ function load(): { addon: Addon; path: string } {
   throw loadError(attempts, root, pkg, false);
 }
 
-const loaded = load();
+// The OpenMP wait setting is fixed when libgomp loads with the addon: Note [OpenMP wait policy].
+const loaded = withOpenMPDefaults(load);
 
 /** Absolute path of the loaded cudnn_node.node. */
 export const addonPath: string = loaded.path;
@@ -314,3 +316,23 @@ export const buildInfo = (): { napiVersion: number; cudaCompiled: boolean; compi
 export const setCudaOptions = (o: { allowTF32: boolean; autotune: boolean; convApi?: string }): void => sync(() => native.setCudaOptions(o));
 export const profilerStart = (): void => sync(() => native.profilerStart());
 export const profilerStop = (): unknown => sync(() => native.profilerStop());
+
+// ---- image codecs (native/binding/codec_binding.cc: libjpeg-turbo, libpng, giflib)
+/** Decoded 8-bit pixels, [height, width, channels]. */
+export interface DecodedPixels {
+  data: Uint8Array;
+  shape: [number, number, number];
+}
+/** The addon's image codec calls (lib/node/image.ts validates their arguments). */
+export interface Codecs {
+  codecDecodeJpeg(bytes: Uint8Array, channels: number, ratio: number, fancyUpscaling: boolean, tryRecoverTruncated: boolean, acceptableFraction: number, accurateDct: boolean): DecodedPixels;
+  codecDecodePng(bytes: Uint8Array, channels: number): DecodedPixels;
+  codecDecodeGif(bytes: Uint8Array, firstFrameOnly: boolean): { data: Uint8Array; shape: number[] };
+  codecEncodeJpeg(pixels: Uint8Array, height: number, width: number, channels: number, options: object): Uint8Array;
+  codecEncodePng(pixels: Uint8Array, height: number, width: number, channels: number, compression: number): Uint8Array;
+}
+/** The codec calls, or undefined when the addon was built without them. */
+export function codecs(): Codecs | undefined {
+  const c = native as unknown as Partial<Codecs>;
+  return typeof c.codecDecodeJpeg === 'function' ? (c as Codecs) : undefined;
+}

@@ -3,6 +3,7 @@
 //
 //   cudnn-node-<platform>  npm/<platform>/ plus the built addon and the run-time libraries it
 //                          needs that are not part of every glibc system (oneDNN, libgomp,
+//                          libjpeg-turbo, libpng, zlib, giflib,
 //                          the OpenCL ICD loader), copied beside it with RUNPATH $ORIGIN, their
 //                          licenses, and build-info.json. Fails over the size budget (60 MB
 //                          unpacked) and when the addon lacks the cuda backend.
@@ -36,7 +37,9 @@ const PLATFORM = 'linux-x64-gnu';
 // Shared libraries that every glibc system with Node.js has: never bundled.
 const SYSTEM = /^(linux-vdso\.so|ld-linux[\w-]*\.so|lib(c|m|dl|rt|pthread|stdc\+\+|gcc_s)\.so)/;
 // Run-time libraries the addon may need that we ship beside it.
-const BUNDLE = ['libdnnl.so.2', 'libgomp.so.1', 'libOpenCL.so.1'];
+// libjpeg (libjpeg-turbo), libpng16 and the libz it needs, libgif (giflib): tf.node's image
+// codecs (native/codec).
+const BUNDLE = ['libdnnl.so.2', 'libgomp.so.1', 'libOpenCL.so.1', 'libjpeg.so.62', 'libpng16.so.16', 'libz.so.1', 'libgif.so.7'];
 
 const args = process.argv.slice(2);
 const opt = (name) => {
@@ -158,10 +161,14 @@ for (const [lib, where] of staged) {
 const licenses = [];
 for (const b of bundled) {
   let debPkg = null;
-  try {
-    debPkg = run('dpkg', ['-S', b.from]).split(':')[0].trim();
-  } catch {
-    // not a Debian system, or not from a package
+  // Under merged /usr, dpkg may know a library by its /lib path only (zlib1g: /lib/.../libz.so.1).
+  for (const path of [b.from, b.from.replace(/^\/usr\/lib\//, '/lib/')]) {
+    try {
+      debPkg = run('dpkg', ['-S', path]).split(':')[0].trim();
+      break;
+    } catch {
+      // not a Debian system, or not from a package
+    }
   }
   const copyright = debPkg && `/usr/share/doc/${debPkg}/copyright`;
   if (copyright && existsSync(copyright)) {

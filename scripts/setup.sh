@@ -18,7 +18,7 @@ step() { printf '\n=== %s (%ss)\n' "$*" "$SECONDS"; }
 step "apt packages"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends libdnnl-dev dataset-fashion-mnist cmake g++ make \
-  python3-pip python3-venv patchelf python3-sklearn >/dev/null
+  python3-pip python3-venv patchelf python3-sklearn libjpeg62-turbo-dev libpng-dev libgif-dev >/dev/null
 
 step "npm ci (scripts off: tfjs-node's own installer would try to download)"
 npm ci --ignore-scripts --no-audit --no-fund
@@ -35,5 +35,8 @@ bash scripts/install-tfjs-node.sh
 
 step "Keras reference venv (parity tests against Keras 3)"
 bash scripts/setup-keras-venv.sh
+
+step "TensorBoard reader venv (test/tensorboard.test.ts reads tf.node's event files with it)"
+bash scripts/setup-tensorboard-venv.sh
 
 step "done"
