@@ -78,5 +78,6 @@ export function wrapNativeError(e: unknown): never {
   if (code === 'ERR_INVALID_ARGUMENT') throw new InvalidArgumentError(err.message ?? String(e));
   if (code === 'ERR_TENSOR_DISPOSED') throw new DisposedError(err.message ?? String(e));
   if (code === 'ERR_BACKEND_UNAVAILABLE') throw new BackendUnavailableError(err.message ?? String(e));
+  if (code === 'ERR_NOT_SUPPORTED') throw new NotSupportedError(err.message ?? String(e));
   throw new NativeError(err?.message ?? String(e), code);
 }

@@ -1,13 +1,18 @@
 // Tensor and Variable: a JS view of a native buffer (or, while a function is being
 // compiled into a plan, a symbolic slot). Shapes are NHWC for images, float32 by default.
+import { isReducedPrecision, readWidened, readWidenedSync } from './dtypes.js';
 import { DisposedError, InvalidArgumentError, wrapNativeError } from './errors.js';
 import type { Handle, TypedArray } from './native.js';
 import * as native from './native.js';
 
-/** Element type of a tensor: 'float32' (the default), 'int32' or 'bool' (stored as bytes). */
-export type DType = 'float32' | 'int32' | 'bool';
+/**
+ * Element type of a tensor: 'float32' (the default), 'int32', 'bool' (stored as bytes), or the
+ * 2-byte storage types 'bfloat16' and 'float16', whose values read back widened to float32
+ * (Note [reduced precision in JS] in dtypes.ts).
+ */
+export type DType = 'float32' | 'int32' | 'bool' | 'bfloat16' | 'float16';
 export type Rank = number;
-export type DataTypeMap = { float32: Float32Array; int32: Int32Array; bool: Uint8Array };
+export type DataTypeMap = { float32: Float32Array; int32: Int32Array; bool: Uint8Array; bfloat16: Float32Array; float16: Float32Array };
 /** A number, a boolean, or nested arrays of them: the value of Tensor.arraySync() and an input to tensor(). */
 export type NestedArray = number | boolean | NestedArray[];
 
@@ -88,7 +93,7 @@ export class Tensor {
   async data<D extends DType = 'float32'>(): Promise<DataTypeMap[D]> {
     const h = this.liveHandle('data');
     try {
-      return (await native.read(h)) as DataTypeMap[D];
+      return (isReducedPrecision(this.dtype) ? await readWidened(h) : await native.read(h)) as DataTypeMap[D];
     } catch (e) {
       wrapNativeError(e);
     }
@@ -97,7 +102,7 @@ export class Tensor {
   dataSync<D extends DType = 'float32'>(): DataTypeMap[D] {
     const h = this.liveHandle('dataSync');
     try {
-      return native.readSync(h) as DataTypeMap[D];
+      return (isReducedPrecision(this.dtype) ? readWidenedSync(h) : native.readSync(h)) as DataTypeMap[D];
     } catch (e) {
       wrapNativeError(e);
     }

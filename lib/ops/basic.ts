@@ -1,5 +1,6 @@
 // Creation, casting, reshape, broadcasting arithmetic and reductions, with gradients.
 // The other op families build on these.
+import { isFloatDType } from '../dtypes.js';
 import { ENGINE } from '../engine.js';
 import { DTypeError, check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
@@ -76,13 +77,21 @@ export function variable(initialValue: Tensor, trainable = true, name?: string, 
 }
 
 /**
- * tf.cast(x, dtype): converts to 'float32', 'int32' or 'bool'; the gradient passes only float32 -> float32.
+ * tf.cast(x, dtype): converts to 'float32', 'int32', 'bool', 'bfloat16' or 'float16'. To bfloat16 /
+ * float16 it rounds to nearest even, keeping NaN and infinities, as TensorFlow does. The
+ * gradient flows between floating dtypes (cast back to x's dtype), not through int32 or bool.
  * Throws InvalidArgumentError for another dtype.
  */
 export function cast(x: TensorLike, dtype: DType): Tensor {
   const $x = convertToTensor(x, 'x', 'cast');
-  check(['float32', 'int32', 'bool'].includes(dtype), 'cast', "dtype 'float32', 'int32' or 'bool'", dtype);
-  return defineOp1([$x], () => ENGINE.runKernel('Cast', [$x], { dtype }, [{ shape: $x.shape, dtype }])[0], (dy) => [$x.dtype === 'float32' && dtype === 'float32' ? dy : null], DIFF);
+  check(['float32', 'int32', 'bool', 'bfloat16', 'float16'].includes(dtype), 'cast', "dtype 'float32', 'int32', 'bool', 'bfloat16' or 'float16'", dtype);
+  const floats = isFloatDType($x.dtype) && isFloatDType(dtype);
+  return defineOp1(
+    [$x],
+    () => ENGINE.runKernel('Cast', [$x], { dtype }, [{ shape: $x.shape, dtype }])[0],
+    (dy) => [floats ? (dy.dtype === $x.dtype ? dy : cast(dy, $x.dtype)) : null],
+    DIFF,
+  );
 }
 
 // ---- shape
