@@ -156,7 +156,10 @@ function binaryArgs(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor, 
   if (!$b) $b = convertToTensor(b, 'b', op, $a.dtype === 'int32' ? 'int32' : 'float32');
   convertToTensor($a, 'a', op);
   convertToTensor($b, 'b', op);
-  if ($a.dtype !== $b.dtype) throw new DTypeError(`${op}: expected b of a's dtype ${$a.dtype} but received ${$b.dtype}`);
+  // A float32 operand may meet a bfloat16 / float16 one: the native primitive reads both and
+  // writes the reduced dtype (Note [casts inside primitives] in native/cpu/bf16_backend.h).
+  const mixedFloat = isFloatDType($a.dtype) && isFloatDType($b.dtype) && ($a.dtype === 'float32' || $b.dtype === 'float32');
+  if ($a.dtype !== $b.dtype && !mixedFloat) throw new DTypeError(`${op}: expected b of a's dtype ${$a.dtype} but received ${$b.dtype}`);
   return [$a, $b, broadcastShape($a.shape, $b.shape, op)];
 }
 

@@ -3,6 +3,7 @@
 #include "bf16_backend.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -142,8 +143,56 @@ bool CpuReducedPrecision::native_bf16() const {
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
 }
 
+// Note [bf16 cast by hand]: oneDNN's f32 -> bf16 reorder runs vcvtneps2bf16 on CPUs with
+// AVX512_BF16, which treats subnormal float32 inputs as zero; TensorFlow keeps them (as
+// bf16 subnormals). The f32 <-> bf16 casts are therefore TensorFlow's own bit formula
+// (round to nearest even, NaN kept quiet with its sign), in a loop the compiler vectorizes;
+// bit-exact with tf.cast, subnormals included (test/bf16.test.ts). f32 <-> float16 goes
+// through the compiler's _Float16 conversions (IEEE round to nearest even, F16C where the
+// target has it), since oneDNN 2.6's f16 reorder drops the sign of negative zero.
+static inline uint16_t f32_to_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x0040u);  // NaN: quiet
+  return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+static inline float bf16_to_f32(uint16_t h) {
+  uint32_t u = (uint32_t)h << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
 Status CpuReducedPrecision::cast(TypedPtr out, TypedPtr in, int64_t n) {
   if (n <= 0) return Status::ok();
+  if (in.dtype == DType::kFloat32 && out.dtype == DType::kBFloat16) {
+    const float* src = static_cast<const float*>(in.data);
+    uint16_t* dst = static_cast<uint16_t*>(out.data);
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_bf16(src[i]);
+    return Status::ok();
+  }
+  if (in.dtype == DType::kBFloat16 && out.dtype == DType::kFloat32) {
+    const uint16_t* src = static_cast<const uint16_t*>(in.data);
+    float* dst = static_cast<float*>(out.data);
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(src[i]);
+    return Status::ok();
+  }
+  if (in.dtype == DType::kFloat32 && out.dtype == DType::kFloat16) {
+    const float* src = static_cast<const float*>(in.data);
+    _Float16* dst = static_cast<_Float16*>(out.data);
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) dst[i] = (_Float16)src[i];
+    return Status::ok();
+  }
+  if (in.dtype == DType::kFloat16 && out.dtype == DType::kFloat32) {
+    const _Float16* src = static_cast<const _Float16*>(in.data);
+    float* dst = static_cast<float*>(out.data);
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) dst[i] = (float)src[i];
+    return Status::ok();
+  }
   return cpu::dnnl_guard("cast", [&] { return n_shapes(n) + " " + dtype_name(in.dtype) + "->" + dtype_name(out.dtype); }, [&] {
     auto cp = cpu::cached_primitive(cpu::cache_key("rp_cast", n, (int)in.dtype, (int)out.dtype), [&] {
       memory::desc src = flat_md(n, in.dtype), dst = flat_md(n, out.dtype);
