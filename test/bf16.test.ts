@@ -44,6 +44,7 @@ function expectClose(actual: Float32Array, expected: Float32Array, what: string,
   for (const v of expected) max = Math.max(max, Math.abs(v));
   const bad: string[] = [];
   for (let i = 0; i < expected.length; i++) {
+    if (actual[i] === expected[i]) continue; // equal infinities too
     const err = Math.abs(actual[i] - expected[i]);
     if (!(err <= rtol * Math.abs(expected[i]) + atol * max)) bad.push(`[${i}] ${actual[i]} vs ${expected[i]}`);
   }
@@ -308,6 +309,75 @@ describeBackends('bfloat16 ops against TensorFlow', (backend) => {
       expect(s.dtype).toBe('bfloat16');
       expect(Array.from(s.dataSync())).toEqual([1.5, 2.75, -2.5, 4.25]);
       expect(Array.from(cn.mul(cn.reshape(cn.tensor([2, 2], [2], 'float32'), [1, 2]), a).dataSync())).toEqual([2, 5, -6, 8]);
+    });
+  });
+
+  // The remaining bf16 kernels against tfjs-node's float32 kernels on the same bf16 inputs:
+  // one bf16 rounding of the result (and of intermediate bf16 tensors in composite gradients).
+  it('unary ops, their gradients and logSoftmax against float32 on the same bf16 inputs', async () => {
+    const tf = await loadTfjs();
+    const xs = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i * 1.7) * 3);
+    const ops: Array<[string, (t: cn.Tensor) => cn.Tensor, (t: TF.Tensor) => TF.Tensor, boolean]> = [
+      ['sigmoid', cn.sigmoid, tf.sigmoid, true],
+      ['tanh', cn.tanh, tf.tanh, true],
+      ['elu', cn.elu, tf.elu, true],
+      ['relu6', cn.relu6, tf.relu6, true],
+      ['exp', cn.exp, tf.exp, true],
+      ['softplus', cn.softplus, tf.softplus, true],
+      ['square', cn.square, tf.square, true],
+      ['sqrt', (t) => cn.sqrt(cn.abs(t)), (t) => tf.sqrt(tf.abs(t)), false],
+      ['log', (t) => cn.log(cn.abs(t)), (t) => tf.log(tf.abs(t)), false],
+      ['neg', cn.neg, tf.neg, true],
+      ['logSoftmax', (t) => cn.logSoftmax(cn.reshape(t, [4, 16])), (t) => tf.logSoftmax(tf.reshape(t, [4, 16])), true],
+    ];
+    for (const [name, ours, theirs, withGrad] of ops) {
+      cn.tidy(() => {
+        const x = cn.tensor(xs, [64], 'bfloat16');
+        const xw = x.dataSync();
+        const y = ours(x);
+        expect(y.dtype, name).toBe('bfloat16');
+        const r = tf.tidy(() => theirs(tf.tensor(xw)).dataSync() as Float32Array);
+        expectClose(y.dataSync(), r, name, 2 ** -7, 1e-3);
+        if (withGrad) {
+          const dy = cn.tensor(Float32Array.from({ length: y.size }, (_, i) => Math.cos(i)), y.shape, 'bfloat16');
+          const dx = cn.grad(ours)(x, dy);
+          expect(dx.dtype, `${name} gradient`).toBe('bfloat16');
+          const rg = tf.tidy(() => tf.grad(theirs)(tf.tensor(xw), tf.tensor(dy.dataSync(), dy.shape)).dataSync() as Float32Array);
+          expectClose(dx.dataSync(), rg, `${name} gradient`, 2 ** -6, 1e-2);
+        }
+      });
+    }
+  });
+
+  it('batchNorm inference, and the float32 outputs the conv and matmul kernels can write (outDtype)', async () => {
+    const tf = await loadTfjs();
+    cn.tidy(() => {
+      const x = input('batchnorm', 'x');
+      const [mean, variance, offset, scale] = [[0.3, 0.9], [2, 0.5], [0.1, -0.2], [1.5, 0.7]].map((v) => cn.tensor(Array.from({ length: 8 }, (_, i) => v[i % 2])));
+      const y = cn.batchNorm(x, mean, variance, offset, scale, 1e-3);
+      expect(y.dtype).toBe('bfloat16');
+      const r = tf.tidy(() =>
+        tf.batchNorm(tf.tensor(x.dataSync(), x.shape), ...([mean, variance, offset, scale].map((t) => tf.tensor1d(t.dataSync())) as [TF.Tensor1D, TF.Tensor1D, TF.Tensor1D, TF.Tensor1D]), 1e-3).dataSync(),
+      ) as Float32Array;
+      expectClose(y.dataSync(), r, 'batchNorm', 2 ** -7, 1e-3);
+
+      // outDtype 'float32': the primitive writes float32 directly, no rounding to bf16.
+      const a = input('matmul', 'a'), b = input('matmul', 'b');
+      const bias = cn.tensor(Float32Array.from({ length: 24 }, (_, i) => i / 10));
+      const h = native.run(native.kernelIds.MatMul, [a.liveHandle(), b.liveHandle(), bias.liveHandle()], { outDtype: 'float32' }) as native.Handle;
+      const c = native.readSync(h) as Float32Array;
+      expect(native.native.dtype(h)).toBe('float32');
+      native.release(h);
+      const rc = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(a.dataSync(), [16, 96]), tf.tensor2d(b.dataSync(), [96, 24])), tf.tensor1d(bias.dataSync())).dataSync()) as Float32Array;
+      expectClose(c, rc, 'matMul + f32 bias, f32 out', 1e-5, 1e-5);
+      const name = 'conv2d_same';
+      const cx = input(name, 'x'), cw = input(name, 'w');
+      const hy = native.run(native.kernelIds.Conv2D, [cx.liveHandle(), cw.liveHandle()], { strides: [1, 1], pad: 'same', outDtype: 'float32' }) as native.Handle;
+      expect(native.native.dtype(hy)).toBe('float32');
+      const cy = native.readSync(hy) as Float32Array;
+      native.release(hy);
+      const ry = tf.tidy(() => tf.conv2d(tf.tensor4d(cx.dataSync(), cx.shape as [number, number, number, number]), tf.tensor4d(cw.dataSync(), cw.shape as [number, number, number, number]), 1, 'same').dataSync()) as Float32Array;
+      expectClose(cy, ry, 'conv2d f32 out', 1e-5, 1e-5);
     });
   });
 
