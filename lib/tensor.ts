@@ -1,6 +1,6 @@
 // Tensor and Variable: a JS view of a native buffer (or, while a function is being
 // compiled into a plan, a symbolic slot). Shapes are NHWC for images, float32 by default.
-import { isReducedPrecision, readWidened, readWidenedSync } from './dtypes.js';
+import { isReducedPrecision, readWidened, readWidenedSync, refuseReduced } from './dtypes.js';
 import { DisposedError, InvalidArgumentError, wrapNativeError } from './errors.js';
 import type { Handle, TypedArray } from './native.js';
 import * as native from './native.js';
@@ -150,6 +150,7 @@ export class Variable extends Tensor {
   }
   /** Writes new values into this variable's buffer. */
   assign(values: Tensor | TypedArray): void {
+    refuseReduced('assign', this.dtype, 'for variables yet (mixed precision keeps variables in float32)');
     const arr = values instanceof Tensor ? values.dataSync() : values;
     if (arr.length !== this.size)
       throw new InvalidArgumentError(`assign: expected ${this.size} values (shape [${this.shape}]) but received ${arr.length}`);

@@ -107,6 +107,15 @@ describe('bfloat16 / float16 storage', () => {
     expect(cn.memory().numBytes).toBe(before);
   });
 
+  it('refuses assign() on a bfloat16 variable with ERR_NOT_SUPPORTED', () => {
+    const t = cn.tensor([1, 2], [2], 'bfloat16');
+    const v = cn.variable(t);
+    expect(v.dtype).toBe('bfloat16');
+    expect(Array.from(v.dataSync())).toEqual([1, 2]);
+    expectNotSupported(() => v.assign(new Float32Array([3, 4])), /assign: dtype bfloat16 is not supported/);
+    cn.dispose([t, v]);
+  });
+
   it('casts between bfloat16 / float16 and int32 / bool', () => {
     cn.tidy(() => {
       const b = cn.tensor([0, 1.5, -2.75, 300.7], [4], 'bfloat16');
