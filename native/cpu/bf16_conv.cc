@@ -116,6 +116,61 @@ Status CpuReducedPrecision::conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, T
   });
 }
 
+namespace {
+
+// Note [bf16 backward data as forward]: as for float32 (Note [backward data as forward] in
+// conv.cc), a stride-1 data gradient is the forward convolution of dy with the filter
+// flipped in space and its channel axes swapped; oneDNN 2.6's bf16 brgconv forward is
+// faster than its jit_bf16 backward-data kernel (bench/bf16-conv.ts).
+bool use_forward_backward_data(const Conv2DParams& p) {
+  if (p.stride_h != 1 || p.stride_w != 1 || p.in_c < 16) return false;
+  return p.pad_top <= (p.k_h - 1) * p.dil_h && p.pad_bottom <= (p.k_h - 1) * p.dil_h &&
+         p.pad_left <= (p.k_w - 1) * p.dil_w && p.pad_right <= (p.k_w - 1) * p.dil_w;
+}
+
+Conv2DParams backward_data_as_forward(const Conv2DParams& p) {
+  Conv2DParams q = p;
+  q.in_h = p.out_h;
+  q.in_w = p.out_w;
+  q.in_c = p.out_c;
+  q.out_h = p.in_h;
+  q.out_w = p.in_w;
+  q.out_c = p.in_c;
+  q.pad_top = (p.k_h - 1) * p.dil_h - p.pad_top;
+  q.pad_bottom = (p.k_h - 1) * p.dil_h - p.pad_bottom;
+  q.pad_left = (p.k_w - 1) * p.dil_w - p.pad_left;
+  q.pad_right = (p.k_w - 1) * p.dil_w - p.pad_right;
+  q.has_bias = false;
+  q.relu = false;
+  return q;
+}
+
+Status backward_data_by_forward(TypedPtr dx, TypedPtr dy, TypedPtr w, const Conv2DParams& p) {
+  Conv2DParams q = backward_data_as_forward(p);
+  auto cp = cpu::cached_primitive(conv_key("rp_conv_bwd_data_as_fwd", p, (int)dy.dtype, (int)dx.dtype, 0, 0, Tag::nhwc), [&] {
+    auto desc = forward_desc(q, prop_kind::forward_inference, dy.dtype, dx.dtype, false, DType::kFloat32, Tag::nhwc);
+    auto pd = CN_DNNL(dnnl::convolution_forward::primitive_desc(desc, cpu::default_attr(), cpu::cpu_engine()));
+    // The flipped HWIO filter [kh][kw][ic][oc] seen as the new convolution's {O=ic, I=oc}.
+    memory::desc flipped({q.out_c, q.in_c, q.k_h, q.k_w}, dnnl_type(w.dtype),
+                         {q.in_c, 1, q.k_w * q.in_c * q.out_c, q.in_c * q.out_c});
+    auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::convolution_forward(pd)), pd);
+    c->add_operand(DNNL_ARG_SRC, src_md(q, dy.dtype), pd.src_desc(), false);
+    c->add_operand(DNNL_ARG_WEIGHTS, flipped, pd.weights_desc(), false);
+    c->add_operand(DNNL_ARG_DST, dst_md(q, dx.dtype), pd.dst_desc(), true);
+    return std::shared_ptr<const CachedPrimitive>(c);
+  });
+  const size_t elem = dtype_size(w.dtype);
+  const int64_t taps = p.k_h * p.k_w, block = p.in_c * p.out_c;
+  char* out = static_cast<char*>(cpu::thread_scratch(cpu::kTempSlot, elem * (size_t)(taps * block)));
+  const char* in = static_cast<const char*>(w.data);
+  for (int64_t t = 0; t < taps; ++t)  // tap (kh, kw) <- (k_h-1-kh, k_w-1-kw)
+    std::memcpy(out + t * block * elem, in + (taps - 1 - t) * block * elem, elem * (size_t)block);
+  cpu::run_primitive(*cp, {{DNNL_ARG_SRC, dy.data}, {DNNL_ARG_WEIGHTS, out}, {DNNL_ARG_DST, dx.data}});
+  return Status::ok();
+}
+
+}  // namespace
+
 Status CpuReducedPrecision::conv2d_backward_data(TypedPtr dx, TypedPtr dy, TypedPtr w,
                                                  const Conv2DParams& p) {
   CN_RETURN_IF_ERROR(validate("conv2d_backward_data", p));
@@ -123,6 +178,7 @@ Status CpuReducedPrecision::conv2d_backward_data(TypedPtr dx, TypedPtr dy, Typed
   if (p.n == 0 || p.out_c == 0 || p.in_c == 0)
     return not_supported("conv2d_backward_data: empty convolutions in " + std::string(dtype_name(dy.dtype)));
   return cpu::dnnl_guard("conv2d_backward_data", [&] { return conv_shapes(p); }, [&] {
+    if (use_forward_backward_data(p)) return backward_data_by_forward(dx, dy, w, p);
     auto cp = cpu::cached_primitive(conv_key("rp_conv_bwd_data", p, (int)dy.dtype, (int)dx.dtype, 0, 0, Tag::nhwc), [&] {
       Geometry g = geometry(p);
       auto desc = CN_DNNL(dnnl::convolution_backward_data::desc(
