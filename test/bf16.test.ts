@@ -183,6 +183,7 @@ describeBackends('bfloat16 ops against TensorFlow', (backend) => {
   for (const name of ['conv2d_same', 'conv2d_valid_s2']) {
     it(`${name}: forward, backward-data (bf16) and backward-weights (float32)`, async () => {
       const tf = await loadTfjs();
+      const before = cn.memory();
       cn.tidy(() => {
         const { strides, pad } = fixture.cases[name].attrs!;
         const x = input(name, 'x');
@@ -208,6 +209,9 @@ describeBackends('bfloat16 ops against TensorFlow', (backend) => {
         expectClose(dx.dataSync(), ref(name, 'dx'), 'dx vs TensorFlow bf16');
         expectClose(dw.dataSync(), ref(name, 'dw'), 'dw vs TensorFlow bf16', 1e-2, 3e-2);
       });
+      // Nothing leaks: the temporaries of casts, uploads and widened reads are freed.
+      const after = cn.memory();
+      expect([after.numTensors, after.numBytes]).toEqual([before.numTensors, before.numBytes]);
     });
   }
 
