@@ -138,6 +138,24 @@ std::string CpuReducedPrecision::isa() const {
   }
 }
 
+// Note [bf16 below AVX-512]: oneDNN 2.6 implements bf16 primitives (even its reference
+// ones) only where the CPU has AVX-512 (avx512_core and up; it emulates the bf16
+// instructions there). With ONEDNN_MAX_CPU_ISA=AVX2, or on an AVX2 CPU, every bf16 primitive
+// is 'unimplemented', so bf16 is then storage and casts only, and compute ops refuse it
+// with ERR_NOT_SUPPORTED at the dispatch (test/bf16.test.ts runs under both settings).
+bool CpuReducedPrecision::computes(DType dtype) const {
+  if (dtype != DType::kBFloat16) return false;
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core:
+    case dnnl::cpu_isa::avx512_core_vnni:
+    case dnnl::cpu_isa::avx512_core_bf16:
+    case dnnl::cpu_isa::avx512_core_amx:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool CpuReducedPrecision::native_bf16() const {
   auto isa = dnnl::get_effective_cpu_isa();
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;

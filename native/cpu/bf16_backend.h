@@ -21,7 +21,9 @@ namespace cn {
 
 class CpuReducedPrecision final : public ReducedPrecisionOps {
  public:
-  bool computes(DType dtype) const override { return dtype == DType::kBFloat16; }
+  // bf16 where oneDNN 2.6 has bf16 kernels: AVX-512 (native with avx512_core_bf16 / amx,
+  // emulated on plain avx512_core); Note [bf16 below AVX-512] in bf16_backend.cc.
+  bool computes(DType dtype) const override;
   std::string isa() const override;
   bool native_bf16() const override;
   bool native_fp16() const override { return false; }
