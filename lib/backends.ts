@@ -17,6 +17,8 @@ export function doctor(): string {
   for (const b of backends()) {
     lines.push(`${b.name}: ${b.available ? 'available' : 'not available'}${b.compiled ? '' : ' (not compiled in)'}`);
     if (b.library) lines.push(`  library: ${b.library}`);
+    const rp = b.reducedPrecision;
+    if (rp && b.compiled) lines.push(`  bfloat16: ${rp.bfloat16}, float16: ${rp.float16}${rp.isa ? ` (ISA ${rp.isa})` : ''}`);
     if (b.name === 'cuda') {
       if (!b.available && b.reason) lines.push(`  reason: ${b.reason}`);
       if (b.deviceName) lines.push(`  device: ${b.deviceName} (compute capability ${b.computeCapability})`);

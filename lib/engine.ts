@@ -2,7 +2,8 @@
 // turns a function into a native plan. Every op ends in runKernel(), which either calls
 // the addon eagerly or, while tracing, records a plan step over symbolic slots.
 import type { Trace } from './compiler/trace.js';
-import { InvalidArgumentError, describe, wrapNativeError } from './errors.js';
+import { handleDType, isReducedPrecision } from './dtypes.js';
+import { InvalidArgumentError, NotSupportedError, describe, wrapNativeError } from './errors.js';
 import type { Handle } from './native.js';
 import * as native from './native.js';
 import { DType, Tensor, liveTensors } from './tensor.js';
@@ -92,12 +93,20 @@ class Engine {
     // Note [element limit] (validate.ts): the last line of defence for shapes an op computed.
     for (const o of outputs) checkOutputShape(o.shape, name);
     this.lastKernel = name;
-    if (this.trace) return this.recordStep(id, inputs, attrs, outputs);
+    // Note [reduced-precision outputs]: with a bfloat16 / float16 input (or a Cast / Fill to
+    // one), the native typed kernel decides each output's dtype (a convolution's filter
+    // gradient is float32, its data gradient bfloat16), so eager outputs take the dtype of
+    // their native buffer. Plans need those dtypes before anything runs: phase 2.
+    const reduced = inputs.some((t) => isReducedPrecision(t.dtype)) || (typeof attrs?.dtype === 'string' && isReducedPrecision(attrs.dtype));
+    if (this.trace) {
+      if (reduced) throw new NotSupportedError(`compile: ${name} on bfloat16 / float16 tensors cannot be compiled into a plan yet; run it eagerly`);
+      return this.recordStep(id, inputs, attrs, outputs);
+    }
     const handles: Handle[] = inputs.map((t) => t.liveHandle(name));
     const res = native.run(id, handles, attrs, inputs.length ? undefined : this.backend);
     const hs = res === undefined ? [] : Array.isArray(res) ? res : [res];
     const backend = inputs.length ? inputs[0].backend : this.backend;
-    return outputs.map((o, i) => this.track(new Tensor(o.shape, o.dtype, backend, hs[i])));
+    return outputs.map((o, i) => this.track(new Tensor(o.shape, reduced && hs[i] ? (handleDType(hs[i]) as DType) : o.dtype, backend, hs[i])));
   }
 
   private recordStep(id: number, inputs: Tensor[], attrs: Record<string, unknown> | undefined, outputs: OutputSpec[]): Tensor[] {

@@ -79,6 +79,7 @@ export function wrapNativeError(e: unknown): never {
     if (code === 'ERR_INVALID_ARGUMENT') return new InvalidArgumentError(err.message ?? String(e));
     if (code === 'ERR_TENSOR_DISPOSED') return new DisposedError(err.message ?? String(e));
     if (code === 'ERR_BACKEND_UNAVAILABLE') return new BackendUnavailableError(err.message ?? String(e));
+    if (code === 'ERR_NOT_SUPPORTED') return new NotSupportedError(err.message ?? String(e));
     return new NativeError(err?.message ?? String(e), code);
   });
 }

@@ -1,5 +1,6 @@
 // Reverse-mode autodiff over the engine's tape: defineOp() records an op with its
 // gradient; grad/grads/valueAndGrad(s)/variableGrads run a function and backprop.
+import { isFloatDType } from './dtypes.js';
 import { ENGINE, tidy } from './engine.js';
 import { InvalidArgumentError, NotSupportedError, check } from './errors.js';
 import { Tensor, Variable } from './tensor.js';
@@ -100,11 +101,11 @@ export function backprop(tape: Node[], xs: Tensor[], y: Tensor, dy: Tensor): Arr
     const n = useful[i];
     if (!n.outputs.some((o) => grads.has(o.id))) continue;
     const dys = n.outputs.map((o) => grads.get(o.id) ?? zerosLike(o));
-    const dxs = n.grad(dys, n.inputs.map((t) => reach.has(t.id) && t.dtype === 'float32'));
+    const dxs = n.grad(dys, n.inputs.map((t) => reach.has(t.id) && isFloatDType(t.dtype)));
     if (ENGINE.recording && !n.differentiableGrad) guardNonDifferentiable(n, dys, dxs);
     n.inputs.forEach((inp, j) => {
       const g = dxs[j];
-      if (!g || !reach.has(inp.id) || inp.dtype !== 'float32') return;
+      if (!g || !reach.has(inp.id) || !isFloatDType(inp.dtype)) return;
       check(
         g.shape.length === inp.shape.length && g.shape.every((d, k) => d === inp.shape[k]),
         'gradient',

@@ -47,6 +47,8 @@ export interface NativeBackendInfo {
   cudnnPath?: string;
   cublasPath?: string;
   searched?: string[];
+  /** bfloat16 / float16 support: 'native' (the ISA has the instructions), 'emulated', 'storage only' or 'not supported'; isa is the one oneDNN dispatches to; kernels are the compute kernels with typed variants. */
+  reducedPrecision?: { isa?: string; bfloat16: string; float16: string; kernels?: string[] };
 }
 
 /** One library as the cuda loader found it (or why not). */

@@ -1,11 +1,16 @@
 // Tensor and Variable: a JS view of a native buffer (or, while a function is being
 // compiled into a plan, a symbolic slot). Shapes are NHWC for images, float32 by default.
+import { isReducedPrecision, readWidened, readWidenedSync, refuseReduced } from './dtypes.js';
 import { DTypeError, DisposedError, InvalidArgumentError, describe, wrapNativeError } from './errors.js';
 import type { Handle, TypedArray } from './native.js';
 import * as native from './native.js';
 
-/** Element type of a tensor: 'float32' (the default), 'int32' or 'bool' (stored as bytes). */
-export type DType = 'float32' | 'int32' | 'bool';
+/**
+ * Element type of a tensor: 'float32' (the default), 'int32', 'bool' (stored as bytes), or the
+ * 2-byte storage types 'bfloat16' and 'float16', whose values read back widened to float32
+ * (Note [reduced precision in JS] in dtypes.ts).
+ */
+export type DType = 'float32' | 'int32' | 'bool' | 'bfloat16' | 'float16';
 /** tfjs' rank names, the type argument of Tensor<R> (Tensor<Rank.R2> is a rank-2 tensor by intent;
  * the check happens at run time, so every Tensor<R> is assignable to every other). */
 export enum Rank {
@@ -17,7 +22,7 @@ export enum Rank {
   R5 = 'R5',
   R6 = 'R6',
 }
-export type DataTypeMap = { float32: Float32Array; int32: Int32Array; bool: Uint8Array };
+export type DataTypeMap = { float32: Float32Array; int32: Int32Array; bool: Uint8Array; bfloat16: Float32Array; float16: Float32Array };
 /** A number, a boolean, or nested arrays of them: the value of Tensor.arraySync() and an input to tensor(). */
 export type NestedArray = number | boolean | NestedArray[];
 
@@ -100,7 +105,7 @@ export class Tensor<R extends Rank = Rank> {
   async data<D extends DType = 'float32'>(): Promise<DataTypeMap[D]> {
     const h = this.liveHandle('data');
     try {
-      return (await native.read(h)) as DataTypeMap[D];
+      return (isReducedPrecision(this.dtype) ? await readWidened(h) : await native.read(h)) as DataTypeMap[D];
     } catch (e) {
       wrapNativeError(e);
     }
@@ -109,7 +114,7 @@ export class Tensor<R extends Rank = Rank> {
   dataSync<D extends DType = 'float32'>(): DataTypeMap[D] {
     const h = this.liveHandle('dataSync');
     try {
-      return native.readSync(h) as DataTypeMap[D];
+      return (isReducedPrecision(this.dtype) ? readWidenedSync(h) : native.readSync(h)) as DataTypeMap[D];
     } catch (e) {
       wrapNativeError(e);
     }
@@ -179,6 +184,7 @@ export class Variable<R extends Rank = Rank> extends Tensor<R> {
   }
   /** Writes new values into this variable's buffer. */
   assign(values: Tensor | TypedArray): void {
+    refuseReduced('assign', this.dtype, 'for variables yet (mixed precision keeps variables in float32)');
     this.liveHandle('assign');
     const Ctor = this.dtype === 'int32' ? Int32Array : this.dtype === 'bool' ? Uint8Array : Float32Array;
     if (values instanceof Tensor && values.dtype !== this.dtype)

@@ -35,7 +35,7 @@ function elementLimit(): number {
 export const MAX_OUTPUTS = 2 ** 20;
 
 /** The dtypes a tensor may have. */
-export const DTYPES: readonly DType[] = ['float32', 'int32', 'bool'];
+export const DTYPES: readonly DType[] = ['float32', 'int32', 'bool', 'bfloat16', 'float16'];
 
 /** Element count of a shape whose dimensions are already known to be non-negative safe
  * integers, or Infinity when it exceeds MAX_ELEMENTS (no wrap-around, no overflow). */
@@ -85,7 +85,7 @@ export function checkLayerShape(shape: unknown, op: string, arg: string): Array<
 export function checkDType(dtype: unknown, op: string, dflt?: DType, arg = 'dtype'): DType {
   if (dtype === undefined && dflt !== undefined) return dflt;
   if (typeof dtype === 'string' && (DTYPES as readonly string[]).includes(dtype)) return dtype as DType;
-  throw new DTypeError(`${op}: expected ${arg} 'float32', 'int32' or 'bool' but received ${describe(dtype)}`);
+  throw new DTypeError(`${op}: expected ${arg} 'float32', 'int32', 'bool', 'bfloat16' or 'float16' but received ${describe(dtype)}`);
 }
 
 /** A callback. */

@@ -16,6 +16,10 @@ venv with them from the local pip index).
   keras_reference.py tiny   DIR        a tiny model with random weights saved in both HDF5
                                        layouts and in Keras 2's legacy style, its input and
                                        Keras' output (committed: test/fixtures/keras/tiny, ~100 KB)
+  keras_reference.py bf16   OUT.json   TensorFlow's own bfloat16 / float16 results for casts, conv2d (forward,
+                                       both gradients), matMul, max/avg pooling (and gradients), relu,
+                                       softmax and fused batch norm, with their float32 inputs
+                                       (committed: test/fixtures/keras/bf16.json)
   keras_reference.py parity DIR        resnet50 and xception with random weights in both HDF5
                                        layouts, an input and Keras' outputs (made at test time,
                                        ~400 MB, never committed)
@@ -320,8 +324,103 @@ def zoo(out):
     write_json(out, res)
 
 
+def encode(a):
+    """A flat list of float32 values; NaN and infinities as strings (JSON has no literals)."""
+    out = []
+    for v in np.asarray(a, dtype=np.float32).reshape(-1):  # shortest repr that rounds back to the float32
+        out.append("NaN" if np.isnan(v) else ("Infinity" if v == np.inf else ("-Infinity" if v == -np.inf else float(repr(v).replace("np.float32(", "").rstrip(")")))))
+    return out
+
+
+def bf16(out):
+    """TensorFlow's bfloat16 kernels (float16 for the cast) on deterministic float32 inputs.
+    Inputs are rounded to bfloat16 by tf.cast; outputs are widened to float32 for JSON."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(21)
+    res = {"tensorflowVersion": tf.__version__, "cases": {}}
+    cases = res["cases"]
+
+    def put(name, **arrays):
+        cases[name] = {k: {"shape": [int(d) for d in np.shape(v)], "values": encode(v)} for k, v in arrays.items()}
+
+    def f32(t):
+        return tf.cast(t, tf.float32).numpy()
+
+    # Casts: ties, values between bfloat16 neighbours, subnormals, overflow, NaN, infinities.
+    special = np.array([0.0, -0.0, 1.0, 1.00390625, 1.01171875, 1.005859375, 1.0 + 2.0 ** -9, 1.0 + 3 * 2.0 ** -9,
+                        -2.5, 3.14159265, 65504.0, 65520.0, 1e-8, 1e-40, -1e-40, 3.3895314e38, 3.4e38, np.nan,
+                        np.inf, -np.inf], dtype=np.float32)
+    cast_x = np.concatenate([special, rng.normal(0, 100, 236).astype(np.float32)])
+    put("cast", x=cast_x, bfloat16=f32(tf.cast(cast_x, tf.bfloat16)), float16=f32(tf.cast(cast_x, tf.float16)))
+
+    def bf(a):
+        return tf.cast(tf.constant(a), tf.bfloat16)
+
+    # conv2d: forward and both gradients for an upstream gradient dy.
+    for name, xs, ws, stride, pad in [("conv2d_same", (2, 9, 9, 16), (3, 3, 16, 32), 1, "SAME"),
+                                      ("conv2d_valid_s2", (2, 11, 11, 3), (5, 5, 3, 8), 2, "VALID")]:
+        x = rng.uniform(-1, 1, xs).astype(np.float32)
+        w = rng.uniform(-0.5, 0.5, ws).astype(np.float32)
+        xb, wb = bf(x), bf(w)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch([xb, wb])
+            y = tf.nn.conv2d(xb, wb, strides=stride, padding=pad)
+            dy = bf(rng.uniform(-1, 1, y.shape).astype(np.float32))
+            loss = tf.reduce_sum(tf.cast(y, tf.float32) * tf.cast(dy, tf.float32))
+        dx, dw = tape.gradient(y, [xb, wb], output_gradients=dy)
+        put(name, x=x, w=w, dy=f32(dy), y=f32(y), dx=f32(dx), dw=f32(dw))
+        cases[name]["attrs"] = {"strides": stride, "pad": pad.lower()}
+
+    a = rng.uniform(-1, 1, (16, 96)).astype(np.float32)
+    b = rng.uniform(-1, 1, (96, 24)).astype(np.float32)
+    put("matmul", a=a, b=b, c=f32(tf.matmul(bf(a), bf(b))))
+
+    x = rng.uniform(-1, 1, (2, 8, 8, 8)).astype(np.float32)
+    for kind, fn in [("maxpool", tf.nn.max_pool2d), ("avgpool", tf.nn.avg_pool2d)]:
+        xb = bf(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xb)
+            y = fn(xb, ksize=2, strides=2, padding="VALID")
+        dy = bf(rng.uniform(-1, 1, y.shape).astype(np.float32))
+        dx = tape.gradient(y, xb, output_gradients=dy)
+        put(kind, x=x, y=f32(y), dy=f32(dy), dx=f32(dx))
+
+    x = rng.uniform(-2, 2, (4, 33)).astype(np.float32)
+    xb = bf(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xb)
+        y = tf.nn.relu(xb)
+    dy = bf(rng.uniform(-1, 1, (4, 33)).astype(np.float32))
+    put("relu", x=x, y=f32(y), dy=f32(dy), dx=f32(tape.gradient(y, xb, output_gradients=dy)))
+
+    x = rng.uniform(-4, 4, (6, 10)).astype(np.float32)
+    xb = bf(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xb)
+        y = tf.nn.softmax(xb)
+    dy = bf(rng.uniform(-1, 1, (6, 10)).astype(np.float32))
+    put("softmax", x=x, y=f32(y), dy=f32(dy), dx=f32(tape.gradient(y, xb, output_gradients=dy)))
+
+    # Fused batch norm (training): bfloat16 x / y, float32 scale, offset and statistics.
+    x = rng.normal(0.5, 2, (4, 5, 5, 8)).astype(np.float32)
+    gamma = rng.uniform(0.5, 1.5, 8).astype(np.float32)
+    beta = rng.uniform(-0.5, 0.5, 8).astype(np.float32)
+    xb = bf(x)
+    g, bt = tf.constant(gamma), tf.constant(beta)
+    with tf.GradientTape() as tape:
+        tape.watch([xb, g, bt])
+        y, mean, var = tf.compat.v1.nn.fused_batch_norm(xb, g, bt, epsilon=1e-3, is_training=True)
+    dy = bf(rng.uniform(-1, 1, x.shape).astype(np.float32))
+    dx, dg, db = tape.gradient(y, [xb, g, bt], output_gradients=dy)
+    n = x.size // 8
+    put("batchnorm", x=x, gamma=gamma, beta=beta, y=f32(y), mean=mean.numpy(),
+        var=var.numpy() * (n - 1) / n, dy=f32(dy), dx=f32(dx), dgamma=dg.numpy(), dbeta=db.numpy())
+    write_json(out, res)
+
+
 if __name__ == "__main__":
-    commands = {"arch": arch, "zoo": zoo, "small": small, "tiny": tiny, "parity": parity}
+    commands = {"arch": arch, "zoo": zoo, "small": small, "tiny": tiny, "parity": parity, "bf16": bf16}
     if len(sys.argv) != 3 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2])

@@ -209,11 +209,11 @@ describeBackends('errors', (backend) => {
       expectError(() => cn.expandDims(cn.zeros([2]), '0' as never), cn.InvalidArgumentError, "expandDims: expected axis as an integer but received '0'");
     });
     it('dtypes come from the documented set', () => {
-      const e = expectError(() => cn.zeros([2], 'int64' as never), cn.DTypeError, "zeros: expected dtype 'float32', 'int32' or 'bool' but received 'int64'");
+      const e = expectError(() => cn.zeros([2], 'int64' as never), cn.DTypeError, "zeros: expected dtype 'float32', 'int32', 'bool', 'bfloat16' or 'float16' but received 'int64'");
       expect((e as cn.CudnnNodeError).code).toBe('ERR_INVALID_DTYPE');
-      expectError(() => cn.cast(cn.zeros([2]), 7 as never), cn.DTypeError, "cast: expected dtype 'float32', 'int32' or 'bool' but received 7");
-      expectError(() => cn.tensor([1, 2], undefined, 'float64' as never), cn.DTypeError, "tensor: expected dtype 'float32', 'int32' or 'bool' but received 'float64'");
-      expectError(() => cn.compile((x) => [x], [{ shape: [2], dtype: 'int8' as never }]), cn.DTypeError, "compile: expected inputs[0].dtype 'float32', 'int32' or 'bool' but received 'int8'");
+      expectError(() => cn.cast(cn.zeros([2]), 7 as never), cn.DTypeError, "cast: expected dtype 'float32', 'int32', 'bool', 'bfloat16' or 'float16' but received 7");
+      expectError(() => cn.tensor([1, 2], undefined, 'float64' as never), cn.DTypeError, "tensor: expected dtype 'float32', 'int32', 'bool', 'bfloat16' or 'float16' but received 'float64'");
+      expectError(() => cn.compile((x) => [x], [{ shape: [2], dtype: 'int8' as never }]), cn.DTypeError, "compile: expected inputs[0].dtype 'float32', 'int32', 'bool', 'bfloat16' or 'float16' but received 'int8'");
     });
     it('callbacks must be functions', () => {
       expectError(() => cn.tidy(5 as never), cn.InvalidArgumentError, 'tidy: expected fn to be a function but received 5');

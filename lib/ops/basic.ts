@@ -1,5 +1,6 @@
 // Creation, casting, reshape, broadcasting arithmetic and reductions, with gradients.
 // The other op families build on these.
+import { isFloatDType } from '../dtypes.js';
 import { ENGINE } from '../engine.js';
 import { DTypeError, check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
@@ -88,17 +89,25 @@ export function variable(initialValue: Tensor, trainable = true, name?: string, 
 }
 
 /**
- * tf.cast(x, dtype): converts to 'float32', 'int32' or 'bool'; the gradient passes only float32 -> float32.
+ * tf.cast(x, dtype): converts to 'float32', 'int32', 'bool', 'bfloat16' or 'float16'. To bfloat16 /
+ * float16 it rounds to nearest even, keeping NaN and infinities, as TensorFlow does. The
+ * gradient flows between floating dtypes (cast back to x's dtype), not through int32 or bool.
  * Throws InvalidArgumentError for another dtype.
  */
 export function cast(x: TensorLike, dtype: DType): Tensor {
   return opScope(() => {
     const $x = convertToTensor(x, 'x', 'cast');
     checkDType(dtype, 'cast');
+    const floats = isFloatDType($x.dtype) && isFloatDType(dtype);
     // Note [cast to bool]: the Cast kernel truncates to a byte (0.5 -> 0, -1 -> 255); bool
     // means "non-zero" (TensorFlow's and tfjs' rule), so test against 0 first.
     const src = dtype === 'bool' && $x.dtype !== 'bool' ? ENGINE.runKernel('NotEqual', [$x, makeTensor(0, [], $x.dtype)], undefined, [{ shape: $x.shape, dtype: $x.dtype }])[0] : $x;
-    return defineOp1([$x], () => ENGINE.runKernel('Cast', [src], { dtype }, [{ shape: $x.shape, dtype }])[0], (dy) => [$x.dtype === 'float32' && dtype === 'float32' ? dy : null], DIFF);
+    return defineOp1(
+      [$x],
+      () => ENGINE.runKernel('Cast', [src], { dtype }, [{ shape: $x.shape, dtype }])[0],
+      (dy) => [floats ? (dy.dtype === $x.dtype ? dy : cast(dy, $x.dtype)) : null],
+      DIFF,
+    );
   });
 }
 
@@ -172,7 +181,10 @@ function binaryArgs(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor, 
   if (!$b) $b = convertToTensor(b, 'b', op, $a.dtype === 'int32' ? 'int32' : 'float32');
   convertToTensor($a, 'a', op);
   convertToTensor($b, 'b', op);
-  if ($a.dtype !== $b.dtype) throw new DTypeError(`${op}: expected b of a's dtype ${$a.dtype} but received ${$b.dtype}`);
+  // A float32 operand may meet a bfloat16 / float16 one: the native primitive reads both and
+  // writes the reduced dtype (Note [casts inside primitives] in native/cpu/bf16_backend.h).
+  const mixedFloat = isFloatDType($a.dtype) && isFloatDType($b.dtype) && ($a.dtype === 'float32' || $b.dtype === 'float32');
+  if ($a.dtype !== $b.dtype && !mixedFloat) throw new DTypeError(`${op}: expected b of a's dtype ${$a.dtype} but received ${$b.dtype}`);
   return [$a, $b, broadcastShape($a.shape, $b.shape, op)];
 }
 

@@ -1,4 +1,5 @@
 // Shared argument handling for ops: tensor conversion, shape arithmetic and checks.
+import { isFloatDType, isReducedPrecision, uploadAs } from '../dtypes.js';
 import { ENGINE } from '../engine.js';
 import { DTypeError, InvalidArgumentError, check, describe, wrapNativeError } from '../errors.js';
 import * as native from '../native.js';
@@ -35,7 +36,8 @@ export function opScope<T>(body: () => T): T {
 export function convertToTensor(x: TensorLike, arg: string, op: string, dtype?: DType): Tensor {
   if (x instanceof Tensor) {
     if (x.isDisposed) x.liveHandle(op);
-    if (dtype && x.dtype !== dtype && !(dtype === 'float32' && x.dtype === 'bool'))
+    // A float32 argument may also be bfloat16 / float16: the native kernel table decides (dtypes.ts).
+    if (dtype && x.dtype !== dtype && !(dtype === 'float32' && (x.dtype === 'bool' || isReducedPrecision(x.dtype))))
       throw new DTypeError(`${op}: expected ${arg} of dtype ${dtype} but received ${x.dtype}`);
     return x;
   }
@@ -99,12 +101,7 @@ export function makeTensor(values: NestedArray | Float32Array | Int32Array | Uin
   check(flat.length === size, op, `${size} values for shape ${describe(s)}`, `${flat.length} values`);
   // Note [constants in compile]: while tracing, new values become concrete constants that
   // the plan binds (e.g. the 2 in a gradient's mul(2, x)).
-  let h;
-  try {
-    h = native.fromTypedArray(ENGINE.backend, flat, s);
-  } catch (e) {
-    wrapNativeError(e);
-  }
+  const h = uploadAs(ENGINE.backend, flat, s, dtype); // bfloat16 / float16: rounded from float32
   return ENGINE.makeTensor(h, s.slice(), dtype, ENGINE.backend);
 }
 
@@ -150,7 +147,8 @@ export function checkRank(t: Tensor, rank: number | number[], arg: string, op: s
 }
 
 export function checkFloat(t: Tensor, arg: string, op: string): void {
-  if (t.dtype !== 'float32') throw new DTypeError(`${op}: expected ${arg} of dtype float32 but received ${t.dtype}`);
+  // bfloat16 / float16 pass here; the native kernel table refuses them where an op has no kernel.
+  if (!isFloatDType(t.dtype)) throw new DTypeError(`${op}: expected ${arg} of dtype float32, bfloat16 or float16 but received ${t.dtype}`);
 }
 
 /** Returns a pair from a number or a pair (each at most MAX_ELEMENTS). */

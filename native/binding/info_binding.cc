@@ -3,12 +3,34 @@
 // setCudaOptions().
 #include <dnnl.hpp>
 
+#include "../core/reduced_precision.h"
+#include "../cpu/cpu_backend.h"
 #include "../cuda/cuda_probe.h"
+#include "../ops/typed_kernels.h"
 #include "bindings.h"
 #include "js_convert.h"
 
 namespace cn {
 namespace {
+
+// What a backend does with bfloat16 / float16 (Note [reduced precision] in ops/typed_kernels.h).
+Napi::Object reduced_precision_info(Napi::Env env, ReducedPrecisionOps* rp) {
+  Napi::Object o = Napi::Object::New(env);
+  if (!rp) {
+    o.Set("bfloat16", "not supported");
+    o.Set("float16", "not supported");
+    return o;
+  }
+  o.Set("isa", rp->isa());
+  o.Set("bfloat16", rp->computes(DType::kBFloat16) ? (rp->native_bf16() ? "native" : "emulated") : "storage only");
+  o.Set("float16", rp->computes(DType::kFloat16) ? (rp->native_fp16() ? "native" : "emulated") : "storage only");
+  Napi::Array kernels = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (const TypedKernelDef& d : typed_kernel_table())
+    if (!d.storage_only) kernels.Set(i++, d.name);
+  o.Set("kernels", kernels);
+  return o;
+}
 
 Napi::Value backends(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -19,6 +41,7 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
   cpu.Set("compiled", true);
   cpu.Set("available", true);
   cpu.Set("library", "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  cpu.Set("reducedPrecision", reduced_precision_info(env, cpu_backend()->reduced_precision()));
   out.Set(0u, cpu);
   const CudaInfo& ci = cuda_probe();
   Napi::Object cuda = Napi::Object::New(env);
@@ -37,6 +60,7 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
   Napi::Array searched = Napi::Array::New(env, ci.searched.size());
   for (size_t i = 0; i < ci.searched.size(); ++i) searched.Set((uint32_t)i, ci.searched[i]);
   cuda.Set("searched", searched);
+  cuda.Set("reducedPrecision", reduced_precision_info(env, nullptr));  // cuda: phase 2 (issue 21)
   out.Set(1u, cuda);
   return out;
 }

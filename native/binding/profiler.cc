@@ -1,5 +1,6 @@
 // Kernel profiler: see profiler.h and Note [kernel profiling].
 #include "profiler.h"
+#include "../ops/typed_kernels.h"
 
 #include "../core/kernel_note.h"
 
@@ -77,13 +78,13 @@ bool enabled() { return state().on.load(std::memory_order_relaxed); }
 Status run_kernel(int id, KernelContext& ctx) {
   const KernelDef& def = kernel_table()[id];
   State& s = state();
-  if (!enabled()) return def.fn(ctx);
+  if (!enabled()) return dispatch_kernel(id, ctx);
   Backend* b = ctx.backend;
   int64_t from = 0, to = 0;
   if (b) CN_RETURN_IF_ERROR(b->timer_mark(&from));
   take_kernel_note();  // whatever an unprofiled kernel on this thread left
   auto t0 = std::chrono::steady_clock::now();
-  Status status = def.fn(ctx);
+  Status status = dispatch_kernel(id, ctx);
   double host_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::string note = take_kernel_note();
   if (b) {

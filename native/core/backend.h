@@ -37,10 +37,18 @@ struct OptimizerParams {
   bool centered = false;
 };
 
+class ReducedPrecisionOps;  // reduced_precision.h
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual const char* name() const = 0;
+
+  // ---- bfloat16 / float16 primitives, or null where the backend has none yet (every
+  // kernel then refuses those dtypes with ERR_NOT_SUPPORTED; native/ops/typed_kernels.h).
+  // Note [optional, not pure]: the only method with a default, so a backend grows reduced
+  // precision without a stub for each primitive.
+  virtual ReducedPrecisionOps* reduced_precision() { return nullptr; }
 
   // ---- memory
   virtual Status allocate(void** ptr, size_t bytes) = 0;

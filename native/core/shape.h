@@ -6,14 +6,20 @@
 
 namespace cn {
 
-enum class DType : int { kFloat32 = 0, kInt32 = 1, kUint8 = 2 };
+// kBFloat16 and kFloat16 are storage types (Note [reduced precision] in native/ops/typed_kernels.h).
+enum class DType : int { kFloat32 = 0, kInt32 = 1, kUint8 = 2, kBFloat16 = 3, kFloat16 = 4 };
 
-inline size_t dtype_size(DType d) { return d == DType::kUint8 ? 1 : 4; }
+inline size_t dtype_size(DType d) {
+  return d == DType::kUint8 ? 1 : (d == DType::kBFloat16 || d == DType::kFloat16) ? 2 : 4;
+}
+inline bool is_reduced_precision(DType d) { return d == DType::kBFloat16 || d == DType::kFloat16; }
 inline const char* dtype_name(DType d) {
   switch (d) {
     case DType::kFloat32: return "float32";
     case DType::kInt32: return "int32";
     case DType::kUint8: return "uint8";
+    case DType::kBFloat16: return "bfloat16";
+    case DType::kFloat16: return "float16";
   }
   return "?";
 }

@@ -7,7 +7,8 @@
 
 namespace cn {
 
-enum class StatusCode { kOk, kInvalidArgument, kOutOfMemory, kBackendError, kUnavailable, kInternal };
+enum class StatusCode { kOk, kInvalidArgument, kOutOfMemory, kBackendError, kUnavailable, kInternal,
+                        kNotSupported };
 
 inline const char* status_code_name(StatusCode c) {
   switch (c) {
@@ -17,6 +18,7 @@ inline const char* status_code_name(StatusCode c) {
     case StatusCode::kBackendError: return "ERR_BACKEND";
     case StatusCode::kUnavailable: return "ERR_BACKEND_UNAVAILABLE";
     case StatusCode::kInternal: return "ERR_INTERNAL";
+    case StatusCode::kNotSupported: return "ERR_NOT_SUPPORTED";
   }
   return "ERR_INTERNAL";
 }
@@ -38,6 +40,7 @@ class Status {
 inline Status invalid_argument(std::string m) { return Status(StatusCode::kInvalidArgument, std::move(m)); }
 inline Status backend_error(std::string m) { return Status(StatusCode::kBackendError, std::move(m)); }
 inline Status out_of_memory(std::string m) { return Status(StatusCode::kOutOfMemory, std::move(m)); }
+inline Status not_supported(std::string m) { return Status(StatusCode::kNotSupported, std::move(m)); }
 inline Status unavailable(std::string m) { return Status(StatusCode::kUnavailable, std::move(m)); }
 
 }  // namespace cn

@@ -13,6 +13,8 @@ Backend* cpu_backend();  // process-wide instance
 class CpuBackend final : public Backend {
  public:
   const char* name() const override { return "cpu"; }
+  // bf16 / fp16 primitives (bf16_backend.h).
+  ReducedPrecisionOps* reduced_precision() override;
 
   Status allocate(void** ptr, size_t bytes) override;
   void release(void* ptr, size_t bytes) override;

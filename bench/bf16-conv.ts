@@ -1,0 +1,106 @@
+// bf16 against fp32 on the cpu backend (oneDNN), per convolution direction: the
+// Fashion-MNIST CNN's conv layers at batch 128 (issue 21). For each layer it times the
+// forward, backward-data and backward-weights kernels in float32 and in bfloat16 (x, filter
+// and dy in bf16; the weight gradient written in float32), and prints GFLOP/s, the
+// bf16 / fp32 speed-up and the oneDNN implementation each ran (the profiler's extraInfo).
+// Kernel times only: the casts a mixed-precision layer adds are not in them.
+//
+//   node --import tsx bench/bf16-conv.ts [--batch 128] [--reps 7] [--json FILE]
+import { writeFileSync } from 'node:fs';
+import * as cn from '../lib/index.js';
+import { kernelIds, native } from '../lib/native.js';
+import type { Handle } from '../lib/native.js';
+
+interface Options { batch: number; reps: number; json?: string }
+function parseArgs(argv: string[]): Options {
+  const o: Options = { batch: 128, reps: 7 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i], v = Number(argv[i + 1]);
+    if (a === '--batch' && v > 0) (o.batch = v), i++;
+    else if (a === '--reps' && v > 0) (o.reps = v), i++;
+    else if (a === '--json') (o.json = argv[i + 1]), i++;
+    else throw new Error(`bf16-conv: unknown or bad option '${a}' (expected --batch N, --reps N, --json FILE)`);
+  }
+  return o;
+}
+
+// The Fashion-MNIST CNN's convolutions (lib/models/fashion_mnist.ts): 'same' padding, stride 1.
+const LAYERS = [
+  { name: 'conv1 7x7 1->64 @28', h: 28, inC: 1, outC: 64, k: 7, trainsDx: false },
+  { name: 'conv2 3x3 64->128 @14', h: 14, inC: 64, outC: 128, k: 3, trainsDx: true },
+  { name: 'conv3 3x3 128->128 @14', h: 14, inC: 128, outC: 128, k: 3, trainsDx: true },
+  { name: 'conv4 3x3 128->256 @7', h: 7, inC: 128, outC: 256, k: 3, trainsDx: true },
+  { name: 'conv5 3x3 256->256 @7', h: 7, inC: 256, outC: 256, k: 3, trainsDx: true },
+];
+type Direction = 'forward' | 'backward-data' | 'backward-weights';
+const DIRECTIONS: Direction[] = ['forward', 'backward-data', 'backward-weights'];
+
+interface Row { layer: string; direction: Direction; dtype: string; ms: number; gflops: number; impl: string }
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  cn.setBackend('cpu');
+  const rp = cn.backends().find((b) => b.name === 'cpu')!.reducedPrecision!;
+  console.log(`cpu: ${cn.backends()[0].library}, ISA ${rp.isa}, bfloat16 ${rp.bfloat16}; batch ${o.batch}, median of ${o.reps}`);
+  const rows: Row[] = [];
+  for (const L of LAYERS) {
+    const attrs = { strides: [1, 1], dilations: [1, 1], pad: 'same' };
+    const xShape = [o.batch, L.h, L.h, L.inC], wShape = [L.k, L.k, L.inC, L.outC], yShape = [o.batch, L.h, L.h, L.outC];
+    const flops = 2 * L.k * L.k * L.inC * L.outC * o.batch * L.h * L.h;
+    for (const dtype of ['float32', 'bfloat16'] as const) {
+      const rand = (shape: number[]) => cn.cast(cn.randomUniform(shape, -1, 1, 'float32', 7), dtype);
+      const x = rand(xShape), w = rand(wShape), dy = rand(yShape);
+      const runs: Record<Direction, () => void> = {
+        forward: () => release(native.run(kernelIds.Conv2D, [x.liveHandle(), w.liveHandle()], attrs)),
+        'backward-data': () => release(native.run(kernelIds.Conv2DBackpropInput, [dy.liveHandle(), w.liveHandle()], { ...attrs, inputShape: xShape })),
+        'backward-weights': () => release(native.run(kernelIds.Conv2DBackpropFilter, [x.liveHandle(), dy.liveHandle()], { ...attrs, filterShape: wShape })),
+      };
+      for (const d of DIRECTIONS) {
+        const run = runs[d];
+        run();
+        run(); // warm: primitive creation and first-touch of scratch memory
+        const prof = await cn.profile(() => run());
+        const impl = prof.kernels[0]?.extraInfo ?? '';
+        const times: number[] = [];
+        for (let r = 0; r < o.reps; r++) {
+          const t0 = process.hrtime.bigint();
+          run();
+          times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        }
+        const ms = median(times);
+        rows.push({ layer: L.name, direction: d, dtype, ms, gflops: flops / ms / 1e6, impl });
+      }
+      cn.dispose([x, w, dy]);
+    }
+  }
+  console.log('\n| layer | direction | fp32 GFLOP/s | bf16 GFLOP/s | bf16 / fp32 | fp32 impl | bf16 impl |');
+  console.log('|---|---|---|---|---|---|---|');
+  const total: Record<string, Record<Direction, number>> = { float32: { forward: 0, 'backward-data': 0, 'backward-weights': 0 }, bfloat16: { forward: 0, 'backward-data': 0, 'backward-weights': 0 } };
+  for (const L of LAYERS)
+    for (const d of DIRECTIONS) {
+      const f = rows.find((r) => r.layer === L.name && r.direction === d && r.dtype === 'float32')!;
+      const b = rows.find((r) => r.layer === L.name && r.direction === d && r.dtype === 'bfloat16')!;
+      const counted = d !== 'backward-data' || L.trainsDx;
+      if (counted) (total.float32[d] += f.ms), (total.bfloat16[d] += b.ms);
+      console.log(`| ${L.name} | ${d}${counted ? '' : ' (not run in training)'} | ${f.gflops.toFixed(0)} | ${b.gflops.toFixed(0)} | ${(f.ms / b.ms).toFixed(2)}x | ${f.impl.replace('oneDNN ', '')} | ${b.impl.replace('oneDNN ', '')} |`);
+    }
+  console.log('\nper direction, summed over the layers a training step runs:');
+  for (const d of DIRECTIONS) console.log(`  ${d}: fp32 ${total.float32[d].toFixed(1)} ms, bf16 ${total.bfloat16[d].toFixed(1)} ms, ${(total.float32[d] / total.bfloat16[d]).toFixed(2)}x`);
+  const all = (t: Record<Direction, number>) => t.forward + t['backward-data'] + t['backward-weights'];
+  console.log(`  all three: ${(all(total.float32) / all(total.bfloat16)).toFixed(2)}x`);
+  if (o.json) writeFileSync(o.json, JSON.stringify({ isa: rp.isa, batch: o.batch, rows }, null, 2));
+}
+
+function release(h: Handle | Handle[] | undefined): void {
+  for (const x of Array.isArray(h) ? h : h ? [h] : []) if (x) native.release(x);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

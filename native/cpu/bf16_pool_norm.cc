@@ -1,0 +1,233 @@
+// CpuReducedPrecision, part 3: max / average pooling (forward and backward) and batch
+// normalization on bf16 data with oneDNN 2.6. Batch norm reads and writes bf16 x / y
+// (dy / dx) while its scale, shift, mean, variance and their gradients stay float32, which
+// oneDNN's batch normalization does by itself (it keeps statistics in f32 for any data type).
+#include <cstring>
+
+#include "bf16_backend.h"
+#include "dnnl_check.h"
+#include "primitive_cache.h"
+
+namespace cn {
+
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::normalization_flags;
+using dnnl::prop_kind;
+using cpu::CachedPrimitive;
+using cpu::dnnl_type;
+using Tag = memory::format_tag;
+
+std::string pool_shapes(const Pool2DParams& p) {
+  return std::string(p.kind == PoolKind::kMax ? "max" : "avg") + " x=" + shape_str(p.input_shape()) +
+         " y=" + shape_str(p.output_shape());
+}
+
+memory::desc in_md(const Pool2DParams& p, DType t) { return memory::desc({p.n, p.c, p.in_h, p.in_w}, dnnl_type(t), Tag::nhwc); }
+memory::desc out_md(const Pool2DParams& p, DType t) { return memory::desc({p.n, p.c, p.out_h, p.out_w}, dnnl_type(t), Tag::nhwc); }
+
+algorithm pool_algorithm(const Pool2DParams& p) {
+  return p.kind == PoolKind::kMax ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding;
+}
+
+std::string pool_key(const char* op, const Pool2DParams& p, DType t) {
+  return cpu::cache_key(op, (int)p.kind, p.n, p.in_h, p.in_w, p.c, p.k_h, p.k_w, p.stride_h, p.stride_w,
+                        p.pad_top, p.pad_bottom, p.pad_left, p.pad_right, p.out_h, p.out_w, (int)t);
+}
+
+dnnl::pooling_forward::primitive_desc pool_fwd_pd(const Pool2DParams& p, DType t, prop_kind prop) {
+  auto desc = CN_DNNL(dnnl::pooling_forward::desc(prop, pool_algorithm(p), in_md(p, t), out_md(p, t),
+                                                  {p.stride_h, p.stride_w}, {p.k_h, p.k_w}, {p.pad_top, p.pad_left},
+                                                  {p.pad_bottom, p.pad_right}));
+  return CN_DNNL(dnnl::pooling_forward::primitive_desc(desc, cpu::default_attr(), cpu::cpu_engine()));
+}
+
+std::shared_ptr<const CachedPrimitive> pool_forward_primitive(const Pool2DParams& p, DType t, bool training) {
+  return cpu::cached_primitive(pool_key(training ? "rp_pool_fwd_train" : "rp_pool_fwd", p, t), [&] {
+    auto pd = pool_fwd_pd(p, t, training ? prop_kind::forward_training : prop_kind::forward_inference);
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::pooling_forward(pd)), pd);
+    cp->add_operand(DNNL_ARG_SRC, in_md(p, t), pd.src_desc(), false);
+    cp->add_operand(DNNL_ARG_DST, out_md(p, t), pd.dst_desc(), true);
+    if (training) cp->add_operand(DNNL_ARG_WORKSPACE, pd.workspace_desc(), pd.workspace_desc(), true);
+    return std::shared_ptr<const CachedPrimitive>(cp);
+  });
+}
+
+std::shared_ptr<const CachedPrimitive> pool_backward_primitive(const Pool2DParams& p, DType t) {
+  return cpu::cached_primitive(pool_key("rp_pool_bwd", p, t), [&] {
+    auto hint = pool_fwd_pd(p, t, prop_kind::forward_training);
+    auto desc = CN_DNNL(dnnl::pooling_backward::desc(pool_algorithm(p), in_md(p, t), out_md(p, t),
+                                                     {p.stride_h, p.stride_w}, {p.k_h, p.k_w},
+                                                     {p.pad_top, p.pad_left}, {p.pad_bottom, p.pad_right}));
+    auto pd = CN_DNNL(dnnl::pooling_backward::primitive_desc(desc, cpu::default_attr(), cpu::cpu_engine(), hint));
+    auto cp = cpu::new_cached_primitive(CN_DNNL(dnnl::pooling_backward(pd)), pd);
+    cp->add_operand(DNNL_ARG_DIFF_DST, out_md(p, t), pd.diff_dst_desc(), false);
+    if (p.kind == PoolKind::kMax) cp->add_operand(DNNL_ARG_WORKSPACE, hint.workspace_desc(), hint.workspace_desc(), false);
+    cp->add_operand(DNNL_ARG_DIFF_SRC, in_md(p, t), pd.diff_src_desc(), true);
+    return std::shared_ptr<const CachedPrimitive>(cp);
+  });
+}
+
+// ---- batch norm ([rows, c] as NHWC {rows, c, 1, 1}: Note [batchnorm as 4D] in batchnorm.cc)
+std::string bn_shapes(const BatchNormParams& p) {
+  return "x=[" + std::to_string(p.rows) + "," + std::to_string(p.c) + "]";
+}
+memory::desc data_md(const BatchNormParams& p, DType t) { return memory::desc({p.rows, p.c, 1, 1}, dnnl_type(t), Tag::nhwc); }
+memory::desc channel_md(const BatchNormParams& p) { return memory::desc({p.c}, memory::data_type::f32, Tag::x); }
+
+std::string bn_key(const char* op, const BatchNormParams& p, DType t) {
+  uint32_t eps_bits;
+  std::memcpy(&eps_bits, &p.epsilon, sizeof eps_bits);
+  return cpu::cache_key(op, p.rows, p.c, eps_bits, (int)t);
+}
+
+const normalization_flags kScaleShift = normalization_flags::use_scale | normalization_flags::use_shift;
+
+dnnl::batch_normalization_forward::primitive_desc bn_fwd_pd(const BatchNormParams& p, DType t, prop_kind prop,
+                                                            normalization_flags flags) {
+  auto desc = CN_DNNL(dnnl::batch_normalization_forward::desc(prop, data_md(p, t), p.epsilon, flags));
+  return CN_DNNL(dnnl::batch_normalization_forward::primitive_desc(desc, cpu::default_attr(), cpu::cpu_engine()));
+}
+
+// Scale (ones) and shift (zeros) for absent gamma / beta, in this thread's scratch.
+void defaults(const BatchNormParams& p, const float** gamma, const float** beta) {
+  float* buf = static_cast<float*>(cpu::thread_scratch(cpu::kTempSlot, 2 * sizeof(float) * p.c));
+  for (int64_t i = 0; i < p.c; ++i) buf[i] = 1.f, buf[p.c + i] = 0.f;
+  if (!*gamma) *gamma = buf;
+  if (beta && !*beta) *beta = buf + p.c;
+}
+
+Status validate(const char* op, const BatchNormParams& p) {
+  if (p.rows < 0 || p.c < 0 || !(p.epsilon >= 0.0f))
+    return invalid_argument(std::string(op) + ": inconsistent parameters " + bn_shapes(p));
+  if (p.relu) return not_supported(std::string(op) + ": the fused relu form is float32 only");
+  return Status::ok();
+}
+
+}  // namespace
+
+Status CpuReducedPrecision::pool2d_forward(TypedPtr y, TypedPtr x, const Pool2DParams& p) {
+  if (x.dtype != y.dtype) return invalid_argument("pool2d_forward: x and y dtypes differ");
+  if (p.n == 0 || p.c == 0) return Status::ok();
+  return cpu::dnnl_guard("pool2d_forward", [&] { return pool_shapes(p); }, [&] {
+    cpu::run_primitive(*pool_forward_primitive(p, x.dtype, false), {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_DST, y.data}});
+    return Status::ok();
+  });
+}
+
+Status CpuReducedPrecision::pool2d_backward(TypedPtr dx, TypedPtr dy, TypedPtr x, const Pool2DParams& p) {
+  if (x.dtype != dy.dtype || dx.dtype != dy.dtype) return invalid_argument("pool2d_backward: x, dy and dx dtypes differ");
+  if (p.n == 0 || p.c == 0) return Status::ok();
+  return cpu::dnnl_guard("pool2d_backward", [&] { return pool_shapes(p); }, [&] {
+    auto bwd = pool_backward_primitive(p, dy.dtype);
+    if (p.kind == PoolKind::kAvg) {
+      cpu::run_primitive(*bwd, {{DNNL_ARG_DIFF_DST, dy.data}, {DNNL_ARG_DIFF_SRC, dx.data}});
+      return Status::ok();
+    }
+    // Max pooling: rerun the training forward for its argmax workspace (as pool.cc does).
+    auto fwd = pool_forward_primitive(p, x.dtype, true);
+    void* ws = cpu::thread_scratch(cpu::kWorkspaceSlot, fwd->find(DNNL_ARG_WORKSPACE)->user_md.get_size());
+    void* y = cpu::thread_scratch(cpu::kTempSlot, fwd->find(DNNL_ARG_DST)->user_md.get_size());
+    cpu::run_primitive(*fwd, {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_DST, y}, {DNNL_ARG_WORKSPACE, ws}});
+    cpu::run_primitive(*bwd, {{DNNL_ARG_DIFF_DST, dy.data}, {DNNL_ARG_WORKSPACE, ws}, {DNNL_ARG_DIFF_SRC, dx.data}});
+    return Status::ok();
+  });
+}
+
+Status CpuReducedPrecision::batchnorm_forward_training(TypedPtr y, float* mean, float* var, TypedPtr x,
+                                                       const float* gamma, const float* beta,
+                                                       const BatchNormParams& p) {
+  CN_RETURN_IF_ERROR(validate("batchnorm_forward_training", p));
+  if (x.dtype != y.dtype) return invalid_argument("batchnorm_forward_training: x and y dtypes differ");
+  if (p.c == 0) return Status::ok();
+  if (p.rows == 0) {
+    std::memset(mean, 0, sizeof(float) * p.c);
+    std::memset(var, 0, sizeof(float) * p.c);
+    return Status::ok();
+  }
+  return cpu::dnnl_guard("batchnorm_forward_training", [&] { return bn_shapes(p); }, [&] {
+    defaults(p, &gamma, &beta);
+    auto cp = cpu::cached_primitive(bn_key("rp_bn_fwd_train", p, x.dtype), [&] {
+      auto pd = bn_fwd_pd(p, x.dtype, prop_kind::forward_training, kScaleShift);
+      auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::batch_normalization_forward(pd)), pd);
+      c->add_operand(DNNL_ARG_SRC, data_md(p, x.dtype), pd.src_desc(), false);
+      c->add_operand(DNNL_ARG_SCALE, channel_md(p), channel_md(p), false);
+      c->add_operand(DNNL_ARG_SHIFT, channel_md(p), channel_md(p), false);
+      c->add_operand(DNNL_ARG_MEAN, channel_md(p), pd.mean_desc(), true);
+      c->add_operand(DNNL_ARG_VARIANCE, channel_md(p), pd.variance_desc(), true);
+      c->add_operand(DNNL_ARG_DST, data_md(p, y.dtype), pd.dst_desc(), true);
+      return std::shared_ptr<const CachedPrimitive>(c);
+    });
+    cpu::run_primitive(*cp, {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta},
+                             {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_DST, y.data}});
+    return Status::ok();
+  });
+}
+
+Status CpuReducedPrecision::batchnorm_forward_inference(TypedPtr y, TypedPtr x, const float* gamma,
+                                                        const float* beta, const float* mean, const float* var,
+                                                        const BatchNormParams& p) {
+  CN_RETURN_IF_ERROR(validate("batchnorm_forward_inference", p));
+  if (x.dtype != y.dtype) return invalid_argument("batchnorm_forward_inference: x and y dtypes differ");
+  if (p.c == 0 || p.rows == 0) return Status::ok();
+  return cpu::dnnl_guard("batchnorm_forward_inference", [&] { return bn_shapes(p); }, [&] {
+    defaults(p, &gamma, &beta);
+    auto cp = cpu::cached_primitive(bn_key("rp_bn_fwd_infer", p, x.dtype), [&] {
+      auto pd = bn_fwd_pd(p, x.dtype, prop_kind::forward_inference, kScaleShift | normalization_flags::use_global_stats);
+      auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::batch_normalization_forward(pd)), pd);
+      c->add_operand(DNNL_ARG_SRC, data_md(p, x.dtype), pd.src_desc(), false);
+      c->add_operand(DNNL_ARG_SCALE, channel_md(p), channel_md(p), false);
+      c->add_operand(DNNL_ARG_SHIFT, channel_md(p), channel_md(p), false);
+      c->add_operand(DNNL_ARG_MEAN, channel_md(p), pd.mean_desc(), false);
+      c->add_operand(DNNL_ARG_VARIANCE, channel_md(p), pd.variance_desc(), false);
+      c->add_operand(DNNL_ARG_DST, data_md(p, y.dtype), pd.dst_desc(), true);
+      return std::shared_ptr<const CachedPrimitive>(c);
+    });
+    cpu::run_primitive(*cp, {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta},
+                             {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_DST, y.data}});
+    return Status::ok();
+  });
+}
+
+Status CpuReducedPrecision::batchnorm_backward(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x,
+                                               const float* gamma, const float* mean, const float* var,
+                                               const BatchNormParams& p) {
+  CN_RETURN_IF_ERROR(validate("batchnorm_backward", p));
+  if (x.dtype != dy.dtype || dx.dtype != dy.dtype) return invalid_argument("batchnorm_backward: x, dy and dx dtypes differ");
+  if (p.c == 0) return Status::ok();
+  if (p.rows == 0) {
+    std::memset(dgamma, 0, sizeof(float) * p.c);
+    std::memset(dbeta, 0, sizeof(float) * p.c);
+    return Status::ok();
+  }
+  return cpu::dnnl_guard("batchnorm_backward", [&] { return bn_shapes(p); }, [&] {
+    const float* shift = nullptr;
+    defaults(p, &gamma, &shift);
+    auto cp = cpu::cached_primitive(bn_key("rp_bn_bwd", p, x.dtype), [&] {
+      auto hint = bn_fwd_pd(p, x.dtype, prop_kind::forward_training, kScaleShift);
+      auto desc = CN_DNNL(dnnl::batch_normalization_backward::desc(prop_kind::backward, data_md(p, dy.dtype),
+                                                                   data_md(p, x.dtype), p.epsilon, kScaleShift));
+      auto pd = CN_DNNL(dnnl::batch_normalization_backward::primitive_desc(desc, cpu::default_attr(), cpu::cpu_engine(), hint));
+      auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::batch_normalization_backward(pd)), pd);
+      c->add_operand(DNNL_ARG_SRC, data_md(p, x.dtype), pd.src_desc(), false);
+      c->add_operand(DNNL_ARG_DIFF_DST, data_md(p, dy.dtype), pd.diff_dst_desc(), false);
+      c->add_operand(DNNL_ARG_SCALE, channel_md(p), channel_md(p), false);
+      c->add_operand(DNNL_ARG_SHIFT, channel_md(p), channel_md(p), false);
+      c->add_operand(DNNL_ARG_MEAN, channel_md(p), pd.mean_desc(), false);
+      c->add_operand(DNNL_ARG_VARIANCE, channel_md(p), pd.variance_desc(), false);
+      c->add_operand(DNNL_ARG_DIFF_SRC, data_md(p, dx.dtype), pd.diff_src_desc(), true);
+      c->add_operand(DNNL_ARG_DIFF_SCALE, channel_md(p), channel_md(p), true);
+      c->add_operand(DNNL_ARG_DIFF_SHIFT, channel_md(p), channel_md(p), true);
+      return std::shared_ptr<const CachedPrimitive>(c);
+    });
+    cpu::run_primitive(*cp, {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_DIFF_DST, dy.data}, {DNNL_ARG_SCALE, gamma},
+                             {DNNL_ARG_SHIFT, shift}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var},
+                             {DNNL_ARG_DIFF_SRC, dx.data}, {DNNL_ARG_DIFF_SCALE, dgamma},
+                             {DNNL_ARG_DIFF_SHIFT, dbeta}});
+    return Status::ok();
+  });
+}
+
+}  // namespace cn
