@@ -1,6 +1,6 @@
 // Creation, casting, reshape, broadcasting arithmetic and reductions, with gradients.
 // The other op families build on these.
-import { isFloatDType } from '../dtypes.js';
+import { isFloatDType, isReducedPrecision } from '../dtypes.js';
 import { ENGINE } from '../engine.js';
 import { DTypeError, check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
@@ -101,6 +101,9 @@ export function cast(x: TensorLike, dtype: DType): Tensor {
     const floats = isFloatDType($x.dtype) && isFloatDType(dtype);
     // Note [cast to bool]: the Cast kernel truncates to a byte (0.5 -> 0, -1 -> 255); bool
     // means "non-zero" (TensorFlow's and tfjs' rule), so test against 0 first.
+    // bfloat16 / float16 have no NotEqual kernel: they go through float32 (exact: a 2-byte
+    // float is non-zero exactly when its float32 widening is).
+    if (dtype === 'bool' && isReducedPrecision($x.dtype)) return cast(cast($x, 'float32'), 'bool');
     const src = dtype === 'bool' && $x.dtype !== 'bool' ? ENGINE.runKernel('NotEqual', [$x, makeTensor(0, [], $x.dtype)], undefined, [{ shape: $x.shape, dtype: $x.dtype }])[0] : $x;
     return defineOp1(
       [$x],
