@@ -76,6 +76,7 @@ bool enabled() { return state().on.load(std::memory_order_relaxed); }
 
 Status run_kernel(int id, KernelContext& ctx) {
   const KernelDef& def = kernel_table()[id];
+  ctx.kernel = def.name.c_str();
   State& s = state();
   if (!enabled()) return def.fn(ctx);
   Backend* b = ctx.backend;

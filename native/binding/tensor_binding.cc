@@ -26,11 +26,14 @@ Napi::Value from_typed_array(const Napi::CallbackInfo& info) {
   Napi::Array js_shape = info[2].As<Napi::Array>();
   Shape shape;
   for (uint32_t i = 0; i < js_shape.Length(); ++i) shape.push_back((int64_t)js_shape.Get(i).As<Napi::Number>().Int64Value());
-  if ((size_t)num_elements(shape) != arr.ElementLength())
-    return throw_status(env, invalid_argument("values: shape " + shape_str(shape) + " needs " + std::to_string(num_elements(shape)) +
+  int64_t count = 0;
+  Status s = checked_num_elements(shape, "tensor: shape", &count);
+  if (!s.is_ok()) return throw_status(env, s);
+  if ((size_t)count != arr.ElementLength())
+    return throw_status(env, invalid_argument("tensor: shape " + shape_str(shape) + " needs " + std::to_string(count) +
                                               " values but received " + std::to_string(arr.ElementLength())));
   BufferPtr buf;
-  Status s = make_buffer(&buf, b, shape, dt);
+  s = make_buffer(&buf, b, shape, dt, "tensor: shape");
   if (!s.is_ok()) return throw_status(env, s);
   const char* src = static_cast<const char*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
   auto serial = serial_lock(b);

@@ -115,16 +115,10 @@ std::string plan_key(const Conv2DParams& p, bool tf32, bool autotune, bool graph
   return std::string(reinterpret_cast<const char*>(v), sizeof(v));
 }
 
+// The shared validator (core/params.h), so cpu and cuda accept the same structs, plus
+// cuDNN's own limit: its descriptors take int32 extents.
 Status validate(const char* op, const Conv2DParams& p) {
-  int64_t keh = (p.k_h - 1) * p.dil_h + 1, kew = (p.k_w - 1) * p.dil_w + 1;
-  bool ok = p.n >= 0 && p.in_h > 0 && p.in_w > 0 && p.in_c > 0 && p.k_h > 0 && p.k_w > 0 &&
-            p.out_c > 0 && p.stride_h > 0 && p.stride_w > 0 && p.dil_h > 0 && p.dil_w > 0 &&
-            p.pad_top >= 0 && p.pad_bottom >= 0 && p.pad_left >= 0 && p.pad_right >= 0 &&
-            p.out_h == (p.in_h + p.pad_top + p.pad_bottom - keh) / p.stride_h + 1 &&
-            p.out_w == (p.in_w + p.pad_left + p.pad_right - kew) / p.stride_w + 1 &&
-            p.out_h > 0 && p.out_w > 0 &&
-            (!p.depthwise || p.out_c == p.in_c * p.depth_multiplier);
-  if (!ok) return invalid_argument(std::string(op) + ": inconsistent parameters " + conv_shapes(p));
+  CN_RETURN_IF_ERROR(validate_conv2d_params(op, p));
   for (int64_t d : {p.n, p.in_h + p.pad_top + p.pad_bottom, p.in_w + p.pad_left + p.pad_right,
                     p.in_c, p.out_c})
     if (d > INT_MAX) return invalid_argument(std::string(op) + ": dimension too large for cuDNN " + conv_shapes(p));
@@ -484,7 +478,7 @@ Status CudaBackend::conv2d_forward(float* y, const float* x, const float* w, con
                                    const Conv2DParams& p) {
   using namespace cuda;
   CN_RETURN_IF_ERROR(validate("conv2d_forward", p));
-  if (p.n == 0) return Status::ok();
+  if (p.n == 0 || p.out_c == 0) return Status::ok();  // an empty y (Note [empty convolutions])
   std::string shapes = conv_shapes(p);
   ConvPlan* pl = nullptr;
   CN_RETURN_IF_ERROR(get_plan(conv_cache(), p, &pl));
@@ -535,6 +529,10 @@ Status CudaBackend::conv2d_backward_data(float* dx, const float* dy, const float
   using namespace cuda;
   CN_RETURN_IF_ERROR(validate("conv2d_backward_data", p));
   if (p.n == 0) return Status::ok();
+  if (p.out_c == 0) {  // no output channels: nothing flows back (Note [empty convolutions])
+    CN_CUDA_CHECK(cudaMemsetAsync(dx, 0, sizeof(float) * p.n * p.in_h * p.in_w * p.in_c, stream_), conv_shapes(p));
+    return Status::ok();
+  }
   std::string shapes = conv_shapes(p);
   ConvPlan* pl = nullptr;
   CN_RETURN_IF_ERROR(get_plan(conv_cache(), p, &pl));
@@ -591,6 +589,7 @@ Status CudaBackend::conv2d_backward_filter(float* dw, float* dbias, const float*
   CN_RETURN_IF_ERROR(validate("conv2d_backward_filter", p));
   std::string shapes = conv_shapes(p);
   int64_t rows = p.n * p.out_h * p.out_w;
+  if (p.out_c == 0) return Status::ok();  // dw and dbias are empty (Note [empty convolutions])
   if (p.n == 0) {  // no samples: zero gradients
     int64_t wn = p.k_h * p.k_w * (p.depthwise ? 1 : p.in_c) * p.out_c;
     CN_CUDA_CHECK(cudaMemsetAsync(dw, 0, sizeof(float) * wn, stream_), shapes);

@@ -8,7 +8,9 @@ namespace {
 Status k_reshape(KernelContext& c) {
   CN_RETURN_IF_ERROR(c.expect_inputs("reshape", 1, 1));
   Shape s = c.a().ints("shape");
-  if (num_elements(s) != c.inputs[0]->size())
+  int64_t count = 0;
+  CN_RETURN_IF_ERROR(checked_num_elements(s, "reshape: shape", &count));
+  if (count != c.inputs[0]->size())
     return invalid_argument("reshape: cannot reshape " + shape_str(c.inputs[0]->shape) + " into " + shape_str(s));
   if (c.outputs.empty()) c.outputs.resize(1);
   c.outputs[0] = view_buffer(c.inputs[0], s);
@@ -55,7 +57,8 @@ Status k_concat(KernelContext& c) {
     for (int64_t i = 0; i < r; ++i)
       if (i != axis && in->shape[i] != s0[i])
         return invalid_argument("concat: shapes " + shape_str(s0) + " and " + shape_str(in->shape) + " differ outside axis " + std::to_string(axis));
-    out[axis] += in->shape[axis];
+    if (!checked_add(out[axis], in->shape[axis], &out[axis]))
+      return invalid_argument("concat: output extent along axis " + std::to_string(axis) + " overflows");
   }
   int64_t outer = 1, inner = 1;
   for (int64_t i = 0; i < axis; ++i) outer *= s0[i];
@@ -96,7 +99,9 @@ Status k_pad(KernelContext& c) {
   Shape out = s;
   for (size_t i = 0; i < s.size(); ++i) {
     if (before[i] < 0 || after[i] < 0) return invalid_argument("pad: paddings must be >= 0");
-    out[i] += before[i] + after[i];
+    if (!checked_add(out[i], before[i], &out[i]) || !checked_add(out[i], after[i], &out[i]))
+      return invalid_argument("pad: padded extent of axis " + std::to_string(i) + " overflows for paddings " +
+                              shape_str(before) + " / " + shape_str(after));
   }
   BufferPtr y;
   CN_RETURN_IF_ERROR(c.output(0, out, DType::kFloat32, &y));
