@@ -88,19 +88,30 @@ Backend* backend_by_name(const std::string& name, Status* why) {
 
 Napi::TypedArray new_typed_array_for(Napi::Env env, const BufferPtr& b, void** data) {
   size_t n = (size_t)b->size();
+  *data = nullptr;
+  Napi::TypedArray out;
   if (b->dtype == DType::kInt32) {
     auto arr = Napi::Int32Array::New(env, n);
     *data = arr.Data();
-    return arr;
-  }
-  if (b->dtype == DType::kUint8) {
+    out = arr;
+  } else if (b->dtype == DType::kUint8) {
     auto arr = Napi::Uint8Array::New(env, n);
     *data = arr.Data();
-    return arr;
+    out = arr;
+  } else {
+    auto arr = Napi::Float32Array::New(env, n);
+    *data = arr.Data();
+    out = arr;
   }
-  auto arr = Napi::Float32Array::New(env, n);
-  *data = arr.Data();
-  return arr;
+  if (env.IsExceptionPending()) {  // V8 refused the array (too long, or out of memory)
+    Napi::Error e = env.GetAndClearPendingException();
+    *data = nullptr;
+    throw_status(env, out_of_memory("read: cannot make a typed array of " + std::to_string(n) + " " +
+                                    dtype_name(b->dtype) + " elements for shape " + shape_str(b->shape) + ": " +
+                                    e.Message()));
+    return Napi::TypedArray();
+  }
+  return out;
 }
 
 }  // namespace cn

@@ -39,6 +39,7 @@ inline Status invalid_argument(std::string m) { return Status(StatusCode::kInval
 inline Status backend_error(std::string m) { return Status(StatusCode::kBackendError, std::move(m)); }
 inline Status out_of_memory(std::string m) { return Status(StatusCode::kOutOfMemory, std::move(m)); }
 inline Status unavailable(std::string m) { return Status(StatusCode::kUnavailable, std::move(m)); }
+inline Status internal_error(std::string m) { return Status(StatusCode::kInternal, std::move(m)); }
 
 }  // namespace cn
 
