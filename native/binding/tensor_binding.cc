@@ -110,10 +110,7 @@ Napi::Value read_async(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value release(const Napi::CallbackInfo& info) {
-  if (info[0].IsExternal()) {
-    Handle* h = info[0].As<Napi::External<Handle>>().Data();
-    if (h) h->buffer.reset();
-  }
+  release_handle(info.Env(), info[0]);
   return info.Env().Undefined();
 }
 
