@@ -57,3 +57,26 @@ it('a synchronous eager loop of tidy(() => opt.minimize(f)) keeps the native hea
   // (about 30 tensors a step); what remains is allocator noise.
   expect(out.heapMiB, 'native heap growth (MiB) over the loop').toBeLessThan(2);
 }, 150_000);
+
+it('the handle finalizer is still the safety net: a tensor collected without dispose frees its buffer', () => {
+  const script2 = `
+import { native } from './lib/native.ts';
+const before = native.memory('cpu').numBuffers;
+let h = native.fromTypedArray('cpu', new Float32Array(1 << 16), [1 << 16]);
+const held = native.memory('cpu').numBuffers;
+const kept = native.fromTypedArray('cpu', new Float32Array(4), [4]);
+native.release(kept);
+let disposedCode;
+try { native.readSync(kept); } catch (e) { disposedCode = e.code; }
+h = undefined;
+for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setImmediate(r)); }
+process.stdout.write('RESULT ' + JSON.stringify({ before, held, after: native.memory('cpu').numBuffers, disposedCode }) + '\\n');
+`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script2], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  expect(line, r.stderr.slice(-2000)).toBeDefined();
+  const out = JSON.parse(line!.slice(7)) as { before: number; held: number; after: number; disposedCode: string };
+  expect(out.held).toBe(out.before + 1);
+  expect(out.disposedCode, 'a released handle reads as disposed').toBe('ERR_TENSOR_DISPOSED');
+  expect(out.after, 'buffers after the garbage collector ran the finalizer').toBe(out.before);
+});
