@@ -81,7 +81,8 @@ Status k_slice(KernelContext& c) {
     return invalid_argument("slice: expected begin and size of length " + std::to_string(s.size()));
   for (size_t i = 0; i < s.size(); ++i) {
     if (size[i] == -1) size[i] = s[i] - begin[i];
-    if (begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > s[i])
+    int64_t end = 0;  // begin and size saturate at 2^62 (Note [integer attributes]): checked
+    if (begin[i] < 0 || size[i] < 0 || !checked_add(begin[i], size[i], &end) || end > s[i])
       return invalid_argument("slice: begin " + shape_str(begin) + " size " + shape_str(size) + " out of bounds for shape " + shape_str(s));
   }
   BufferPtr y;
