@@ -114,7 +114,7 @@ describe('pooling windows larger than the input (hung: oneDNN walked the whole w
   // gradients of a float64 pooling written out below. (TensorFlow's own AvgPoolGrad is not the
   // reference there: where a window overhangs both ends of the input, its GetBroadcastSize
   // drops the leading clip and divides by a count its forward did not use.)
-  const cases: Array<{ x: number[]; k: [number, number]; s: [number, number] }> = [
+  const cases: Array<{ x: Shape4; k: [number, number]; s: [number, number] }> = [
     { x: [1, 1, 1, 2], k: [3, 3], s: [1, 1] },
     { x: [2, 5, 6, 3], k: [7, 7], s: [2, 2] },
     { x: [1, 4, 4, 2], k: [9, 2], s: [3, 1] },
@@ -176,6 +176,7 @@ function pool64(max: boolean, x: Float32Array, [N, H, W, C]: number[], [kh, kw]:
   return { y, dx };
 }
 type TF4 = import('@tensorflow/tfjs-node').Tensor4D;
+type Shape4 = [number, number, number, number];
 
 describe('convolution rules, as TensorFlow (one validator for cpu and cuda)', () => {
   it('refuses a filter with 0 in-channels (TensorFlow: filter depth must be strictly positive)', () => {
@@ -183,9 +184,10 @@ describe('convolution rules, as TensorFlow (one validator for cpu and cuda)', ()
   });
   it('gives an empty output for a batch of 0 and for 0 out-channels', async () => {
     const tf = await loadTfjs();
-    for (const [xs, fs] of [[[0, 4, 4, 2], [3, 3, 2, 4]], [[1, 4, 4, 2], [3, 3, 2, 0]]] as const) {
-      const y = cn.conv2d(cn.zeros(xs as unknown as number[]), cn.zeros(fs as unknown as number[]), 1, 'same');
-      const ty = tf.conv2d(tf.zeros(xs as unknown as number[]) as TF4, tf.zeros(fs as unknown as number[]) as import('@tensorflow/tfjs-node').Tensor4D, 1, 'same');
+    const shapes: Array<[Shape4, Shape4]> = [[[0, 4, 4, 2], [3, 3, 2, 4]], [[1, 4, 4, 2], [3, 3, 2, 0]]];
+    for (const [xs, fs] of shapes) {
+      const y = cn.conv2d(cn.zeros(xs), cn.zeros(fs), 1, 'same');
+      const ty = tf.conv2d(tf.zeros(xs) as TF4, tf.zeros(fs) as TF4, 1, 'same');
       expect(y.shape).toEqual(ty.shape);
       y.dispose();
     }
