@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   cn::init_info_binding(env, exports);
   cn::init_profiler_binding(env, exports);
   cn::init_codec_binding(env, exports);
+  cn::init_guard_selftest_binding(env, exports);
   return exports;
 }
 

@@ -5,7 +5,7 @@
 // process) against real cuDNN 9.24 files from the wheel (scripts/fetch-cudnn-loader-test.sh,
 // run by setup.sh) and small fake libraries built here with the C compiler.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,25 @@ describe.skipIf(!compiled)('cuda loader (no GPU needed)', () => {
     expect(l.cudnn.error).toMatch(/^cuDNN found but not loadable: .*libcudnn\.so\.9: incomplete cuDNN: its sub-library libcudnn_graph\.so\.9 is neither beside it \(in .*\) nor on the loader path/);
     expect(l.cudnn.error).toContain(`(searched: ${join(d, 'libcudnn.so.9')}`);
   });
+
+  // Note [incomplete cuDNN]: every sub-library the shim opens on first use is checked before
+  // the first call, not only libcudnn_graph: a missing one aborted the process at the first
+  // convolution (legacy API: ops, cnn) or graph-API plan (heuristic, engines).
+  const subLibraries = ['libcudnn_ops.so.9', 'libcudnn_cnn.so.9', 'libcudnn_heuristic.so.9', 'libcudnn_engines_precompiled.so.9', 'libcudnn_engines_runtime_compiled.so.9', 'libcudnn_engines_tensor_ir.so.9'];
+  for (const missing of subLibraries) {
+    it.skipIf(!haveReal && !process.env.CI)(`refuses a cuDNN whose ${missing} is missing, naming it, before any call can abort`, () => {
+      expect(haveReal).toBe(true);
+      const d = tmp();
+      copyFileSync(join(real, 'libcudnn.so.9'), join(d, 'libcudnn.so.9'));
+      for (const lib of ['libcudnn_graph.so.9', ...subLibraries].filter((l) => l !== missing)) {
+        expect(existsSync(join(real, lib)), `${lib} unpacked by scripts/fetch-cudnn-loader-test.sh`).toBe(true);
+        symlinkSync(join(real, lib), join(d, lib));
+      }
+      const l = probe({ CUDNN_NODE_CUDNN_PATH: d, LD_LIBRARY_PATH: '' });
+      expect(l.cudnn.ok).toBe(false);
+      expect(l.cudnn.error).toContain(`incomplete cuDNN: its sub-library ${missing} is neither beside it (in ${d})`);
+    });
+  }
 
   it('names the cuDNN major version it found when it is not 9', () => {
     const d = tmp();

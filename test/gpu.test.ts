@@ -66,6 +66,10 @@ const CONV_CASES: Array<{ name: string; x: number[]; f: number[]; s: number; pad
     // The input is smaller than the window until SAME's extra bottom/right row is added.
     { name: '3x3 stride 2 same on a 2x2 input (ResNet at 32x32, stage 4)', x: [2, 2, 2, 8], f: [3, 3, 8, 4], s: 2, pad: 'same' },
     { name: '3x3 stride 2 same on a 1x1 input', x: [2, 1, 1, 4], f: [3, 3, 4, 4], s: 2, pad: 'same' },
+    // Even input, stride 2, SAME: pads 0 before and 1 after (ResNet's stage transitions), on
+    // the asymmetric-padding path (Note [asymmetric padding] in native/cuda/conv.cc).
+    { name: '3x3 stride 2 same on an even input (pads 0/1, ResNet stage transition)', x: [2, 14, 14, 16], f: [3, 3, 16, 32], s: 2, pad: 'same' },
+    { name: '3x3 stride 2 same on an even 56x56 input, 64 -> 128 (pads 0/1)', x: [1, 56, 56, 64], f: [3, 3, 64, 128], s: 2, pad: 'same' },
   ];
 const convTol = { rtol: 1e-3, atol: 2e-4 };
 /** conv2d forward and both gradients for one case, as parity() runs it. */
@@ -212,6 +216,20 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
       { name: 'avg 3x3 stride 1 same (padding excluded from the count)', kind: 'avg', k: 3, s: 1, pad: 'same' },
       { name: 'avg 3x3 stride 2 same', kind: 'avg', k: 3, s: 2, pad: 'same' },
     ];
+    // Even input, stride 2, SAME: pads 0 before and 1 after, as ResNet's 112 -> 56 max pool;
+    // and windows larger than the input, cut to their in-bounds part before either backend
+    // sees them (Note [pooling window trimming] in native/core/params.cc).
+    const asym: Array<{ name: string; kind: 'max' | 'avg'; k: number; s: number; x: number[] }> = [
+      { name: 'max 3x3 stride 2 same on an even input (pads 0/1, ResNet 112 -> 56)', kind: 'max', k: 3, s: 2, x: [2, 16, 16, 8] },
+      { name: 'avg 3x3 stride 2 same on an even input (pads 0/1)', kind: 'avg', k: 3, s: 2, x: [2, 16, 16, 5] },
+      { name: 'max 7x7 stride 2 same on a 5x6 input (window trimmed)', kind: 'max', k: 7, s: 2, x: [2, 5, 6, 8] },
+      { name: 'avg 7x7 stride 2 same on a 5x6 input (window trimmed)', kind: 'avg', k: 7, s: 2, x: [2, 5, 6, 5] },
+    ];
+    for (const c of asym)
+      it(`${c.name}: forward and backward`, () => {
+        const pool = c.kind === 'max' ? cn.maxPool : cn.avgPool;
+        parity(c.name, withGrads((x) => pool(x, c.k, c.s, 'same'), () => [rnd(c.x, 25)]));
+      });
     // 5 channels: one per thread; 8: four per thread (Note [pooling index arithmetic]).
     for (const c of cases)
       it(`${c.name}: forward and backward, 5 and 8 channels`, () => {

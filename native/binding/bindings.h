@@ -9,4 +9,5 @@ void init_plan_binding(Napi::Env env, Napi::Object exports);
 void init_info_binding(Napi::Env env, Napi::Object exports);
 void init_profiler_binding(Napi::Env env, Napi::Object exports);
 void init_codec_binding(Napi::Env env, Napi::Object exports);
+void init_guard_selftest_binding(Napi::Env env, Napi::Object exports);
 }  // namespace cn

@@ -8,6 +8,7 @@
 
 #include "../codec/image_codec.h"
 #include "bindings.h"
+#include "guard.h"
 
 namespace cn {
 namespace {
@@ -151,11 +152,11 @@ Napi::Value encode_png_js(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_codec_binding(Napi::Env env, Napi::Object exports) {
-  exports.Set("codecDecodeJpeg", Napi::Function::New(env, decode_jpeg_js, "codecDecodeJpeg"));
-  exports.Set("codecDecodePng", Napi::Function::New(env, decode_png_js, "codecDecodePng"));
-  exports.Set("codecDecodeGif", Napi::Function::New(env, decode_gif_js, "codecDecodeGif"));
-  exports.Set("codecEncodeJpeg", Napi::Function::New(env, encode_jpeg_js, "codecEncodeJpeg"));
-  exports.Set("codecEncodePng", Napi::Function::New(env, encode_png_js, "codecEncodePng"));
+  export_function(env, exports, "codecDecodeJpeg", decode_jpeg_js);
+  export_function(env, exports, "codecDecodePng", decode_png_js);
+  export_function(env, exports, "codecDecodeGif", decode_gif_js);
+  export_function(env, exports, "codecEncodeJpeg", encode_jpeg_js);
+  export_function(env, exports, "codecEncodePng", encode_png_js);
 }
 
 }  // namespace cn

@@ -8,6 +8,7 @@
 #include "../cuda/cuda_probe.h"
 #include "../ops/typed_kernels.h"
 #include "bindings.h"
+#include "guard.h"
 #include "js_convert.h"
 
 namespace cn {
@@ -103,10 +104,10 @@ Napi::Value set_cuda_options(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_info_binding(Napi::Env env, Napi::Object exports) {
-  exports.Set("backends", Napi::Function::New(env, backends));
-  exports.Set("cudaLibraries", Napi::Function::New(env, cuda_libraries_js));
-  exports.Set("buildInfo", Napi::Function::New(env, build_info));
-  exports.Set("setCudaOptions", Napi::Function::New(env, set_cuda_options));
+  export_function(env, exports, "backends", backends);
+  export_function(env, exports, "cudaLibraries", cuda_libraries_js);
+  export_function(env, exports, "buildInfo", build_info);
+  export_function(env, exports, "setCudaOptions", set_cuda_options);
 }
 
 }  // namespace cn

@@ -8,7 +8,8 @@
 
 namespace cn {
 
-// A JS handle owns one reference to a buffer; release() drops it early (dispose()).
+// A JS handle (an object wrapping a Handle) owns one reference to a buffer; release()
+// drops it early (dispose()).
 struct Handle {
   BufferPtr buffer;
 };
@@ -16,6 +17,8 @@ struct Handle {
 Napi::Value make_handle(Napi::Env env, BufferPtr buffer);
 // Unpacks a handle; returns nullptr and throws a JS TypeError when v is no live handle.
 BufferPtr unwrap_handle(Napi::Env env, Napi::Value v, const char* what);
+// Drops v's buffer and its finalizer now (Note [handle finalizers]); false when v is no handle.
+bool release_handle(Napi::Env env, Napi::Value v);
 
 // Throws a JS Error carrying .code from a failed Status; returns env.Undefined().
 Napi::Value throw_status(Napi::Env env, const Status& s);

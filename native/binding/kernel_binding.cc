@@ -1,6 +1,7 @@
 // Eager kernel execution: kernelIds() maps names to ids; run(id, inputs, attrs, backend)
 // runs one kernel on the calling thread; runAsync does the same on a worker thread.
 #include "bindings.h"
+#include "guard.h"
 #include "js_convert.h"
 #include "profiler.h"
 
@@ -63,27 +64,24 @@ Napi::Value run(const Napi::CallbackInfo& info) {
   return outputs_to_js(env, ctx.outputs);
 }
 
-class KernelWorker : public Napi::AsyncWorker {
+class KernelWorker : public GuardedWorker {
  public:
-  KernelWorker(Napi::Env env, int id) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), id_(id) {}
+  KernelWorker(Napi::Env env, int id) : GuardedWorker(env, "runAsync"), id_(id) {}
   KernelContext ctx;
   Attrs attrs;
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
+
+ protected:
+  Status run() override {
     ctx.attrs = &attrs;
     auto serial = serial_lock(ctx.backend);
-    status_ = profiler::run_kernel(id_, ctx);
-    if (status_.is_ok() && ctx.backend) status_ = ctx.backend->synchronize();
+    Status s = profiler::run_kernel(id_, ctx);
+    if (s.is_ok() && ctx.backend) s = ctx.backend->synchronize();
+    return s;
   }
-  void OnOK() override {
-    if (!status_.is_ok()) deferred_.Reject(status_error(Env(), status_).Value());
-    else deferred_.Resolve(outputs_to_js(Env(), ctx.outputs));
-  }
+  Napi::Value resolve(Napi::Env env) override { return outputs_to_js(env, ctx.outputs); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   int id_;
-  Status status_;
 };
 
 Napi::Value run_async(const Napi::CallbackInfo& info) {
@@ -111,9 +109,9 @@ Napi::Value kernel_ids(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_kernel_binding(Napi::Env env, Napi::Object exports) {
-  exports.Set("kernelIds", Napi::Function::New(env, kernel_ids));
-  exports.Set("run", Napi::Function::New(env, run));
-  exports.Set("runAsync", Napi::Function::New(env, run_async));
+  export_function(env, exports, "kernelIds", kernel_ids);
+  export_function(env, exports, "run", run);
+  export_function(env, exports, "runAsync", run_async);
 }
 
 }  // namespace cn

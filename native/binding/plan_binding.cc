@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "bindings.h"
+#include "guard.h"
 #include "js_convert.h"
 #include "plan.h"
 
@@ -93,26 +94,23 @@ Napi::Value run_plan(const Napi::CallbackInfo& info) {
   return fetched_to_js(env, out);
 }
 
-class PlanWorker : public Napi::AsyncWorker {
+class PlanWorker : public GuardedWorker {
  public:
   PlanWorker(Napi::Env env, std::shared_ptr<Plan> plan, std::vector<BufferPtr> feeds)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), plan_(std::move(plan)), feeds_(std::move(feeds)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    status_ = plan_->run(feeds_, &out_);
-    if (status_.is_ok()) status_ = plan_->backend->synchronize();
+      : GuardedWorker(env, "runPlanAsync"), plan_(std::move(plan)), feeds_(std::move(feeds)) {}
+
+ protected:
+  Status run() override {
+    Status s = plan_->run(feeds_, &out_);
+    if (s.is_ok()) s = plan_->backend->synchronize();
     feeds_.clear();
+    return s;
   }
-  void OnOK() override {
-    if (!status_.is_ok()) deferred_.Reject(status_error(Env(), status_).Value());
-    else deferred_.Resolve(fetched_to_js(Env(), out_));
-  }
+  Napi::Value resolve(Napi::Env env) override { return fetched_to_js(env, out_); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<Plan> plan_;
   std::vector<BufferPtr> feeds_, out_;
-  Status status_;
 };
 
 Napi::Value run_plan_async(const Napi::CallbackInfo& info) {
@@ -142,10 +140,10 @@ Napi::Value dispose_plan(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_plan_binding(Napi::Env env, Napi::Object exports) {
-  exports.Set("createPlan", Napi::Function::New(env, create_plan));
-  exports.Set("runPlan", Napi::Function::New(env, run_plan));
-  exports.Set("runPlanAsync", Napi::Function::New(env, run_plan_async));
-  exports.Set("disposePlan", Napi::Function::New(env, dispose_plan));
+  export_function(env, exports, "createPlan", create_plan);
+  export_function(env, exports, "runPlan", run_plan);
+  export_function(env, exports, "runPlanAsync", run_plan_async);
+  export_function(env, exports, "disposePlan", dispose_plan);
 }
 
 }  // namespace cn

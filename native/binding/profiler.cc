@@ -77,6 +77,7 @@ bool enabled() { return state().on.load(std::memory_order_relaxed); }
 
 Status run_kernel(int id, KernelContext& ctx) {
   const KernelDef& def = kernel_table()[id];
+  ctx.kernel = def.name.c_str();
   State& s = state();
   if (!enabled()) return dispatch_kernel(id, ctx);
   Backend* b = ctx.backend;

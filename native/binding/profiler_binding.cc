@@ -3,6 +3,7 @@
 // { kernels: [{ name, backend, hostMs, deviceMs, inputShapes, outputShapes, extraInfo }],
 //   totals: [{ name, calls, hostMs, deviceMs }], dropped }.
 #include "bindings.h"
+#include "guard.h"
 #include "js_convert.h"
 #include "profiler.h"
 
@@ -64,8 +65,8 @@ Napi::Value profiler_stop(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_profiler_binding(Napi::Env env, Napi::Object exports) {
-  exports.Set("profilerStart", Napi::Function::New(env, profiler_start));
-  exports.Set("profilerStop", Napi::Function::New(env, profiler_stop));
+  export_function(env, exports, "profilerStart", profiler_start);
+  export_function(env, exports, "profilerStop", profiler_stop);
 }
 
 }  // namespace cn

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "bindings.h"
+#include "guard.h"
 #include "js_convert.h"
 
 namespace cn {
@@ -26,11 +27,14 @@ Napi::Value from_typed_array(const Napi::CallbackInfo& info) {
   Napi::Array js_shape = info[2].As<Napi::Array>();
   Shape shape;
   for (uint32_t i = 0; i < js_shape.Length(); ++i) shape.push_back((int64_t)js_shape.Get(i).As<Napi::Number>().Int64Value());
-  if ((size_t)num_elements(shape) != arr.ElementLength())
-    return throw_status(env, invalid_argument("values: shape " + shape_str(shape) + " needs " + std::to_string(num_elements(shape)) +
+  int64_t count = 0;
+  Status s = checked_num_elements(shape, "tensor: shape", &count);
+  if (!s.is_ok()) return throw_status(env, s);
+  if ((size_t)count != arr.ElementLength())
+    return throw_status(env, invalid_argument("tensor: shape " + shape_str(shape) + " needs " + std::to_string(count) +
                                               " values but received " + std::to_string(arr.ElementLength())));
   BufferPtr buf;
-  Status s = make_buffer(&buf, b, shape, dt);
+  s = make_buffer(&buf, b, shape, dt, "tensor: shape");
   if (!s.is_ok()) return throw_status(env, s);
   const char* src = static_cast<const char*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
   auto serial = serial_lock(b);
@@ -61,6 +65,7 @@ Napi::Value read_sync(const Napi::CallbackInfo& info) {
   if (!buf) return env.Undefined();
   void* data = nullptr;
   Napi::TypedArray out = new_typed_array_for(env, buf, &data);
+  if (env.IsExceptionPending() || (data == nullptr && buf->size() > 0)) return env.Undefined();
   const size_t bytes = (size_t)buf->size() * dtype_size(buf->dtype);
   auto serial = serial_lock(buf->backend());
   Status s = bytes == 0 ? Status::ok() : buf->backend()->download(data, buf->raw(), bytes);
@@ -68,48 +73,44 @@ Napi::Value read_sync(const Napi::CallbackInfo& info) {
   return out;
 }
 
-class ReadWorker : public Napi::AsyncWorker {
+class ReadWorker : public GuardedWorker {
  public:
   // The typed array is made here, on the main thread, and kept alive by a reference; the
   // worker downloads into its bytes (array buffers do not move).
-  ReadWorker(Napi::Env env, BufferPtr buf)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), buf_(std::move(buf)) {
-    out_ = Napi::Persistent(new_typed_array_for(env, buf_, &data_));
-  }
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    const size_t bytes = (size_t)buf_->size() * dtype_size(buf_->dtype);
-    auto serial = serial_lock(buf_->backend());
-    if (bytes) status_ = buf_->backend()->download(data_, buf_->raw(), bytes);
-  }
-  void OnOK() override {
-    if (!status_.is_ok()) deferred_.Reject(status_error(Env(), status_).Value());
-    else deferred_.Resolve(out_.Value());
+  ReadWorker(Napi::Env env, BufferPtr buf, Napi::TypedArray out, void* data)
+      : GuardedWorker(env, "data"), buf_(std::move(buf)), data_(data) {
+    out_ = Napi::Persistent(out);
   }
 
+ protected:
+  Status run() override {
+    const size_t bytes = (size_t)buf_->size() * dtype_size(buf_->dtype);
+    auto serial = serial_lock(buf_->backend());
+    return bytes ? buf_->backend()->download(data_, buf_->raw(), bytes) : Status::ok();
+  }
+  Napi::Value resolve(Napi::Env) override { return out_.Value(); }
+
  private:
-  Napi::Promise::Deferred deferred_;
   BufferPtr buf_;
   Napi::Reference<Napi::TypedArray> out_;
   void* data_ = nullptr;
-  Status status_;
 };
 
 Napi::Value read_async(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   BufferPtr buf = unwrap_handle(env, info[0], "data");
   if (!buf) return env.Undefined();
-  auto* w = new ReadWorker(env, buf);
+  void* data = nullptr;
+  Napi::TypedArray out = new_typed_array_for(env, buf, &data);
+  if (env.IsExceptionPending() || data == nullptr) return env.Undefined();
+  auto* w = new ReadWorker(env, buf, out, data);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;
 }
 
 Napi::Value release(const Napi::CallbackInfo& info) {
-  if (info[0].IsExternal()) {
-    Handle* h = info[0].As<Napi::External<Handle>>().Data();
-    if (h) h->buffer.reset();
-  }
+  release_handle(info.Env(), info[0]);
   return info.Env().Undefined();
 }
 
@@ -151,15 +152,15 @@ Napi::Value memory(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_tensor_binding(Napi::Env env, Napi::Object exports) {
-  exports.Set("fromTypedArray", Napi::Function::New(env, from_typed_array));
-  exports.Set("write", Napi::Function::New(env, write));
-  exports.Set("readSync", Napi::Function::New(env, read_sync));
-  exports.Set("read", Napi::Function::New(env, read_async));
-  exports.Set("release", Napi::Function::New(env, release));
-  exports.Set("shape", Napi::Function::New(env, shape_of));
-  exports.Set("dtype", Napi::Function::New(env, dtype_of));
-  exports.Set("backendOf", Napi::Function::New(env, backend_of));
-  exports.Set("memory", Napi::Function::New(env, memory));
+  export_function(env, exports, "fromTypedArray", from_typed_array);
+  export_function(env, exports, "write", write);
+  export_function(env, exports, "readSync", read_sync);
+  export_function(env, exports, "read", read_async);
+  export_function(env, exports, "release", release);
+  export_function(env, exports, "shape", shape_of);
+  export_function(env, exports, "dtype", dtype_of);
+  export_function(env, exports, "backendOf", backend_of);
+  export_function(env, exports, "memory", memory);
 }
 
 }  // namespace cn

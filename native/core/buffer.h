@@ -38,11 +38,13 @@ struct Buffer {
 };
 using BufferPtr = std::shared_ptr<Buffer>;
 
-// Allocates a new buffer of the given shape and dtype on backend b.
-inline Status make_buffer(BufferPtr* out, Backend* b, const Shape& shape, DType dtype) {
-  for (int64_t d : shape)
-    if (d < 0) return invalid_argument("negative dimension in shape " + shape_str(shape));
-  size_t bytes = (size_t)num_elements(shape) * dtype_size(dtype);
+// Allocates a new buffer of the given shape and dtype on backend b. The shape is checked
+// against Note [size limits] (shape.h); `what` names it in the error ("Fill: output shape").
+inline Status make_buffer(BufferPtr* out, Backend* b, const Shape& shape, DType dtype,
+                          const std::string& what = "shape") {
+  int64_t count = 0;
+  CN_RETURN_IF_ERROR(checked_num_elements(shape, what, &count));
+  size_t bytes = (size_t)count * dtype_size(dtype);  // < 2^56: no overflow
   void* data = nullptr;
   CN_RETURN_IF_ERROR(b->allocate(&data, bytes));
   auto buf = std::make_shared<Buffer>();

@@ -42,6 +42,16 @@ Status make_conv2d_params(Conv2DParams* p, const Shape& x, const Shape& filter, 
                           int64_t stride_w, int64_t dil_h, int64_t dil_w, Padding padding,
                           const std::vector<int64_t>& explicit_pads, bool depthwise);
 
+// Note [padding limit] (params.cc): at most this much padding per side of a convolution.
+constexpr int64_t kMaxConvPad = 65536;
+
+// The one validator of a Conv2DParams: every backend method calls it first, so the cpu and
+// cuda backends accept exactly the structs make_conv2d_params produces (cuda adds only
+// cuDNN's own int32 limits).
+Status validate_conv2d_params(const char* op, const Conv2DParams& p);
+// "x=[..] filter=[..] (HWIO) y=[..] strides=[..] dilations=[..] pads=[..]" for messages.
+std::string conv2d_shapes(const Conv2DParams& p);
+
 enum class PoolKind { kMax, kAvg };
 
 struct Pool2DParams {
@@ -56,6 +66,10 @@ struct Pool2DParams {
 
 Status make_pool2d_params(Pool2DParams* p, PoolKind kind, const Shape& x, int64_t k_h, int64_t k_w,
                           int64_t stride_h, int64_t stride_w, Padding padding);
+
+// The one validator of a Pool2DParams, called by both backends (see validate_conv2d_params).
+Status validate_pool2d_params(const char* op, const Pool2DParams& p);
+std::string pool2d_shapes(const Pool2DParams& p);
 
 // Batch normalization over the last axis: x viewed as [rows, c].
 struct BatchNormParams {

@@ -42,6 +42,7 @@ inline Status backend_error(std::string m) { return Status(StatusCode::kBackendE
 inline Status out_of_memory(std::string m) { return Status(StatusCode::kOutOfMemory, std::move(m)); }
 inline Status not_supported(std::string m) { return Status(StatusCode::kNotSupported, std::move(m)); }
 inline Status unavailable(std::string m) { return Status(StatusCode::kUnavailable, std::move(m)); }
+inline Status internal_error(std::string m) { return Status(StatusCode::kInternal, std::move(m)); }
 
 }  // namespace cn
 

@@ -28,25 +28,11 @@ std::string conv_shapes(const Conv2DParams& p) {
          std::to_string(p.pad_left) + "," + std::to_string(p.pad_right) + "]";
 }
 
-// Rejects parameter structs no make_conv2d_params call could have produced.
-Status validate(const char* op, const Conv2DParams& p) {
-  bool ok = p.n >= 0 && p.in_h > 0 && p.in_w > 0 && p.in_c >= 0 && p.k_h > 0 && p.k_w > 0 &&
-            p.out_c >= 0 && p.stride_h > 0 && p.stride_w > 0 && p.dil_h > 0 && p.dil_w > 0 &&
-            p.pad_top >= 0 && p.pad_bottom >= 0 && p.pad_left >= 0 && p.pad_right >= 0 &&
-            p.out_h > 0 && p.out_w > 0;
-  if (ok) {
-    int64_t keh = (p.k_h - 1) * p.dil_h + 1, kew = (p.k_w - 1) * p.dil_w + 1;
-    int64_t hp = p.in_h + p.pad_top + p.pad_bottom, wp = p.in_w + p.pad_left + p.pad_right;
-    ok = hp >= keh && wp >= kew && p.out_h == (hp - keh) / p.stride_h + 1 &&
-         p.out_w == (wp - kew) / p.stride_w + 1;
-  }
-  if (ok && p.depthwise) ok = p.depth_multiplier >= 0 && p.out_c == p.in_c * p.depth_multiplier;
-  if (!ok) return invalid_argument(std::string(op) + ": inconsistent parameters " + conv_shapes(p));
-  return Status::ok();
-}
+// The shared validator (core/params.h), so cpu and cuda accept the same structs.
+Status validate(const char* op, const Conv2DParams& p) { return validate_conv2d_params(op, p); }
 
 // Zero-sized convolutions never reach oneDNN.
-bool is_empty(const Conv2DParams& p) { return p.n == 0 || p.in_c == 0 || p.out_c == 0; }
+bool is_empty(const Conv2DParams& p) { return p.n == 0 || p.out_c == 0; }  // in_c >= 1 (Note [empty convolutions])
 
 memory::desc activation_md(int64_t n, int64_t c, int64_t h, int64_t w, Tag tag = Tag::nhwc) {
   return memory::desc({n, c, h, w}, kF32, tag);
@@ -352,15 +338,6 @@ Status CpuBackend::conv2d_forward(float* y, const float* x, const float* w, cons
     return invalid_argument("conv2d_forward: has_bias is set but bias is null");
   bool use_bias = p.has_bias && bias != nullptr;
   if (p.n == 0 || p.out_c == 0) return Status::ok();
-  if (p.in_c == 0) {  // no inputs: y = relu?(bias or 0) at every position
-    int64_t pixels = p.n * p.out_h * p.out_w;
-    for (int64_t i = 0; i < pixels; ++i)
-      for (int64_t c = 0; c < p.out_c; ++c) {
-        float v = use_bias ? bias[c] : 0.0f;
-        y[i * p.out_c + c] = p.relu ? std::max(v, 0.0f) : v;
-      }
-    return Status::ok();
-  }
   return cpu::dnnl_guard("conv2d_forward", [&] { return conv_shapes(p); }, [&] {
     auto cp = forward_primitive(p, use_bias, p.relu);
     if (use_bias)

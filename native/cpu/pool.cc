@@ -16,29 +16,10 @@ using dnnl::memory;
 using dnnl::prop_kind;
 using cpu::CachedPrimitive;
 
-std::string pool_shapes(const Pool2DParams& p) {
-  return std::string(p.kind == PoolKind::kMax ? "max" : "avg") +
-         " x=" + shape_str(p.input_shape()) + " y=" + shape_str(p.output_shape()) + " window=[" +
-         std::to_string(p.k_h) + "," + std::to_string(p.k_w) + "] strides=[" +
-         std::to_string(p.stride_h) + "," + std::to_string(p.stride_w) + "] pads=[" +
-         std::to_string(p.pad_top) + "," + std::to_string(p.pad_bottom) + "," +
-         std::to_string(p.pad_left) + "," + std::to_string(p.pad_right) + "]";
-}
+std::string pool_shapes(const Pool2DParams& p) { return pool2d_shapes(p); }
 
-Status validate(const char* op, const Pool2DParams& p) {
-  bool ok = p.n >= 0 && p.c >= 0 && p.in_h > 0 && p.in_w > 0 && p.k_h > 0 && p.k_w > 0 &&
-            p.stride_h > 0 && p.stride_w > 0 && p.pad_top >= 0 && p.pad_left >= 0 &&
-            p.pad_top < p.k_h && p.pad_bottom < p.k_h && p.pad_left < p.k_w &&
-            p.pad_right < p.k_w && p.pad_bottom >= 0 && p.pad_right >= 0 && p.out_h > 0 &&
-            p.out_w > 0;
-  if (ok) {
-    int64_t hp = p.in_h + p.pad_top + p.pad_bottom, wp = p.in_w + p.pad_left + p.pad_right;
-    ok = hp >= p.k_h && wp >= p.k_w && p.out_h == (hp - p.k_h) / p.stride_h + 1 &&
-         p.out_w == (wp - p.k_w) / p.stride_w + 1;
-  }
-  if (!ok) return invalid_argument(std::string(op) + ": inconsistent parameters " + pool_shapes(p));
-  return Status::ok();
-}
+// The shared validator (core/params.h), so cpu and cuda accept the same structs.
+Status validate(const char* op, const Pool2DParams& p) { return validate_pool2d_params(op, p); }
 
 memory::desc input_md(const Pool2DParams& p) {
   return memory::desc({p.n, p.c, p.in_h, p.in_w}, memory::data_type::f32, memory::format_tag::nhwc);

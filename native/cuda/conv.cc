@@ -97,7 +97,13 @@ struct ConvPlan {
   GraphConvPtr direct_plans[3][3];
   bool direct_failed[3][3] = {};
   bool graph_declined[3][3] = {};  // no engine built: the legacy API runs it
+  // Note [transient graph failures]: calls to skip before building again after a build
+  // failed only because memory was short (the legacy API runs them meanwhile).
+  int direct_retry_in[3][3] = {}, graph_retry_in[3][3] = {};
 };
+
+// Calls between retries of a graph build that failed for want of memory.
+constexpr int kGraphRetryInterval = 32;
 
 std::string conv_shapes(const Conv2DParams& p) {
   return std::string(p.depthwise ? "depthwise " : "") + "x=" + shape_str(p.input_shape()) +
@@ -115,16 +121,10 @@ std::string plan_key(const Conv2DParams& p, bool tf32, bool autotune, bool graph
   return std::string(reinterpret_cast<const char*>(v), sizeof(v));
 }
 
+// The shared validator (core/params.h), so cpu and cuda accept the same structs, plus
+// cuDNN's own limit: its descriptors take int32 extents.
 Status validate(const char* op, const Conv2DParams& p) {
-  int64_t keh = (p.k_h - 1) * p.dil_h + 1, kew = (p.k_w - 1) * p.dil_w + 1;
-  bool ok = p.n >= 0 && p.in_h > 0 && p.in_w > 0 && p.in_c > 0 && p.k_h > 0 && p.k_w > 0 &&
-            p.out_c > 0 && p.stride_h > 0 && p.stride_w > 0 && p.dil_h > 0 && p.dil_w > 0 &&
-            p.pad_top >= 0 && p.pad_bottom >= 0 && p.pad_left >= 0 && p.pad_right >= 0 &&
-            p.out_h == (p.in_h + p.pad_top + p.pad_bottom - keh) / p.stride_h + 1 &&
-            p.out_w == (p.in_w + p.pad_left + p.pad_right - kew) / p.stride_w + 1 &&
-            p.out_h > 0 && p.out_w > 0 &&
-            (!p.depthwise || p.out_c == p.in_c * p.depth_multiplier);
-  if (!ok) return invalid_argument(std::string(op) + ": inconsistent parameters " + conv_shapes(p));
+  CN_RETURN_IF_ERROR(validate_conv2d_params(op, p));
   for (int64_t d : {p.n, p.in_h + p.pad_top + p.pad_bottom, p.in_w + p.pad_left + p.pad_right,
                     p.in_c, p.out_c})
     if (d > INT_MAX) return invalid_argument(std::string(op) + ": dimension too large for cuDNN " + conv_shapes(p));
@@ -206,14 +206,13 @@ bool math_ok(bool tf32, cudnnMathType_t m) {
   return tf32 || (m != CUDNN_TENSOR_OP_MATH && m != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION);
 }
 
-constexpr size_t kAutotuneWorkspaceCap = size_t(1) << 30;
-
 // Picks the first usable candidate whose workspace we can allocate.
 template <typename Perf>
 Status pick(CudaBackend* b, const ConvPlan& pl, const Perf* perf, int got, AlgoChoice* out,
             const char* what, const std::string& shapes) {
   for (int i = 0; i < got; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(pl.tf32, perf[i].mathType)) continue;
+    if (perf[i].memory > kConvWorkspaceCap) continue;  // Note [convolution workspace cap]
     Scratch probe;
     if (!b->scratch(&probe, perf[i].memory).is_ok()) continue;  // too big for memory left
     out->valid = true;
@@ -231,7 +230,7 @@ size_t max_workspace(const Perf* perf, int got) {
   size_t m = 0;
   for (int i = 0; i < got; ++i)
     if (perf[i].status == CUDNN_STATUS_SUCCESS) m = std::max(m, perf[i].memory);
-  return std::min(m, kAutotuneWorkspaceCap);
+  return std::min(m, kConvWorkspaceCap);
 }
 
 // An autotune workspace: as large as the candidates want (capped), smaller if memory is short.
@@ -264,6 +263,7 @@ Status choose_fwd(CudaBackend* b, ConvPlan* pl, const float* x, const float* w, 
                        pl->y.get(), y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf, ws.get(),
                        size),
                    shapes);
+    CN_RETURN_IF_ERROR(b->check_context("autotuning the legacy forward algorithms for " + shapes));  // Note [autotune faults]
   }
   return pick(b, *pl, perf, got, &pl->fwd, "forward", shapes);
 }
@@ -287,6 +287,7 @@ Status choose_bwd_data(CudaBackend* b, ConvPlan* pl, const float* w, const float
                        pl->x.get(), dx, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf,
                        ws.get(), size),
                    shapes);
+    CN_RETURN_IF_ERROR(b->check_context("autotuning the legacy backward-data algorithms for " + shapes));  // Note [autotune faults]
   }
   return pick(b, *pl, perf, got, &pl->bwd_data, "backward-data", shapes);
 }
@@ -310,6 +311,7 @@ Status choose_bwd_filter(CudaBackend* b, ConvPlan* pl, const float* x, const flo
                        pl->w.get(), dw, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, perf,
                        ws.get(), size),
                    shapes);
+    CN_RETURN_IF_ERROR(b->check_context("autotuning the legacy backward-filter algorithms for " + shapes));  // Note [autotune faults]
   }
   return pick(b, *pl, perf, got, &pl->bwd_filter, "backward-filter", shapes);
 }
@@ -388,13 +390,17 @@ ConvGeometry graph_geometry(const Conv2DParams& p, const ConvPlan& pl, bool dire
   return geo;
 }
 
-// Executes a built graph plan with a workspace from b's allocator.
+// Executes a built graph plan with a workspace from b's allocator. *ran is false, with no
+// error, where that workspace cannot be allocated now: the caller falls back to the legacy
+// API for this call instead of failing the step (its algorithm's workspace was probed).
 Status execute_graph(CudaBackend* b, const GraphConv& g, const ConvBuffers& bufs, bool padded,
-                     const std::string& shapes) {
+                     const std::string& shapes, bool* ran) {
+  *ran = false;
+  Scratch ws;
+  if (!b->scratch(&ws, graph_conv_workspace(g)).is_ok()) return Status::ok();
   if (kernel_notes_wanted())
     kernel_note("cuDNN graph " + graph_conv_engine(g) + (padded ? ", input padded first" : ""));
-  Scratch ws;
-  CN_RETURN_IF_ERROR(b->scratch(&ws, graph_conv_workspace(g)));
+  *ran = true;
   Status s = graph_conv_run(b, g, bufs, ws.get());
   if (!s.is_ok()) return Status(s.code(), s.message() + " [" + shapes + "]");
   return Status::ok();
@@ -413,18 +419,27 @@ Status run_graph_plan(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Con
   const int slot = align == 16 ? 0 : align == 8 ? 1 : 2;
   GraphConvPtr& g = (direct ? pl->direct_plans : pl->graph_plans)[(int)dir][slot];
   bool& declined = (direct ? pl->direct_failed : pl->graph_declined)[(int)dir][slot];
+  int& retry_in = (direct ? pl->direct_retry_in : pl->graph_retry_in)[(int)dir][slot];
   if (!g) {
     if (declined) return Status::ok();
-    if (!graph_conv_build(b, dir, graph_geometry(p, *pl, direct), pl->tf32, pl->autotune, align,
-                          bufs, &g)
-             .is_ok()) {
+    if (retry_in > 0) {
+      --retry_in;
+      return Status::ok();
+    }
+    Status built = graph_conv_build(b, dir, graph_geometry(p, *pl, direct), pl->tf32, pl->autotune, align, bufs, &g);
+    if (!built.is_ok()) {
       g.reset();
-      declined = true;
+      // A lost context (Note [autotune faults]) is an error; memory short for a moment is
+      // retried later (Note [transient graph failures]); anything else declines for good.
+      CN_RETURN_IF_ERROR(b->check_context("building a graph API plan for " + shapes));
+      if (built.code() == StatusCode::kOutOfMemory) retry_in = kGraphRetryInterval;
+      else declined = true;
       return Status::ok();
     }
   }
-  CN_RETURN_IF_ERROR(execute_graph(b, *g, bufs, pl->prepad && !direct, shapes));
-  *done = true;
+  bool ran = false;
+  CN_RETURN_IF_ERROR(execute_graph(b, *g, bufs, pl->prepad && !direct, shapes, &ran));
+  *done = ran;
   return Status::ok();
 }
 
@@ -449,9 +464,11 @@ Status run_bias_relu(CudaBackend* b, ConvPlan* pl, float* y, const float* xin, c
                      bool* done) {
   *done = false;
   if (pl->bias_relu_declined) return Status::ok();
-  if (!pl->bias_relu_ready) {
-    CN_RETURN_IF_ERROR(pl->bias.set_nhwc(1, (int)out_c, 1, 1));
-    CN_RETURN_IF_ERROR(pl->relu.set());
+  if (!pl->bias_relu_ready) {  // descriptors cuDNN refuses: the unfused path (Note [fused call fallback])
+    if (!pl->bias.set_nhwc(1, (int)out_c, 1, 1).is_ok() || !pl->relu.set().is_ok()) {
+      pl->bias_relu_declined = true;
+      return Status::ok();
+    }
     pl->bias_relu_ready = true;
   }
   cudnnStatus_t st = cudnn().cudnnConvolutionBiasActivationForward(
@@ -463,13 +480,14 @@ Status run_bias_relu(CudaBackend* b, ConvPlan* pl, float* y, const float* xin, c
     *done = true;
     return Status::ok();
   }
-  // NOT_SUPPORTED and its sub-codes (3000-3999 in cuDNN 9): take the unfused path from now on.
-  if ((int)st >= (int)CUDNN_STATUS_NOT_SUPPORTED && (int)st < (int)CUDNN_STATUS_NOT_SUPPORTED + 1000) {
-    pl->bias_relu_declined = true;
-    return Status::ok();
-  }
-  return cudnn_status(st, "cudnnConvolutionBiasActivationForward", __FILE__, __LINE__,
-                      shapes + " algo " + std::to_string(pl->fwd.algo));
+  // Note [fused call fallback]: any other status takes the unfused path, which reports a
+  // real fault itself. Under TF32 or autotune cuDNN may pick a forward algorithm that the
+  // fused call then rejects (BAD_PARAM, not only NOT_SUPPORTED's 3000-3999). A shortage of
+  // memory (Note [cuDNN out of memory]) falls back for this call only; the rest decline the
+  // fused call for this shape from now on.
+  if (!cudnn_status_is_out_of_memory((int)st)) pl->bias_relu_declined = true;
+  if (kernel_notes_wanted()) kernel_note("cuDNN fused conv + bias + ReLU declined (status " + std::to_string((int)st) + ") for " + shapes);
+  return Status::ok();
 }
 
 }  // namespace
@@ -484,7 +502,7 @@ Status CudaBackend::conv2d_forward(float* y, const float* x, const float* w, con
                                    const Conv2DParams& p) {
   using namespace cuda;
   CN_RETURN_IF_ERROR(validate("conv2d_forward", p));
-  if (p.n == 0) return Status::ok();
+  if (p.n == 0 || p.out_c == 0) return Status::ok();  // an empty y (Note [empty convolutions])
   std::string shapes = conv_shapes(p);
   ConvPlan* pl = nullptr;
   CN_RETURN_IF_ERROR(get_plan(conv_cache(), p, &pl));
@@ -535,6 +553,10 @@ Status CudaBackend::conv2d_backward_data(float* dx, const float* dy, const float
   using namespace cuda;
   CN_RETURN_IF_ERROR(validate("conv2d_backward_data", p));
   if (p.n == 0) return Status::ok();
+  if (p.out_c == 0) {  // no output channels: nothing flows back (Note [empty convolutions])
+    CN_CUDA_CHECK(cudaMemsetAsync(dx, 0, sizeof(float) * p.n * p.in_h * p.in_w * p.in_c, stream_), conv_shapes(p));
+    return Status::ok();
+  }
   std::string shapes = conv_shapes(p);
   ConvPlan* pl = nullptr;
   CN_RETURN_IF_ERROR(get_plan(conv_cache(), p, &pl));
@@ -591,6 +613,7 @@ Status CudaBackend::conv2d_backward_filter(float* dw, float* dbias, const float*
   CN_RETURN_IF_ERROR(validate("conv2d_backward_filter", p));
   std::string shapes = conv_shapes(p);
   int64_t rows = p.n * p.out_h * p.out_w;
+  if (p.out_c == 0) return Status::ok();  // dw and dbias are empty (Note [empty convolutions])
   if (p.n == 0) {  // no samples: zero gradients
     int64_t wn = p.k_h * p.k_w * (p.depthwise ? 1 : p.in_c) * p.out_c;
     CN_CUDA_CHECK(cudaMemsetAsync(dw, 0, sizeof(float) * wn, stream_), shapes);

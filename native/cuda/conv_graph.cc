@@ -281,7 +281,7 @@ double time_plan(CudaBackend* b, const GraphConv& plan, const ConvBuffers& bufs,
   }
   cudaEventDestroy(e0);
   cudaEventDestroy(e1);
-  cudaGetLastError();  // a failed candidate leaves no sticky error behind
+  cudaGetLastError();  // clears a failed candidate's non-sticky error; sticky ones: check_context
   return ms;
 }
 
@@ -332,7 +332,7 @@ Status graph_conv_build(CudaBackend* b, ConvDirection dir, const ConvGeometry& g
     int64_t workspace = 0, engine = -1;
   };
   std::vector<Candidate> usable;
-  size_t tried = 0;
+  size_t tried = 0, short_of_memory = 0;
   // Pass 0 takes precompiled engines; runtime-compiled ones (NVRTC at finalize, up to
   // seconds each) only when none of those is usable.
   for (int pass = 0; pass < 2 && usable.empty(); ++pass) {
@@ -352,14 +352,23 @@ Status graph_conv_build(CudaBackend* b, ConvDirection dir, const ConvGeometry& g
       int64_t n = 0;
       if (cudnn().cudnnBackendGetAttribute(c.plan.get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &n, &c.workspace) != CUDNN_STATUS_SUCCESS)
         continue;
+      if (c.workspace < 0 || (size_t)c.workspace > kConvWorkspaceCap) continue;  // Note [convolution workspace cap]
       Scratch probe;
-      if (!b->scratch(&probe, (size_t)c.workspace).is_ok()) continue;  // too big for memory left
+      if (!b->scratch(&probe, (size_t)c.workspace).is_ok()) {  // too big for the memory left now
+        ++short_of_memory;
+        continue;
+      }
       c.engine = engine;
       c.cfg = std::move(cfg);
       usable.push_back(std::move(c));
       if (!autotune || (int)usable.size() >= kGraphAutotuneCandidates) break;
     }
   }
+  // Note [transient graph failures]: where memory was short for a moment, the caller may try
+  // again later; only a graph no engine supports is declined for good.
+  if (usable.empty() && short_of_memory > 0)
+    return out_of_memory("cudnn: no graph API engine's workspace fits in the memory left for " + ctx + " (" +
+                         std::to_string(short_of_memory) + " candidates too large now)");
   if (usable.empty())
     return backend_error("cudnn: no graph API engine supports " + ctx + (tf32 ? "" : " in strict fp32") +
                          " (" + std::to_string(cfgs.size()) + " proposed, " + std::to_string(tried) +
@@ -380,6 +389,10 @@ Status graph_conv_build(CudaBackend* b, ConvDirection dir, const ConvGeometry& g
         best_ms = ms;
         best = i;
       }
+      // Note [autotune faults]: a candidate that faults (an illegal address) leaves a sticky
+      // error that cudaGetLastError does not clear; every later call would fail with an
+      // error that names some other kernel. Stop here, with the engine named.
+      CN_RETURN_IF_ERROR(b->check_context("timing graph API engine " + std::to_string(usable[i].engine) + " for " + ctx));
     }
   }
   base->cfg = std::move(usable[best].cfg);

@@ -29,6 +29,11 @@ namespace cuda {
 
 enum class ConvDirection { kForward = 0, kBackwardData = 1, kBackwardFilter = 2 };
 
+// Note [convolution workspace cap]: no convolution algorithm or graph engine whose workspace
+// exceeds 1 GiB is used, on either API, and autotuning times candidates in at most 1 GiB:
+// an engine that wants more would take memory the step's tensors need.
+constexpr size_t kConvWorkspaceCap = size_t(1) << 30;
+
 // One plain (ungrouped) convolution as cuDNN sees it: x [n, c, h, w] and y [n, k, out_h,
 // out_w] in NHWC memory, the filter KRSC [k, c, r, s], zero padding pad_h / pad_w before
 // (top / left) and post_h / post_w after (bottom / right; negative: the same as before).

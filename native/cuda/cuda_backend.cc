@@ -227,6 +227,7 @@ Status CudaBackend::upload(void* dst, const void* src_host, size_t bytes) {
 
 Status CudaBackend::download(void* dst_host, const void* src, size_t bytes) {
   if (bytes == 0) return synchronize();
+  if (!context_error_.empty()) return backend_error(context_error_);
   if (!dst_host || !src) return invalid_argument("cuda download: null pointer for " + bytes_ctx(bytes));
   CN_CUDA_CHECK(cudaMemcpyAsync(dst_host, src, bytes, cudaMemcpyDeviceToHost, stream_),
                 "download " + bytes_ctx(bytes));
@@ -244,9 +245,11 @@ Status CudaBackend::copy(void* dst, const void* src, size_t bytes) {
 }
 
 Status CudaBackend::synchronize() {
+  if (!context_error_.empty()) return backend_error(context_error_);
   CN_CUDA_CHECK(cudaStreamSynchronize(stream_), "the error may come from earlier queued work");
   return take_device_error();
 }
+
 
 // A mark is an event recorded on the stream; its id indexes timer_events_.
 Status CudaBackend::timer_mark(int64_t* mark) {

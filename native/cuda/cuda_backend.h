@@ -90,6 +90,23 @@ class CudaBackend final : public Backend {
   // record it in host-mapped memory instead of stopping the stream; download() and
   // synchronize() report it, once, as ERR_INVALID_ARGUMENT.
   Status take_device_error();
+  // Note [autotune faults] (conv_graph.cc): waits for the device; where an error survives
+  // clearing (a sticky error: the context is lost), marks the backend failed so that every
+  // later synchronize() says so, naming `where`, instead of failing in unrelated kernels.
+  // Inline so that host tools linking conv_graph.cc alone (selftest/) need no backend.
+  Status check_context(const std::string& where) {
+    if (!context_error_.empty()) return backend_error(context_error_);
+    cudaError_t e = cudaDeviceSynchronize();
+    if (e == cudaSuccess) return Status::ok();
+    cudaGetLastError();  // clears a non-sticky error
+    cudaError_t again = cudaDeviceSynchronize();
+    if (again == cudaSuccess) again = cudaPeekAtLastError();
+    if (again == cudaSuccess) return Status::ok();
+    context_error_ = std::string("cuda: the device context is unusable (") + cudaGetErrorName(again) + ": " +
+                     cudaGetErrorString(again) + ") after " + where +
+                     "; no further cuda work can run in this process: restart it (the cpu backend still works)";
+    return backend_error(context_error_);
+  }
 
   Status conv2d_forward(float* y, const float* x, const float* w, const float* bias,
                         const Conv2DParams& p) override;
@@ -175,6 +192,7 @@ class CudaBackend final : public Backend {
   int* bad_label_host_ = nullptr;
   int* bad_label_dev_ = nullptr;
   cuda::CachingAllocator alloc_;
+  std::string context_error_;  // set by check_context when the context is lost
   // Timing events (timer_mark), created on first use and reused after timer_reset().
   std::vector<cudaEvent_t> timer_events_;
   size_t timer_used_ = 0;

@@ -28,6 +28,14 @@ inline Status cuda_status(cudaError_t e, const char* call, const char* file, int
   return e == cudaErrorMemoryAllocation ? out_of_memory(m) : backend_error(m);
 }
 
+// Note [cuDNN out of memory]: cuDNN 9 reports a failed host allocation as 4003
+// (CUDNN_STATUS_ALLOC_FAILED is its deprecated alias) and a failed device allocation as 4004;
+// both are ERR_OUT_OF_MEMORY, which callers may retry with less memory in use.
+inline bool cudnn_status_is_out_of_memory(int s) {
+  return s == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED ||
+         s == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED;
+}
+
 inline Status cudnn_status(cudnnStatus_t s, const char* call, const char* file, int line,
                            const std::string& ctx) {
   std::string m = std::string("cudnn: ") + call + " failed: " + cudnn().cudnnGetErrorString(s);
@@ -36,7 +44,7 @@ inline Status cudnn_status(cudnnStatus_t s, const char* call, const char* file, 
   if (detail[0]) m += std::string(" (") + detail + ")";
   m += " at " + where(file, line);
   if (!ctx.empty()) m += " [" + ctx + "]";
-  return s == CUDNN_STATUS_ALLOC_FAILED ? out_of_memory(m) : backend_error(m);
+  return cudnn_status_is_out_of_memory((int)s) ? out_of_memory(m) : backend_error(m);
 }
 
 inline Status cublas_status(cublasStatus_t s, const char* call, const char* file, int line,

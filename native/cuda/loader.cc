@@ -194,24 +194,42 @@ LoadResult load_first(const char* what, const std::vector<Candidate>& cands,
 // Note [incomplete cuDNN]: the shim's own functions (cudnnGetVersion too) forward to
 // libcudnn_graph.so.9, and when the shim cannot open it, it prints "Invalid handle. Cannot
 // load symbol cudnnGetVersion" and aborts the process (seen with 9.24's wheel shim copied
-// alone). So before the first call: open libcudnn_graph.so.9 beside the shim (by full path;
-// the shim's later open by soname then finds it loaded), else by soname from the loader
-// path, and refuse the library when neither works.
-std::string graph_library_missing(void* shim) {
+// alone). The other sub-libraries are opened the same way on first use: ops and cnn by the
+// legacy convolution calls, heuristic and the engine libraries by graph-API plans, so a
+// missing one aborted the process at the first convolution instead. So before the first
+// call each required sub-library (kCudnnSubLibraries, dependencies first) is opened beside
+// the shim (by full path; the shim's later open by soname then finds it loaded), else by
+// soname from the loader path, and the library is refused when one of them fails.
+// libcudnn_engines_tensor_ir.so.9 is one more engine library the graph library opens (9.24
+// refuses to finalize any descriptor without it once the precompiled engines are present);
+// it is required from the first version this was checked on (kTensorIrSince) on.
+const char* const kCudnnSubLibraries[] = {
+    "libcudnn_graph.so.9",     "libcudnn_ops.so.9",
+    "libcudnn_cnn.so.9",       "libcudnn_heuristic.so.9",
+    "libcudnn_engines_precompiled.so.9", "libcudnn_engines_runtime_compiled.so.9",
+    "libcudnn_engines_tensor_ir.so.9",
+};
+constexpr int kTensorIrSince = 92400;
+
+// Opens the sub-libraries [first, last) of kCudnnSubLibraries; "" or why one failed.
+std::string sub_library_missing(void* shim, size_t first, size_t last) {
   char origin[4096] = {0};
   std::string dir = dlinfo(shim, RTLD_DI_ORIGIN, origin) == 0 ? std::string(origin) : std::string();
-  const std::string name = "libcudnn_graph.so.9";
-  dlerror();
-  if (!dir.empty() && is_file(dir + "/" + name)) {
-    if (dlopen((dir + "/" + name).c_str(), RTLD_NOW | RTLD_LOCAL)) return "";
-    const char* e = dlerror();
-    return "its sub-library " + dir + "/" + name + " does not load (" + (e ? e : "dlopen failed") +
-           "), and calling into cuDNN would abort the process";
+  for (size_t i = first; i < last; ++i) {
+    const char* name = kCudnnSubLibraries[i];
+    dlerror();
+    if (!dir.empty() && is_file(dir + "/" + name)) {
+      if (dlopen((dir + "/" + name).c_str(), RTLD_NOW | RTLD_LOCAL)) continue;
+      const char* e = dlerror();
+      return "its sub-library " + dir + "/" + name + " does not load (" + (e ? e : "dlopen failed") +
+             "), and calling into cuDNN would abort the process";
+    }
+    if (dlopen(name, RTLD_NOW | RTLD_LOCAL)) continue;
+    return std::string("incomplete cuDNN: its sub-library ") + name + " is neither beside it" +
+           (dir.empty() ? std::string() : " (in " + dir + ")") +
+           " nor on the loader path, and calling into cuDNN without it would abort the process";
   }
-  if (dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL)) return "";
-  return "incomplete cuDNN: its sub-library " + name + " is neither beside it" +
-         (dir.empty() ? std::string() : " (in " + dir + ")") +
-         " nor on the loader path, and calling into cuDNN without it would abort the process";
+  return "";
 }
 
 }  // namespace
@@ -244,14 +262,20 @@ LoadResult load_cudnn(std::vector<std::string>* searched) {
           std::string missing;
           resolve(lib, "cudnnGetVersion", &api.cudnnGetVersion, &missing);
           if (!missing.empty()) return "no cudnnGetVersion in this library";
-          std::string incomplete = graph_library_missing(lib);
+          // The graph library first: the shim's cudnnGetVersion forwards to it.
+          std::string incomplete = sub_library_missing(lib, 0, 1);
           if (!incomplete.empty()) return incomplete;
           size_t v = api.cudnnGetVersion();
+
           // cuDNN 9 encodes major*10000 + minor*100 + patch; cuDNN 8 major*1000 + ...
           int major = v >= 10000 ? (int)(v / 10000) : (int)(v / 1000);
           r->version = (int)v;
           if (major != 9)
             return "cuDNN major version " + std::to_string(major) + " found, 9 required";
+          // Then the rest, before any call that the shim would forward to them.
+          const size_t n_sub = sizeof(kCudnnSubLibraries) / sizeof(kCudnnSubLibraries[0]);
+          incomplete = sub_library_missing(lib, 1, (int)v >= kTensorIrSince ? n_sub : n_sub - 1);
+          if (!incomplete.empty()) return incomplete;
 #define CN_RESOLVE(name) resolve(lib, #name, &api.name, &missing);
           CN_CUDNN_FUNCTIONS(CN_RESOLVE)
           if (!missing.empty()) return "cuDNN " + std::to_string(v) + " lacks " + missing;

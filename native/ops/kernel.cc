@@ -26,11 +26,24 @@ int find_kernel(const std::string& name) {
   return -1;
 }
 
+namespace {
+// Note [integer attributes]: a JS number becomes an int64 by rounding; NaN and values beyond
+// +-2^62 saturate to +-2^62 (llround of them is undefined behaviour), which every size check
+// then refuses as above the limits (Note [size limits]) instead of wrapping.
+int64_t to_int64(double d) {
+  constexpr double kLimit = 4611686018427387904.0;  // 2^62
+  if (std::isnan(d)) return -(int64_t(1) << 62);
+  if (d >= kLimit) return int64_t(1) << 62;
+  if (d <= -kLimit) return -(int64_t(1) << 62);
+  return (int64_t)std::llround(d);
+}
+}  // namespace
+
 int64_t Attrs::i(const std::string& k, int64_t def) const {
   auto it = values.find(k);
   if (it == values.end()) return def;
   if (it->second.kind == AttrValue::kBool) return it->second.boolean ? 1 : 0;
-  return (int64_t)std::llround(it->second.number);
+  return to_int64(it->second.number);
 }
 double Attrs::f(const std::string& k, double def) const {
   auto it = values.find(k);
@@ -49,8 +62,8 @@ std::vector<int64_t> Attrs::ints(const std::string& k) const {
   std::vector<int64_t> r;
   auto it = values.find(k);
   if (it == values.end()) return r;
-  if (it->second.kind == AttrValue::kNumber) return {(int64_t)std::llround(it->second.number)};
-  for (double d : it->second.list) r.push_back((int64_t)std::llround(d));
+  if (it->second.kind == AttrValue::kNumber) return {to_int64(it->second.number)};
+  for (double d : it->second.list) r.push_back(to_int64(d));
   return r;
 }
 
@@ -64,7 +77,8 @@ Status KernelContext::output(size_t i, const Shape& shape, DType dtype, BufferPt
     *out = slot;
     return Status::ok();
   }
-  CN_RETURN_IF_ERROR(make_buffer(&slot, backend, shape, dtype));
+  CN_RETURN_IF_ERROR(make_buffer(&slot, backend, shape, dtype,
+                                 std::string(kernel) + ": output " + std::to_string(i) + " shape"));
   *out = slot;
   return Status::ok();
 }

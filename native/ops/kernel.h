@@ -33,6 +33,7 @@ class Attrs {
 };
 
 struct KernelContext {
+  const char* kernel = "kernel";    // the running kernel's name, for error messages
   Backend* backend = nullptr;       // backend of the inputs (or from attrs for creation ops)
   std::vector<BufferPtr> inputs;
   const Attrs* attrs = nullptr;

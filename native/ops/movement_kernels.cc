@@ -8,7 +8,9 @@ namespace {
 Status k_reshape(KernelContext& c) {
   CN_RETURN_IF_ERROR(c.expect_inputs("reshape", 1, 1));
   Shape s = c.a().ints("shape");
-  if (num_elements(s) != c.inputs[0]->size())
+  int64_t count = 0;
+  CN_RETURN_IF_ERROR(checked_num_elements(s, "reshape: shape", &count));
+  if (count != c.inputs[0]->size())
     return invalid_argument("reshape: cannot reshape " + shape_str(c.inputs[0]->shape) + " into " + shape_str(s));
   if (c.outputs.empty()) c.outputs.resize(1);
   c.outputs[0] = view_buffer(c.inputs[0], s);
@@ -55,7 +57,8 @@ Status k_concat(KernelContext& c) {
     for (int64_t i = 0; i < r; ++i)
       if (i != axis && in->shape[i] != s0[i])
         return invalid_argument("concat: shapes " + shape_str(s0) + " and " + shape_str(in->shape) + " differ outside axis " + std::to_string(axis));
-    out[axis] += in->shape[axis];
+    if (!checked_add(out[axis], in->shape[axis], &out[axis]))
+      return invalid_argument("concat: output extent along axis " + std::to_string(axis) + " overflows");
   }
   int64_t outer = 1, inner = 1;
   for (int64_t i = 0; i < axis; ++i) outer *= s0[i];
@@ -78,7 +81,8 @@ Status k_slice(KernelContext& c) {
     return invalid_argument("slice: expected begin and size of length " + std::to_string(s.size()));
   for (size_t i = 0; i < s.size(); ++i) {
     if (size[i] == -1) size[i] = s[i] - begin[i];
-    if (begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > s[i])
+    int64_t end = 0;  // begin and size saturate at 2^62 (Note [integer attributes]): checked
+    if (begin[i] < 0 || size[i] < 0 || !checked_add(begin[i], size[i], &end) || end > s[i])
       return invalid_argument("slice: begin " + shape_str(begin) + " size " + shape_str(size) + " out of bounds for shape " + shape_str(s));
   }
   BufferPtr y;
@@ -96,7 +100,9 @@ Status k_pad(KernelContext& c) {
   Shape out = s;
   for (size_t i = 0; i < s.size(); ++i) {
     if (before[i] < 0 || after[i] < 0) return invalid_argument("pad: paddings must be >= 0");
-    out[i] += before[i] + after[i];
+    if (!checked_add(out[i], before[i], &out[i]) || !checked_add(out[i], after[i], &out[i]))
+      return invalid_argument("pad: padded extent of axis " + std::to_string(i) + " overflows for paddings " +
+                              shape_str(before) + " / " + shape_str(after));
   }
   BufferPtr y;
   CN_RETURN_IF_ERROR(c.output(0, out, DType::kFloat32, &y));

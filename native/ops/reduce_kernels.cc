@@ -13,8 +13,11 @@ Status normalize_axes(const char* k, const Shape& s, std::vector<int64_t> axes, 
   if (axes.empty())
     for (int64_t i = 0; i < r; ++i) axes.push_back(i);
   for (auto& a : axes) {
-    if (a < -r || a >= std::max<int64_t>(r, 1))
-      return invalid_argument(std::string(k) + ": axis " + std::to_string(a) + " is out of range for shape " + shape_str(s));
+    // A rank-0 tensor has no axis 0 (TensorFlow: "Invalid reduction dimension (0 for input
+    // with 0 dimension(s)"); reading s[0] of it crashed.
+    if (a < -r || a >= r)
+      return invalid_argument(std::string(k) + ": expected axis in [" + std::to_string(-r) + ", " + std::to_string(r) +
+                              ") but received " + std::to_string(a) + " for x of shape " + shape_str(s));
     if (a < 0) a += r;
   }
   std::sort(axes.begin(), axes.end());
@@ -25,11 +28,11 @@ Status normalize_axes(const char* k, const Shape& s, std::vector<int64_t> axes, 
 
 template <ReduceOp op>
 Status k_reduce(KernelContext& c) {
-  CN_RETURN_IF_ERROR(c.expect_inputs("reduce", 1, 1));
+  CN_RETURN_IF_ERROR(c.expect_inputs(c.kernel, 1, 1));
   BufferPtr x = c.inputs[0];
-  CN_RETURN_IF_ERROR(expect_dtype("reduce", "x", x, DType::kFloat32));
+  CN_RETURN_IF_ERROR(expect_dtype(c.kernel, "x", x, DType::kFloat32));
   std::vector<int64_t> axes;
-  CN_RETURN_IF_ERROR(normalize_axes("reduce", x->shape, c.a().ints("axes"), &axes));
+  CN_RETURN_IF_ERROR(normalize_axes(c.kernel, x->shape, c.a().ints("axes"), &axes));
   const Shape& s = x->shape;
   int64_t r = (int64_t)s.size();
   Shape out_shape, kept;

@@ -5,12 +5,13 @@
 // dimension, stride or padding order in ours would fail here). Needs no GPU: cuDNN's shim,
 // graph and runtime-compiled engine libraries (scripts/fetch-cudnn-loader-test.sh) and
 // CUDNN_NODE_CUDNN_PATH pointing at them. Built and run by test/cuda-graph-describe.test.ts;
-// prints "N passed, M failed" last.
+// prints "N passed, M failed" last. Also checks the cuDNN status -> error code mapping.
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "cuda/conv_graph.h"
+#include "cuda/cuda_check.h"
 #include "cuda/loader.h"
 
 using namespace cn;
@@ -124,6 +125,16 @@ int main() {
       s = graph_conv_check_description(d, bad, 16);
       expect(!s.is_ok(), what + " without the post padding", "cuDNN accepted it");
     }
+  }
+  // Note [cuDNN out of memory]: host (4003) and device (4004) allocation failures are
+  // ERR_OUT_OF_MEMORY; another internal error is not.
+  for (cudnnStatus_t st : {CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED,
+                           CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED, CUDNN_STATUS_BAD_PARAM}) {
+    Status s = cudnn_status(st, "cudnnBackendExecute", __FILE__, __LINE__, "status mapping");
+    bool oom = st != CUDNN_STATUS_BAD_PARAM;
+    expect(s.code() == (oom ? StatusCode::kOutOfMemory : StatusCode::kBackendError),
+           "cuDNN status " + std::to_string((int)st) + " maps to " + (oom ? "ERR_OUT_OF_MEMORY" : "ERR_BACKEND"),
+           std::string(status_code_name(s.code())) + ": " + s.message());
   }
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
