@@ -3,6 +3,7 @@
 // the addon eagerly or, while tracing, records a plan step over symbolic slots.
 import type { Trace } from './compiler/trace.js';
 import { InvalidArgumentError } from './errors.js';
+import type { KernelAttrsArg, KernelInputs, KernelName } from './kernels/kernel_names.js';
 import type { Handle } from './native.js';
 import * as native from './native.js';
 import { DType, Tensor, liveTensors } from './tensor.js';
@@ -84,8 +85,13 @@ class Engine {
   }
 
   // ---- kernels
-  /** Runs (or, while tracing, records) a kernel and returns its outputs as tensors. */
-  runKernel(name: string, inputs: Tensor[], attrs: Record<string, unknown> | undefined, outputs: OutputSpec[]): Tensor[] {
+  /**
+   * Runs (or, while tracing, records) a kernel and returns its outputs as tensors. Typed by
+   * the kernel contract (lib/kernels/kernel_names.ts): the inputs and attributes must be the
+   * named kernel's.
+   */
+  runKernel<K extends KernelName>(name: K, inputs: KernelInputs<K>, attrs: KernelAttrsArg<K>, outputs: OutputSpec[]): Tensor[];
+  runKernel(name: KernelName, inputs: readonly Tensor[], attrs: object | undefined, outputs: OutputSpec[]): Tensor[] {
     const id = native.kernelIds[name];
     if (id === undefined) throw new InvalidArgumentError(`runKernel: unknown kernel '${name}'`);
     this.lastKernel = name;
@@ -97,7 +103,7 @@ class Engine {
     return outputs.map((o, i) => this.track(new Tensor(o.shape, o.dtype, backend, hs[i])));
   }
 
-  private recordStep(id: number, inputs: Tensor[], attrs: Record<string, unknown> | undefined, outputs: OutputSpec[]): Tensor[] {
+  private recordStep(id: number, inputs: readonly Tensor[], attrs: object | undefined, outputs: OutputSpec[]): Tensor[] {
     const tr = this.trace!;
     const inSlots = inputs.map((t) => {
       if (t.slot !== undefined && !t.handle) return t.slot;
@@ -113,7 +119,7 @@ class Engine {
     });
     const outs = outputs.map((o) => this.track(new Tensor(o.shape, o.dtype, tr.backend, undefined, tr.numSlots++)));
     for (const t of outs) tr.slotTypes.set(t.slot!, { shape: t.shape, dtype: t.dtype });
-    tr.steps.push([id, inSlots, outs.map((t) => t.slot!), attrs]);
+    tr.steps.push([id, inSlots, outs.map((t) => t.slot!), attrs as Record<string, unknown> | undefined]);
     return outs;
   }
 
