@@ -173,8 +173,9 @@ type IsOptional<D> = D extends `${string}?` ? true : D extends { optional: true 
 type RequiredKeys<A> = { [K in keyof A]: IsOptional<A[K]> extends true ? never : K }[keyof A];
 type Simplify<T> = { [K in keyof T]: T[K] };
 
-/** A kernel's attributes object: required ones present, optional ones may be left out. */
-export type KernelAttrs<K extends KernelName> = Simplify<
+/** A kernel's attributes object: required ones present, optional ones may be left out (none
+ * at all for a kernel without attributes: `{}` would accept any object). */
+export type KernelAttrs<K extends KernelName> = [keyof Decl<K>['attrs']] extends [never] ? Record<string, never> : Simplify<
   { [A in RequiredKeys<Decl<K>['attrs']>]: AttrType<Decl<K>['attrs'][A]> } & {
     [A in Exclude<keyof Decl<K>['attrs'], RequiredKeys<Decl<K>['attrs']>>]?: AttrType<Decl<K>['attrs'][A]>;
   }

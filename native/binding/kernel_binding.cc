@@ -108,10 +108,29 @@ Napi::Value kernel_ids(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// { kernel: { attribute: { type, required } } }, from native/ops/kernel_schema.cc (the
+// contract test compares it with lib/kernels/kernel_names.ts).
+Napi::Value kernel_schemas_js(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  for (const KernelSchema& s : cn::kernel_schemas()) {
+    Napi::Object attrs = Napi::Object::New(env);
+    for (const AttrSpec& a : s.attrs) {
+      Napi::Object spec = Napi::Object::New(env);
+      spec.Set("type", attr_type_name(a.type));
+      spec.Set("required", a.required);
+      attrs.Set(a.name, spec);
+    }
+    o.Set(s.kernel, attrs);
+  }
+  return o;
+}
+
 }  // namespace
 
 void init_kernel_binding(Napi::Env env, Napi::Object exports) {
   exports.Set("kernelIds", Napi::Function::New(env, kernel_ids));
+  exports.Set("kernelSchemas", Napi::Function::New(env, kernel_schemas_js));
   exports.Set("run", Napi::Function::New(env, run));
   exports.Set("runAsync", Napi::Function::New(env, run_async));
 }
