@@ -201,11 +201,6 @@ type InputTuple<T extends readonly string[]> = T extends readonly []
 /** A kernel's inputs, in the declared order. */
 export type KernelInputs<K extends KernelName> = K extends KernelName ? InputTuple<Decl<K>['inputs']> : never;
 
-/** Whether name is a declared kernel (for names that arrive as plain strings). */
-export function isKernelName(name: string): name is KernelName {
-  return Object.prototype.hasOwnProperty.call(KERNELS, name);
-}
-
 /** Kernels of one input and no required attribute (unary(name, x) in ops/basic.ts). */
 export type UnaryKernel = {
   [K in KernelName]: Decl<K>['inputs'] extends readonly [string] ? ([RequiredKeys<Decl<K>['attrs']>] extends [never] ? K : never) : never;
