@@ -24,7 +24,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as cn from '../lib/index.js';
-import { ENGINE } from '../lib/engine.js';
+import { addRelu, addReluGrad, batchNormGrad, batchNormTrain } from '../lib/kernels/fused.js';
+import { convBackpropFilter, convBackpropInput, convForward, poolForward, poolGrad, type ConvWindow, type PoolWindow } from '../lib/kernels/windowed.js';
 import { native } from '../lib/native.js';
 import { modelFlops, TRAIN_FLOPS_PER_IMAGE } from './flops.js';
 import { firstLine as sharedFirstLine, median } from './shared.js';
@@ -198,8 +199,7 @@ const firstLine = (e: unknown) => sharedFirstLine(e, 160);
 function timeLayer(l: Layer, batch: number, clock: Clock, o: Options): Record<Dir, Timing> {
   const oh = outSize(l.h, l.k, l.s, l.p), ow = outSize(l.w, l.k, l.s, l.p);
   const xShape = [batch, l.h, l.w, l.c], fShape = [l.k, l.k, l.c, l.oc], yShape = [batch, oh, ow, l.oc];
-  const attrs = { strides: [l.s, l.s], dilations: [1, 1], pad: 'explicit', pads: [l.p, l.p, l.p, l.p] };
-  const f32 = 'float32' as const;
+  const window: ConvWindow = { strides: [l.s, l.s], dilations: [1, 1], pad: 'explicit', pads: [l.p, l.p, l.p, l.p] };
   const flops = convFlops(l, batch);
   const out = {} as Record<Dir, Timing>;
   const [x, f, dy] = cn.tidy(() => [
@@ -209,9 +209,9 @@ function timeLayer(l: Layer, batch: number, clock: Clock, o: Options): Record<Di
   ]);
   try {
     const ops: Record<Dir, () => cn.Tensor> = {
-      fwd: () => ENGINE.runKernel('Conv2D', [x, f], { ...attrs, relu: false }, [{ shape: yShape, dtype: f32 }])[0],
-      bwd_data: () => ENGINE.runKernel('Conv2DBackpropInput', [dy, f], { ...attrs, inputShape: xShape }, [{ shape: xShape, dtype: f32 }])[0],
-      bwd_filter: () => ENGINE.runKernel('Conv2DBackpropFilter', [x, dy], { ...attrs, filterShape: fShape }, [{ shape: fShape, dtype: f32 }])[0],
+      fwd: () => convForward(x, f, window),
+      bwd_data: () => convBackpropInput(dy, f, xShape, window),
+      bwd_filter: () => convBackpropFilter(x, dy, fShape, window),
     };
     for (const dir of DIRS) {
       try {
@@ -239,7 +239,7 @@ function timeMemoryOps(batch: number, clock: Clock, o: Options): OpTiming[] {
   const f32 = 'float32' as const;
   const act = [batch, 56, 56, 64], big = [batch, 112, 112, 64], last = [batch, 7, 7, 512];
   const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
-  const pool = { poolSize: [3, 3], strides: [2, 2], pad: 'same' };
+  const pool: PoolWindow = { poolSize: [3, 3], strides: [2, 2], pad: 'same' };
   const pooled = [batch, 56, 56, 64];
   const out: OpTiming[] = [];
   const t = cn.tidy(() => ({
@@ -251,23 +251,21 @@ function timeMemoryOps(batch: number, clock: Clock, o: Options): OpTiming[] {
     g: cn.keep(cn.ones([64])),
     b: cn.keep(cn.zeros([64])),
   }));
-  const stats = ENGINE.runKernel('BatchNormTrain', [t.x, t.g, t.b], { epsilon: 1e-3 }, [
-    { shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 },
-  ]);
+  const stats = batchNormTrain(t.x, t.g, t.b);
   stats[0].dispose();
   const [bm, bv] = [cn.keep(stats[1]), cn.keep(stats[2])];
   const ops: Array<[string, number, () => cn.Tensor[]]> = [
-    ['batchNorm train fwd [B,56,56,64]', 2 * n(act), () => ENGINE.runKernel('BatchNormTrain', [t.x, t.g, t.b], { epsilon: 1e-3 }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
-    ['batchNorm bwd [B,56,56,64]', 3 * n(act), () => ENGINE.runKernel('BatchNormGrad', [t.dy, t.x, t.g, bm, bv], { epsilon: 1e-3 }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
-    ['maxPool 3x3/2 fwd [B,112,112,64]', n(big) + n(pooled), () => ENGINE.runKernel('MaxPool', [t.xb], pool, [{ shape: pooled, dtype: f32 }])],
-    ['maxPool 3x3/2 bwd [B,112,112,64]', 2 * n(big) + n(pooled), () => ENGINE.runKernel('MaxPoolGrad', [t.dyp, t.xb], pool, [{ shape: big, dtype: f32 }])],
-    ['batchNorm train fwd + relu (fused) [B,56,56,64]', 2 * n(act), () => ENGINE.runKernel('BatchNormTrain', [t.x, t.g, t.b], { epsilon: 1e-3, relu: true }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
-    ['batchNorm bwd + relu (fused) [B,56,56,64]', 3 * n(act), () => ENGINE.runKernel('BatchNormGrad', [t.dy, t.x, t.g, bm, bv, t.b], { epsilon: 1e-3, relu: true }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
-    ['batchNorm train fwd + add + relu (fused) [B,56,56,64]', 3 * n(act), () => ENGINE.runKernel('BatchNormTrain', [t.x, t.g, t.b, t.dy], { epsilon: 1e-3, relu: true }, [{ shape: act, dtype: f32 }, { shape: [64], dtype: f32 }, { shape: [64], dtype: f32 }])],
+    ['batchNorm train fwd [B,56,56,64]', 2 * n(act), () => batchNormTrain(t.x, t.g, t.b)],
+    ['batchNorm bwd [B,56,56,64]', 3 * n(act), () => batchNormGrad(t.dy, t.x, t.g, bm, bv)],
+    ['maxPool 3x3/2 fwd [B,112,112,64]', n(big) + n(pooled), () => [poolForward('MaxPool', t.xb, pool)]],
+    ['maxPool 3x3/2 bwd [B,112,112,64]', 2 * n(big) + n(pooled), () => [poolGrad('MaxPoolGrad', t.dyp, t.xb, pool)]],
+    ['batchNorm train fwd + relu (fused) [B,56,56,64]', 2 * n(act), () => batchNormTrain(t.x, t.g, t.b, { relu: true })],
+    ['batchNorm bwd + relu (fused) [B,56,56,64]', 3 * n(act), () => batchNormGrad(t.dy, t.x, t.g, bm, bv, { reluBeta: t.b })],
+    ['batchNorm train fwd + add + relu (fused) [B,56,56,64]', 3 * n(act), () => batchNormTrain(t.x, t.g, t.b, { relu: true, residual: t.dy })],
     ['relu [B,56,56,64]', 2 * n(act), () => [cn.relu(t.x)]],
     ['add [B,56,56,64]', 3 * n(act), () => [cn.add(t.x, t.dy)]],
-    ['add + relu (fused) [B,56,56,64]', 3 * n(act), () => ENGINE.runKernel('AddRelu', [t.x, t.dy], undefined, [{ shape: act, dtype: f32 }])],
-    ['add + relu grad (fused) [B,56,56,64]', 4 * n(act), () => ENGINE.runKernel('AddReluGrad', [t.x, t.dy, t.x], undefined, [{ shape: act, dtype: f32 }])],
+    ['add + relu (fused) [B,56,56,64]', 3 * n(act), () => [addRelu(t.x, t.dy)]],
+    ['add + relu grad (fused) [B,56,56,64]', 4 * n(act), () => [addReluGrad(t.x, t.dy, t.x)]],
     ['mean over H,W [B,7,7,512]', n(last), () => [cn.mean(t.xl, [1, 2])]],
   ];
   try {

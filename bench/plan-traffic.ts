@@ -11,8 +11,7 @@
 //        [--trace-batch 4] [--tbps 4.3] [--json FILE]     (CUDNN_NODE_FUSION=0: unfused)
 import { writeFileSync } from 'node:fs';
 import * as cn from '../lib/index.js';
-import { ENGINE } from '../lib/engine.js';
-import { kernelIds, native } from '../lib/native.js';
+import { observePlans, type PlanDescription } from '../lib/compiler/plan_description.js';
 
 type ModelName = 'resnet34' | 'fashion' | 'xception';
 const MODELS: ModelName[] = ['resnet34', 'fashion', 'xception'];
@@ -63,43 +62,29 @@ async function main(): Promise<void> {
   const input = { resnet34: [224, 224, 3], xception: [299, 299, 3], fashion: [28, 28, 1] }[o.model];
   model.compile({ optimizer: o.model === 'fashion' ? 'nadam' : 'sgd', loss: 'sparseCategoricalCrossentropy' });
 
-  // The shapes of every slot the trace creates, then the steps of the plan as built (after
-  // plan fusion, lib/compiler/fusion.ts): a tensor whose leading dimension is the trace batch
-  // counts as an activation (it scales with the batch), any other as fixed.
-  const slots = new Map<number, { shape: number[]; dtype: string }>();
-  const run = ENGINE.runKernel.bind(ENGINE);
-  ENGINE.runKernel = (name, inputs, attrs, outputs) => {
-    const res = run(name, inputs, attrs, outputs);
-    if (ENGINE.trace)
-      for (const t of [...inputs, ...res]) if (t.slot !== undefined) slots.set(t.slot, { shape: t.shape.slice(), dtype: t.dtype });
-    return res;
-  };
-  let planSteps: Array<[number, number[], number[]]> = [];
-  const createPlan = native.createPlan.bind(native);
-  native.createPlan = (spec) => {
-    planSteps = (spec as unknown as { steps: Array<[number, number[], number[]]> }).steps;
-    return createPlan(spec);
-  };
+  // The plan as built (after plan fusion, lib/compiler/fusion.ts), from the compiler's plan
+  // description: a tensor whose leading dimension is the trace batch counts as an activation
+  // (it scales with the batch), any other as fixed.
+  let plan: PlanDescription | undefined;
+  const stop = observePlans((p) => (plan = p));
   const x = cn.randomUniform([o.traceBatch, ...input], -1, 1, 'float32', 1);
   const y = cn.tensor(Int32Array.from({ length: o.traceBatch }, (_, i) => i % 10), [o.traceBatch], 'int32');
   try {
     await model.trainOnBatch(x, y);
   } finally {
-    ENGINE.runKernel = run;
-    native.createPlan = createPlan;
+    stop();
   }
   cn.dispose([x, y]);
   model.dispose();
+  if (!plan) throw new Error('plan-traffic: trainOnBatch built no plan');
 
-  const names = new Map(Object.entries(kernelIds).map(([name, id]) => [id, name]));
   const rows = new Map<string, Row>();
-  for (const [id, ins, outs] of planSteps) {
-    const name = names.get(id) ?? `kernel ${id}`;
+  for (const step of plan.steps) {
+    const name = step.kernel;
     const r = rows.get(name) ?? { kernel: name, count: 0, batchBytes: 0, fixedBytes: 0 };
     r.count++;
-    for (const slot of [...ins, ...outs]) {
-      const t = slots.get(slot);
-      if (!t) continue; // a constant bound by reference (weights are also inputs of their updates)
+    for (const t of [...step.inputs, ...step.outputs]) {
+      if (t.constant) continue; // a constant bound by reference (weights are also inputs of their updates)
       const b = bytesOf(t.shape, t.dtype);
       if (t.shape[0] === o.traceBatch && t.shape.length > 1) r.batchBytes += b;
       else r.fixedBytes += b;

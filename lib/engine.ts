@@ -4,6 +4,7 @@
 import type { Trace } from './compiler/trace.js';
 import { handleDType, isReducedPrecision } from './dtypes.js';
 import { InvalidArgumentError, NotSupportedError, describe, wrapNativeError } from './errors.js';
+import type { KernelAttrsArg, KernelInputs, KernelName } from './kernels/kernel_names.js';
 import type { Handle } from './native.js';
 import * as native from './native.js';
 import { DType, Tensor, liveTensors } from './tensor.js';
@@ -86,8 +87,13 @@ class Engine {
   }
 
   // ---- kernels
-  /** Runs (or, while tracing, records) a kernel and returns its outputs as tensors. */
-  runKernel(name: string, inputs: Tensor[], attrs: Record<string, unknown> | undefined, outputs: OutputSpec[]): Tensor[] {
+  /**
+   * Runs (or, while tracing, records) a kernel and returns its outputs as tensors. Typed by
+   * the kernel contract (lib/kernels/kernel_names.ts): the inputs and attributes must be the
+   * named kernel's.
+   */
+  runKernel<K extends KernelName>(name: K, inputs: KernelInputs<K>, attrs: KernelAttrsArg<K>, outputs: OutputSpec[]): Tensor[];
+  runKernel(name: KernelName, inputs: readonly Tensor[], attrs: object | undefined, outputs: OutputSpec[]): Tensor[] {
     const id = native.kernelIds[name];
     if (id === undefined) throw new InvalidArgumentError(`runKernel: unknown kernel '${name}'`);
     // Note [element limit] (validate.ts): the last line of defence for shapes an op computed.
@@ -97,7 +103,7 @@ class Engine {
     // one), the native typed kernel decides each output's dtype (a convolution's filter
     // gradient is float32, its data gradient bfloat16), so eager outputs take the dtype of
     // their native buffer. Plans need those dtypes before anything runs: phase 2.
-    const reduced = inputs.some((t) => isReducedPrecision(t.dtype)) || (typeof attrs?.dtype === 'string' && isReducedPrecision(attrs.dtype));
+    const reduced = inputs.some((t) => isReducedPrecision(t.dtype)) || isReducedPrecision(String((attrs as { dtype?: unknown } | undefined)?.dtype));
     if (this.trace) {
       if (reduced) throw new NotSupportedError(`compile: ${name} on bfloat16 / float16 tensors cannot be compiled into a plan yet; run it eagerly`);
       return this.recordStep(id, inputs, attrs, outputs);
@@ -109,7 +115,7 @@ class Engine {
     return outputs.map((o, i) => this.track(new Tensor(o.shape, reduced && hs[i] ? (handleDType(hs[i]) as DType) : o.dtype, backend, hs[i])));
   }
 
-  private recordStep(id: number, inputs: Tensor[], attrs: Record<string, unknown> | undefined, outputs: OutputSpec[]): Tensor[] {
+  private recordStep(id: number, inputs: readonly Tensor[], attrs: object | undefined, outputs: OutputSpec[]): Tensor[] {
     const tr = this.trace!;
     const inSlots = inputs.map((t) => {
       if (t.slot !== undefined && !t.handle) return t.slot;
@@ -125,7 +131,7 @@ class Engine {
     });
     const outs = outputs.map((o) => this.track(new Tensor(o.shape, o.dtype, tr.backend, undefined, tr.numSlots++)));
     for (const t of outs) tr.slotTypes.set(t.slot!, { shape: t.shape, dtype: t.dtype });
-    tr.steps.push([id, inSlots, outs.map((t) => t.slot!), attrs]);
+    tr.steps.push([id, inSlots, outs.map((t) => t.slot!), attrs as Record<string, unknown> | undefined]);
     return outs;
   }
 

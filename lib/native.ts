@@ -76,6 +76,8 @@ export interface PlanSpec {
 
 export interface Addon {
   kernelIds(): Record<string, number>;
+  /** Each kernel's attribute schema (native/ops/kernel_schema.cc): name -> type and whether required. */
+  kernelSchemas(): Record<string, Record<string, { type: string; required: boolean }>>;
   run(id: number, inputs: Handle[], attrs?: object, backend?: string): Handle | Handle[] | undefined;
   fromTypedArray(backend: string, values: TypedArray, shape: number[]): Handle;
   write(h: Handle, values: TypedArray): void;

@@ -9,7 +9,7 @@
 // op suites on cuda and the GPU benchmark.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
-import { ENGINE } from '../lib/engine.js';
+import * as fused from '../lib/kernels/fused.js';
 import { native } from '../lib/native.js';
 import { expectClose, seededRandom } from './helpers.js';
 import { BackendReference, Program, Tol, checkParity, runOn, withGrads } from './parity-driver.js';
@@ -291,13 +291,11 @@ describeCuda(title('op parity with cpu (strict fp32)'), () => {
         parity(`batchNorm + add + relu [${rows}, ${c}]`, () => {
           const x = rnd([rows, c], 60 + c, -2, 3), g = rnd([c], 61, 0.5, 1.5), b = rnd([c], 62), z = rnd([rows, c], 63);
           const m = rnd([c], 64), v = rnd([c], 65, 0.2, 2);
-          const spec = (shape: number[]) => ({ shape, dtype: 'float32' as const });
-          const specs = [spec([rows, c]), spec([c]), spec([c])];
           return [
-            ...ENGINE.runKernel('BatchNormTrain', [x, g, b], { epsilon: 1e-3, relu: true }, specs),
-            ...ENGINE.runKernel('BatchNormTrain', [x, g, b, z], { epsilon: 1e-3, relu: true }, specs),
-            ...ENGINE.runKernel('BatchNormInfer', [x, g, b, m, v, z], { epsilon: 1e-3, relu: true }, [spec([rows, c])]),
-            ...ENGINE.runKernel('BatchNormInfer', [x, g, b, m, v, z], { epsilon: 1e-3 }, [spec([rows, c])]),
+            ...fused.batchNormTrain(x, g, b, { epsilon: 1e-3, relu: true }),
+            ...fused.batchNormTrain(x, g, b, { epsilon: 1e-3, relu: true, residual: z }),
+            fused.batchNormInfer(x, g, b, m, v, { epsilon: 1e-3, relu: true, residual: z }),
+            fused.batchNormInfer(x, g, b, m, v, { epsilon: 1e-3, residual: z }),
           ];
         }, bnTol);
       }

@@ -307,7 +307,7 @@ describeBackends('parity: higher-order gradients', (backend) => {
       const xs = new Float32Array(5 * 5 * 2).map((_, i) => (i % 2 === 0 ? Math.round(seededRandom(1, 70 + i, 0, 3)[0]) : 1));
       const ss = seededRandom(5 * 5 * 2, 71);
       const x = cn.tensor(xs, [1, 5, 5, 2]), src = cn.tensor(ss, [1, 5, 5, 2]);
-      const attrs = { poolSize: [3, 3], strides: [2, 2], pad: 'same' };
+      const attrs = { poolSize: [3, 3], strides: [2, 2], pad: 'same' as const };
       const [y] = ENGINE.runKernel('MaxPoolGradGrad', [src, x], attrs, [{ shape: [1, 3, 3, 2], dtype: 'float32' }]);
       // SAME with 5 -> 3 at stride 2, window 3: total padding 2, one row/column on each side.
       const want: number[] = [];

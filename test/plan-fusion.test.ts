@@ -9,6 +9,8 @@ import { ENGINE } from '../lib/engine.js';
 import { backprop, recordTape } from '../lib/gradients.js';
 import { native } from '../lib/native.js';
 import { fusionEnabled } from '../lib/compiler/fusion.js';
+import { observePlans } from '../lib/compiler/plan_description.js';
+import * as kernels from '../lib/kernels/fused.js';
 import { describeBackends, expectClose, seededRandom } from './helpers.js';
 
 const rand = (shape: number[], seed: number, lo = -1, hi = 1) => cn.tensor(seededRandom(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape);
@@ -114,22 +116,18 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
     const fresh = resnet18({ inputShape: [32, 32, 3], classes: 4 });
     const w0 = fresh.getWeights();
     fresh.dispose();
-    const createPlan = native.createPlan.bind(native);
     const run = async (fusion: boolean) => {
       process.env.CUDNN_NODE_FUSION = fusion ? '1' : '0';
       const m = resnet18({ inputShape: [32, 32, 3], classes: 4 });
       m.setWeights(w0);
       m.compile({ optimizer: cn.train.sgd({ learningRate: 0.05, momentum: 0.9 }), loss: 'sparseCategoricalCrossentropy' });
       let steps = 0; // the training step's plan is the largest one fit() builds
-      native.createPlan = (spec) => {
-        steps = Math.max(steps, spec.steps.length);
-        return createPlan(spec);
-      };
+      const stop = observePlans((plan) => (steps = Math.max(steps, plan.steps.length)));
       try {
         const h = await m.fit(x, y, { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
         return { m, losses: h.history.loss as number[], steps };
       } finally {
-        native.createPlan = createPlan;
+        stop();
       }
     };
     const a = await run(false), b = await run(true);
@@ -213,16 +211,15 @@ describeBackends('plan fusion: batch norm + relu', (backend) => {
       const out = (s: readonly number[]) => ({ shape: s.slice(), dtype: 'float32' as const });
       cn.tidy(() => {
         const x = rand(shape.slice(), 20, -2, 3), g = rand([c], 21, 0.5, 1.5), b = cn.add(rand([c], 22, -0.3, 0.3), bshift), dr = rand(shape.slice(), 23);
-        const specs = [out(shape), out([c]), out([c])];
-        const [r, m, v] = ENGINE.runKernel('BatchNormTrain', [x, g, b], { epsilon: 1e-3, relu: true }, specs);
-        const [y, m0, v0] = ENGINE.runKernel('BatchNormTrain', [x, g, b], { epsilon: 1e-3 }, specs);
+        const [r, m, v] = kernels.batchNormTrain(x, g, b, { epsilon: 1e-3, relu: true });
+        const [y, m0, v0] = kernels.batchNormTrain(x, g, b, { epsilon: 1e-3 });
         const relu = cn.relu(y);
         expectClose(r.dataSync(), relu.dataSync(), { rtol: 1e-6, atol: 1e-7, what: 'forward' });
         expectClose(m.dataSync(), m0.dataSync(), { rtol: 0, atol: 0, what: 'mean' });
         expectClose(v.dataSync(), v0.dataSync(), { rtol: 0, atol: 0, what: 'variance' });
-        const fusedGrads = ENGINE.runKernel('BatchNormGrad', [dr, x, g, m, v, b], { epsilon: 1e-3, relu: true }, specs);
+        const fusedGrads = kernels.batchNormGrad(dr, x, g, m, v, { epsilon: 1e-3, reluBeta: b });
         const d = ENGINE.runKernel('ReluGrad', [dr, relu], undefined, [out(shape)])[0];
-        const plainGrads = ENGINE.runKernel('BatchNormGrad', [d, x, g, m, v], { epsilon: 1e-3 }, specs);
+        const plainGrads = kernels.batchNormGrad(d, x, g, m, v, { epsilon: 1e-3 });
         ['dx', 'dgamma', 'dbeta'].forEach((what, i) => expectClose(fusedGrads[i].dataSync(), plainGrads[i].dataSync(), { rtol: 1e-5, atol: 1e-6, what }));
         expect(Array.from(r.dataSync()).filter((t) => t === 0).length, 'the relu clips some values').toBeGreaterThan(0);
       });
@@ -243,14 +240,14 @@ describeBackends('plan fusion: batch norm + add + relu kernels', (backend) => {
         const x = rand(shape, 80, -2, 3), g = rand([c], 81, 0.5, 1.5), b = rand([c], 82, -0.3, 0.3), s = rand(shape, 83, -1.5, 1);
         const m = rand([c], 84, -0.2, 0.2), v = rand([c], 85, 0.5, 1.5);
         for (const relu of [true, false]) {
-          const [r, bm, bv] = ENGINE.runKernel('BatchNormTrain', [x, g, b, s], { epsilon: 1e-3, relu }, specs);
-          const [y, bm0, bv0] = ENGINE.runKernel('BatchNormTrain', [x, g, b], { epsilon: 1e-3 }, specs);
+          const [r, bm, bv] = kernels.batchNormTrain(x, g, b, { epsilon: 1e-3, relu, residual: s });
+          const [y, bm0, bv0] = kernels.batchNormTrain(x, g, b, { epsilon: 1e-3 });
           const want = relu ? cn.relu(cn.add(y, s)) : cn.add(y, s);
           expectClose(r.dataSync(), want.dataSync(), { rtol: 1e-6, atol: 1e-7, what: `training forward relu ${relu} ${shape}` });
           expectClose(bm.dataSync(), bm0.dataSync(), { rtol: 0, atol: 0, what: 'mean' });
           expectClose(bv.dataSync(), bv0.dataSync(), { rtol: 0, atol: 0, what: 'variance' });
-          const ri = ENGINE.runKernel('BatchNormInfer', [x, g, b, m, v, s], { epsilon: 1e-3, relu }, [out(shape)])[0];
-          const yi = ENGINE.runKernel('BatchNormInfer', [x, g, b, m, v], { epsilon: 1e-3 }, [out(shape)])[0];
+          const ri = kernels.batchNormInfer(x, g, b, m, v, { epsilon: 1e-3, relu, residual: s });
+          const yi = kernels.batchNormInfer(x, g, b, m, v, { epsilon: 1e-3 });
           const wantI = relu ? cn.relu(cn.add(yi, s)) : cn.add(yi, s);
           expectClose(ri.dataSync(), wantI.dataSync(), { rtol: 1e-6, atol: 1e-7, what: `inference forward relu ${relu} ${shape}` });
           if (relu) expect(Array.from(r.dataSync()).filter((t) => t === 0).length, 'the relu clips some values').toBeGreaterThan(0);
@@ -271,10 +268,10 @@ describeBackends('plan fusion: add + relu kernels', (backend) => {
         [av[1], bv[1]] = [-0, -0];
         const a = cn.tensor(av, [n]), b = cn.tensor(bv, [n]), g1 = rand([n], 62), g2 = rand([n], 63);
         const spec = [{ shape: [n], dtype: 'float32' as const }];
-        const r = ENGINE.runKernel('AddRelu', [a, b], undefined, spec)[0];
+        const r = kernels.addRelu(a, b);
         const want = cn.relu(cn.add(a, b));
         expect(Array.from(r.dataSync()), `AddRelu n ${n}`).toEqual(Array.from(want.dataSync())); // NaN and -0 included
-        const d = ENGINE.runKernel('AddReluGrad', [g1, g2, r], undefined, spec)[0];
+        const d = kernels.addReluGrad(g1, g2, r);
         const wantD = ENGINE.runKernel('ReluGrad', [cn.add(g1, g2), r], undefined, spec)[0];
         expectClose(d.dataSync(), wantD.dataSync(), { rtol: 0, atol: 0, what: `AddReluGrad n ${n}` });
       });

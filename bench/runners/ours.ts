@@ -10,6 +10,7 @@ import { batchData, buildOurs, paramCounts, prod, randomData } from '../models.j
 import { firstLine } from '../shared.js';
 import type { RunnerInfo, Spec } from '../types.js';
 import { type Adapter, convData, type Prepared } from './adapter.js';
+import type { ConvWindow, PoolWindow } from '../../lib/kernels/windowed.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -54,22 +55,21 @@ export class OursAdapter implements Adapter {
 
   async prepare(s: Spec, readback: boolean): Promise<Prepared> {
     this.readback = readback || this.forceReadback;
-    const { api, engine } = this;
-    const ENGINE = engine.ENGINE;
+    const { api } = this;
     const read = (t: { dataSync(): unknown }) => (this.readback ? t.dataSync() : undefined);
-    const f32 = 'float32' as const;
+    // Single kernels through their typed wrappers (loaded with the library, as above).
+    const [fused, windowed] = await Promise.all([import('../../lib/kernels/fused.js'), import('../../lib/kernels/windowed.js')]);
     if (s.kind === 'conv') {
       const d = convData(s);
       const x = api.tensor(d.x, d.xShape), f = api.tensor(d.f, d.fShape), dy = api.tensor(d.dy, d.yShape);
       const st = s.stride ?? 1;
-      const attrs = { strides: [st, st], dilations: [1, 1], pad: 'same' };
-      const kern = s.depthwise ? 'DepthwiseConv2D' : 'Conv2D';
+      const window: ConvWindow = { strides: [st, st], dilations: [1, 1], pad: 'same' };
       const op =
         s.dir === 'fwd'
           ? () => (s.depthwise ? api.depthwiseConv2d(x, f, st, 'same') : api.conv2d(x, f, st, 'same'))
           : s.dir === 'bwd_data'
-            ? () => ENGINE.runKernel(`${kern}BackpropInput`, [dy, f], { ...attrs, inputShape: d.xShape }, [{ shape: d.xShape, dtype: f32 }])[0]
-            : () => ENGINE.runKernel(`${kern}BackpropFilter`, [x, dy], { ...attrs, filterShape: d.fShape }, [{ shape: d.fShape, dtype: f32 }])[0];
+            ? () => windowed.convBackpropInput(dy, f, d.xShape, window, !!s.depthwise)
+            : () => windowed.convBackpropFilter(x, dy, d.fShape, window, !!s.depthwise);
       return {
         call: () => {
           const y = op();
@@ -90,11 +90,11 @@ export class OursAdapter implements Adapter {
       const [n, h, w, c] = s.x;
       const yShape = [n, Math.ceil(h / s.stride), Math.ceil(w / s.stride), c];
       const x = api.tensor(randomData(prod(s.x), 11), s.x), dy = api.tensor(randomData(prod(yShape), 12), yShape);
-      const attrs = { poolSize: [s.k, s.k], strides: [s.stride, s.stride], pad: 'same' };
+      const window: PoolWindow = { poolSize: [s.k, s.k], strides: [s.stride, s.stride], pad: 'same' };
       const op =
         s.dir === 'fwd'
-          ? () => ENGINE.runKernel('MaxPool', [x], attrs, [{ shape: yShape, dtype: f32 }])[0]
-          : () => ENGINE.runKernel('MaxPoolGrad', [dy, x], attrs, [{ shape: s.x, dtype: f32 }])[0];
+          ? () => windowed.poolForward('MaxPool', x, window)
+          : () => windowed.poolGrad('MaxPoolGrad', dy, x, window);
       return {
         call: () => {
           const y = op();
@@ -116,12 +116,10 @@ export class OursAdapter implements Adapter {
       const c = s.x[3];
       const x = api.tensor(randomData(prod(s.x), 13), s.x), dy = api.tensor(randomData(prod(s.x), 14), s.x);
       const g = api.tensor(randomData(c, 15, 0.2).map((v) => v + 1), [c]), b = api.tensor(randomData(c, 16, 0.1), [c]);
-      const attrs = { epsilon: 1e-3 };
-      const outs = [{ shape: s.x, dtype: f32 }, { shape: [c], dtype: f32 }, { shape: [c], dtype: f32 }];
-      const fwd = () => ENGINE.runKernel('BatchNormTrain', [x, g, b], attrs, outs);
+      const fwd = () => fused.batchNormTrain(x, g, b, { epsilon: 1e-3 });
       const [y0, mean, variance] = fwd();
       y0.dispose();
-      const op = s.dir === 'fwd' ? fwd : () => ENGINE.runKernel('BatchNormGrad', [dy, x, g, mean, variance], attrs, outs);
+      const op = s.dir === 'fwd' ? fwd : () => fused.batchNormGrad(dy, x, g, mean, variance, { epsilon: 1e-3 });
       return {
         call: () => {
           const ys = op();

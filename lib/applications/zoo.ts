@@ -1,6 +1,7 @@
 // The model zoo behind `cudnn-node zoo`: the architectures of the reference notebook's summary
 // (LeNet-5 to SE-ResNet-50) with their default inputs, a FLOP count per image read off one
 // traced forward pass, and a forward-throughput measurement on the current backend.
+import { kernelNameOf } from '../compiler/plan_description.js';
 import { ENGINE, endTrace, placeholder, setBackend, getBackend, startTrace } from '../engine.js';
 import { InvalidArgumentError, check } from '../errors.js';
 import type { LayersModel } from '../models/functional.js';
@@ -54,31 +55,26 @@ export function countFlops(model: LayersModel): number {
   const shape = model.inputs[0].shape.map((d, i) => (i === 0 ? 1 : d));
   if (shape.some((d) => d === null)) throw new InvalidArgumentError(`countFlops: expected a static input shape but received [${model.inputs[0].shape}]`);
   let flops = 0;
-  // Note [FLOPs by tracing]: the engine's runKernel is wrapped for the duration of one traced
-  // forward pass, so every kernel the model would run is seen with its shapes, nested and user
-  // layers included, without computing anything.
-  const orig = ENGINE.runKernel;
-  const self = ENGINE as unknown as { runKernel: typeof orig };
-  const own = Object.prototype.hasOwnProperty.call(ENGINE, 'runKernel');
-  self.runKernel = function (name, inputs, attrs, outputs) {
-    const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-    if (name === 'Conv2D' || name === 'DepthwiseConv2D') {
-      const y = outputs[0].shape;
-      flops += 2 * size(inputs[1].shape) * size(y.slice(0, 3));
-    } else if (name === 'MatMul') {
-      const a = inputs[0].shape;
-      const k = attrs?.transposeA ? a[a.length - 2] : a[a.length - 1];
-      flops += 2 * size(outputs[0].shape) * k;
-    }
-    return orig.call(ENGINE, name, inputs, attrs, outputs);
-  };
-  startTrace(ENGINE.backend);
+  // Note [FLOPs by tracing]: one forward pass is traced (recorded, not computed), so every
+  // kernel the model would run is seen with its shapes in the trace's steps, nested and user
+  // layers included.
+  const trace = startTrace(ENGINE.backend);
   ENGINE.startScope();
   try {
     model.apply(placeholder(shape as number[], 'float32'), { training: false });
+    const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+    const shapeOf = (slot: number) => trace.slotTypes.get(slot)!.shape;
+    for (const [id, ins, outs, attrs] of trace.steps) {
+      const kernel = kernelNameOf(id);
+      if (kernel === 'Conv2D' || kernel === 'DepthwiseConv2D') {
+        flops += 2 * size(shapeOf(ins[1])) * size(shapeOf(outs[0]).slice(0, 3));
+      } else if (kernel === 'MatMul') {
+        const a = shapeOf(ins[0]);
+        const k = attrs?.transposeA ? a[a.length - 2] : a[a.length - 1];
+        flops += 2 * size(shapeOf(outs[0])) * k;
+      }
+    }
   } finally {
-    if (own) self.runKernel = orig;
-    else delete (ENGINE as unknown as Record<string, unknown>).runKernel;
     endTrace();
     ENGINE.endScope(undefined);
   }

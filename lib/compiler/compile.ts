@@ -10,6 +10,7 @@ import * as native from '../native.js';
 import { DType, Tensor } from '../tensor.js';
 import { runPasses } from './passes.js';
 import { checkDType, checkFunction, checkShape, checkTensor } from '../validate.js';
+import { reportPlan } from './plan_description.js';
 
 /** The shape and dtype of one input of compile()'s function; calls must pass exactly this shape. */
 export interface InputSpec {
@@ -127,6 +128,7 @@ export function compile(fn: (...inputs: Tensor[]) => Tensor[], inputs: InputSpec
       steps: runPasses(trace.steps, fetches, trace.slotTypes, backend),
     };
     const plan = native.createPlan(spec as never);
+    reportPlan(backend, spec.steps, spec.feeds, fetches, trace.slotTypes, new Set(trace.constantSlots.values()));
     return new CompiledFunction(plan, spec.steps.length, inputs, outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })), backend);
   } catch (e) {
     if (e instanceof Error && !(e as { code?: string }).code) throw new InvalidArgumentError(`compile: ${e.message}`);

@@ -4,6 +4,7 @@
 import { ENGINE } from '../engine.js';
 import { check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
+import type { UnaryGradKernel, UnaryKernel } from '../kernels/kernel_names.js';
 import { Tensor } from '../tensor.js';
 import { add, div, greater, less, mul, neg, sub, sum, unary, zerosLike } from './basic.js';
 import { TensorLike, checkFloat, convertToTensor, inversePerm, normAxis, opScope } from './util.js';
@@ -22,7 +23,7 @@ type UnaryGrad = (dy: Tensor, x: Tensor, y: Tensor) => Tensor;
  * of differentiable ops that replaces grad's fused gradient kernel while a tape records the
  * backprop (a higher-order gradient, Note [higher-order gradients]).
  */
-function unaryOp(kernel: string, op: string, grad: UnaryGrad, composed: 'self' | UnaryGrad) {
+function unaryOp(kernel: UnaryKernel, op: string, grad: UnaryGrad, composed: 'self' | UnaryGrad) {
   return (x: TensorLike): Tensor =>
     opScope(() => {
       const $x = floatInput(x, op);
@@ -32,7 +33,7 @@ function unaryOp(kernel: string, op: string, grad: UnaryGrad, composed: 'self' |
 }
 
 /** Runs a native (dy, ref) gradient kernel. */
-function gradKernel(kernel: string, dy: Tensor, ref: Tensor): Tensor {
+function gradKernel(kernel: UnaryGradKernel, dy: Tensor, ref: Tensor): Tensor {
   return ENGINE.runKernel(kernel, [dy, ref], undefined, [{ shape: ref.shape, dtype: 'float32' }])[0];
 }
 

@@ -4,6 +4,7 @@ import { isFloatDType, isReducedPrecision } from '../dtypes.js';
 import { ENGINE } from '../engine.js';
 import { DTypeError, check } from '../errors.js';
 import { defineOp1 } from '../gradients.js';
+import type { UnaryKernel } from '../kernels/kernel_names.js';
 import * as native from '../native.js';
 import { DType, NestedArray, Tensor, Variable } from '../tensor.js';
 import { checkBoolean, checkDType, checkInt, checkNumber, checkOutputShape, checkShape, checkTensor } from '../validate.js';
@@ -313,8 +314,8 @@ export const lessEqual = comparison('LessEqual', 'lessEqual');
  * Runs the named native unary kernel on x, with no gradient (for gradient code).
  * @internal
  */
-export function unary(name: string, x: Tensor, attrs?: Record<string, unknown>): Tensor {
-  return ENGINE.runKernel(name, [x], attrs, [{ shape: x.shape, dtype: x.dtype }])[0];
+export function unary(name: UnaryKernel, x: Tensor): Tensor {
+  return ENGINE.runKernel(name, [x], undefined, [{ shape: x.shape, dtype: x.dtype }])[0];
 }
 
 /** Natural logarithm with its gradient, for pow's (activations.ts holds the public log). */

@@ -70,7 +70,7 @@ function convCore(x: Tensor, filter: Tensor, bias: Tensor | null, relu: boolean,
   if (bias) check(bias.rank === 1 && bias.shape[0] === outC, op, `bias of shape [${outC}]`, bias.shape);
   const attrs = convAttrs(spec);
   const fwd = depthwise ? 'DepthwiseConv2D' : 'Conv2D';
-  const inputs = bias ? [x, filter, bias] : [x, filter];
+  const inputs: [Tensor, Tensor] | [Tensor, Tensor, Tensor] = bias ? [x, filter, bias] : [x, filter];
   return defineOp(
     inputs,
     () => ENGINE.runKernel(fwd, inputs, { ...attrs, relu }, [{ shape: outShape, dtype: 'float32' }]),

@@ -16,7 +16,7 @@ function matMulCore(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boole
   const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
   const batch = ra === 3 ? a.shape[0] : rb === 3 ? b.shape[0] : 0;
   const out = ra === 3 || rb === 3 ? [batch, m, n] : [m, n];
-  const inputs = bias ? [a, b, bias] : [a, b];
+  const inputs: [Tensor, Tensor] | [Tensor, Tensor, Tensor] = bias ? [a, b, bias] : [a, b];
   return defineOp(
     inputs,
     () => ENGINE.runKernel('MatMul', inputs, { transposeA, transposeB, relu }, [{ shape: out, dtype: 'float32' }]),

@@ -17,12 +17,12 @@ function pool(kind: 'MaxPool' | 'AvgPool', op: string, x: TensorLike, filterSize
   const p = parsePad(pad, op, false);
   const x4 = $x.rank === 4 ? $x : reshape($x, [1, ...$x.shape]);
   const out = windowOutputShape(x4.shape, size, x4.shape[3], st, [1, 1], p, op);
-  const attrs = { poolSize: size, strides: st, pad: p.pad };
+  const attrs: PoolAttrs = { poolSize: size, strides: st, pad: p.pad === 'same' ? 'same' : 'valid' }; // parsePad(.., false): never 'explicit'
   const y = poolCore(kind, x4, attrs, out);
   return $x.rank === 4 ? y : reshape(y, out.slice(1));
 }
 
-type PoolAttrs = { poolSize: [number, number]; strides: [number, number]; pad: string };
+type PoolAttrs = { poolSize: [number, number]; strides: [number, number]; pad: 'same' | 'valid' };
 
 /** The pooling op on rank-4 x4; its gradient is avgPoolGrad or maxPoolGrad, both
  * differentiable (Note [higher-order gradients]). */

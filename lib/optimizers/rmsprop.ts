@@ -3,6 +3,7 @@
 //   centered: mg = rho mg + (1 - rho) g; denom = ms - mg^2 + eps, else denom = ms + eps
 //   inc = lr g / sqrt(denom); momentum > 0: mom = momentum mom + inc, w -= mom; else w -= inc
 import { ENGINE } from '../engine.js';
+import type { KernelInputs } from '../kernels/kernel_names.js';
 import { Tensor, Variable } from '../tensor.js';
 import { Optimizer, checkHyper } from './optimizer.js';
 
@@ -49,7 +50,7 @@ export class RMSprop extends Optimizer {
     const mg = this.centered ? slots[slots.length - 1] : undefined;
     // Note [rmsprop inputs]: the kernel takes (w, g, ms[, mom[, mg]]) and ignores mom when
     // momentum is 0, so centered-without-momentum passes ms in mom's place.
-    const inputs = mg ? [w, g, ms, mom ?? ms, mg] : mom ? [w, g, ms, mom] : [w, g, ms];
+    const inputs: KernelInputs<'RMSPropUpdate'> = mg ? [w, g, ms, mom ?? ms, mg] : mom ? [w, g, ms, mom] : [w, g, ms];
     const attrs = { learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
     ENGINE.runKernel('RMSPropUpdate', inputs, attrs, []);
   }

@@ -1,5 +1,6 @@
 // Eager kernel execution: kernelIds() maps names to ids; run(id, inputs, attrs, backend)
-// runs one kernel on the calling thread; runAsync does the same on a worker thread.
+// runs one kernel on the calling thread (asynchronous work goes through compiled plans);
+// kernelSchemas() lists each kernel's attributes (native/ops/kernel_schema.cc).
 #include "bindings.h"
 #include "guard.h"
 #include "js_convert.h"
@@ -64,40 +65,6 @@ Napi::Value run(const Napi::CallbackInfo& info) {
   return outputs_to_js(env, ctx.outputs);
 }
 
-class KernelWorker : public GuardedWorker {
- public:
-  KernelWorker(Napi::Env env, int id) : GuardedWorker(env, "runAsync"), id_(id) {}
-  KernelContext ctx;
-  Attrs attrs;
-
- protected:
-  Status run() override {
-    ctx.attrs = &attrs;
-    auto serial = serial_lock(ctx.backend);
-    Status s = profiler::run_kernel(id_, ctx);
-    if (s.is_ok() && ctx.backend) s = ctx.backend->synchronize();
-    return s;
-  }
-  Napi::Value resolve(Napi::Env env) override { return outputs_to_js(env, ctx.outputs); }
-
- private:
-  int id_;
-};
-
-Napi::Value run_async(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int id = info[0].As<Napi::Number>().Int32Value();
-  if (id < 0 || id >= (int)kernel_table().size()) return throw_status(env, invalid_argument("runAsync: unknown kernel id"));
-  auto* w = new KernelWorker(env, id);
-  if (!prepare(info, &id, &w->ctx, &w->attrs)) {
-    delete w;
-    return env.Undefined();
-  }
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
-}
-
 Napi::Value kernel_ids(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -106,12 +73,30 @@ Napi::Value kernel_ids(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// { kernel: { attribute: { type, required } } }, from native/ops/kernel_schema.cc (the
+// contract test compares it with lib/kernels/kernel_names.ts).
+Napi::Value kernel_schemas_js(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  for (const KernelSchema& s : cn::kernel_schemas()) {
+    Napi::Object attrs = Napi::Object::New(env);
+    for (const AttrSpec& a : s.attrs) {
+      Napi::Object spec = Napi::Object::New(env);
+      spec.Set("type", attr_type_name(a.type));
+      spec.Set("required", a.required);
+      attrs.Set(a.name, spec);
+    }
+    o.Set(s.kernel, attrs);
+  }
+  return o;
+}
+
 }  // namespace
 
 void init_kernel_binding(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "kernelIds", kernel_ids);
+  export_function(env, exports, "kernelSchemas", kernel_schemas_js);
   export_function(env, exports, "run", run);
-  export_function(env, exports, "runAsync", run_async);
 }
 
 }  // namespace cn

@@ -13,8 +13,17 @@ std::vector<KernelDef>& table() {
 }  // namespace
 
 int register_kernel(const char* name, KernelFn fn) {
-  table().push_back({name, fn});
+  table().push_back({name, CheckedKernel{fn, name, find_schema(name)}});
   return (int)table().size() - 1;
+}
+
+Status CheckedKernel::operator()(KernelContext& c) const {
+  if (!schema)
+    return Status(StatusCode::kInternal, std::string(name) + ": no attribute schema (add it to native/ops/kernel_schema.cc)");
+  static const Attrs kNone;
+  const Attrs& a = c.attrs ? *c.attrs : kNone;
+  if (a.checked != schema) CN_RETURN_IF_ERROR(check_attrs(*schema, a));
+  return body(c);
 }
 
 const std::vector<KernelDef>& kernel_table() { return table(); }

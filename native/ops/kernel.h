@@ -21,9 +21,14 @@ struct AttrValue {
   std::vector<double> list;
 };
 
+struct KernelSchema;
+
 class Attrs {
  public:
   std::unordered_map<std::string, AttrValue> values;
+  // The schema these values last passed (check_attrs), so a plan step's attributes are
+  // checked on its first run only.
+  mutable const KernelSchema* checked = nullptr;
   bool has(const std::string& k) const { return values.count(k) > 0; }
   int64_t i(const std::string& k, int64_t def = 0) const;
   double f(const std::string& k, double def = 0) const;
@@ -49,9 +54,38 @@ struct KernelContext {
 
 using KernelFn = Status (*)(KernelContext&);
 
+// ---- attribute schemas (kernel_schema.cc): the attributes each kernel takes
+enum class AttrType { kNumber, kBool, kString, kInts };
+struct AttrSpec {
+  const char* name;
+  AttrType type;
+  bool required;
+};
+struct KernelSchema {
+  const char* kernel;
+  std::vector<AttrSpec> attrs;
+};
+const std::vector<KernelSchema>& kernel_schemas();
+const KernelSchema* find_schema(const std::string& kernel);  // nullptr when none
+const char* attr_type_name(AttrType t);                       // as lib/kernels/kernel_names.ts spells it
+// Refuses an attribute the schema does not name, one of the wrong type and a missing
+// required one: "Conv2D: unknown attribute 'strdes' ...", "Conv2D: missing attribute 'inputShape'".
+Status check_attrs(const KernelSchema& schema, const Attrs& attrs);
+
+// Note [attribute check at dispatch]: a registered kernel is its body behind the check of its
+// attribute schema, so every caller of kernel_table()[id].fn(ctx) (eager runs, plan steps,
+// the profiler) checks the attributes in this one place; no kernel reads a misspelled or
+// missing attribute as its default.
+struct CheckedKernel {
+  KernelFn body = nullptr;
+  const char* name = "";
+  const KernelSchema* schema = nullptr;  // nullptr: the kernel has no schema (refused)
+  Status operator()(KernelContext& c) const;
+};
+
 struct KernelDef {
   std::string name;
-  KernelFn fn;
+  CheckedKernel fn;
 };
 
 int register_kernel(const char* name, KernelFn fn);
