@@ -188,8 +188,11 @@ describeBackends('errors', (backend) => {
     });
     it("pooling windows and dilations far larger than the input with 'same' padding", () => {
       expectError(() => cn.maxPool(cn.zeros([1, 4, 4, 1]), 2 ** 31, 1, 'same'), cn.InvalidArgumentError, 'maxPool: expected filterSize as a positive integer or a pair of them but received 2147483648');
-      expectError(() => cn.avgPool(cn.zeros([1, 4, 4, 1]), 2 ** 31 - 1, 1, 'same'), cn.InvalidArgumentError, "avgPool: expected a window (dilated: [2147483647,2147483647]) at most twice the input plus one with 'same' padding but received input shape [1,4,4,1]");
-      expectError(() => cn.conv2d(cn.zeros([1, 1, 6, 1]), cn.zeros([1, 3, 1, 4]), 2, 'same', 'NHWC', 1e9), cn.InvalidArgumentError, "conv2d: expected a window (dilated: [1,2000000001]) at most twice the input plus one with 'same' padding");
+      // A SAME window larger than the input pools the whole image, as TensorFlow does (the
+      // native core trims it to what can touch the input); a dilation that would pad by billions
+      // is refused by the native padding limit before any work.
+      expect(cn.avgPool(cn.ones([1, 4, 4, 1]), 2 ** 31 - 1, 1, 'same').dataSync()).toEqual(new Float32Array(16).fill(1));
+      expectError(() => cn.conv2d(cn.zeros([1, 1, 6, 1]), cn.zeros([1, 3, 1, 4]), 2, 'same', 'NHWC', 1e9), cn.InvalidArgumentError, 'conv2d: expected padding of at most 65536 per side');
       // The everyday cases stay valid: a 3x3 window on a 1x1 map, ResNet's 3x3/2 max pool.
       expect(cn.maxPool(cn.ones([1, 1, 1, 2]), 3, 1, 'same').shape).toEqual([1, 1, 1, 2]);
       expect(cn.maxPool(cn.ones([1, 112, 112, 1]), 3, 2, 'same').shape).toEqual([1, 56, 56, 1]);

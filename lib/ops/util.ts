@@ -237,20 +237,12 @@ export function windowOutputShape(
 ): number[] {
   const h = convAxis(xShape[1], window[0], strides[0], dilations[0], pad, 0);
   const w = convAxis(xShape[2], window[1], strides[1], dilations[1], pad, 1);
-    const eff = [(window[0] - 1) * dilations[0] + 1, (window[1] - 1) * dilations[1] + 1];
-    if (h.out <= 0 || w.out <= 0) {
+  const eff = [(window[0] - 1) * dilations[0] + 1, (window[1] - 1) * dilations[1] + 1];
+  if (h.out <= 0 || w.out <= 0) {
     throw new InvalidArgumentError(
       `${op}: expected an input at least as large as the ${pad.pad === 'explicit' ? 'padded ' : ''}window [${eff}] but received shape ${describe(xShape)}`,
     );
   }
-  // Note [same window limit]: with 'same' padding any window fits, so a window of 2**31 (or a
-  // dilation of 1e9) would pad the input by billions and loop for hours. The padding on each
-  // side may be at most the input's extent (the effective window at most 2 * input + 1),
-  // which every real network satisfies (a 3x3 window on a 1x1 map pads 1 on each side).
-  if (pad.pad === 'same' && (Math.max(h.before, h.after) > xShape[1] || Math.max(w.before, w.after) > xShape[2]))
-    throw new InvalidArgumentError(
-      `${op}: expected a window (dilated: [${eff}]) at most twice the input plus one with 'same' padding but received input shape ${describe(xShape)}`,
-    );
   const out = [xShape[0], h.out, w.out, outC];
   checkOutputShape(out, op);
   return out;
