@@ -1,7 +1,7 @@
 // profile(fn): runs fn with the native kernel profiler on (tfjs tf.profile) and reports every
 // kernel it ran, eager or as a step of a compiled plan (fit, evaluate, predict), with its
 // shapes, its host (launch) time and its backend's own time, plus per-kernel totals.
-// How times are taken: Note [kernel profiling] in native/binding/profiler.h.
+// How times are taken: Note [kernel profiling] in native/runtime/profiler.h.
 import { memory } from './engine.js';
 import { InvalidArgumentError, describe } from './errors.js';
 import * as native from './native.js';

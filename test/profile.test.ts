@@ -1,4 +1,4 @@
-// profile() (lib/profile.ts, native/binding/profiler.cc): eager kernels are listed in the
+// profile() (lib/profile.ts, native/runtime/profiler.cc): eager kernels are listed in the
 // order they ran with their shapes; a compiled training step (trainOnBatch) lists its plan
 // steps, so a model's conv layers show up as Conv2D / Conv2DBackpropFilter /
 // Conv2DBackpropInput calls in the numbers the layers imply; totals agree with the list;

@@ -1,6 +1,6 @@
 // The trace: what the engine records while compile() runs a function over symbolic inputs,
 // and the one declaration of a plan step, the unit every graph pass reads and rewrites and
-// the native plan executes (native/binding/plan.cc reads the same tuple).
+// the native plan executes (native/runtime/plan.cc reads the same tuple).
 import type { DType, Tensor } from '../tensor.js';
 
 /** A traced step: kernel id, input slots, output slots, attributes. */

@@ -3,8 +3,6 @@
 
 #include <cstring>
 
-#include "../cpu/cpu_backend.h"
-#include "../cuda/cuda_probe.h"
 
 namespace cn {
 
@@ -113,17 +111,6 @@ Status parse_attrs(Napi::Value v, Attrs* out) {
     out->values[k] = std::move(a);
   }
   return Status::ok();
-}
-
-Backend* backend_by_name(const std::string& name, Status* why) {
-  if (name == "cpu") return cpu_backend();
-  if (name == "cuda") {
-    Backend* b = cuda_backend();
-    if (!b) *why = unavailable("cuda backend is not available: " + cuda_probe().reason);
-    return b;
-  }
-  *why = invalid_argument("backend: expected 'cpu' or 'cuda' but received '" + name + "'");
-  return nullptr;
 }
 
 Napi::TypedArray new_typed_array_for(Napi::Env env, const BufferPtr& b, void** data) {

@@ -5,6 +5,7 @@
 
 #include "../core/buffer.h"
 #include "../ops/kernel.h"
+#include "../runtime/backend_registry.h"
 
 namespace cn {
 
@@ -25,7 +26,6 @@ Napi::Value throw_status(Napi::Env env, const Status& s);
 Napi::Error status_error(Napi::Env env, const Status& s);
 
 Status parse_attrs(Napi::Value v, Attrs* out);
-Backend* backend_by_name(const std::string& name, Status* why);
 
 // A new typed array of b's dtype and element count; *data points at its bytes, so a
 // download can write straight into it (one copy, no staging vector: fresh pages fault).

@@ -6,7 +6,7 @@
 #include "bindings.h"
 #include "guard.h"
 #include "js_convert.h"
-#include "plan.h"
+#include "../runtime/plan.h"
 
 namespace cn {
 namespace {

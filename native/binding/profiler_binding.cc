@@ -5,7 +5,7 @@
 #include "bindings.h"
 #include "guard.h"
 #include "js_convert.h"
-#include "profiler.h"
+#include "../runtime/profiler.h"
 
 namespace cn {
 namespace {

@@ -176,7 +176,7 @@ class Backend {
   virtual Status moving_average(float* v, const float* x, int64_t n, float momentum,
                                 float rest) = 0;
 
-  // ---- timing (Note [kernel profiling] in native/binding/profiler.h)
+  // ---- timing (Note [kernel profiling] in native/runtime/profiler.h)
   // timer_mark queues a timestamp behind the work queued so far and returns its id in
   // *mark. After synchronize(), timer_elapsed_ms gives the time between two marks on the
   // backend's own clock: the device's for an asynchronous backend, so that a kernel's time

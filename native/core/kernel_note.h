@@ -1,6 +1,6 @@
 // Kernel notes: a kernel may say which implementation ran it (a oneDNN primitive's name, a
 // cuDNN algorithm or engine), for the profiler's extraInfo (Note [kernel profiling] in
-// binding/profiler.h). Notes are kept only while a profile is taken: a kernel checks
+// runtime/profiler.h). Notes are kept only while a profile is taken: a kernel checks
 // kernel_notes_wanted() before building one, so they cost a flag check otherwise. A note
 // belongs to the thread that runs the kernel (eager ops on the JS thread, plans on workers).
 #pragma once
