@@ -1,7 +1,7 @@
 // CpuBackend: the oneDNN-based implementation of Backend. The methods are defined
 // across one file per op family in this directory (conv.cc, pool.cc, batchnorm.cc,
-// matmul.cc, elementwise.cc, reduce.cc, movement.cc, softmax.cc, image.cc, lrn.cc, random.cc,
-// optimizer.cc, memory.cc); oneDNN primitives are cached by shape and parameters
+// matmul.cc, elementwise.cc, binary.cc, cast_fill.cc, reduce.cc, movement.cc, softmax.cc,
+// image.cc, lrn.cc, random.cc, optimizer.cc, memory.cc); oneDNN primitives are cached by shape and parameters
 // (primitive_cache.h).
 #pragma once
 #include "../core/backend.h"

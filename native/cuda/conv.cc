@@ -1,63 +1,58 @@
 // CudaBackend convolution on cuDNN: forward, backward-data and backward-filter over NHWC
 // tensors, depthwise as a grouped convolution, with per-shape plans (descriptors and chosen
-// algorithms) cached in ConvCache.
+// algorithms) cached in ConvCache (conv_plan.h). One choose function and one run path serve the three
+// directions, over the per-direction traits in conv_traits.h.
 //
 // Note [API choice: convolution]: the legacy API (cudnnConvolutionForward & co.) by default.
 // cuDNN 9 marks it deprecated but ships it, and its heuristics (cudnnGet*Algorithm_v7) and
-// measurement (cudnnFind*AlgorithmEx) cover exactly what we need for plain and grouped
-// convolutions. Its one fusion, cudnnConvolutionBiasActivationForward, is used where it
-// applies (Note [conv + bias + relu]); a bias alone or a ReLU alone is one extra
-// elementwise pass (k::bias_act) after the best algorithm. The legacy API reaches fewer
-// engines than the graph API (cuDNN's frontend, which PyTorch uses): on the H200 our layers
-// where PyTorch was much faster were the stride-2 1x1 and small 7x7 / 14x14 ones. So plain
-// (ungrouped) convolutions can also run on the graph API (conv_graph.h; the cuda option
-// convApi: 'graph', CUDNN_NODE_CONV_API=graph), with the same layouts and explicit padding
-// as here, so only the engine differs; depthwise stays legacy. The default moves to the
-// graph API once gpu:check has measured it ahead (bench/gpu.ts modes graph and graphTuned).
+// measurement (cudnnFind*AlgorithmEx) cover plain and grouped convolutions. Its one fusion,
+// cudnnConvolutionBiasActivationForward, is used where it applies (Note [conv + bias +
+// relu]). It reaches fewer engines than the graph API (cuDNN's frontend, which PyTorch uses),
+// and the layers where PyTorch was much faster are ones it serves poorly (docs/cuda.md,
+// "Measurements behind the conv decisions"). So plain (ungrouped) convolutions can also run
+// on the graph API (conv_graph.h; the cuda option convApi: 'graph', CUDNN_NODE_CONV_API=graph),
+// with the same layouts and explicit padding as here, so only the engine differs; depthwise
+// stays legacy. The default moves to the graph API once gpu:check has measured it ahead.
 //
 // Note [filter layout]: our filters are HWIO (HWCM for depthwise); cuDNN's NHWC filter
 // layout is KRSC = [out_c, kh, kw, in_c / groups]. Both are the 2-D transpose of one
 // [kh * kw * in_c_per_group, out_c] matrix, so the forward and backward-data transpose the
 // filter into scratch, and backward-filter transposes KRSC back into dw.
 //
-// Note [asymmetric padding]: the legacy API pads symmetrically. TensorFlow's SAME padding
-// puts the odd extra row/column at the bottom/right. When that extra row is actually reached
-// by a window, the input is zero-padded explicitly into scratch first (as TensorFlow does on
-// GPUs) and cuDNN runs with the symmetric part; backward-data slices the result back. The
-// graph API takes pre and post paddings, so there such a convolution is first planned on the
-// input as it is, with the real paddings (no copy in or out: about 2.8 GB less traffic in a
-// ResNet-34 step at batch 256); only where no engine takes that does it fall back to the
+// Note [asymmetric padding]: the legacy API pads symmetrically; TensorFlow's SAME padding
+// puts the odd extra row/column at the bottom/right. When a window reaches that extra row,
+// the input is zero-padded explicitly into scratch first (as TensorFlow does on GPUs), cuDNN
+// runs with the symmetric part, and backward-data slices its result back. The graph API
+// takes pre and post paddings, so there such a convolution is first planned on the input as
+// it is (no copy in or out); only where no engine takes that does it fall back to the
 // explicit padding, per direction and alignment. The profiler's note says which ran.
 //
 // Note [graph API fallback]: with convApi 'graph', a direction whose graph cannot be built
-// (no engine proposed or usable for it, or none whose workspace fits in the memory left)
-// runs on the legacy API instead, for that shape, direction and alignment from then on, so
-// that the graph API can become the default without a shape that only the legacy API
-// covers turning into an error. Errors while a built plan executes are still errors. The
-// profiler's note then reads "cuDNN legacy ..., graph API declined", and gpu.test.ts
-// checks that the common shapes do run on graph engines.
+// (no engine proposed or usable, or none whose workspace fits in the memory left) runs on the
+// legacy API instead, for that shape, direction and alignment from then on, so that no shape
+// only the legacy API covers becomes an error. Errors while a built plan executes are still
+// errors. The profiler's note then reads "cuDNN legacy ..., graph API declined";
+// gpu.test.ts checks that the common shapes do run on graph engines.
 //
 // Note [conv + bias + relu]: a forward convolution with both a bias and a ReLU (a Keras
-// Conv2D with activation 'relu', as in every layer of the Fashion-MNIST CNN) runs on the
-// legacy API as one cudnnConvolutionBiasActivationForward, y = relu(conv(x) + 0 * z + bias)
-// with z = y and alpha2 = 0, so y's previous contents do not count (PyTorch and TensorFlow
-// pass their uninitialized output as z the same way; gpu.test.ts runs it on a recycled
-// block full of NaN), on the algorithm chosen for the plain convolution (the call takes a
-// ReLU with any algorithm; an identity activation, i.e. a bias alone, only with
-// IMPLICIT_PRECOMP_GEMM, so a bias alone stays a separate pass). It saves the separate pass over y that k::bias_act
-// would make. Should cuDNN decline the call for a shape, the plan remembers it and that
-// shape goes back to convolution + k::bias_act; the profiler's note says which ran
-// ("bias + relu fused"), and test/gpu.test.ts checks that the fused call ran and agrees
-// with the cpu backend. On the graph API, bias and ReLU stay a separate pass.
+// Conv2D with activation 'relu') runs on the legacy API as one
+// cudnnConvolutionBiasActivationForward, y = relu(conv(x) + 0 * z + bias) with z = y and
+// alpha2 = 0, so y's previous contents do not count (PyTorch and TensorFlow pass their
+// uninitialized output as z the same way; gpu.test.ts runs it on a block full of NaN), on the
+// algorithm chosen for the plain convolution. The call takes a ReLU with any algorithm but an
+// identity activation only with IMPLICIT_PRECOMP_GEMM, so a bias alone (or a ReLU alone) stays
+// one extra pass, k::bias_act, after the best algorithm. Should cuDNN decline the call, the
+// plan remembers it (Note [fused call fallback]). The profiler's note says "bias + relu
+// fused". On the graph API, bias and ReLU stay a separate pass.
 #include <algorithm>
-#include <climits>
-#include <cstring>
-#include <unordered_map>
+#include <iterator>
+#include <string>
 
 #include "../core/kernel_note.h"
 #include "conv_graph.h"
+#include "conv_plan.h"
+#include "conv_traits.h"
 #include "cuda_backend.h"
-#include "descriptors.h"
 #include "kernels/kernels.h"
 
 namespace cn {
@@ -65,138 +60,8 @@ namespace cuda {
 
 namespace {
 
-struct AlgoChoice {
-  bool valid = false;
-  int algo = 0;
-  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
-  size_t workspace = 0;
-};
-
-struct ConvPlan {
-  TensorDesc x, y;
-  FilterDesc w;
-  ConvDesc conv;
-  int groups = 1;
-  int64_t cin_per_group = 0;
-  int64_t xp_h = 0, xp_w = 0;  // input extent cuDNN sees (after explicit padding)
-  int64_t extra_top = 0, extra_bottom = 0, extra_left = 0, extra_right = 0;
-  int64_t pad_h = 0, pad_w = 0;  // the symmetric padding cuDNN applies
-  bool prepad = false;
-  bool tf32 = true, autotune = false;
-  AlgoChoice fwd, bwd_data, bwd_filter;
-  // Note [conv + bias + relu]: the bias [1, out_c, 1, 1] and ReLU descriptors (set on first
-  // use), and whether cuDNN declined the fused call for this shape.
-  TensorDesc bias;
-  ReluDesc relu;
-  bool bias_relu_ready = false, bias_relu_declined = false;
-  // On the graph API: one plan per direction and pointer alignment (16, 8, 4 bytes), on
-  // the explicitly padded input; with prepad, first tried on the input as it is, with
-  // asymmetric padding (direct_*; Note [asymmetric padding]).
-  bool graph = false;
-  GraphConvPtr graph_plans[3][3];
-  GraphConvPtr direct_plans[3][3];
-  bool direct_failed[3][3] = {};
-  bool graph_declined[3][3] = {};  // no engine built: the legacy API runs it
-  // Note [transient graph failures]: calls to skip before building again after a build
-  // failed only because memory was short (the legacy API runs them meanwhile).
-  int direct_retry_in[3][3] = {}, graph_retry_in[3][3] = {};
-};
-
 // Calls between retries of a graph build that failed for want of memory.
 constexpr int kGraphRetryInterval = 32;
-
-std::string conv_shapes(const Conv2DParams& p) {
-  return std::string(p.depthwise ? "depthwise " : "") + "x=" + shape_str(p.input_shape()) +
-         " filter=" + shape_str(p.filter_shape()) + " y=" + shape_str(p.output_shape()) +
-         " strides=[" + std::to_string(p.stride_h) + "," + std::to_string(p.stride_w) +
-         "] dilations=[" + std::to_string(p.dil_h) + "," + std::to_string(p.dil_w) +
-         "] pads=[" + std::to_string(p.pad_top) + "," + std::to_string(p.pad_bottom) + "," +
-         std::to_string(p.pad_left) + "," + std::to_string(p.pad_right) + "]";
-}
-
-std::string plan_key(const Conv2DParams& p, bool tf32, bool autotune, bool graph) {
-  int64_t v[] = {p.n, p.in_h, p.in_w, p.in_c, p.k_h, p.k_w, p.out_c, p.stride_h, p.stride_w,
-                 p.dil_h, p.dil_w, p.pad_top, p.pad_bottom, p.pad_left, p.pad_right, p.out_h,
-                 p.out_w, p.depthwise, p.depth_multiplier, tf32, autotune, graph};
-  return std::string(reinterpret_cast<const char*>(v), sizeof(v));
-}
-
-// The shared validator (core/params.h), so cpu and cuda accept the same structs, plus
-// cuDNN's own limit: its descriptors take int32 extents.
-Status validate(const char* op, const Conv2DParams& p) {
-  CN_RETURN_IF_ERROR(validate_conv2d_params(op, p));
-  for (int64_t d : {p.n, p.in_h + p.pad_top + p.pad_bottom, p.in_w + p.pad_left + p.pad_right,
-                    p.in_c, p.out_c})
-    if (d > INT_MAX) return invalid_argument(std::string(op) + ": dimension too large for cuDNN " + conv_shapes(p));
-  return Status::ok();
-}
-
-}  // namespace
-
-struct ConvCache {
-  std::mutex mu;
-  std::unordered_map<std::string, std::unique_ptr<ConvPlan>> plans;
-};
-
-void ConvCacheDeleter::operator()(ConvCache* c) const { delete c; }
-
-namespace {
-
-// One plan per shape and setting: descriptors and (lazily) the algorithm of each direction.
-Status get_plan(ConvCache* cache, const Conv2DParams& p, ConvPlan** out) {
-  bool tf32 = options().allow_tf32, autotune = options().autotune;
-  bool graph = options().graph_conv && !p.depthwise;
-  std::string key = plan_key(p, tf32, autotune, graph);
-  std::lock_guard<std::mutex> lock(cache->mu);
-  auto it = cache->plans.find(key);
-  if (it != cache->plans.end()) {
-    *out = it->second.get();
-    return Status::ok();
-  }
-  auto pl = std::make_unique<ConvPlan>();
-  pl->tf32 = tf32;
-  pl->autotune = autotune;
-  pl->graph = graph;
-  pl->groups = p.depthwise ? (int)p.in_c : 1;
-  pl->cin_per_group = p.depthwise ? 1 : p.in_c;
-  int64_t keh = (p.k_h - 1) * p.dil_h + 1, kew = (p.k_w - 1) * p.dil_w + 1;
-  int64_t sym_h = std::min(p.pad_top, p.pad_bottom), sym_w = std::min(p.pad_left, p.pad_right);
-  pl->extra_top = p.pad_top - sym_h;
-  pl->extra_bottom = p.pad_bottom - sym_h;
-  pl->extra_left = p.pad_left - sym_w;
-  pl->extra_right = p.pad_right - sym_w;
-  // An extra bottom row / right column that no window reaches needs no explicit padding
-  // (but the input must still cover one window: C++ division truncates (2 - 3) / 2 to 0).
-  if (pl->extra_top == 0 && p.in_h + 2 * sym_h >= keh &&
-      (p.in_h + 2 * sym_h - keh) / p.stride_h + 1 == p.out_h)
-    pl->extra_bottom = 0;
-  if (pl->extra_left == 0 && p.in_w + 2 * sym_w >= kew &&
-      (p.in_w + 2 * sym_w - kew) / p.stride_w + 1 == p.out_w)
-    pl->extra_right = 0;
-  pl->prepad = pl->extra_top || pl->extra_bottom || pl->extra_left || pl->extra_right;
-  pl->pad_h = sym_h;
-  pl->pad_w = sym_w;
-  pl->xp_h = p.in_h + pl->extra_top + pl->extra_bottom;
-  pl->xp_w = p.in_w + pl->extra_left + pl->extra_right;
-
-  CN_RETURN_IF_ERROR(pl->x.set_nhwc((int)p.n, (int)p.in_c, (int)pl->xp_h, (int)pl->xp_w));
-  CN_RETURN_IF_ERROR(pl->y.set_nhwc((int)p.n, (int)p.out_c, (int)p.out_h, (int)p.out_w));
-  CN_RETURN_IF_ERROR(pl->w.set_krsc((int)p.out_c, (int)pl->cin_per_group, (int)p.k_h, (int)p.k_w));
-  CN_RETURN_IF_ERROR(pl->conv.set((int)sym_h, (int)sym_w, (int)p.stride_h, (int)p.stride_w,
-                                  (int)p.dil_h, (int)p.dil_w, pl->groups));
-  int dn = 0, dc = 0, dh = 0, dw = 0;
-  CN_CUDNN_CHECK(cudnn().cudnnGetConvolution2dForwardOutputDim(pl->conv.get(), pl->x.get(),
-                                                               pl->w.get(), &dn, &dc, &dh, &dw),
-                 conv_shapes(p));
-  if (dn != p.n || dc != p.out_c || dh != p.out_h || dw != p.out_w)
-    return Status(StatusCode::kInternal,
-                  "conv2d: cuDNN computes output [" + std::to_string(dn) + "," +
-                      std::to_string(dh) + "," + std::to_string(dw) + "," + std::to_string(dc) +
-                      "] for " + conv_shapes(p));
-  *out = pl.get();
-  cache->plans.emplace(key, std::move(pl));
-  return Status::ok();
-}
 
 // Note [TF32 and algorithm choice]: with TF32 allowed the descriptor asks for tensor-op
 // math and each candidate's own math type is used; strict fp32 asks for FMA math and skips
@@ -244,76 +109,26 @@ Status autotune_workspace(CudaBackend* b, size_t want, Scratch* ws, size_t* got)
   }
 }
 
-Status choose_fwd(CudaBackend* b, ConvPlan* pl, const float* x, const float* w, float* y,
-                  const std::string& shapes) {
-  if (pl->fwd.valid) return Status::ok();
+// Chooses direction D's legacy algorithm for pl once (Note [TF32 and algorithm choice]);
+// with autotune the candidates are timed on bufs.
+template <typename D>
+Status choose(CudaBackend* b, ConvPlan* pl, const ConvBuffers& bufs, const std::string& shapes) {
+  AlgoChoice& choice = pl->dir(D::kDirection).legacy;
+  if (choice.valid) return Status::ok();
   CN_RETURN_IF_ERROR(pl->conv.set_math(pl->tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
-  cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+  const LegacyConv c = pl->legacy(b->cudnn_handle());
+  typename D::Perf perf[D::kAlgoCount];
   int got = 0;
-  CN_CUDNN_CHECK(cudnn().cudnnGetConvolutionForwardAlgorithm_v7(
-                     b->cudnn_handle(), pl->x.get(), pl->w.get(), pl->conv.get(), pl->y.get(),
-                     CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf),
-                 shapes);
+  CN_RETURN_IF_ERROR(D::heuristics(c, perf, &got, shapes));
   if (pl->autotune) {
     Scratch ws;
     size_t size = 0;
     CN_RETURN_IF_ERROR(autotune_workspace(b, max_workspace(perf, got), &ws, &size));
-    CN_CUDNN_CHECK(cudnn().cudnnFindConvolutionForwardAlgorithmEx(
-                       b->cudnn_handle(), pl->x.get(), x, pl->w.get(), w, pl->conv.get(),
-                       pl->y.get(), y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf, ws.get(),
-                       size),
-                   shapes);
-    CN_RETURN_IF_ERROR(b->check_context("autotuning the legacy forward algorithms for " + shapes));  // Note [autotune faults]
+    CN_RETURN_IF_ERROR(D::find(c, bufs, perf, &got, ws.get(), size, shapes));
+    CN_RETURN_IF_ERROR(b->check_context(std::string("autotuning the legacy ") + D::kName +
+                                        " algorithms for " + shapes));  // Note [autotune faults]
   }
-  return pick(b, *pl, perf, got, &pl->fwd, "forward", shapes);
-}
-
-Status choose_bwd_data(CudaBackend* b, ConvPlan* pl, const float* w, const float* dy, float* dx,
-                       const std::string& shapes) {
-  if (pl->bwd_data.valid) return Status::ok();
-  CN_RETURN_IF_ERROR(pl->conv.set_math(pl->tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
-  cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-  int got = 0;
-  CN_CUDNN_CHECK(cudnn().cudnnGetConvolutionBackwardDataAlgorithm_v7(
-                     b->cudnn_handle(), pl->w.get(), pl->y.get(), pl->conv.get(), pl->x.get(),
-                     CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf),
-                 shapes);
-  if (pl->autotune) {
-    Scratch ws;
-    size_t size = 0;
-    CN_RETURN_IF_ERROR(autotune_workspace(b, max_workspace(perf, got), &ws, &size));
-    CN_CUDNN_CHECK(cudnn().cudnnFindConvolutionBackwardDataAlgorithmEx(
-                       b->cudnn_handle(), pl->w.get(), w, pl->y.get(), dy, pl->conv.get(),
-                       pl->x.get(), dx, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf,
-                       ws.get(), size),
-                   shapes);
-    CN_RETURN_IF_ERROR(b->check_context("autotuning the legacy backward-data algorithms for " + shapes));  // Note [autotune faults]
-  }
-  return pick(b, *pl, perf, got, &pl->bwd_data, "backward-data", shapes);
-}
-
-Status choose_bwd_filter(CudaBackend* b, ConvPlan* pl, const float* x, const float* dy,
-                         float* dw, const std::string& shapes) {
-  if (pl->bwd_filter.valid) return Status::ok();
-  CN_RETURN_IF_ERROR(pl->conv.set_math(pl->tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
-  cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-  int got = 0;
-  CN_CUDNN_CHECK(cudnn().cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-                     b->cudnn_handle(), pl->x.get(), pl->y.get(), pl->conv.get(), pl->w.get(),
-                     CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, perf),
-                 shapes);
-  if (pl->autotune) {
-    Scratch ws;
-    size_t size = 0;
-    CN_RETURN_IF_ERROR(autotune_workspace(b, max_workspace(perf, got), &ws, &size));
-    CN_CUDNN_CHECK(cudnn().cudnnFindConvolutionBackwardFilterAlgorithmEx(
-                       b->cudnn_handle(), pl->x.get(), x, pl->y.get(), dy, pl->conv.get(),
-                       pl->w.get(), dw, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, perf,
-                       ws.get(), size),
-                   shapes);
-    CN_RETURN_IF_ERROR(b->check_context("autotuning the legacy backward-filter algorithms for " + shapes));  // Note [autotune faults]
-  }
-  return pick(b, *pl, perf, got, &pl->bwd_filter, "backward-filter", shapes);
+  return pick(b, *pl, perf, got, &choice, D::kName, shapes);
 }
 
 // HWIO (or HWCM) [rsc, k] <-> KRSC [k, rsc] as a 2-D transpose of 4-byte elements.
@@ -345,22 +160,34 @@ Status prepad_input(cudaStream_t s, float* xp, const float* x, const Conv2DParam
   return Status::ok();
 }
 
-const float kOne = 1.f, kZero = 0.f;
+// Keeps the interior of the padded dxp: dx = dxp[:, top:top+in_h, left:left+in_w, :].
+Status unpad_output(cudaStream_t s, float* dx, const float* dxp, const Conv2DParams& p,
+                    const ConvPlan& pl, const std::string& shapes) {
+  k::IndexMap m;
+  m.rank = 4;
+  int64_t shape[4] = {p.n, p.in_h, p.in_w, p.in_c};
+  int64_t strides[4] = {pl.xp_h * pl.xp_w * p.in_c, pl.xp_w * p.in_c, p.in_c, 1};
+  for (int i = 0; i < 4; ++i) {
+    m.shape[i] = shape[i];
+    m.a_strides[i] = strides[i];
+  }
+  int64_t offset = pl.extra_top * strides[1] + pl.extra_left * strides[2];
+  CN_LAUNCH_CHECK(k::gather_strided(s, dx, dxp, p.n * p.in_h * p.in_w * p.in_c, m, offset),
+                  "unpad " + shapes);
+  return Status::ok();
+}
 
 // The profiler's note of a legacy-API call (core/kernel_note.h): direction, cuDNN's
 // algorithm, whether it ran on tensor cores (TF32), forward whether bias and ReLU ran in the
 // same call (Note [conv + bias + relu]), and whether it stands in for the graph API (Note
 // [graph API fallback]).
-void note_legacy(ConvDirection dir, const AlgoChoice& a, bool prepad, bool graph_declined,
-                 bool bias_relu = false) {
+template <typename D>
+void note_legacy(const AlgoChoice& a, bool prepad, bool graph_declined, bool bias_relu = false) {
   if (!kernel_notes_wanted()) return;
-  static const char* const fwd[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
-  static const char* const data[] = {"ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
-  static const char* const filter[] = {"ALGO_0", "ALGO_1", "FFT", "ALGO_3", "WINOGRAD", "WINOGRAD_NONFUSED", "FFT_TILING"};
-  const char* const* names = dir == ConvDirection::kForward ? fwd : dir == ConvDirection::kBackwardData ? data : filter;
-  const int count = dir == ConvDirection::kForward ? 8 : dir == ConvDirection::kBackwardData ? 6 : 7;
+  const int count = (int)std::size(D::kAlgoNames);
   const bool tensor = a.math == CUDNN_TENSOR_OP_MATH || a.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-  kernel_note(std::string("cuDNN legacy ") + (a.algo >= 0 && a.algo < count ? names[a.algo] : "algo " + std::to_string(a.algo)) +
+  kernel_note(std::string("cuDNN legacy ") +
+              (a.algo >= 0 && a.algo < count ? D::kAlgoNames[a.algo] : "algo " + std::to_string(a.algo)) +
               (tensor ? " tensor ops" : " fma") + (prepad ? ", input padded first" : "") +
               (bias_relu ? ", bias + relu fused" : "") +
               (graph_declined ? ", graph API declined" : ""));
@@ -412,56 +239,38 @@ Status execute_graph(CudaBackend* b, const GraphConv& g, const ConvBuffers& bufs
 // Where no engine builds (none proposed or usable, or none whose workspace fits), *done
 // stays false, for this direction and alignment from then on: the caller then takes the
 // padded path (direct) or the legacy API (Note [graph API fallback]).
-Status run_graph_plan(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
-                      const ConvBuffers& bufs, const std::string& shapes, bool direct, bool* done) {
+Status run_graph(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
+                 const ConvBuffers& bufs, const std::string& shapes, bool direct, bool* done) {
   *done = false;
   const int64_t align = graph_alignment(bufs);
-  const int slot = align == 16 ? 0 : align == 8 ? 1 : 2;
-  GraphConvPtr& g = (direct ? pl->direct_plans : pl->graph_plans)[(int)dir][slot];
-  bool& declined = (direct ? pl->direct_failed : pl->graph_declined)[(int)dir][slot];
-  int& retry_in = (direct ? pl->direct_retry_in : pl->graph_retry_in)[(int)dir][slot];
-  if (!g) {
-    if (declined) return Status::ok();
-    if (retry_in > 0) {
-      --retry_in;
+  DirectionPlan& d = pl->dir(dir);
+  GraphSlot& slot = (direct ? d.direct : d.graph)[align == 16 ? 0 : align == 8 ? 1 : 2];
+  if (!slot.plan) {
+    if (slot.declined) return Status::ok();
+    if (slot.retry_in > 0) {
+      --slot.retry_in;
       return Status::ok();
     }
-    Status built = graph_conv_build(b, dir, graph_geometry(p, *pl, direct), pl->tf32, pl->autotune, align, bufs, &g);
+    Status built = graph_conv_build(b, dir, graph_geometry(p, *pl, direct), pl->tf32, pl->autotune, align, bufs,
+                                    &slot.plan);
     if (!built.is_ok()) {
-      g.reset();
+      slot.plan.reset();
       // A lost context (Note [autotune faults]) is an error; memory short for a moment is
       // retried later (Note [transient graph failures]); anything else declines for good.
       CN_RETURN_IF_ERROR(b->check_context("building a graph API plan for " + shapes));
-      if (built.code() == StatusCode::kOutOfMemory) retry_in = kGraphRetryInterval;
-      else declined = true;
+      if (built.code() == StatusCode::kOutOfMemory) slot.retry_in = kGraphRetryInterval;
+      else slot.declined = true;
       return Status::ok();
     }
   }
-  bool ran = false;
-  CN_RETURN_IF_ERROR(execute_graph(b, *g, bufs, pl->prepad && !direct, shapes, &ran));
-  *done = ran;
-  return Status::ok();
+  return execute_graph(b, *slot.plan, bufs, pl->prepad && !direct, shapes, done);
 }
 
-Status run_graph(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
-                 const ConvBuffers& bufs, const std::string& shapes, bool* done) {
-  return run_graph_plan(b, pl, dir, p, bufs, shapes, false, done);
-}
-
-// With prepad on the graph API: first the unpadded operands (see run_graph_plan).
-Status run_graph_direct(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
-                        const ConvBuffers& bufs, const std::string& shapes, bool* done) {
-  *done = false;
-  if (!pl->graph || !pl->prepad) return Status::ok();
-  return run_graph_plan(b, pl, dir, p, bufs, shapes, true, done);
-}
-
-// y = relu(conv(xin) + bias) in one legacy call (Note [conv + bias + relu]), with the plan's
+// y = relu(conv(x) + bias) in one legacy call (Note [conv + bias + relu]), with the plan's
 // forward algorithm and its workspace ws. *done is false where cuDNN declines the call (the
 // plan remembers it, and the caller runs the convolution and k::bias_act instead).
-Status run_bias_relu(CudaBackend* b, ConvPlan* pl, float* y, const float* xin, const float* wk,
-                     const float* bias, int64_t out_c, void* ws, const std::string& shapes,
-                     bool* done) {
+Status run_bias_relu(CudaBackend* b, ConvPlan* pl, const ConvBuffers& bufs, const float* bias,
+                     int64_t out_c, void* ws, const std::string& shapes, bool* done) {
   *done = false;
   if (pl->bias_relu_declined) return Status::ok();
   if (!pl->bias_relu_ready) {  // descriptors cuDNN refuses: the unfused path (Note [fused call fallback])
@@ -471,12 +280,13 @@ Status run_bias_relu(CudaBackend* b, ConvPlan* pl, float* y, const float* xin, c
     }
     pl->bias_relu_ready = true;
   }
+  const AlgoChoice& fwd = pl->dir(ConvDirection::kForward).legacy;
   cudnnStatus_t st = cudnn().cudnnConvolutionBiasActivationForward(
-      b->cudnn_handle(), &kOne, pl->x.get(), xin, pl->w.get(), wk, pl->conv.get(),
-      (cudnnConvolutionFwdAlgo_t)pl->fwd.algo, ws, pl->fwd.workspace, &kZero, pl->y.get(), y,
-      pl->bias.get(), bias, pl->relu.get(), pl->y.get(), y);
+      b->cudnn_handle(), &kOne, pl->x.get(), bufs.x, pl->w.get(), bufs.w, pl->conv.get(),
+      (cudnnConvolutionFwdAlgo_t)fwd.algo, ws, fwd.workspace, &kZero, pl->y.get(), bufs.out,
+      pl->bias.get(), bias, pl->relu.get(), pl->y.get(), bufs.out);
   if (st == CUDNN_STATUS_SUCCESS) {
-    note_legacy(ConvDirection::kForward, pl->fwd, pl->prepad, pl->graph, true);
+    note_legacy<ForwardConv>(fwd, pl->prepad, pl->graph, true);
     *done = true;
     return Status::ok();
   }
@@ -490,59 +300,78 @@ Status run_bias_relu(CudaBackend* b, ConvPlan* pl, float* y, const float* xin, c
   return Status::ok();
 }
 
+// Direction D on the legacy API (by choice, or Note [graph API fallback]); forward with
+// fused_bias first tries conv + bias + relu as one call (*fused says it ran).
+template <typename D>
+Status run_legacy(CudaBackend* b, ConvPlan* pl, const ConvBuffers& bufs, const float* fused_bias,
+                  int64_t out_c, const std::string& shapes, bool* fused) {
+  CN_RETURN_IF_ERROR(choose<D>(b, pl, bufs, shapes));
+  const AlgoChoice& a = pl->dir(D::kDirection).legacy;
+  Scratch ws;
+  CN_RETURN_IF_ERROR(b->scratch(&ws, a.workspace));
+  CN_RETURN_IF_ERROR(pl->conv.set_math(a.math));
+  if constexpr (D::kDirection == ConvDirection::kForward) {
+    if (fused_bias) {
+      CN_RETURN_IF_ERROR(run_bias_relu(b, pl, bufs, fused_bias, out_c, ws.get(), shapes, fused));
+      if (*fused) return Status::ok();
+    }
+  }
+  note_legacy<D>(a, pl->prepad, pl->graph);
+  return D::run(pl->legacy(b->cudnn_handle()), bufs, a.algo, ws.get(), a.workspace, shapes);
+}
+
+// The one run path of every direction D, on bufs (conv_traits.h): the first of these that
+// takes it runs it. With prepad on the graph API, the unpadded operands with asymmetric
+// padding; then, with prepad, explicit padding (x padded into scratch; for backward-data
+// dx written padded into scratch and sliced back) on the graph API, then on the legacy API
+// (Note [asymmetric padding], Note [graph API fallback]). fused_bias: see run_legacy.
+template <typename D>
+Status run_conv(CudaBackend* b, ConvPlan* pl, const Conv2DParams& p, ConvBuffers bufs,
+                const float* fused_bias, const std::string& shapes, bool* fused) {
+  constexpr bool kPadsOutput = D::kDirection == ConvDirection::kBackwardData;
+  *fused = false;
+  bool done = false;
+  if (pl->graph && pl->prepad) CN_RETURN_IF_ERROR(run_graph(b, pl, D::kDirection, p, bufs, shapes, true, &done));
+  if (done) return Status::ok();
+  Scratch padded;
+  float* const out = bufs.out;
+  if (pl->prepad) {
+    CN_RETURN_IF_ERROR(b->scratch(&padded, sizeof(float) * p.n * pl->xp_h * pl->xp_w * p.in_c));
+    if (kPadsOutput) {
+      bufs.out = padded.f32();
+    } else {
+      CN_RETURN_IF_ERROR(prepad_input(b->stream(), padded.f32(), bufs.x, p, *pl, shapes));
+      bufs.x = padded.f32();
+    }
+  }
+  if (pl->graph) CN_RETURN_IF_ERROR(run_graph(b, pl, D::kDirection, p, bufs, shapes, false, &done));
+  if (!done) CN_RETURN_IF_ERROR(run_legacy<D>(b, pl, bufs, fused_bias, p.out_c, shapes, fused));
+  if (kPadsOutput && pl->prepad) CN_RETURN_IF_ERROR(unpad_output(b->stream(), out, bufs.out, p, *pl, shapes));
+  return Status::ok();
+}
+
 }  // namespace
 }  // namespace cuda
-
-cuda::ConvCache* CudaBackend::conv_cache() {
-  if (!conv_cache_) conv_cache_.reset(new cuda::ConvCache());
-  return conv_cache_.get();
-}
 
 Status CudaBackend::conv2d_forward(float* y, const float* x, const float* w, const float* bias,
                                    const Conv2DParams& p) {
   using namespace cuda;
-  CN_RETURN_IF_ERROR(validate("conv2d_forward", p));
+  CN_RETURN_IF_ERROR(validate_conv("conv2d_forward", p));
   if (p.n == 0 || p.out_c == 0) return Status::ok();  // an empty y (Note [empty convolutions])
   std::string shapes = conv_shapes(p);
   ConvPlan* pl = nullptr;
   CN_RETURN_IF_ERROR(get_plan(conv_cache(), p, &pl));
   int64_t rsc = p.k_h * p.k_w * pl->cin_per_group;
-  Scratch wk, xp, ws;
+  Scratch wk;
   CN_RETURN_IF_ERROR(scratch(&wk, sizeof(float) * rsc * p.out_c));
   CN_RETURN_IF_ERROR(transpose_2d(stream_, wk.f32(), w, rsc, p.out_c, shapes));
   ConvBuffers bufs;
   bufs.x = x;
   bufs.w = wk.f32();
   bufs.out = y;
-  bool done = false;
-  CN_RETURN_IF_ERROR(run_graph_direct(this, pl, ConvDirection::kForward, p, bufs, shapes, &done));
-  const float* xin = x;
-  if (pl->prepad && !done) {
-    CN_RETURN_IF_ERROR(scratch(&xp, sizeof(float) * p.n * pl->xp_h * pl->xp_w * p.in_c));
-    CN_RETURN_IF_ERROR(prepad_input(stream_, xp.f32(), x, p, *pl, shapes));
-    xin = xp.f32();
-  }
-  if (pl->graph && !done) {
-    bufs.x = xin;
-    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kForward, p, bufs, shapes, &done));
-  }
-  if (!done) {  // the legacy API (by choice, or Note [graph API fallback])
-    CN_RETURN_IF_ERROR(choose_fwd(this, pl, xin, wk.f32(), y, shapes));
-    CN_RETURN_IF_ERROR(scratch(&ws, pl->fwd.workspace));
-    CN_RETURN_IF_ERROR(pl->conv.set_math(pl->fwd.math));
-    if (bias && p.relu) {
-      bool fused = false;
-      CN_RETURN_IF_ERROR(run_bias_relu(this, pl, y, xin, wk.f32(), bias, p.out_c, ws.get(), shapes, &fused));
-      if (fused) return Status::ok();
-    }
-    note_legacy(ConvDirection::kForward, pl->fwd, pl->prepad, pl->graph);
-    CN_CUDNN_CHECK(cudnn().cudnnConvolutionForward(
-                       cudnn_, &kOne, pl->x.get(), xin, pl->w.get(), wk.get(), pl->conv.get(),
-                       (cudnnConvolutionFwdAlgo_t)pl->fwd.algo, ws.get(), pl->fwd.workspace,
-                       &kZero, pl->y.get(), y),
-                   shapes + " algo " + std::to_string(pl->fwd.algo));
-  }
-  if (bias || p.relu)
+  bool fused = false;
+  CN_RETURN_IF_ERROR(run_conv<ForwardConv>(this, pl, p, bufs, bias && p.relu ? bias : nullptr, shapes, &fused));
+  if (!fused && (bias || p.relu))
     CN_LAUNCH_CHECK(k::bias_act(stream_, y, bias, p.n * p.out_h * p.out_w, p.out_c, p.relu),
                     "bias/relu " + shapes);
   return Status::ok();
@@ -551,7 +380,7 @@ Status CudaBackend::conv2d_forward(float* y, const float* x, const float* w, con
 Status CudaBackend::conv2d_backward_data(float* dx, const float* dy, const float* w,
                                          const Conv2DParams& p) {
   using namespace cuda;
-  CN_RETURN_IF_ERROR(validate("conv2d_backward_data", p));
+  CN_RETURN_IF_ERROR(validate_conv("conv2d_backward_data", p));
   if (p.n == 0) return Status::ok();
   if (p.out_c == 0) {  // no output channels: nothing flows back (Note [empty convolutions])
     CN_CUDA_CHECK(cudaMemsetAsync(dx, 0, sizeof(float) * p.n * p.in_h * p.in_w * p.in_c, stream_), conv_shapes(p));
@@ -561,56 +390,21 @@ Status CudaBackend::conv2d_backward_data(float* dx, const float* dy, const float
   ConvPlan* pl = nullptr;
   CN_RETURN_IF_ERROR(get_plan(conv_cache(), p, &pl));
   int64_t rsc = p.k_h * p.k_w * pl->cin_per_group;
-  Scratch wk, dxp, ws;
+  Scratch wk;
   CN_RETURN_IF_ERROR(scratch(&wk, sizeof(float) * rsc * p.out_c));
   CN_RETURN_IF_ERROR(transpose_2d(stream_, wk.f32(), w, rsc, p.out_c, shapes));
   ConvBuffers bufs;
   bufs.w = wk.f32();
   bufs.y = dy;
   bufs.out = dx;
-  bool done = false;
-  CN_RETURN_IF_ERROR(run_graph_direct(this, pl, ConvDirection::kBackwardData, p, bufs, shapes, &done));
-  if (done) return Status::ok();
-  float* dxo = dx;
-  if (pl->prepad) {
-    CN_RETURN_IF_ERROR(scratch(&dxp, sizeof(float) * p.n * pl->xp_h * pl->xp_w * p.in_c));
-    dxo = dxp.f32();
-  }
-  if (pl->graph) {
-    bufs.out = dxo;
-    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kBackwardData, p, bufs, shapes, &done));
-  }
-  if (!done) {  // the legacy API (by choice, or Note [graph API fallback])
-    CN_RETURN_IF_ERROR(choose_bwd_data(this, pl, wk.f32(), dy, dxo, shapes));
-    CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_data.workspace));
-    CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_data.math));
-    note_legacy(ConvDirection::kBackwardData, pl->bwd_data, pl->prepad, pl->graph);
-    CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardData(
-                       cudnn_, &kOne, pl->w.get(), wk.get(), pl->y.get(), dy, pl->conv.get(),
-                       (cudnnConvolutionBwdDataAlgo_t)pl->bwd_data.algo, ws.get(),
-                       pl->bwd_data.workspace, &kZero, pl->x.get(), dxo),
-                   shapes + " algo " + std::to_string(pl->bwd_data.algo));
-  }
-  if (pl->prepad) {  // keep the interior: dx = dxp[:, top:top+in_h, left:left+in_w, :]
-    k::IndexMap m;
-    m.rank = 4;
-    int64_t shape[4] = {p.n, p.in_h, p.in_w, p.in_c};
-    int64_t strides[4] = {pl->xp_h * pl->xp_w * p.in_c, pl->xp_w * p.in_c, p.in_c, 1};
-    for (int i = 0; i < 4; ++i) {
-      m.shape[i] = shape[i];
-      m.a_strides[i] = strides[i];
-    }
-    int64_t offset = pl->extra_top * strides[1] + pl->extra_left * strides[2];
-    CN_LAUNCH_CHECK(k::gather_strided(stream_, dx, dxo, p.n * p.in_h * p.in_w * p.in_c, m, offset),
-                    "unpad " + shapes);
-  }
-  return Status::ok();
+  bool fused = false;
+  return run_conv<BackwardDataConv>(this, pl, p, bufs, nullptr, shapes, &fused);
 }
 
 Status CudaBackend::conv2d_backward_filter(float* dw, float* dbias, const float* x,
                                            const float* dy, const Conv2DParams& p) {
   using namespace cuda;
-  CN_RETURN_IF_ERROR(validate("conv2d_backward_filter", p));
+  CN_RETURN_IF_ERROR(validate_conv("conv2d_backward_filter", p));
   std::string shapes = conv_shapes(p);
   int64_t rows = p.n * p.out_h * p.out_w;
   if (p.out_c == 0) return Status::ok();  // dw and dbias are empty (Note [empty convolutions])
@@ -623,35 +417,14 @@ Status CudaBackend::conv2d_backward_filter(float* dw, float* dbias, const float*
   ConvPlan* pl = nullptr;
   CN_RETURN_IF_ERROR(get_plan(conv_cache(), p, &pl));
   int64_t rsc = p.k_h * p.k_w * pl->cin_per_group;
-  Scratch dwk, xp, ws;
+  Scratch dwk;
   CN_RETURN_IF_ERROR(scratch(&dwk, sizeof(float) * rsc * p.out_c));
   ConvBuffers bufs;
   bufs.x = x;
   bufs.y = dy;
   bufs.out = dwk.f32();
-  bool done = false;
-  CN_RETURN_IF_ERROR(run_graph_direct(this, pl, ConvDirection::kBackwardFilter, p, bufs, shapes, &done));
-  const float* xin = x;
-  if (pl->prepad && !done) {
-    CN_RETURN_IF_ERROR(scratch(&xp, sizeof(float) * p.n * pl->xp_h * pl->xp_w * p.in_c));
-    CN_RETURN_IF_ERROR(prepad_input(stream_, xp.f32(), x, p, *pl, shapes));
-    xin = xp.f32();
-  }
-  if (pl->graph && !done) {
-    bufs.x = xin;
-    CN_RETURN_IF_ERROR(run_graph(this, pl, ConvDirection::kBackwardFilter, p, bufs, shapes, &done));
-  }
-  if (!done) {  // the legacy API (by choice, or Note [graph API fallback])
-    CN_RETURN_IF_ERROR(choose_bwd_filter(this, pl, xin, dy, dwk.f32(), shapes));
-    CN_RETURN_IF_ERROR(scratch(&ws, pl->bwd_filter.workspace));
-    CN_RETURN_IF_ERROR(pl->conv.set_math(pl->bwd_filter.math));
-    note_legacy(ConvDirection::kBackwardFilter, pl->bwd_filter, pl->prepad, pl->graph);
-    CN_CUDNN_CHECK(cudnn().cudnnConvolutionBackwardFilter(
-                       cudnn_, &kOne, pl->x.get(), xin, pl->y.get(), dy, pl->conv.get(),
-                       (cudnnConvolutionBwdFilterAlgo_t)pl->bwd_filter.algo, ws.get(),
-                       pl->bwd_filter.workspace, &kZero, pl->w.get(), dwk.get()),
-                   shapes + " algo " + std::to_string(pl->bwd_filter.algo));
-  }
+  bool fused = false;
+  CN_RETURN_IF_ERROR(run_conv<BackwardFilterConv>(this, pl, p, bufs, nullptr, shapes, &fused));
   CN_RETURN_IF_ERROR(transpose_2d(stream_, dw, dwk.f32(), p.out_c, rsc, shapes));
   if (dbias) {  // sum of dy over N, H, W
     Scratch part;
