@@ -17,8 +17,11 @@
 // Fashion-MNIST convs measured 259 GFLOP/s this way and 370 with one untimed call per turn
 // (PyTorch's own: 203 and 344); alone, ours measure 361. A training loop runs its kernels
 // back to back in one process, so each turn starts with one untimed call and the samples
-// measure that steady state. Calls of REWARM_BELOW_S or more (model training steps) skip it:
-// their first call's penalty is a small part of their time.
+// measure that steady state. The rule holds for calls of every length: the penalty is not
+// a small part of a long step for every runner. Keras's Xception fine-tuning step (150x150,
+// batch 8) measured 676 ms over three back-to-back calls but 1535 ms (1128-1942) as one
+// call per turn after another runner's turn, against our 654 ms; an earlier rule that
+// skipped the untimed call for steps over 250 ms reported that as a 2.35x lead.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +34,6 @@ import { groupCpuSeconds, type WorkerRunner } from './runners/worker-client.js';
  * rest gets fewer samples (never under 3, or under the workload's own count when that is
  * smaller) rather than stretching the whole run. */
 export const SAMPLE_BUDGET_S: Record<Mode, number> = { quick: 4, full: 20 };
-export const REWARM_BELOW_S = 0.25;
 /** Timed samples per configuration when a runner has several to choose from. */
 const PROBE_SAMPLES = 3;
 
@@ -130,7 +132,7 @@ export async function measure(w: Workload, runners: WorkerRunner[], o: MeasureOp
     };
     result.runs[r.name] = run;
     if (!best) continue;
-    const rewarm = best.perCallS! < REWARM_BELOW_S;
+    const rewarm = true; // Note [re-warm per turn]: every workload, every runner
     const perSample = rewarm ? best.perCallS! * (1 + 1 / w.perTurn) : best.perCallS!;
     let want = Math.max(Math.min(3, w.samples), Math.min(w.samples, Math.floor(o.budgetS / Math.max(perSample, 1e-9))));
     if (o.maxSamples > 0) want = Math.min(want, o.maxSamples);

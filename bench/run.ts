@@ -30,7 +30,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, loadAvg, machineInfo, probeOnednn, waitIdle } from './machine.js';
-import { measure, type MeasureOptions, REWARM_BELOW_S, SAMPLE_BUDGET_S } from './measure.js';
+import { measure, type MeasureOptions, SAMPLE_BUDGET_S } from './measure.js';
 import { type Options, parseArgs, RUNNERS } from './options.js';
 import { toMarkdown } from './report.js';
 import { WorkerRunner } from './runners/worker-client.js';
@@ -186,7 +186,7 @@ async function main() {
   if (results.some((r) => r.model === 'xception' && r.group === 'train'))
     notes.push(`Xception trains on ${XCEPTION_SIZE[o.mode]}x${XCEPTION_SIZE[o.mode]} images in ${o.mode} mode (the application's default is 299x299, what --full uses; it accepts down to 71x71); its primitive shapes are those of a 299x299 input.`);
   if (!o.readback) notes.push('Timings exclude reading results back (every runner executes synchronously on the CPU); --readback includes it.');
-  notes.push(`Runners alternate, and each turn opens with one untimed call for calls under ${REWARM_BELOW_S * 1000} ms: the first call after another runner's turn is up to 2x slower for every runner (Note [re-warm per turn] in bench/measure.ts).`);
+  notes.push(`Runners alternate, and each turn opens with one untimed call, for every workload and runner: the first call after another runner's turn is up to 2x slower, for Keras's long training steps too (Note [re-warm per turn] in bench/measure.ts).`);
   if (o.samples) notes.push(`--samples ${o.samples}: at most ${o.samples} timed samples per workload and runner.`);
   const report: Report = {
     trustworthy: check.passed,

@@ -594,11 +594,17 @@ export function specs(cn: Cn): Spec[] {
       const x = g.t([n, 3]);
       const y = g.t([g.r() < 0.9 ? n : n + 1, 2]);
       const name = g.pick(['fit', 'evaluate'] as const);
-      // Note: fit/evaluate's option objects (owned by lib/models/training.ts) are not replaced
-      // by junk here yet; epochs stays small, since a valid 2**31 epochs is a long run, not a hang.
+      // epochs stays small, since a valid 2**31 epochs is a long run, not a hang.
       const epochs = g.pick([1, 1, 1, 0, -1, 1.5, 'x']);
       if (typeof epochs !== 'number' && name === 'fit') (g.mustThrow = true), g.invalid.push('epochs "x"');
-      const opts = name === 'fit' ? { epochs, batchSize: g.int(g.i(1, 4)), verbose: 0 } : { batchSize: g.int(g.i(1, 4)), verbose: 0 };
+      let opts: unknown = name === 'fit' ? { epochs, batchSize: g.int(g.i(1, 4)), verbose: 0 } : { batchSize: g.int(g.i(1, 4)), verbose: 0 };
+      // Junk option objects (lib/models/training_options.ts): not an object, a coerced type,
+      // an unknown key, an option tfjs has and this package refuses.
+      const junk = g.pick(['none', 'none', 'none', 'number', 'shuffle', 'unknown', 'classWeight'] as const);
+      if (junk === 'number') (opts = 5), (g.mustThrow = true), g.invalid.push('options 5');
+      if (junk === 'shuffle' && name === 'fit') ((opts as Record<string, unknown>).shuffle = 2), (g.mustThrow = true), g.invalid.push('shuffle 2');
+      if (junk === 'unknown') ((opts as Record<string, unknown>).batchSise = 2), (g.mustThrow = true), g.invalid.push('unknown option');
+      if (junk === 'classWeight') ((opts as Record<string, unknown>).classWeight = { 0: 1 }), (g.mustThrow = true), g.invalid.push('classWeight');
       return {
         name: `model.${name}`,
         args: [x, y, opts],

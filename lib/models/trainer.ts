@@ -14,6 +14,7 @@ import type { DatasetLike, TensorInputs } from './data_adapter.js';
 import { Loop, MeanSink, OutputSink, checkLiveModel, drive, epochLoop } from './epoch_loop.js';
 import type { LayersModel } from './functional.js';
 import { ProgressLogger } from './progress.js';
+import { checkTrainingOptions } from './training_options.js';
 import { logNames } from './step_functions.js';
 
 export { compile, disposeCompiled } from './compile_args.js';
@@ -41,6 +42,8 @@ export interface FitArgs {
   seed?: number;
   /** Epoch to start from, to resume training (default 0). */
   initialEpoch?: number;
+  /** Accepted for tfjs compatibility: every step already runs off the event loop, so there is nothing to yield. */
+  yieldEvery?: 'auto' | 'batch' | 'epoch' | 'never' | number;
 }
 
 /** Arguments of model.fitDataset(dataset, args) (tfjs' ModelFitDatasetArgs). */
@@ -61,6 +64,8 @@ export interface FitDatasetArgs {
   validationBatchSize?: number;
   /** Epoch to start from, to resume training (default 0). */
   initialEpoch?: number;
+  /** Accepted for tfjs compatibility: every step already runs off the event loop, so there is nothing to yield. */
+  yieldEvery?: 'auto' | 'batch' | 'epoch' | 'never' | number;
 }
 
 /** Arguments of model.evaluate() (tfjs' ModelEvaluateArgs). */
@@ -146,6 +151,7 @@ function evalDataset(model: LayersModel, dataset: DatasetLike, batches?: number)
 export function fit(model: LayersModel, x: TensorInputs, y: TensorInputs, args: FitArgs = {}): Promise<History> {
   const op = 'fit';
   return exclusive(model, op, async () => {
+    args = checkTrainingOptions(args, op);
     const st = requireCompiled(model, op);
     const { xs, ys } = prepareData(model, op, x, y);
     prepare(model, st);
@@ -195,6 +201,7 @@ export function fit(model: LayersModel, x: TensorInputs, y: TensorInputs, args: 
 export function fitDataset(model: LayersModel, dataset: DatasetLike, args: FitDatasetArgs = {}): Promise<History> {
   const op = 'fitDataset';
   return exclusive(model, op, async () => {
+    args = checkTrainingOptions(args, op);
     const st = requireCompiled(model, op);
     check(dataset && typeof (dataset as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function', op, 'an async iterable dataset', dataset);
     const epochs = args.epochs ?? 1;
@@ -227,22 +234,26 @@ function asScalars(vals: number[]): Tensor | Tensor[] {
 
 /** See LayersModel.evaluate. */
 export function evaluate(model: LayersModel, x: TensorInputs, y: TensorInputs, args: EvaluateArgs = {}): Tensor | Tensor[] {
+  args = checkTrainingOptions(args, 'evaluate');
   const loop = evalTensors(model, 'evaluate', x, y, args.batchSize ?? 32);
   return asScalars(drive(loop, 'sync'));
 }
 
 export async function evaluateAsync(model: LayersModel, x: TensorInputs, y: TensorInputs, args: EvaluateArgs = {}): Promise<Tensor | Tensor[]> {
+  args = checkTrainingOptions(args, 'evaluate');
   const loop = evalTensors(model, 'evaluate', x, y, args.batchSize ?? 32);
   return asScalars(await drive(loop, 'async'));
 }
 
 export async function evaluateDataset(model: LayersModel, dataset: DatasetLike, args: { batches?: number } = {}): Promise<Tensor | Tensor[]> {
+  args = checkTrainingOptions(args, 'evaluateDataset');
   return asScalars(await drive(evalDataset(model, dataset, args.batches), 'async'));
 }
 
 /** predict's checks and loop: the outputs for x, batch by batch. */
 function* predictLoop(model: LayersModel, x: TensorInputs, args: PredictArgs): Loop<Tensor | Tensor[]> {
   const op = 'predict';
+  args = checkTrainingOptions(args, op);
   checkLiveModel(model, op);
   const { xs } = prepareData(model, op, x);
   const b = checkBatchSize(args.batchSize ?? 32, op);
