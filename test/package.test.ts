@@ -7,7 +7,7 @@
 // `node` and `sh` (no cmake, no compiler, no nvcc) and a minimal environment. When this
 // process may create a mount namespace (root, or user namespaces: `unshare -m`), each step
 // also runs in one where the system's copies of the bundled libraries (libdnnl, libgomp,
-// libOpenCL, as ldconfig lists them) are replaced by empty files and oneDNN's headers by an
+// libOpenCL, libjpeg, libpng16, libgif, as ldconfig lists them) are replaced by empty files and oneDNN's headers by an
 // empty directory, so nothing but the package can satisfy them. Either way the consumer
 // reports /proc/self/maps and the test asserts every one of those libraries was loaded from
 // the platform package (RUNPATH $ORIGIN is searched before the system's paths), which holds
@@ -43,6 +43,8 @@ interface ConsumerResult {
   dnnl: string[];
   gomp?: string[];
   opencl?: string[];
+  /** libjpeg, libpng16, libgif and the libz it needs (tf.node's codecs, bundled). */
+  codecs?: string[];
 }
 
 function which(cmd: string, path = process.env.PATH ?? ''): string | null {
@@ -121,12 +123,12 @@ describe.skipIf(!supported)('npm packages (prebuilt linux-x64-gnu)', () => {
     if (u && spawnSync(u, ['-m', '--propagation', 'private', 'true']).status === 0) {
       const cache = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout ?? '';
       const dirs = new Set<string>();
-      for (const m of cache.matchAll(/(libdnnl|libgomp|libOpenCL)\.so[^\s]*\s.*=> (\S+)/g)) {
+      for (const m of cache.matchAll(/(libdnnl|libgomp|libOpenCL|libjpeg|libpng16|libgif)\.so[^\s]*\s.*=> (\S+)/g)) {
         if (existsSync(m[2])) dirs.add(dirname(realpathSync(m[2])));
       }
       const lines: string[] = [];
       for (const d of dirs) {
-        const names = readdirSync(d).filter((n) => /^(libdnnl|libgomp|libOpenCL)\.so/.test(n));
+        const names = readdirSync(d).filter((n) => /^(libdnnl|libgomp|libOpenCL|libjpeg|libpng16|libgif)\.so/.test(n));
         hidden.push(...names.map((n) => join(d, n)));
         lines.push(`hide '${d}' ${names.map((n) => `'${n}'`).join(' ')}`);
       }
@@ -230,6 +232,10 @@ describe.skipIf(!supported)('npm packages (prebuilt linux-x64-gnu)', () => {
       expect(paths.length, `${what} loaded`).toBeGreaterThan(0);
       for (const p of paths) expect(dirname(p), `${what} loaded from ${p}`).toBe(pkgDir);
     }
+    // The image codecs (libjpeg, libpng16, libgif) load with the addon, from the package.
+    const codecs = esm.codecs ?? [];
+    for (const lib of ['libjpeg', 'libpng16', 'libgif']) expect(codecs.some((p) => p.includes(`/${lib}.so`)), `${lib} loaded`).toBe(true);
+    for (const p of codecs) expect(dirname(p), `codec library loaded from ${p}`).toBe(pkgDir);
     const cuda = esm.backends!.find((b) => b.name === 'cuda')!;
     expect(cuda.compiled).toBe(pack.buildInfo.backends.cuda);
   }, 120_000);

@@ -58,5 +58,6 @@ console.log(
     dnnl: loaded(/libdnnl\.so/),
     gomp: loaded(/libgomp\.so/),
     opencl: loaded(/libOpenCL\.so/),
+    codecs: loaded(/\/lib(jpeg|png16|gif|z)\.so/),
   }),
 );
