@@ -41,6 +41,9 @@ describeBackends('parity: gather', (backend) => {
   P('gather scalar index', [{ shape: [4, 3] }, I([2], [])], (x, i) => cn.gather(x, i, 0), (x, i) => tf.gather(x, i, 0));
   P('gather batchDims 1', [{ shape: [3, 5, 2] }, I([0, 4, 4, 1, 2, 3, 3, 3, 0, 1, 2, 3], [3, 4])], (x, i) => cn.gather(x, i, 1, 1), (x, i) => tf.gather(x, i, 1, 1));
   P('gather batchDims 1 axis 2', [{ shape: [2, 3, 4, 2] }, I([3, 0, 1, 1, 2, 0], [2, 3])], (x, i) => cn.gather(x, i, 2, 1), (x, i) => tf.gather(x, i, 2, 1));
+  // 5,000 runs of one index: more slices than one native Concat takes (4,096).
+  const alternating = Array.from({ length: 5000 }, (_, k) => (k % 2 ? 0 : 2));
+  P('gather 5000 scattered indices', [{ shape: [3, 2] }, I(alternating)], (x, i) => cn.gather(x, i), (x, i) => tf.gather(x, i), EXACT, { rtol: 1e-4, atol: 1e-4 });
   P('gather int32 x', [{ shape: [4, 3], dtype: 'int32', lo: -50, hi: 50 }, I([3, 1, 1])], (x, i) => cn.gather(x, i), (x, i) => tf.gather(x, i));
   it('gather copies Inf and NaN exactly and leaves other rows alone', () => {
     const x = cn.tensor([[1, Infinity], [NaN, 2], [3, -Infinity]]);
@@ -213,7 +216,8 @@ describeBackends('parity: step and the float tests', (backend) => {
   for (const op of ['isNaN', 'isInf', 'isFinite'] as const) {
     // TensorFlow's bool is our 1/0 float32 (Note [comparison dtype]); the cast carries tfjs' gradient.
     P(op, [{ shape: [2, 5], values: special }], (x) => cn[op](x), (x) => tf.cast(tf[op](x), 'float32'), EXACT, EXACT);
-    P(`${op} int32`, [{ shape: [4], values: [0, -3, 7, 2], dtype: 'int32' }], (x) => cn[op](x), (x) => tf.cast(tf[op](x), 'int32'), EXACT, false);
+    // (TensorFlow's IsNan / IsInf / IsFinite take floats only: the reference tests the values as float32.)
+    P(`${op} int32`, [{ shape: [4], values: [0, -3, 7, 2], dtype: 'int32' }], (x) => cn[op](x), (x) => tf.cast(tf[op](tf.cast(x, 'float32')), 'int32'), EXACT, false);
   }
   P('step keeps NaN', [{ shape: [4], values: [NaN, -1, 1, NaN] }], (x) => cn.isNaN(cn.step(x, 0.5)), (x) => tf.cast(tf.isNaN(tf.step(x, 0.5)), 'float32'), EXACT, false);
 });

@@ -22,8 +22,17 @@ function rawSlice(x: Tensor, begin: number[], size: number[]): Tensor {
   return ENGINE.runKernel('Slice', [x], { begin, size }, [{ shape: size, dtype: x.dtype }])[0];
 }
 
-/** A Concat kernel call along axis (one input is returned as is), not recorded on the tape. */
+/** The most inputs one native Concat takes (native/ops/movement_kernels.cc). */
+const MAX_CONCAT_INPUTS = 4096;
+
+/** A Concat kernel call along axis (one input is returned as is; more than the kernel takes
+ * are joined in groups first), not recorded on the tape. */
 function rawConcat(parts: Tensor[], axis: number): Tensor {
+  while (parts.length > MAX_CONCAT_INPUTS) {
+    const groups: Tensor[] = [];
+    for (let i = 0; i < parts.length; i += MAX_CONCAT_INPUTS) groups.push(rawConcat(parts.slice(i, i + MAX_CONCAT_INPUTS), axis));
+    parts = groups;
+  }
   if (parts.length === 1) return parts[0];
   const shape = parts[0].shape.slice();
   shape[axis] = parts.reduce((s, t) => s + t.shape[axis], 0);
