@@ -161,7 +161,13 @@ describeBackends('parity: argMin, all, any, cumsum', (backend) => {
           `cumsum axis ${axis} exclusive ${exclusive} reverse ${reverse}`,
           [{ shape: [5, 9, 3] }],
           (x) => cn.cumsum(x, axis, exclusive, reverse),
-          (x) => tf.cumsum(x, axis < 0 ? axis + 3 : axis, exclusive, reverse),
+          // tfjs' cumsum gradient fails on any axis but the last (its transposed gradient has the
+          // wrong shape): the reference moves the axis last, sums there and moves it back.
+          (x) => {
+            const a = axis < 0 ? axis + 3 : axis;
+            const perm = [0, 1, 2].map((k) => (k === a ? 2 : k === 2 ? a : k));
+            return tf.transpose(tf.cumsum(tf.transpose(x, perm), 2, exclusive, reverse), perm);
+          },
           RED,
           RED,
         );
