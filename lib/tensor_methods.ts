@@ -22,12 +22,14 @@ export const OP_METHODS = [
   // unary math and activations
   'neg', 'abs', 'sign', 'floor', 'ceil', 'round', 'reciprocal', 'square', 'sqrt', 'rsqrt',
   'exp', 'log', 'log1p', 'sin', 'cos', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'tanh',
-  'softplus', 'leakyRelu', 'prelu', 'softmax', 'logSoftmax',
-  // reductions
-  'sum', 'mean', 'max', 'min', 'prod', 'argMax',
+  'softplus', 'leakyRelu', 'prelu', 'softmax', 'logSoftmax', 'logSigmoid', 'step', 'isNaN', 'isInf',
+  'isFinite',
+  // reductions and scans
+  'sum', 'mean', 'max', 'min', 'prod', 'argMax', 'argMin', 'all', 'any', 'logSumExp', 'norm', 'cumsum',
   // shape and data movement
   'reshape', 'expandDims', 'squeeze', 'transpose', 'slice', 'pad', 'tile', 'broadcastTo', 'split',
-  'unstack', 'clipByValue', 'cast', 'oneHot', 'zerosLike', 'onesLike',
+  'unstack', 'clipByValue', 'cast', 'oneHot', 'zerosLike', 'onesLike', 'gather', 'reverse', 'mirrorPad',
+  'topk', 'unique',
   // linear algebra, convolution, pooling, normalization
   'matMul', 'dot', 'conv2d', 'depthwiseConv2d', 'separableConv2d', 'conv2dTranspose', 'maxPool',
   'avgPool', 'batchNorm', 'localResponseNormalization',

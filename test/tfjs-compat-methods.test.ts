@@ -25,13 +25,13 @@ interface MethodCase {
   hi?: number;
   /** The receiver's values, when not seeded. */
   values?: number[];
-  dtype?: 'float32' | 'int32';
+  dtype?: 'float32' | 'int32' | 'bool';
   /** The method's arguments, built with lib (tensors are made with lib.tensor). */
   args?: (lib: Lib) => unknown[];
   tol?: number;
 }
 
-const T = (lib: Lib, values: number[], shape: number[], dtype: 'float32' | 'int32' = 'float32') =>
+const T = (lib: Lib, values: number[], shape: number[], dtype: 'float32' | 'int32' | 'bool' = 'float32') =>
   (lib.tensor as (v: number[], s: number[], d: string) => AnyTensor)(values, shape, dtype);
 const seeded = (n: number, seed: number, lo = -1, hi = 1) => Array.from(seededRandom(n, seed, lo, hi));
 
@@ -116,6 +116,24 @@ const CASES: Record<cn.OpMethodName, MethodCase> = {
     args: (l) => [T(l, [0.1, 0.2, 0.3], [3]), T(l, [1, 2, 0.5], [3]), T(l, [0, 1, 2], [3]), T(l, [1, 0.5, 2], [3]), 0.001],
   },
   localResponseNormalization: { shape: [1, 2, 2, 6], args: () => [2, 1, 0.5, 0.75] },
+  // issue 22's missing ops (lib/ops/indexing.ts, lib/ops/math_extra.ts)
+  logSigmoid: { shape: [6], lo: -5, hi: 5 },
+  step: { shape: [6], args: () => [0.25] },
+  isNaN: { shape: [5], values: [1, NaN, Infinity, -2, NaN] },
+  isInf: { shape: [5], values: [1, NaN, Infinity, -2, -Infinity] },
+  isFinite: { shape: [5], values: [1, NaN, Infinity, -2, -Infinity] },
+  argMin: { shape: [3, 4], args: () => [1] },
+  // tfjs' all / any take bool only (ours any dtype, Note [logical reductions]).
+  all: { shape: [2, 3], values: [1, 1, 0, 1, 1, 1], dtype: 'bool', args: () => [1] },
+  any: { shape: [2, 3], values: [0, 0, 0, 1, 0, 0], dtype: 'bool', args: () => [1, true] },
+  logSumExp: { shape: [2, 3, 4], args: () => [[0, 2]] },
+  norm: { shape: [3, 4], args: () => [1, [0, 1]] },
+  cumsum: { shape: [3, 4], args: () => [1, false, true] },
+  gather: { shape: [4, 3], args: (l) => [T(l, [3, 0, 0, 2], [4], 'int32'), 0] },
+  reverse: { shape: [2, 3, 2], args: () => [[0, 2]] },
+  mirrorPad: { shape: [3, 4], args: () => [[[1, 2], [2, 3]], 'symmetric'] },
+  topk: { shape: [3, 5], args: () => [2] },
+  unique: { shape: [6], values: [3, 1, 3, 2, 1, 3] },
 };
 
 function receiver(lib: Lib, c: MethodCase, seed: number): AnyTensor {
@@ -124,9 +142,11 @@ function receiver(lib: Lib, c: MethodCase, seed: number): AnyTensor {
   return T(lib, c.dtype === 'int32' ? v.map(Math.trunc) : v, c.shape, c.dtype ?? 'float32');
 }
 
-/** The results as a list of {shape, values} (methods like split return arrays). */
+/** The results as a list of {shape, values} (methods like split return arrays, topk and
+ * unique {values, indices}). */
 async function materialize(r: unknown): Promise<Array<{ shape: number[]; values: number[] }>> {
-  const list = Array.isArray(r) ? r : [r];
+  const pair = r as { values?: unknown; indices?: unknown; dataSync?: unknown };
+  const list = Array.isArray(r) ? r : typeof pair.dataSync !== 'function' && pair.values && pair.indices ? [pair.values, pair.indices] : [r];
   return Promise.all(list.map(async (t: AnyTensor) => ({ shape: t.shape.slice(), values: Array.from(await (t as cn.Tensor).data()) })));
 }
 

@@ -9,6 +9,8 @@ export * from './matmul.js';
 export * from './transforms.js';
 export * from './random.js';
 export * from './loss_ops.js';
+export * from './indexing.js';
+export * from './math_extra.js';
 export * as image from './image.js';
 export * as fused from './fused.js';
 export type { TensorLike, PadSpec } from './util.js';
