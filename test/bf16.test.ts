@@ -189,7 +189,7 @@ describeBackends('bfloat16 ops against TensorFlow', (backend) => {
   // drifts further, by up to ~1.5% of the largest gradient, so the comparison with it allows
   // 3% of the largest value.
   for (const name of ['conv2d_same', 'conv2d_valid_s2']) {
-    it(`${name}: forward, backward-data (bf16) and backward-weights (float32)`, async () => {
+    it(`${name}: forward, backward-data (bf16) and backward-weights (float32), against TensorFlow and tfjs-node`, async () => {
       const tf = await loadTfjs();
       const before = cn.memory();
       cn.tidy(() => {
@@ -335,7 +335,7 @@ describeBackends('bfloat16 ops against TensorFlow', (backend) => {
 
   // The remaining bf16 kernels against tfjs-node's float32 kernels on the same bf16 inputs:
   // one bf16 rounding of the result (and of intermediate bf16 tensors in composite gradients).
-  it('unary ops, their gradients and logSoftmax against float32 on the same bf16 inputs', async () => {
+  it('unary ops, their gradients and logSoftmax against tfjs-node float32 on the same bf16 inputs', async () => {
     const tf = await loadTfjs();
     const xs = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i * 1.7) * 3);
     const ops: Array<[string, (t: cn.Tensor) => cn.Tensor, (t: TF.Tensor) => TF.Tensor, boolean]> = [
@@ -370,7 +370,7 @@ describeBackends('bfloat16 ops against TensorFlow', (backend) => {
     }
   });
 
-  it('batchNorm inference, and the float32 outputs the conv and matmul kernels can write (outDtype)', async () => {
+  it('batchNorm inference, and the float32 outputs the conv and matmul kernels can write (outDtype), against tfjs-node', async () => {
     const tf = await loadTfjs();
     cn.tidy(() => {
       const x = input('batchnorm', 'x');
