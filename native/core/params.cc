@@ -205,6 +205,33 @@ Status validate_pool2d_params(const char* op, const Pool2DParams& p) {
   return Status::ok();
 }
 
+Status make_matmul_params(MatMulParams* p, const Shape& sa, const Shape& sb, bool trans_a, bool trans_b) {
+  if (sa.size() < 2 || sa.size() > 3) return invalid_argument("MatMul: expected a of rank 2 or 3 but received shape " + shape_str(sa));
+  if (sb.size() < 2 || sb.size() > 3) return invalid_argument("MatMul: expected b of rank 2 or 3 but received shape " + shape_str(sb));
+  p->trans_a = trans_a;
+  p->trans_b = trans_b;
+  size_t ra = sa.size(), rb = sb.size();
+  p->a_batched = ra == 3;
+  p->b_batched = rb == 3;
+  int64_t ba = p->a_batched ? sa[0] : 1, bb = p->b_batched ? sb[0] : 1;
+  if (p->a_batched && p->b_batched && ba != bb)
+    return invalid_argument("MatMul: batch sizes differ: " + shape_str(sa) + " and " + shape_str(sb));
+  p->batch = std::max(ba, bb);
+  p->m = trans_a ? sa[ra - 1] : sa[ra - 2];
+  int64_t ka = trans_a ? sa[ra - 2] : sa[ra - 1];
+  int64_t kb = trans_b ? sb[rb - 1] : sb[rb - 2];
+  p->n = trans_b ? sb[rb - 2] : sb[rb - 1];
+  if (ka != kb)
+    return invalid_argument("MatMul: inner dimensions differ: a " + shape_str(sa) + (trans_a ? " (transposed)" : "") +
+                            " and b " + shape_str(sb) + (trans_b ? " (transposed)" : ""));
+  p->k = ka;
+  return Status::ok();
+}
+
+Shape matmul_output_shape(const MatMulParams& p) {
+  return (p.a_batched || p.b_batched) ? Shape{p.batch, p.m, p.n} : Shape{p.m, p.n};
+}
+
 Status make_broadcast_params(BroadcastParams* p, const Shape& a, const Shape& b) {
   BroadcastParams q;
   int rank = (int)std::max(a.size(), b.size());

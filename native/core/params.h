@@ -95,6 +95,11 @@ struct MatMulParams {
   bool has_bias = false;
   bool relu = false;
 };
+// Fills p from a's and b's shapes (rank 2, or 3 with a batch axis) and the transposes; the
+// one MatMul shape check, shared by the float32 and the reduced-precision kernels.
+Status make_matmul_params(MatMulParams* p, const Shape& a, const Shape& b, bool trans_a, bool trans_b);
+// MatMul's output shape: [batch, m, n] when either input is batched, else [m, n].
+Shape matmul_output_shape(const MatMulParams& p);
 
 // Elementwise broadcasting: out has rank <= kMaxRank; a_strides/b_strides are element
 // strides into a and b for each output axis (0 where broadcast).

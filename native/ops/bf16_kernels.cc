@@ -206,26 +206,9 @@ Status k_matmul(KernelContext& c) {
   const BufferPtr &A = c.inputs[0], &B = c.inputs[1];
   CN_RETURN_IF_ERROR(expect_same(k, "a", A, t));
   CN_RETURN_IF_ERROR(expect_same(k, "b", B, t));
-  const Shape &sa = A->shape, &sb = B->shape;
-  if (sa.size() < 2 || sa.size() > 3) return invalid_argument("MatMul: expected a of rank 2 or 3 but received shape " + shape_str(sa));
-  if (sb.size() < 2 || sb.size() > 3) return invalid_argument("MatMul: expected b of rank 2 or 3 but received shape " + shape_str(sb));
   MatMulParams p;
-  p.trans_a = c.a().b("transposeA");
-  p.trans_b = c.a().b("transposeB");
+  CN_RETURN_IF_ERROR(make_matmul_params(&p, A->shape, B->shape, c.a().b("transposeA"), c.a().b("transposeB")));
   p.relu = c.a().b("relu");
-  size_t ra = sa.size(), rb = sb.size();
-  p.a_batched = ra == 3;
-  p.b_batched = rb == 3;
-  int64_t ba = p.a_batched ? sa[0] : 1, bb = p.b_batched ? sb[0] : 1;
-  if (p.a_batched && p.b_batched && ba != bb)
-    return invalid_argument("MatMul: batch sizes differ: " + shape_str(sa) + " and " + shape_str(sb));
-  p.batch = std::max(ba, bb);
-  p.m = p.trans_a ? sa[ra - 1] : sa[ra - 2];
-  int64_t ka = p.trans_a ? sa[ra - 2] : sa[ra - 1];
-  int64_t kb = p.trans_b ? sb[rb - 1] : sb[rb - 2];
-  p.n = p.trans_b ? sb[rb - 2] : sb[rb - 1];
-  if (ka != kb) return invalid_argument("MatMul: inner dimensions differ: a " + shape_str(sa) + " and b " + shape_str(sb));
-  p.k = ka;
   TypedPtr bias;
   if (c.inputs.size() == 3) {
     const BufferPtr& b = c.inputs[2];
@@ -238,7 +221,7 @@ Status k_matmul(KernelContext& c) {
   }
   DType ct;
   CN_RETURN_IF_ERROR(out_dtype(c, k, t, &ct));
-  Shape out = (p.a_batched || p.b_batched) ? Shape{p.batch, p.m, p.n} : Shape{p.m, p.n};
+  Shape out = matmul_output_shape(p);
   BufferPtr y;
   CN_RETURN_IF_ERROR(c.output(0, out, ct, &y));
   return rp(c)->matmul(tp(y), tp(A), tp(B), bias, p);
