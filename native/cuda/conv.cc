@@ -54,6 +54,7 @@
 #include "conv_traits.h"
 #include "cuda_backend.h"
 #include "kernels/kernels.h"
+#include "kernels/reduced_kernels.h"
 
 namespace cn {
 namespace cuda {
@@ -144,9 +145,18 @@ Status transpose_2d(cudaStream_t s, float* out, const float* in, int64_t rows, i
   return Status::ok();
 }
 
+// The explicit padding's window, for 16-bit data (kernels/elementwise_body.h).
+k::ew::Window pad_window(const Conv2DParams& p, const ConvPlan& pl) {
+  return {p.n, p.in_c, pl.xp_h, pl.xp_w, p.in_h, p.in_w, pl.extra_top, pl.extra_left};
+}
+
 // Zero-pads x [n, in_h, in_w, c] into xp [n, xp_h, xp_w, c] (Note [asymmetric padding]).
-Status prepad_input(cudaStream_t s, float* xp, const float* x, const Conv2DParams& p,
+Status prepad_input(cudaStream_t s, void* xp, const void* x, const Conv2DParams& p,
                     const ConvPlan& pl, const std::string& shapes) {
+  if (pl.dtype != DType::kFloat32) {
+    CN_LAUNCH_CHECK(k::rp_pad16(s, xp, x, pad_window(p, pl)), "prepad " + shapes);
+    return Status::ok();
+  }
   k::PadDesc d;
   d.rank = 4;
   int64_t in[4] = {p.n, p.in_h, p.in_w, p.in_c}, out[4] = {p.n, pl.xp_h, pl.xp_w, p.in_c},
@@ -156,13 +166,19 @@ Status prepad_input(cudaStream_t s, float* xp, const float* x, const Conv2DParam
     d.out_shape[i] = out[i];
     d.before[i] = before[i];
   }
-  CN_LAUNCH_CHECK(k::pad(s, xp, x, p.n * pl.xp_h * pl.xp_w * p.in_c, d, 0.f), "prepad " + shapes);
+  CN_LAUNCH_CHECK(k::pad(s, static_cast<float*>(xp), static_cast<const float*>(x), p.n * pl.xp_h * pl.xp_w * p.in_c,
+                         d, 0.f),
+                  "prepad " + shapes);
   return Status::ok();
 }
 
 // Keeps the interior of the padded dxp: dx = dxp[:, top:top+in_h, left:left+in_w, :].
-Status unpad_output(cudaStream_t s, float* dx, const float* dxp, const Conv2DParams& p,
+Status unpad_output(cudaStream_t s, void* dx, const void* dxp, const Conv2DParams& p,
                     const ConvPlan& pl, const std::string& shapes) {
+  if (pl.dtype != DType::kFloat32) {
+    CN_LAUNCH_CHECK(k::rp_crop16(s, dx, dxp, pad_window(p, pl)), "unpad " + shapes);
+    return Status::ok();
+  }
   k::IndexMap m;
   m.rank = 4;
   int64_t shape[4] = {p.n, p.in_h, p.in_w, p.in_c};
@@ -197,6 +213,7 @@ void note_legacy(const AlgoChoice& a, bool prepad, bool graph_declined, bool bia
 // direct, on the input as it is with its real pre and post paddings.
 ConvGeometry graph_geometry(const Conv2DParams& p, const ConvPlan& pl, bool direct) {
   ConvGeometry geo;
+  geo.data_type = pl.data_type;
   geo.n = p.n;
   geo.c = p.in_c;
   geo.h = direct ? p.in_h : pl.xp_h;
@@ -334,14 +351,14 @@ Status run_conv(CudaBackend* b, ConvPlan* pl, const Conv2DParams& p, ConvBuffers
   if (pl->graph && pl->prepad) CN_RETURN_IF_ERROR(run_graph(b, pl, D::kDirection, p, bufs, shapes, true, &done));
   if (done) return Status::ok();
   Scratch padded;
-  float* const out = bufs.out;
+  void* const out = bufs.out;
   if (pl->prepad) {
-    CN_RETURN_IF_ERROR(b->scratch(&padded, sizeof(float) * p.n * pl->xp_h * pl->xp_w * p.in_c));
+    CN_RETURN_IF_ERROR(b->scratch(&padded, dtype_size(pl->dtype) * p.n * pl->xp_h * pl->xp_w * p.in_c));
     if (kPadsOutput) {
-      bufs.out = padded.f32();
+      bufs.out = padded.get();
     } else {
-      CN_RETURN_IF_ERROR(prepad_input(b->stream(), padded.f32(), bufs.x, p, *pl, shapes));
-      bufs.x = padded.f32();
+      CN_RETURN_IF_ERROR(prepad_input(b->stream(), padded.get(), bufs.x, p, *pl, shapes));
+      bufs.x = padded.get();
     }
   }
   if (pl->graph) CN_RETURN_IF_ERROR(run_graph(b, pl, D::kDirection, p, bufs, shapes, false, &done));
@@ -351,6 +368,19 @@ Status run_conv(CudaBackend* b, ConvPlan* pl, const Conv2DParams& p, ConvBuffers
 }
 
 }  // namespace
+
+Status run_conv_direction(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
+                          const ConvBuffers& bufs, const std::string& shapes) {
+  bool fused = false;
+  switch (dir) {
+    case ConvDirection::kForward: return run_conv<ForwardConv>(b, pl, p, bufs, nullptr, shapes, &fused);
+    case ConvDirection::kBackwardData: return run_conv<BackwardDataConv>(b, pl, p, bufs, nullptr, shapes, &fused);
+    case ConvDirection::kBackwardFilter:
+      return run_conv<BackwardFilterConv>(b, pl, p, bufs, nullptr, shapes, &fused);
+  }
+  return invalid_argument("conv2d: unknown direction");
+}
+
 }  // namespace cuda
 
 Status CudaBackend::conv2d_forward(float* y, const float* x, const float* w, const float* bias,

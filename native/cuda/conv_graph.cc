@@ -50,7 +50,10 @@ class Desc {
 
 std::string geometry_str(ConvDirection dir, const ConvGeometry& g) {
   const char* names[] = {"forward", "backward-data", "backward-filter"};
-  return std::string("graph API ") + names[(int)dir] + " x=[" + std::to_string(g.n) + "," +
+  const char* type = g.data_type == CUDNN_DATA_HALF       ? " float16"
+                     : g.data_type == CUDNN_DATA_BFLOAT16 ? " bfloat16"
+                                                          : "";
+  return std::string("graph API ") + names[(int)dir] + type + " x=[" + std::to_string(g.n) + "," +
          std::to_string(g.h) + "," + std::to_string(g.w) + "," + std::to_string(g.c) + "] w=KRSC[" +
          std::to_string(g.k) + "," + std::to_string(g.r) + "," + std::to_string(g.s) + "," +
          std::to_string(g.c) + "] y=[" + std::to_string(g.n) + "," + std::to_string(g.out_h) + "," + std::to_string(g.out_w) + "," + std::to_string(g.k) +
@@ -60,14 +63,13 @@ std::string geometry_str(ConvDirection dir, const ConvGeometry& g) {
          std::to_string(g.dil_h) + "," + std::to_string(g.dil_w) + "]";
 }
 
-// A 4-D float tensor with logical dims [a, b, c, d] = [n, channels, rows, cols] stored
+// A 4-D tensor of type dt with logical dims [a, b, c, d] = [n, channels, rows, cols] stored
 // channels-last (NHWC, or KRSC for the filter).
 Status make_tensor(Desc* t, int64_t uid, int64_t n, int64_t ch, int64_t rows, int64_t cols,
-                   int64_t alignment, const std::string& ctx) {
+                   cudnnDataType_t dt, int64_t alignment, const std::string& ctx) {
   CN_RETURN_IF_ERROR(t->create(CUDNN_BACKEND_TENSOR_DESCRIPTOR, "tensor"));
   int64_t dims[4] = {n, ch, rows, cols};
   int64_t strides[4] = {rows * cols * ch, 1, cols * ch, ch};
-  cudnnDataType_t dt = CUDNN_DATA_FLOAT;
   CN_SET(*t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt, ctx);
   CN_SET(*t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims, ctx);
   CN_SET(*t, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, strides, ctx);
@@ -290,9 +292,9 @@ double time_plan(CudaBackend* b, const GraphConv& plan, const ConvBuffers& bufs,
 Status describe(GraphConv* out, ConvDirection dir, const ConvGeometry& g, int64_t alignment,
                 const std::string& ctx) {
   out->dir = dir;
-  CN_RETURN_IF_ERROR(make_tensor(&out->x, kUidX, g.n, g.c, g.h, g.w, alignment, ctx));
-  CN_RETURN_IF_ERROR(make_tensor(&out->w, kUidW, g.k, g.c, g.r, g.s, alignment, ctx));
-  CN_RETURN_IF_ERROR(make_tensor(&out->y, kUidY, g.n, g.k, g.out_h, g.out_w, alignment, ctx));
+  CN_RETURN_IF_ERROR(make_tensor(&out->x, kUidX, g.n, g.c, g.h, g.w, g.data_type, alignment, ctx));
+  CN_RETURN_IF_ERROR(make_tensor(&out->w, kUidW, g.k, g.c, g.r, g.s, g.data_type, alignment, ctx));
+  CN_RETURN_IF_ERROR(make_tensor(&out->y, kUidY, g.n, g.k, g.out_h, g.out_w, g.data_type, alignment, ctx));
   CN_RETURN_IF_ERROR(make_conv_desc(&out->conv, g, ctx));
   return make_operation(&out->op, dir, out->x, out->w, out->y, out->conv, ctx);
 }

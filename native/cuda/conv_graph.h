@@ -36,8 +36,11 @@ constexpr size_t kConvWorkspaceCap = size_t(1) << 30;
 
 // One plain (ungrouped) convolution as cuDNN sees it: x [n, c, h, w] and y [n, k, out_h,
 // out_w] in NHWC memory, the filter KRSC [k, c, r, s], zero padding pad_h / pad_w before
-// (top / left) and post_h / post_w after (bottom / right; negative: the same as before).
+// (top / left) and post_h / post_w after (bottom / right; negative: the same as before), all
+// three tensors of data_type (FLOAT, or HALF / BFLOAT16 for Note [reduced-precision
+// convolutions] in half_conv.cc), accumulated in float whatever it is.
 struct ConvGeometry {
+  cudnnDataType_t data_type = CUDNN_DATA_FLOAT;
   int64_t n = 0, c = 0, h = 0, w = 0;
   int64_t k = 0, r = 0, s = 0;
   int64_t out_h = 0, out_w = 0;
@@ -50,10 +53,10 @@ struct ConvGeometry {
 // The three operands. forward writes y from x and w; backward-data writes x (dx) from y (dy)
 // and w; backward-filter writes w (dw) from x and y (dy).
 struct ConvBuffers {
-  const float* x = nullptr;
-  const float* w = nullptr;
-  const float* y = nullptr;
-  float* out = nullptr;  // the written one: y, x or w by direction
+  const void* x = nullptr;
+  const void* w = nullptr;
+  const void* y = nullptr;
+  void* out = nullptr;  // the written one: y, x or w by direction
 };
 
 constexpr int kGraphAutotuneCandidates = 16;

@@ -30,8 +30,8 @@ Status validate_conv(const char* op, const Conv2DParams& p) {
 
 namespace {
 
-std::string plan_key(const Conv2DParams& p, bool tf32, bool autotune, bool graph) {
-  int64_t v[] = {p.n, p.in_h, p.in_w, p.in_c, p.k_h, p.k_w, p.out_c, p.stride_h, p.stride_w,
+std::string plan_key(const Conv2DParams& p, DType dtype, bool tf32, bool autotune, bool graph) {
+  int64_t v[] = {(int64_t)dtype, p.n, p.in_h, p.in_w, p.in_c, p.k_h, p.k_w, p.out_c, p.stride_h, p.stride_w,
                  p.dil_h, p.dil_w, p.pad_top, p.pad_bottom, p.pad_left, p.pad_right, p.out_h,
                  p.out_w, p.depthwise, p.depth_multiplier, tf32, autotune, graph};
   return std::string(reinterpret_cast<const char*>(v), sizeof(v));
@@ -47,10 +47,14 @@ struct ConvCache {
 void ConvCacheDeleter::operator()(ConvCache* c) const { delete c; }
 
 // One plan per shape and setting: descriptors now, each direction's choices (lazily) in conv.cc.
-Status get_plan(ConvCache* cache, const Conv2DParams& p, ConvPlan** out) {
-  bool tf32 = options().allow_tf32, autotune = options().autotune;
+Status get_plan(ConvCache* cache, const Conv2DParams& p, DType dtype, ConvPlan** out) {
+  if (dtype != DType::kFloat32 && dtype != DType::kBFloat16 && dtype != DType::kFloat16)
+    return invalid_argument(std::string("conv2d: cuDNN convolutions take float32, bfloat16 or float16, not ") +
+                            dtype_name(dtype));
+  // Tensor cores always for bf16 / fp16 data (the TF32 switch is about float32 inputs).
+  bool tf32 = options().allow_tf32 || dtype != DType::kFloat32, autotune = options().autotune;
   bool graph = options().graph_conv && !p.depthwise;
-  std::string key = plan_key(p, tf32, autotune, graph);
+  std::string key = plan_key(p, dtype, tf32, autotune, graph);
   std::lock_guard<std::mutex> lock(cache->mu);
   auto it = cache->plans.find(key);
   if (it != cache->plans.end()) {
@@ -58,6 +62,9 @@ Status get_plan(ConvCache* cache, const Conv2DParams& p, ConvPlan** out) {
     return Status::ok();
   }
   auto pl = std::make_unique<ConvPlan>();
+  pl->dtype = dtype;
+  pl->data_type = dtype == DType::kBFloat16 ? CUDNN_DATA_BFLOAT16 : dtype == DType::kFloat16 ? CUDNN_DATA_HALF
+                                                                                              : CUDNN_DATA_FLOAT;
   pl->tf32 = tf32;
   pl->autotune = autotune;
   pl->graph = graph;
@@ -83,9 +90,9 @@ Status get_plan(ConvCache* cache, const Conv2DParams& p, ConvPlan** out) {
   pl->xp_h = p.in_h + pl->extra_top + pl->extra_bottom;
   pl->xp_w = p.in_w + pl->extra_left + pl->extra_right;
 
-  CN_RETURN_IF_ERROR(pl->x.set_nhwc((int)p.n, (int)p.in_c, (int)pl->xp_h, (int)pl->xp_w));
-  CN_RETURN_IF_ERROR(pl->y.set_nhwc((int)p.n, (int)p.out_c, (int)p.out_h, (int)p.out_w));
-  CN_RETURN_IF_ERROR(pl->w.set_krsc((int)p.out_c, (int)pl->cin_per_group, (int)p.k_h, (int)p.k_w));
+  CN_RETURN_IF_ERROR(pl->x.set_nhwc((int)p.n, (int)p.in_c, (int)pl->xp_h, (int)pl->xp_w, pl->data_type));
+  CN_RETURN_IF_ERROR(pl->y.set_nhwc((int)p.n, (int)p.out_c, (int)p.out_h, (int)p.out_w, pl->data_type));
+  CN_RETURN_IF_ERROR(pl->w.set_krsc((int)p.out_c, (int)pl->cin_per_group, (int)p.k_h, (int)p.k_w, pl->data_type));
   CN_RETURN_IF_ERROR(pl->conv.set((int)sym_h, (int)sym_w, (int)p.stride_h, (int)p.stride_w,
                                   (int)p.dil_h, (int)p.dil_w, pl->groups));
   int dn = 0, dc = 0, dh = 0, dw = 0;

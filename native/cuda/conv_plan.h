@@ -13,6 +13,7 @@
 #include "descriptors.h"
 
 namespace cn {
+class CudaBackend;
 namespace cuda {
 
 struct ConvCache;
@@ -44,6 +45,10 @@ struct DirectionPlan {
 };
 
 struct ConvPlan {
+  // The data type of x, w and y (float32, or bfloat16 / float16: Note [reduced-precision
+  // convolutions] in half_conv.cc), and cuDNN's name for it.
+  DType dtype = DType::kFloat32;
+  cudnnDataType_t data_type = CUDNN_DATA_FLOAT;
   TensorDesc x, y;
   FilterDesc w;
   ConvDesc conv;
@@ -53,6 +58,7 @@ struct ConvPlan {
   int64_t extra_top = 0, extra_bottom = 0, extra_left = 0, extra_right = 0;
   int64_t pad_h = 0, pad_w = 0;  // the symmetric padding cuDNN applies
   bool prepad = false;
+  // tf32: tensor cores allowed (always, for bfloat16 / float16 data).
   bool tf32 = true, autotune = false;
   bool graph = false;  // plain convolutions on the graph API (convApi 'graph')
   DirectionPlan dirs[3];  // by ConvDirection
@@ -71,8 +77,18 @@ std::string conv_shapes(const Conv2DParams& p);
 // The shared validator (core/params.h), so cpu and cuda accept the same structs, plus
 // cuDNN's own limit: its descriptors take int32 extents.
 Status validate_conv(const char* op, const Conv2DParams& p);
-// The plan of p under the current cuda options, made on first use.
-Status get_plan(ConvCache* cache, const Conv2DParams& p, ConvPlan** out);
+// The plan of p on data of dtype (float32, bfloat16, float16) under the current cuda
+// options, made on first use.
+Status get_plan(ConvCache* cache, const Conv2DParams& p, DType dtype, ConvPlan** out);
+inline Status get_plan(ConvCache* cache, const Conv2DParams& p, ConvPlan** out) {
+  return get_plan(cache, p, DType::kFloat32, out);
+}
+
+// Runs direction dir of pl on bufs (conv.cc's one run path: the graph API where chosen, else
+// the legacy API; explicit padding where needed), with no epilogue: the operands are of
+// pl's data type, the filter in KRSC.
+Status run_conv_direction(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DParams& p,
+                          const ConvBuffers& bufs, const std::string& shapes);
 
 }  // namespace cuda
 }  // namespace cn

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../core/backend.h"
+#include "../core/reduced_precision.h"
 #include "allocator.h"
 #include "cuda_check.h"
 
@@ -108,6 +109,12 @@ class CudaBackend final : public Backend {
     return backend_error(context_error_);
   }
 
+  // bfloat16 / float16 primitives (half_backend.h), created with the backend.
+  ReducedPrecisionOps* reduced_precision() override;
+  // The per-shape convolution plans (conv_plan.h), shared by the float32 and the reduced-
+  // precision convolutions.
+  cuda::ConvCache* conv_cache();  // created on first use (conv_plan.cc)
+
   Status conv2d_forward(float* y, const float* x, const float* w, const float* bias,
                         const Conv2DParams& p) override;
   Status conv2d_backward_data(float* dx, const float* dy, const float* w,
@@ -197,7 +204,7 @@ class CudaBackend final : public Backend {
   std::vector<cudaEvent_t> timer_events_;
   size_t timer_used_ = 0;
   std::unique_ptr<cuda::ConvCache, cuda::ConvCacheDeleter> conv_cache_;
-  cuda::ConvCache* conv_cache();  // created on first use (conv.cc)
+  std::unique_ptr<ReducedPrecisionOps> reduced_;  // made on first use (half_backend.cc)
 };
 
 }  // namespace cn

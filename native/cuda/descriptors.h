@@ -16,10 +16,10 @@ class TensorDesc {
   ~TensorDesc() {
     if (d_) cudnn().cudnnDestroyTensorDescriptor(d_);
   }
-  // A 4-D float tensor in NHWC layout with logical dims n, c, h, w.
-  Status set_nhwc(int n, int c, int h, int w) {
+  // A 4-D tensor of type dt (float unless said) in NHWC layout with logical dims n, c, h, w.
+  Status set_nhwc(int n, int c, int h, int w, cudnnDataType_t dt = CUDNN_DATA_FLOAT) {
     if (!d_) CN_CUDNN_CHECK(cudnn().cudnnCreateTensorDescriptor(&d_), "");
-    CN_CUDNN_CHECK(cudnn().cudnnSetTensor4dDescriptor(d_, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, n,
+    CN_CUDNN_CHECK(cudnn().cudnnSetTensor4dDescriptor(d_, CUDNN_TENSOR_NHWC, dt, n,
                                                       c, h, w),
                    dims(n, c, h, w));
     return Status::ok();
@@ -43,9 +43,9 @@ class FilterDesc {
     if (d_) cudnn().cudnnDestroyFilterDescriptor(d_);
   }
   // KRSC: [k out channels, r rows, s cols, c in channels per group].
-  Status set_krsc(int k, int c, int r, int s) {
+  Status set_krsc(int k, int c, int r, int s, cudnnDataType_t dt = CUDNN_DATA_FLOAT) {
     if (!d_) CN_CUDNN_CHECK(cudnn().cudnnCreateFilterDescriptor(&d_), "");
-    CN_CUDNN_CHECK(cudnn().cudnnSetFilter4dDescriptor(d_, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, k,
+    CN_CUDNN_CHECK(cudnn().cudnnSetFilter4dDescriptor(d_, dt, CUDNN_TENSOR_NHWC, k,
                                                       c, r, s),
                    "KRSC [" + std::to_string(k) + "," + std::to_string(r) + "," +
                        std::to_string(s) + "," + std::to_string(c) + "]");
@@ -57,6 +57,8 @@ class FilterDesc {
   cudnnFilterDescriptor_t d_ = nullptr;
 };
 
+// The compute type is float for every data type (float, and half / bfloat16 data with float
+// accumulation: cuDNN's PSEUDO_HALF_CONFIG and PSEUDO_BFLOAT16_CONFIG).
 class ConvDesc {
  public:
   ConvDesc() = default;

@@ -15,6 +15,12 @@
 // and the backward's gradient sums and dx mask dy by ((x - mean) * scale + beta > 0), the
 // very expression and operands normalize used, so the mask is the forward's.
 //
+// Note [batch norm in reduced precision]: x, y, dy and dx may be bfloat16 or float16 (T);
+// everything else stays as in float32: the sums in double, the statistics, scale, gamma,
+// beta and their gradients in float, each element widened on load and rounded once on
+// store. So a bf16 batch norm differs from the float32 one by the rounding of its inputs
+// and of its one output, nothing else.
+//
 // Note [four channels per thread]: where c % 4 == 0 and the big arrays are 16-byte aligned,
 // each thread moves float4s: one float load per thread left HBM mostly idle (too few bytes in
 // flight per multiprocessor). Per-channel values (mean, scale, coefficients) are loaded once
@@ -37,9 +43,12 @@ enum { kMoments = 0, kGradSums = 1 };
 
 // ---- launch geometry (host)
 
-// Channels per thread: 4 where c allows it and every big array is 16-byte aligned.
-inline int width(int64_t c, const void* a, const void* b = nullptr, const void* d = nullptr) {
-  return c % 4 == 0 && aligned16(a) && aligned16(b) && aligned16(d) ? 4 : 1;
+// Channels per thread: 4 where c allows it and every big array is aligned for a vector of
+// four elements of elem_bytes (16 bytes for float, 8 for the 16-bit types).
+inline int width(int64_t c, const void* a, const void* b = nullptr, const void* d = nullptr,
+                 int64_t elem_bytes = 4) {
+  return c % 4 == 0 && aligned_vec(a, elem_bytes) && aligned_vec(b, elem_bytes) && aligned_vec(d, elem_bytes) ? 4
+                                                                                                              : 1;
 }
 
 // Row splits of the per-channel sums: about 64K threads, each over at least 16 rows.
@@ -82,6 +91,11 @@ inline Launch elementwise_launch(int64_t nvec, int64_t groups, bool* stationary)
 }
 
 // ---- per-thread work (host + device)
+//
+// The big arrays (x, dy, y, dx, z) are of the storage type T (float, Bf16, Fp16: loads widen
+// to float, stores round); the per-channel arrays are float, and the sums double, whatever T
+// is (Note [batch norm in reduced precision]: float32 statistics and parameters, as Keras's
+// mixed precision keeps them).
 
 // g = 0 where relu((x - mean) * scale + beta) is not positive (the forward's expression).
 template <int W>
@@ -98,8 +112,8 @@ CN_HD void relu_mask(float (&g)[W], const float (&x)[W], const float (&mean)[W],
 // Four rows' loads are issued before they are accumulated, in row order.
 // With mscale (kGradSums only), dy is masked by the relu of the normalized x
 // ((x - mean) * mscale + mbeta > 0; mbeta may be null: 0).
-template <int W>
-CN_HD void partials_thread(double* p0, double* p1, const float* x, const float* dy,
+template <int W, typename T>
+CN_HD void partials_thread(double* p0, double* p1, const T* x, const T* dy,
                               const float* mean, const float* mscale, const float* mbeta,
                               int64_t rows, int64_t c, int64_t splits, int kind, int64_t t0,
                               int64_t stride) {
@@ -110,14 +124,14 @@ CN_HD void partials_thread(double* p0, double* p1, const float* x, const float* 
     const int64_t lo = sp * len, hi = rows < lo + len ? rows : lo + len;
     float kf[W], ms[W], mb[W];
     for (int j = 0; j < W; ++j) {
-      kf[j] = kind == kMoments ? x[ch + j] : mean[ch + j];
+      kf[j] = kind == kMoments ? to_f(x[ch + j]) : mean[ch + j];
       ms[j] = mscale ? mscale[ch + j] : 0.f;
       mb[j] = mbeta ? mbeta[ch + j] : 0.f;
     }
     double a[W], b[W];
     for (int j = 0; j < W; ++j) a[j] = b[j] = 0.0;
-    const float* xc = x + ch;
-    const float* gc = dy ? dy + ch : nullptr;
+    const T* xc = x + ch;
+    const T* gc = dy ? dy + ch : nullptr;
     int64_t r = lo;
     if (kind == kMoments) {
       for (; r + 4 <= hi; r += 4) {
@@ -187,12 +201,13 @@ CN_HD void finish_lane(double* a, double* b, const double* p0, const double* p1,
 
 // Channel ch's result from its totals. kMoments: out0 = mean, out1 = biased variance;
 // kGradSums: out0 = sum dy, out1 = sum dy (x - mean).
-CN_HD void finish_store(float* out0, float* out1, const float* x, int64_t rows, int64_t ch,
+template <typename T>
+CN_HD void finish_store(float* out0, float* out1, const T* x, int64_t rows, int64_t ch,
                            double a, double b, int kind) {
   if (kind == kMoments) {
     const double m1 = a / (double)rows;  // the mean of x - k
     const double var = b / (double)rows - m1 * m1;
-    out0[ch] = (float)((double)x[ch] + m1);
+    out0[ch] = (float)((double)to_f(x[ch]) + m1);
     out1[ch] = (float)(var > 0.0 ? var : 0.0);
   } else {
     out0[ch] = (float)a;
@@ -210,8 +225,8 @@ CN_HD void scale_item(float* scale, const float* var, const float* gamma, int64_
 // in core/params.h), then relu(y) if asked, over the vectors t0, t0 + stride, ... < nvec
 // (beta may be null: 0). Per-channel values are reloaded only when the channel group
 // changes, which happens only when !stationary.
-template <int W>
-CN_HD void normalize_thread(float* y, const float* x, const float* z, const float* mean,
+template <int W, typename T>
+CN_HD void normalize_thread(T* y, const T* x, const T* z, const float* mean,
                             const float* scale, const float* beta, bool relu, int64_t nvec,
                             int64_t groups, bool stationary, int64_t t0, int64_t stride) {
   int64_t g = -1;
@@ -259,8 +274,8 @@ CN_HD void param_grads_item(float* dgamma, float* dbeta, float* coeff, const flo
 
 // dx = k1 dy + k2 (x - mean) + k3 over the vectors t0, t0 + stride, ... < nvec; with mscale,
 // dy masked as in partials_thread.
-template <int W>
-CN_HD void backward_data_thread(float* dx, const float* dy, const float* x, const float* mean,
+template <int W, typename T>
+CN_HD void backward_data_thread(T* dx, const T* dy, const T* x, const float* mean,
                                    const float* coeff, const float* mscale, const float* mbeta,
                                    int64_t nvec, int64_t groups, int64_t c, bool stationary,
                                    int64_t t0, int64_t stride) {

@@ -10,6 +10,7 @@
 // too few bytes are in flight to keep HBM busy. Each lane applies the scalar function, so
 // the results are the scalar kernels', bit for bit.
 #include "common.cuh"
+#include "elementwise_body.h"
 
 namespace cn {
 namespace cuda {
@@ -17,60 +18,15 @@ namespace k {
 
 namespace {
 
-// Order of cn::UnaryOp.
-enum { kRelu, kSigmoid, kTanh, kExp, kLog, kNeg, kSqrt, kRsqrt, kSquare, kAbs, kReciprocal,
-       kSign, kFloor, kCeil, kRound, kLog1p, kSoftplus, kElu, kSelu, kRelu6, kStep, kSin, kCos };
-// Order of cn::UnaryGradOp.
-enum { gRelu, gSigmoid, gTanh, gElu, gSelu, gRelu6 };
-// Order of cn::BinaryOp.
-enum { bAdd, bSub, bMul, bDiv, bMaximum, bMinimum, bPow, bSquaredDifference, bEqual, bNotEqual,
-       bGreater, bGreaterEqual, bLess, bLessEqual, bFloorDiv, bMod };
-
-constexpr float kSeluAlpha = 1.6732632423543772f, kSeluScale = 1.0507009873554805f;
-
-__device__ __forceinline__ float apply_unary(int op, float x, float alpha) {
-  switch (op) {
-    case kRelu: return x > 0.f ? x : 0.f;
-    case kSigmoid: return 1.f / (1.f + expf(-x));
-    case kTanh: return tanhf(x);
-    case kExp: return expf(x);
-    case kLog: return logf(x);
-    case kNeg: return -x;
-    case kSqrt: return sqrtf(x);
-    case kRsqrt: return rsqrtf(x);
-    case kSquare: return x * x;
-    case kAbs: return fabsf(x);
-    case kReciprocal: return 1.f / x;
-    case kSign: return x > 0.f ? 1.f : (x < 0.f ? -1.f : (x == 0.f ? 0.f : x));
-    case kFloor: return floorf(x);
-    case kCeil: return ceilf(x);
-    case kRound: return rintf(x);  // half to even, as TensorFlow
-    case kLog1p: return log1pf(x);
-    case kSoftplus: return x > 20.f ? x : log1pf(expf(x));
-    case kElu: return x > 0.f ? x : alpha * expm1f(x);
-    case kSelu: return x > 0.f ? kSeluScale * x : kSeluScale * kSeluAlpha * expm1f(x);
-    case kRelu6: return fminf(fmaxf(x, 0.f), 6.f);
-    case kStep: return x > 0.f ? 1.f : (x != x ? x : alpha);
-    case kSin: return sinf(x);
-    case kCos: return cosf(x);
-  }
-  return x;
-}
+// The scalar functions (and the op enums) are elementwise_body.h's, shared with the typed
+// kernels of reduced.cu and run on the host by its tests.
+using namespace ew;
+using ew::apply_binary;
+using ew::apply_unary;
+using ew::apply_unary_grad;
 
 __global__ void unary_kernel(float* y, const float* x, int64_t n, int op, float alpha) {
   CN_FOR_EACH(i, n) y[i] = apply_unary(op, x[i], alpha);
-}
-
-__device__ __forceinline__ float apply_unary_grad(int op, float g, float r, float alpha) {
-  switch (op) {
-    case gRelu: return r > 0.f ? g : 0.f;
-    case gSigmoid: return g * r * (1.f - r);
-    case gTanh: return g * (1.f - r * r);
-    case gElu: return r > 0.f ? g : g * (r + alpha);
-    case gSelu: return r > 0.f ? g * kSeluScale : g * (r + kSeluScale * kSeluAlpha);
-    case gRelu6: return (r > 0.f && r < 6.f) ? g : 0.f;
-  }
-  return g;
 }
 
 __global__ void unary_grad_kernel(float* dx, const float* dy, const float* ref, int64_t n,
@@ -80,7 +36,7 @@ __global__ void unary_grad_kernel(float* dx, const float* dy, const float* ref, 
 
 // ---- four floats per thread (Note [float4 elementwise])
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+// aligned16: vector_access.h's.
 
 __global__ void unary_kernel4(float4* y, const float4* x, int64_t n4, int op, float alpha) {
   CN_FOR_EACH(i, n4) {
@@ -100,31 +56,6 @@ __global__ void unary_grad_kernel4(float4* dx, const float4* dy, const float4* r
     dx[i] = make_float4(apply_unary_grad(op, g.x, r.x, alpha), apply_unary_grad(op, g.y, r.y, alpha),
                         apply_unary_grad(op, g.z, r.z, alpha), apply_unary_grad(op, g.w, r.w, alpha));
   }
-}
-
-__device__ __forceinline__ float apply_binary(int op, float a, float b) {
-  switch (op) {
-    case bAdd: return a + b;
-    case bSub: return a - b;
-    case bMul: return a * b;
-    case bDiv: return a / b;
-    case bMaximum: return (a != a || b != b) ? a + b : fmaxf(a, b);  // NaN propagates
-    case bMinimum: return (a != a || b != b) ? a + b : fminf(a, b);
-    case bPow: return powf(a, b);
-    case bSquaredDifference: { float d = a - b; return d * d; }
-    case bEqual: return a == b ? 1.f : 0.f;
-    case bNotEqual: return a != b ? 1.f : 0.f;
-    case bGreater: return a > b ? 1.f : 0.f;
-    case bGreaterEqual: return a >= b ? 1.f : 0.f;
-    case bLess: return a < b ? 1.f : 0.f;
-    case bLessEqual: return a <= b ? 1.f : 0.f;
-    case bFloorDiv: return floorf(a / b);
-    case bMod: {  // floored, result takes the divisor's sign (TensorFlow FloorMod)
-      float r = fmodf(a, b);
-      return (r != 0.f && ((r < 0.f) != (b < 0.f))) ? r + b : r;
-    }
-  }
-  return 0.f;
 }
 
 // Note [int32 division]: Div and FloorDiv on int32 floor (tfjs divides int32 tensors with

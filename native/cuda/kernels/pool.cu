@@ -4,6 +4,7 @@
 // kernels wrap it. See Note [API choice: pooling] in ../pool.cc for why these are ours.
 #include "common.cuh"
 #include "pool_body.h"
+#include "reduced_kernels.h"
 
 namespace cn {
 namespace cuda {
@@ -14,13 +15,14 @@ namespace {
 #define CN_THREAD0 ((int64_t)blockIdx.x * blockDim.x + threadIdx.x)
 #define CN_STRIDE ((int64_t)gridDim.x * blockDim.x)
 
-template <typename I, int W>
-__global__ void pool_forward_kernel(float* y, const float* x, pool::Geom<I> d, bool max, int64_t items) {
+// T: the storage type of x, y, dy and dx (float, or Bf16 / Fp16: reduced_kernels.h).
+template <typename I, int W, typename T>
+__global__ void pool_forward_kernel(T* y, const T* x, pool::Geom<I> d, bool max, int64_t items) {
   pool::forward_thread<I, W>(y, x, d, max, items, CN_THREAD0, CN_STRIDE);
 }
 
-template <typename I, int W>
-__global__ void pool_argmax_kernel(int* at, const float* x, pool::Geom<I> d, int64_t items) {
+template <typename I, int W, typename T>
+__global__ void pool_argmax_kernel(int* at, const T* x, pool::Geom<I> d, int64_t items) {
   pool::argmax_thread<I, W>(at, x, d, items, CN_THREAD0, CN_STRIDE);
 }
 
@@ -30,8 +32,8 @@ __global__ void max_pool_gather_kernel(float* y, const float* src, const float* 
   pool::gather_thread<I, W>(y, src, x, d, items, CN_THREAD0, CN_STRIDE);
 }
 
-template <typename I, int W>
-__global__ void pool_backward_kernel(float* dx, const float* dy, const int* at, pool::Geom<I> d,
+template <typename I, int W, typename T>
+__global__ void pool_backward_kernel(T* dx, const T* dy, const int* at, pool::Geom<I> d,
                                      int64_t items) {
   pool::backward_thread<I, W>(dx, dy, at, d, items, CN_THREAD0, CN_STRIDE);
 }
@@ -42,10 +44,10 @@ pool::Geom<I> geom(const PoolDesc& d) {
           (I)d.stride_h, (I)d.stride_w, (I)d.pad_top, (I)d.pad_left};
 }
 
-template <typename I, int W>
-cudaError_t run_forward(cudaStream_t s, float* y, const float* x, const PoolDesc& d, int64_t items) {
+template <typename I, int W, typename T>
+cudaError_t run_forward(cudaStream_t s, T* y, const T* x, const PoolDesc& d, int64_t items) {
   const pool::Launch l = pool::launch(items);
-  pool_forward_kernel<I, W><<<l.blocks, l.threads, 0, s>>>(y, x, geom<I>(d), d.max, items);
+  pool_forward_kernel<I, W, T><<<l.blocks, l.threads, 0, s>>>(y, x, geom<I>(d), d.max, items);
   return cudaGetLastError();
 }
 
@@ -57,15 +59,15 @@ cudaError_t run_gather(cudaStream_t s, float* y, const float* src, const float* 
   return cudaGetLastError();
 }
 
-template <typename I, int W>
-cudaError_t run_backward(cudaStream_t s, float* dx, const float* dy, const float* x, int* at,
+template <typename I, int W, typename T>
+cudaError_t run_backward(cudaStream_t s, T* dx, const T* dy, const T* x, int* at,
                          const PoolDesc& d, int64_t in_items, int64_t out_items) {
   if (at) {
     const pool::Launch l = pool::launch(out_items);
-    pool_argmax_kernel<I, W><<<l.blocks, l.threads, 0, s>>>(at, x, geom<I>(d), out_items);
+    pool_argmax_kernel<I, W, T><<<l.blocks, l.threads, 0, s>>>(at, x, geom<I>(d), out_items);
   }
   const pool::Launch l = pool::launch(in_items);
-  pool_backward_kernel<I, W><<<l.blocks, l.threads, 0, s>>>(dx, dy, at, geom<I>(d), in_items);
+  pool_backward_kernel<I, W, T><<<l.blocks, l.threads, 0, s>>>(dx, dy, at, geom<I>(d), in_items);
   return cudaGetLastError();
 }
 
@@ -75,13 +77,41 @@ cudaError_t run_backward(cudaStream_t s, float* dx, const float* dy, const float
        ? ((w) == 4 ? fn<int, 4> args : fn<int, 1> args)                           \
        : ((w) == 4 ? fn<int64_t, 4> args : fn<int64_t, 1> args))
 
+template <typename T>
+cudaError_t forward_t(cudaStream_t s, T* y, const T* x, const PoolDesc& d) {
+  const int64_t out = d.n * d.out_h * d.out_w * d.c;
+  if (out == 0) return cudaSuccess;
+  const int w = pool::width(d.c, y, x, nullptr, nullptr, sizeof(T));
+  return CN_POOL_DISPATCH(d, w, run_forward, (s, y, x, d, out / w));
+}
+
+template <typename T>
+cudaError_t backward_t(cudaStream_t s, T* dx, const T* dy, const T* x, int* argmax_scratch, const PoolDesc& d) {
+  const int64_t in = d.n * d.in_h * d.in_w * d.c, out = d.n * d.out_h * d.out_w * d.c;
+  if (in == 0) return cudaSuccess;
+  if (d.max && (out == 0 || !argmax_scratch)) return cudaErrorInvalidValue;
+  int* at = d.max ? argmax_scratch : nullptr;
+  const int w = pool::width(d.c, dx, dy, x, at, sizeof(T));
+  return CN_POOL_DISPATCH(d, w, run_backward, (s, dx, dy, x, at, d, in / w, out / w));
+}
+
 }  // namespace
 
 cudaError_t pool_forward(cudaStream_t s, float* y, const float* x, const PoolDesc& d) {
-  const int64_t out = d.n * d.out_h * d.out_w * d.c;
-  if (out == 0) return cudaSuccess;
-  const int w = pool::width(d.c, y, x);
-  return CN_POOL_DISPATCH(d, w, run_forward, (s, y, x, d, out / w));
+  return forward_t<float>(s, y, x, d);
+}
+
+cudaError_t rp_pool_forward(cudaStream_t s, void* y, const void* x, int dtype, const PoolDesc& d) {
+  if (dtype == kBF16) return forward_t<Bf16>(s, (Bf16*)y, (const Bf16*)x, d);
+  if (dtype == kF16) return forward_t<Fp16>(s, (Fp16*)y, (const Fp16*)x, d);
+  return cudaErrorInvalidValue;
+}
+
+cudaError_t rp_pool_backward(cudaStream_t s, void* dx, const void* dy, const void* x, int dtype,
+                             int* argmax_scratch, const PoolDesc& d) {
+  if (dtype == kBF16) return backward_t<Bf16>(s, (Bf16*)dx, (const Bf16*)dy, (const Bf16*)x, argmax_scratch, d);
+  if (dtype == kF16) return backward_t<Fp16>(s, (Fp16*)dx, (const Fp16*)dy, (const Fp16*)x, argmax_scratch, d);
+  return cudaErrorInvalidValue;
 }
 
 cudaError_t max_pool_gather(cudaStream_t s, float* y, const float* src, const float* x,
@@ -98,12 +128,7 @@ size_t pool_backward_scratch(const PoolDesc& d) {
 
 cudaError_t pool_backward(cudaStream_t s, float* dx, const float* dy, const float* x,
                           int* argmax_scratch, const PoolDesc& d) {
-  const int64_t in = d.n * d.in_h * d.in_w * d.c, out = d.n * d.out_h * d.out_w * d.c;
-  if (in == 0) return cudaSuccess;
-  if (d.max && (out == 0 || !argmax_scratch)) return cudaErrorInvalidValue;
-  int* at = d.max ? argmax_scratch : nullptr;
-  const int w = pool::width(d.c, dx, dy, x, at);
-  return CN_POOL_DISPATCH(d, w, run_backward, (s, dx, dy, x, at, d, in / w, out / w));
+  return backward_t<float>(s, dx, dy, x, argmax_scratch, d);
 }
 
 }  // namespace k

@@ -46,10 +46,15 @@ inline bool fits_int32(int64_t n, int64_t in_h, int64_t in_w, int64_t c, int64_t
   return n * in_h * in_w * c < lim && n * out_h * out_w * c < lim;
 }
 
-// Channels per thread: 4 where c allows it and every array is 16-byte aligned.
+// Channels per thread: 4 where c allows it and every array is 16-byte aligned (elem_bytes 2:
+// the 16-bit storage types, whose arrays need 8-byte alignment; the int32 argmax scratch
+// comes from the allocator, always 16-byte aligned).
 inline int width(int64_t c, const void* a, const void* b = nullptr, const void* d = nullptr,
-                 const void* e = nullptr) {
-  return c % 4 == 0 && aligned16(a) && aligned16(b) && aligned16(d) && aligned16(e) ? 4 : 1;
+                 const void* e = nullptr, int64_t elem_bytes = 4) {
+  return c % 4 == 0 && aligned_vec(a, elem_bytes) && aligned_vec(b, elem_bytes) && aligned_vec(d, elem_bytes) &&
+                 aligned16(e)
+             ? 4
+             : 1;
 }
 
 struct Launch {
@@ -59,6 +64,9 @@ struct Launch {
 inline Launch launch(int64_t items) { return {grid_for(items), kThreads}; }
 
 // ---- per-thread work (host + device)
+//
+// x, y, dy, dx and src are of the storage type T (float, Bf16, Fp16, half_types.h): loads
+// widen to float, the window's max or sum is taken in float, and the one store rounds.
 
 template <typename I>
 CN_HD I min_of(I a, I b) { return a < b ? a : b; }
@@ -93,11 +101,11 @@ CN_HD Window<I> window_of(const Geom<I>& d, I v) {
 
 // The first maximum of each channel of window w: its window-relative position
 // ((h - hs) * k_w + (v - ws); -1 for an empty window) and, if best is given, its value.
-template <typename I, int W>
-CN_HD void argmax_of(int (&at)[W], float (&best)[W], const float* x, const Geom<I>& d,
+template <typename I, int W, typename T>
+CN_HD void argmax_of(int (&at)[W], float (&best)[W], const T* x, const Geom<I>& d,
                      const Window<I>& w) {
   for (int j = 0; j < W; ++j) at[j] = -1, best[j] = 0.f;
-  const float* base = x + w.n * d.in_h * d.in_w * d.c + w.g * W;
+  const T* base = x + w.n * d.in_h * d.in_w * d.c + w.g * W;
   for (I h = w.h0; h < w.h1; ++h)
     for (I v = w.w0; v < w.w1; ++v) {
       float e[W];
@@ -109,8 +117,8 @@ CN_HD void argmax_of(int (&at)[W], float (&best)[W], const float* x, const Geom<
 }
 
 // y = max or average over each window, output items t0, t0 + stride, ... < items.
-template <typename I, int W>
-CN_HD void forward_thread(float* y, const float* x, Geom<I> d, bool max, int64_t items,
+template <typename I, int W, typename T>
+CN_HD void forward_thread(T* y, const T* x, Geom<I> d, bool max, int64_t items,
                           int64_t t0, int64_t stride) {
   for (int64_t t = t0; t < items; t += stride) {
     const Window<I> w = window_of<I, W>(d, (I)t);
@@ -120,7 +128,7 @@ CN_HD void forward_thread(float* y, const float* x, Geom<I> d, bool max, int64_t
       argmax_of<I, W>(at, out, x, d, w);
     } else {
       for (int j = 0; j < W; ++j) out[j] = 0.f;
-      const float* base = x + w.n * d.in_h * d.in_w * d.c + w.g * W;
+      const T* base = x + w.n * d.in_h * d.in_w * d.c + w.g * W;
       for (I h = w.h0; h < w.h1; ++h)
         for (I v = w.w0; v < w.w1; ++v) {
           float e[W];
@@ -135,8 +143,8 @@ CN_HD void forward_thread(float* y, const float* x, Geom<I> d, bool max, int64_t
 }
 
 // at[o] = window o's argmax position (window-relative, -1 if empty), per channel.
-template <typename I, int W>
-CN_HD void argmax_thread(int* at, const float* x, Geom<I> d, int64_t items, int64_t t0,
+template <typename I, int W, typename T>
+CN_HD void argmax_thread(int* at, const T* x, Geom<I> d, int64_t items, int64_t t0,
                          int64_t stride) {
   for (int64_t t = t0; t < items; t += stride) {
     int a[W];
@@ -147,18 +155,18 @@ CN_HD void argmax_thread(int* at, const float* x, Geom<I> d, int64_t items, int6
 }
 
 // y[o] = src at window o's first maximum of x (max pooling's second derivative); 0 if empty.
-template <typename I, int W>
-CN_HD void gather_thread(float* y, const float* src, const float* x, Geom<I> d, int64_t items,
+template <typename I, int W, typename T>
+CN_HD void gather_thread(T* y, const T* src, const T* x, Geom<I> d, int64_t items,
                          int64_t t0, int64_t stride) {
   for (int64_t t = t0; t < items; t += stride) {
     const Window<I> w = window_of<I, W>(d, (I)t);
     int a[W];
     float best[W], out[W];
     argmax_of<I, W>(a, best, x, d, w);
-    const float* base = src + w.n * d.in_h * d.in_w * d.c + w.g * W;
+    const T* base = src + w.n * d.in_h * d.in_w * d.c + w.g * W;
     for (int j = 0; j < W; ++j) {
       const I h = w.hs + a[j] / d.k_w, v = w.ws + a[j] % d.k_w;
-      out[j] = a[j] < 0 ? 0.f : base[(h * d.in_w + v) * d.c + j];
+      out[j] = a[j] < 0 ? 0.f : to_f(base[(h * d.in_w + v) * d.c + j]);
     }
     store<W>(y + (I)t * W, out);
   }
@@ -167,8 +175,8 @@ CN_HD void gather_thread(float* y, const float* src, const float* x, Geom<I> d, 
 // dx over input items t0, t0 + stride, ... < items (W channels of one input pixel): the sum
 // of dy over the windows covering it, where it is the window's argmax (max: `at` from
 // argmax_thread) or divided by the window's count (average; at is null).
-template <typename I, int W>
-CN_HD void backward_thread(float* dx, const float* dy, const int* at, Geom<I> d, int64_t items,
+template <typename I, int W, typename T>
+CN_HD void backward_thread(T* dx, const T* dy, const int* at, Geom<I> d, int64_t items,
                            int64_t t0, int64_t stride) {
   const I groups = d.c / W;
   for (int64_t t = t0; t < items; t += stride) {

@@ -1,0 +1,259 @@
+// CudaReducedPrecision (half_backend.h): the device's capability, casts, unary and binary
+// ops, softmax, pooling and batch norm on bfloat16 / float16 storage, each one launch (or
+// two, for the statistics) of the kernels in kernels/reduced_kernels.h. Convolutions are in
+// half_conv.cc, matmul in half_matmul.cc.
+#include "half_backend.h"
+
+#include "cuda_backend.h"
+#include "cuda_probe.h"
+#include "kernels/reduced_kernels.h"
+
+namespace cn {
+
+namespace cuda {
+
+Status expect_typed(const char* op, const char* arg, const TypedPtr& t, std::initializer_list<DType> allowed) {
+  std::string names;
+  for (DType d : allowed) {
+    if (t && t.dtype == d) return Status::ok();
+    names += std::string(names.empty() ? "" : " or ") + dtype_name(d);
+  }
+  if (!t) return invalid_argument(std::string(op) + ": expected " + arg + " (" + names + ") but received none");
+  return invalid_argument(std::string(op) + ": expected " + arg + " of dtype " + names + " but received " +
+                          dtype_name(t.dtype));
+}
+
+}  // namespace cuda
+
+namespace {
+
+using cuda::expect_typed;
+constexpr DType kF32 = DType::kFloat32;
+
+// The reduced dtype of x (an error where it is not bfloat16 / float16).
+Status reduced_dtype(const char* op, const char* arg, const TypedPtr& x, DType* t) {
+  CN_RETURN_IF_ERROR(expect_typed(op, arg, x, {DType::kBFloat16, DType::kFloat16}));
+  *t = x.dtype;
+  return Status::ok();
+}
+
+std::string n_ctx(const char* op, int64_t n, DType t) {
+  return std::string(op) + " n=" + std::to_string(n) + " " + dtype_name(t);
+}
+
+}  // namespace
+
+std::string CudaReducedPrecision::isa() const {
+  const CudaInfo ci = cuda_probe();
+  return "sm_" + std::to_string(ci.cc_major) + std::to_string(ci.cc_minor);
+}
+bool CudaReducedPrecision::native_bf16() const { return cuda_probe().cc_major >= 8; }
+bool CudaReducedPrecision::native_fp16() const { return cuda_probe().cc_major >= 7; }
+
+Status CudaReducedPrecision::cast(TypedPtr out, TypedPtr in, int64_t n) {
+  const auto types = {kF32, DType::kBFloat16, DType::kFloat16};
+  CN_RETURN_IF_ERROR(expect_typed("cast", "out", out, types));
+  CN_RETURN_IF_ERROR(expect_typed("cast", "in", in, types));
+  if (n < 0) return invalid_argument("cast: negative size");
+  if (n == 0) return Status::ok();
+  if (out.dtype == in.dtype) return b_->copy(out.data, in.data, (size_t)n * dtype_size(in.dtype));
+  CN_LAUNCH_CHECK(cuda::k::rp_cast(b_->stream(), out.data, (int)out.dtype, in.data, (int)in.dtype, n),
+                  std::string("cast n=") + std::to_string(n) + " " + dtype_name(in.dtype) + " -> " +
+                      dtype_name(out.dtype));
+  return Status::ok();
+}
+
+Status CudaReducedPrecision::unary(TypedPtr y, TypedPtr x, int64_t n, UnaryOp op, float alpha) {
+  DType t;
+  CN_RETURN_IF_ERROR(reduced_dtype("unary", "x", x, &t));
+  CN_RETURN_IF_ERROR(expect_typed("unary", "y", y, {t}));
+  if (n < 0) return invalid_argument("unary: negative size");
+  CN_LAUNCH_CHECK(cuda::k::rp_unary(b_->stream(), y.data, x.data, (int)t, n, (int)op, alpha),
+                  n_ctx("unary", n, t) + " op " + std::to_string((int)op));
+  return Status::ok();
+}
+
+Status CudaReducedPrecision::unary_grad(TypedPtr dx, TypedPtr dy, TypedPtr ref, int64_t n, UnaryGradOp op,
+                                        float alpha) {
+  DType t;
+  CN_RETURN_IF_ERROR(reduced_dtype("unary_grad", "dy", dy, &t));
+  CN_RETURN_IF_ERROR(expect_typed("unary_grad", "ref", ref, {t}));
+  CN_RETURN_IF_ERROR(expect_typed("unary_grad", "dx", dx, {t}));
+  if (n < 0) return invalid_argument("unary_grad: negative size");
+  CN_LAUNCH_CHECK(cuda::k::rp_unary_grad(b_->stream(), dx.data, dy.data, ref.data, (int)t, n, (int)op, alpha),
+                  n_ctx("unary_grad", n, t) + " op " + std::to_string((int)op));
+  return Status::ok();
+}
+
+Status CudaReducedPrecision::binary(TypedPtr out, TypedPtr a, TypedPtr b, BinaryOp op, const Shape& a_shape,
+                                    const Shape& b_shape, const Shape& out_shape) {
+  DType t;
+  CN_RETURN_IF_ERROR(reduced_dtype("binary", "out", out, &t));
+  CN_RETURN_IF_ERROR(expect_typed("binary", "a", a, {t, kF32}));
+  CN_RETURN_IF_ERROR(expect_typed("binary", "b", b, {t, kF32}));
+  BroadcastParams p;
+  CN_RETURN_IF_ERROR(make_broadcast_params(&p, a_shape, b_shape));
+  if (Shape(p.out_shape, p.out_shape + p.rank) != out_shape)
+    return invalid_argument("binary: expected out of shape " + shape_str(Shape(p.out_shape, p.out_shape + p.rank)) +
+                            " but received " + shape_str(out_shape));
+  if (p.rank > 8) return invalid_argument("binary: rank " + std::to_string(p.rank) + " above 8");
+  cuda::k::ew::Map map;
+  map.rank = p.rank;
+  for (int i = 0; i < p.rank; ++i) {
+    map.shape[i] = p.out_shape[i];
+    map.a_strides[i] = p.a_strides[i];
+    map.b_strides[i] = p.b_strides[i];
+  }
+  CN_LAUNCH_CHECK(cuda::k::rp_binary(b_->stream(), out.data, (int)t, a.data, (int)a.dtype, b.data, (int)b.dtype,
+                                     (int)op, p.size, map),
+                  n_ctx("binary", p.size, t) + " op " + std::to_string((int)op));
+  return Status::ok();
+}
+
+Status CudaReducedPrecision::softmax(TypedPtr y, TypedPtr x, int64_t rows, int64_t cols, bool log) {
+  DType t;
+  CN_RETURN_IF_ERROR(reduced_dtype("softmax", "x", x, &t));
+  CN_RETURN_IF_ERROR(expect_typed("softmax", "y", y, {t, kF32}));
+  if (rows < 0 || cols < 0) return invalid_argument("softmax: negative size");
+  CN_LAUNCH_CHECK(cuda::k::rp_softmax(b_->stream(), y.data, (int)y.dtype, x.data, (int)t, rows, cols, log),
+                  n_ctx(log ? "log_softmax" : "softmax", rows * cols, t));
+  return Status::ok();
+}
+
+Status CudaReducedPrecision::softmax_backward(TypedPtr dx, TypedPtr dy, TypedPtr y, int64_t rows, int64_t cols,
+                                              bool log) {
+  DType t;
+  CN_RETURN_IF_ERROR(reduced_dtype("softmax_backward", "dy", dy, &t));
+  CN_RETURN_IF_ERROR(expect_typed("softmax_backward", "y", y, {t}));
+  CN_RETURN_IF_ERROR(expect_typed("softmax_backward", "dx", dx, {t}));
+  if (rows < 0 || cols < 0) return invalid_argument("softmax_backward: negative size");
+  CN_LAUNCH_CHECK(cuda::k::rp_softmax_backward(b_->stream(), dx.data, dy.data, y.data, (int)t, rows, cols, log),
+                  n_ctx("softmax_backward", rows * cols, t));
+  return Status::ok();
+}
+
+namespace {
+
+Status pool_desc(const char* op, const Pool2DParams& p, cuda::k::PoolDesc* d) {
+  CN_RETURN_IF_ERROR(validate_pool2d_params(op, p));
+  *d = {p.kind == PoolKind::kMax, p.n, p.in_h, p.in_w, p.c, p.out_h, p.out_w, p.k_h, p.k_w,
+        p.stride_h, p.stride_w, p.pad_top, p.pad_left};
+  return Status::ok();
+}
+
+}  // namespace
+
+Status CudaReducedPrecision::pool2d_forward(TypedPtr y, TypedPtr x, const Pool2DParams& p) {
+  DType t;
+  CN_RETURN_IF_ERROR(reduced_dtype("pool2d_forward", "x", x, &t));
+  CN_RETURN_IF_ERROR(expect_typed("pool2d_forward", "y", y, {t}));
+  cuda::k::PoolDesc d;
+  CN_RETURN_IF_ERROR(pool_desc("pool2d_forward", p, &d));
+  CN_LAUNCH_CHECK(cuda::k::rp_pool_forward(b_->stream(), y.data, x.data, (int)t, d),
+                  "pool2d_forward " + pool2d_shapes(p) + " " + dtype_name(t));
+  return Status::ok();
+}
+
+Status CudaReducedPrecision::pool2d_backward(TypedPtr dx, TypedPtr dy, TypedPtr x, const Pool2DParams& p) {
+  DType t;
+  CN_RETURN_IF_ERROR(reduced_dtype("pool2d_backward", "x", x, &t));
+  CN_RETURN_IF_ERROR(expect_typed("pool2d_backward", "dy", dy, {t}));
+  CN_RETURN_IF_ERROR(expect_typed("pool2d_backward", "dx", dx, {t}));
+  cuda::k::PoolDesc d;
+  CN_RETURN_IF_ERROR(pool_desc("pool2d_backward", p, &d));
+  cuda::Scratch at;  // max pooling's per-window argmax (Note [pooling backward by gather])
+  CN_RETURN_IF_ERROR(b_->scratch(&at, cuda::k::pool_backward_scratch(d)));
+  CN_LAUNCH_CHECK(cuda::k::rp_pool_backward(b_->stream(), dx.data, dy.data, x.data, (int)t,
+                                            static_cast<int*>(at.get()), d),
+                  "pool2d_backward " + pool2d_shapes(p) + " " + dtype_name(t));
+  return Status::ok();
+}
+
+namespace {
+
+std::string bn_ctx(const char* op, const BatchNormParams& p, DType t) {
+  return std::string(op) + " x=[" + std::to_string(p.rows) + "," + std::to_string(p.c) + "] " + dtype_name(t);
+}
+
+Status bn_check(const char* op, const BatchNormParams& p) {
+  if (p.rows < 0 || p.c < 0 || !(p.epsilon >= 0)) return invalid_argument(std::string(op) + ": invalid parameters");
+  if (p.relu) return not_supported(std::string(op) + ": the fused relu form supports float32 only");
+  return Status::ok();
+}
+
+}  // namespace
+
+Status CudaReducedPrecision::batchnorm_forward_training(TypedPtr y, float* mean, float* var, TypedPtr x,
+                                                        const float* gamma, const float* beta,
+                                                        const BatchNormParams& p) {
+  const char* op = "batchnorm_forward_training";
+  DType t;
+  CN_RETURN_IF_ERROR(reduced_dtype(op, "x", x, &t));
+  CN_RETURN_IF_ERROR(expect_typed(op, "y", y, {t}));
+  CN_RETURN_IF_ERROR(bn_check(op, p));
+  if (p.c == 0) return Status::ok();
+  if (p.rows == 0) return invalid_argument(std::string(op) + ": no rows");
+  cuda::Scratch partials, scale;
+  CN_RETURN_IF_ERROR(b_->scratch(&partials, sizeof(double) * cuda::k::bn_partials_size(p.rows, p.c)));
+  CN_RETURN_IF_ERROR(b_->scratch(&scale, sizeof(float) * p.c));
+  CN_LAUNCH_CHECK(cuda::k::rp_bn_moments(b_->stream(), mean, var, static_cast<double*>(partials.get()), x.data,
+                                         (int)t, p.rows, p.c),
+                  bn_ctx(op, p, t));
+  CN_LAUNCH_CHECK(cuda::k::rp_bn_normalize(b_->stream(), y.data, x.data, (int)t, mean, var, gamma, beta,
+                                           scale.f32(), p.rows, p.c, p.epsilon),
+                  bn_ctx(op, p, t));
+  return Status::ok();
+}
+
+Status CudaReducedPrecision::batchnorm_forward_inference(TypedPtr y, TypedPtr x, const float* gamma,
+                                                         const float* beta, const float* mean, const float* var,
+                                                         const BatchNormParams& p) {
+  const char* op = "batchnorm_forward_inference";
+  DType t;
+  CN_RETURN_IF_ERROR(reduced_dtype(op, "x", x, &t));
+  CN_RETURN_IF_ERROR(expect_typed(op, "y", y, {t}));
+  CN_RETURN_IF_ERROR(bn_check(op, p));
+  if (p.c == 0 || p.rows == 0) return Status::ok();
+  cuda::Scratch scale;
+  CN_RETURN_IF_ERROR(b_->scratch(&scale, sizeof(float) * p.c));
+  CN_LAUNCH_CHECK(cuda::k::rp_bn_normalize(b_->stream(), y.data, x.data, (int)t, mean, var, gamma, beta,
+                                           scale.f32(), p.rows, p.c, p.epsilon),
+                  bn_ctx(op, p, t));
+  return Status::ok();
+}
+
+Status CudaReducedPrecision::batchnorm_backward(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x,
+                                                const float* gamma, const float* mean, const float* var,
+                                                const BatchNormParams& p) {
+  const char* op = "batchnorm_backward";
+  DType t;
+  CN_RETURN_IF_ERROR(reduced_dtype(op, "x", x, &t));
+  CN_RETURN_IF_ERROR(expect_typed(op, "dy", dy, {t}));
+  if (dx) CN_RETURN_IF_ERROR(expect_typed(op, "dx", dx, {t}));
+  CN_RETURN_IF_ERROR(bn_check(op, p));
+  if (p.c == 0) return Status::ok();
+  if (p.rows == 0) return invalid_argument(std::string(op) + ": no rows");
+  cuda::Scratch partials, sums;
+  CN_RETURN_IF_ERROR(b_->scratch(&partials, sizeof(double) * cuda::k::bn_partials_size(p.rows, p.c)));
+  CN_RETURN_IF_ERROR(b_->scratch(&sums, sizeof(float) * 5 * p.c));  // s_dy, s_dyd, dx's 3 coefficients
+  float* s_dy = sums.f32();
+  float* s_dyd = s_dy + p.c;
+  CN_LAUNCH_CHECK(cuda::k::rp_bn_grad_sums(b_->stream(), s_dy, s_dyd, static_cast<double*>(partials.get()), x.data,
+                                           dy.data, (int)t, mean, p.rows, p.c),
+                  bn_ctx(op, p, t));
+  CN_LAUNCH_CHECK(cuda::k::rp_bn_backward(b_->stream(), dx.data, dgamma, dbeta, dy.data, x.data, (int)t, mean, var,
+                                          gamma, s_dy, s_dyd, s_dy + 2 * p.c, p.rows, p.c, p.epsilon),
+                  bn_ctx(op, p, t));
+  return Status::ok();
+}
+
+}  // namespace cn
+
+namespace cn {
+
+ReducedPrecisionOps* CudaBackend::reduced_precision() {
+  if (!reduced_) reduced_.reset(new CudaReducedPrecision(this));
+  return reduced_.get();
+}
+
+}  // namespace cn

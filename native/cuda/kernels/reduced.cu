@@ -1,0 +1,238 @@
+// Kernels on bfloat16 / float16 storage (declared in reduced_kernels.h): casts, unary ops
+// and gradients, broadcasting binary ops with a float32 operand allowed, the conv / matmul
+// epilogue (bias, ReLU, conversion), the filter relayout with conversion, 16-bit padding
+// and cropping, and softmax / log-softmax. Each kernel is a one-line wrapper of a per-thread
+// body in elementwise_body.h or softmax_body.h (Note [reduced-precision elementwise], Note
+// [softmax in float]); the launchers pick the template instance from the dtype codes.
+//
+// Note [typed dispatch]: a launcher turns each dtype code into a storage type with with_type
+// (float, Bf16, Fp16) and instantiates only the combinations the ReducedPrecisionOps calls
+// can make (an operand is float32 or the op's reduced type), so the three GPU targets
+// compile a few dozen kernels, not every product of types.
+#include "common.cuh"
+#include "elementwise_body.h"
+#include "reduced_kernels.h"
+#include "softmax_body.h"
+
+namespace cn {
+namespace cuda {
+namespace k {
+
+namespace {
+
+#define CN_THREAD0 ((int64_t)blockIdx.x * blockDim.x + threadIdx.x)
+#define CN_STRIDE ((int64_t)gridDim.x * blockDim.x)
+
+template <typename To, typename Ti>
+__global__ void cast_kernel(To* out, const Ti* in, int64_t n) {
+  ew::cast_thread<To, Ti>(out, in, n, CN_THREAD0, CN_STRIDE);
+}
+
+template <typename T>
+__global__ void unary_kernel(T* y, const T* x, int64_t n, int op, float alpha) {
+  ew::unary_thread<T>(y, x, n, op, alpha, CN_THREAD0, CN_STRIDE);
+}
+
+template <typename T>
+__global__ void unary_grad_kernel(T* dx, const T* dy, const T* ref, int64_t n, int op, float alpha) {
+  ew::unary_grad_thread<T>(dx, dy, ref, n, op, alpha, CN_THREAD0, CN_STRIDE);
+}
+
+template <typename To, typename Ta, typename Tb>
+__global__ void binary_kernel(To* out, const Ta* a, const Tb* b, int op, int64_t n, ew::Map map) {
+  ew::binary_thread<To, Ta, Tb>(out, a, b, op, n, map, CN_THREAD0, CN_STRIDE);
+}
+
+template <typename Ty, typename Tin, typename Tb>
+__global__ void bias_act_kernel(Ty* y, const Tin* in, const Tb* bias, int64_t n, int64_t cols, bool relu) {
+  ew::bias_act_thread<Ty, Tin, Tb>(y, in, bias, n, cols, relu, CN_THREAD0, CN_STRIDE);
+}
+
+template <typename To, typename Ti>
+__global__ void transpose_kernel(To* out, const Ti* in, int64_t rows, int64_t cols) {
+  ew::transpose_thread<To, Ti>(out, in, rows, cols, CN_THREAD0, CN_STRIDE);
+}
+
+__global__ void pad16_kernel(uint16_t* big, const uint16_t* small, ew::Window w) {
+  ew::pad_thread(big, small, w, CN_THREAD0, CN_STRIDE);
+}
+__global__ void crop16_kernel(uint16_t* small, const uint16_t* big, ew::Window w) {
+  ew::crop_thread(small, big, w, CN_THREAD0, CN_STRIDE);
+}
+
+// One warp per row (as softmax.cu's float32 kernels).
+constexpr int kRowsPerBlock = kThreads / 32;
+__device__ __forceinline__ int64_t warp_row() { return (int64_t)blockIdx.x * kRowsPerBlock + (threadIdx.x >> 5); }
+unsigned grid_rows(int64_t rows) {
+  int64_t b = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
+  return (unsigned)(b < 1 ? 1 : (b > 65536 ? 65536 : b));
+}
+
+template <typename To, typename Ti>
+__global__ void softmax_kernel(To* y, const Ti* x, int64_t rows, int64_t cols, bool log) {
+  const int lane = threadIdx.x & 31;
+  for (int64_t r = warp_row(); r < rows; r += (int64_t)gridDim.x * kRowsPerBlock) {
+    const Ti* xr = x + r * cols;
+    const float m = warp_max(sm::lane_max(xr, cols, lane, 32));
+    const float s = warp_sum(sm::lane_sum_exp(xr, cols, lane, 32, m));
+    sm::lane_write(y + r * cols, xr, cols, lane, 32, m, s, log);
+  }
+}
+
+template <typename T>
+__global__ void softmax_backward_kernel(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols, bool log) {
+  const int lane = threadIdx.x & 31;
+  for (int64_t r = warp_row(); r < rows; r += (int64_t)gridDim.x * kRowsPerBlock) {
+    const float acc = warp_sum(sm::lane_dot(dy + r * cols, y + r * cols, cols, lane, 32, log));
+    sm::lane_grad(dx + r * cols, dy + r * cols, y + r * cols, cols, lane, 32, acc, log);
+  }
+}
+
+// Note [typed dispatch]: f(T{}) with T the storage type of code (float for kF32).
+template <typename F>
+cudaError_t with_type(int code, F f) {
+  switch (code) {
+    case kF32: return f(float{});
+    case kBF16: return f(Bf16{});
+    case kF16: return f(Fp16{});
+  }
+  return cudaErrorInvalidValue;
+}
+// The reduced type of a pair of codes, one of which may be float32 (kF32 if both are).
+int reduced_of(int a, int b) { return a != kF32 ? a : b; }
+
+}  // namespace
+
+cudaError_t rp_cast(cudaStream_t s, void* out, int out_dtype, const void* in, int in_dtype, int64_t n) {
+  if (n <= 0) return cudaSuccess;
+  return with_type(out_dtype, [&](auto o) {
+    return with_type(in_dtype, [&](auto i) {
+      using To = decltype(o);
+      using Ti = decltype(i);
+      cast_kernel<To, Ti><<<grid_for(n), kThreads, 0, s>>>((To*)out, (const Ti*)in, n);
+      return cudaGetLastError();
+    });
+  });
+}
+
+cudaError_t rp_unary(cudaStream_t s, void* y, const void* x, int dtype, int64_t n, int op, float alpha) {
+  if (n <= 0) return cudaSuccess;
+  return with_type(dtype, [&](auto t) {
+    using T = decltype(t);
+    unary_kernel<T><<<grid_for(n), kThreads, 0, s>>>((T*)y, (const T*)x, n, op, alpha);
+    return cudaGetLastError();
+  });
+}
+
+cudaError_t rp_unary_grad(cudaStream_t s, void* dx, const void* dy, const void* ref, int dtype, int64_t n,
+                          int op, float alpha) {
+  if (n <= 0) return cudaSuccess;
+  return with_type(dtype, [&](auto t) {
+    using T = decltype(t);
+    unary_grad_kernel<T><<<grid_for(n), kThreads, 0, s>>>((T*)dx, (const T*)dy, (const T*)ref, n, op, alpha);
+    return cudaGetLastError();
+  });
+}
+
+cudaError_t rp_binary(cudaStream_t s, void* out, int out_dtype, const void* a, int a_dtype, const void* b,
+                      int b_dtype, int op, int64_t n, const ew::Map& map) {
+  if (n <= 0) return cudaSuccess;
+  if ((a_dtype != kF32 && a_dtype != out_dtype) || (b_dtype != kF32 && b_dtype != out_dtype))
+    return cudaErrorInvalidValue;
+  return with_type(out_dtype, [&](auto o) {
+    using To = decltype(o);
+    auto launch = [&](auto ta, auto tb) {
+      using Ta = decltype(ta);
+      using Tb = decltype(tb);
+      binary_kernel<To, Ta, Tb><<<grid_for(n), kThreads, 0, s>>>((To*)out, (const Ta*)a, (const Tb*)b, op, n, map);
+      return cudaGetLastError();
+    };
+    if (a_dtype == kF32) return b_dtype == kF32 ? launch(float{}, float{}) : launch(float{}, To{});
+    return b_dtype == kF32 ? launch(To{}, float{}) : launch(To{}, To{});
+  });
+}
+
+cudaError_t rp_bias_act(cudaStream_t s, void* y, int y_dtype, const void* in, int in_dtype, const void* bias,
+                        int bias_dtype, int64_t rows, int64_t cols, bool relu) {
+  const int64_t n = rows * cols;
+  if (n <= 0) return cudaSuccess;
+  const int t = reduced_of(y_dtype, in_dtype);
+  if ((y_dtype != kF32 && y_dtype != t) || (in_dtype != kF32 && in_dtype != t) ||
+      (bias && bias_dtype != kF32 && bias_dtype != t))
+    return cudaErrorInvalidValue;
+  return with_type(t, [&](auto r) {
+    using R = decltype(r);
+    return with_type(y_dtype == kF32 ? kF32 : t, [&](auto oy) {
+      using Ty = std::conditional_t<std::is_same_v<decltype(oy), float>, float, R>;
+      return with_type(in_dtype == kF32 ? kF32 : t, [&](auto oi) {
+        using Tin = std::conditional_t<std::is_same_v<decltype(oi), float>, float, R>;
+        auto launch = [&](auto tb) {
+          using Tb = decltype(tb);
+          bias_act_kernel<Ty, Tin, Tb><<<grid_for(n), kThreads, 0, s>>>((Ty*)y, (const Tin*)in, (const Tb*)bias,
+                                                                         n, cols, relu);
+          return cudaGetLastError();
+        };
+        return !bias || bias_dtype == kF32 ? launch(float{}) : launch(R{});
+      });
+    });
+  });
+}
+
+cudaError_t rp_transpose(cudaStream_t s, void* out, int out_dtype, const void* in, int in_dtype, int64_t rows,
+                         int64_t cols) {
+  const int64_t n = rows * cols;
+  if (n <= 0) return cudaSuccess;
+  if (out_dtype != in_dtype && out_dtype != kF32 && in_dtype != kF32) return cudaErrorInvalidValue;
+  return with_type(out_dtype, [&](auto o) {
+    return with_type(in_dtype, [&](auto i) {
+      using To = decltype(o);
+      using Ti = decltype(i);
+      transpose_kernel<To, Ti><<<grid_for(n), kThreads, 0, s>>>((To*)out, (const Ti*)in, rows, cols);
+      return cudaGetLastError();
+    });
+  });
+}
+
+cudaError_t rp_pad16(cudaStream_t s, void* big, const void* small, const ew::Window& w) {
+  const int64_t n = w.n * w.bh * w.bw * w.c;
+  if (n <= 0) return cudaSuccess;
+  pad16_kernel<<<grid_for(n), kThreads, 0, s>>>((uint16_t*)big, (const uint16_t*)small, w);
+  return cudaGetLastError();
+}
+
+cudaError_t rp_crop16(cudaStream_t s, void* small, const void* big, const ew::Window& w) {
+  const int64_t n = w.n * w.sh * w.sw * w.c;
+  if (n <= 0) return cudaSuccess;
+  crop16_kernel<<<grid_for(n), kThreads, 0, s>>>((uint16_t*)small, (const uint16_t*)big, w);
+  return cudaGetLastError();
+}
+
+cudaError_t rp_softmax(cudaStream_t s, void* y, int y_dtype, const void* x, int x_dtype, int64_t rows,
+                       int64_t cols, bool log) {
+  if (rows * cols <= 0) return cudaSuccess;
+  if (y_dtype != x_dtype && y_dtype != kF32) return cudaErrorInvalidValue;
+  return with_type(x_dtype, [&](auto i) {
+    using Ti = decltype(i);
+    auto launch = [&](auto o) {
+      using To = decltype(o);
+      softmax_kernel<To, Ti><<<grid_rows(rows), kThreads, 0, s>>>((To*)y, (const Ti*)x, rows, cols, log);
+      return cudaGetLastError();
+    };
+    return y_dtype == kF32 ? launch(float{}) : launch(Ti{});
+  });
+}
+
+cudaError_t rp_softmax_backward(cudaStream_t s, void* dx, const void* dy, const void* y, int dtype, int64_t rows,
+                                int64_t cols, bool log) {
+  if (rows * cols <= 0) return cudaSuccess;
+  return with_type(dtype, [&](auto t) {
+    using T = decltype(t);
+    softmax_backward_kernel<T><<<grid_rows(rows), kThreads, 0, s>>>((T*)dx, (const T*)dy, (const T*)y, rows, cols,
+                                                                    log);
+    return cudaGetLastError();
+  });
+}
+
+}  // namespace k
+}  // namespace cuda
+}  // namespace cn
