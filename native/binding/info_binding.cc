@@ -61,7 +61,8 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
   Napi::Array searched = Napi::Array::New(env, ci.searched.size());
   for (size_t i = 0; i < ci.searched.size(); ++i) searched.Set((uint32_t)i, ci.searched[i]);
   cuda.Set("searched", searched);
-  cuda.Set("reducedPrecision", reduced_precision_info(env, nullptr));  // cuda: phase 2 (issue 21)
+  Backend* cb = ci.available ? cuda_backend() : nullptr;  // half_backend.h, where cuda runs
+  cuda.Set("reducedPrecision", reduced_precision_info(env, cb ? cb->reduced_precision() : nullptr));
   out.Set(1u, cuda);
   return out;
 }

@@ -93,6 +93,29 @@ int main() {
              "cuDNN accepted out_h " + std::to_string(bad.out_h));
     }
   }
+  // Note [reduced-precision convolutions] (half_conv.cc): the same layers with float16 and
+  // bfloat16 x, w and y (float accumulation) in every direction, at the 16-byte alignment the
+  // allocator gives and at 8 and 4 (a 16-bit tensor's view may start at any even byte), and
+  // the same wrong output height refused.
+  for (cudnnDataType_t dt : {CUDNN_DATA_HALF, CUDNN_DATA_BFLOAT16}) {
+    const char* type = dt == CUDNN_DATA_HALF ? "float16" : "bfloat16";
+    for (const Layer& l : layers) {
+      for (ConvDirection d : dirs) {
+        ConvGeometry g = geometry(l);
+        g.data_type = dt;
+        for (int64_t align : {16, 8, 4}) {
+          Status s = graph_conv_check_description(d, g, align);
+          expect(s.is_ok(), std::string(l.name) + " " + type + " " + dir_names[(int)d] + " align " + std::to_string(align),
+                 s.message());
+        }
+        ConvGeometry bad = g;
+        bad.out_h += 1;
+        Status s = graph_conv_check_description(d, bad, 16);
+        expect(!s.is_ok(), std::string(l.name) + " " + type + " " + dir_names[(int)d] + " with a wrong output height",
+               "cuDNN accepted out_h " + std::to_string(bad.out_h));
+      }
+    }
+  }
   // TensorFlow SAME at stride 2 on even inputs pads one row/column more at the bottom/right
   // (Note [asymmetric padding] in conv.cc): described on the unpadded input with pre and post
   // paddings, and refused when the post padding is dropped (the output no longer follows).
@@ -105,8 +128,11 @@ int main() {
       {"resnet 3x3/2 SAME 64->128 @56", 4, 56, 64, 128, 3, 0, 1},
       {"resnet 3x3/2 SAME 256->512 @14", 4, 14, 256, 512, 3, 0, 1},
   };
+  for (cudnnDataType_t dt : {CUDNN_DATA_FLOAT, CUDNN_DATA_HALF, CUDNN_DATA_BFLOAT16})
   for (const Asym& a : asym) {
+    const std::string type = dt == CUDNN_DATA_FLOAT ? "" : dt == CUDNN_DATA_HALF ? " float16" : " bfloat16";
     ConvGeometry g;
+    g.data_type = dt;
     g.n = a.n;
     g.c = a.c;
     g.h = g.w = a.h;
@@ -117,7 +143,7 @@ int main() {
     g.stride_h = g.stride_w = 2;
     g.out_h = g.out_w = (a.h + a.pre + a.post - a.r) / 2 + 1;
     for (ConvDirection d : dirs) {
-      const std::string what = std::string(a.name) + " " + dir_names[(int)d] + " pre/post paddings";
+      const std::string what = std::string(a.name) + type + " " + dir_names[(int)d] + " pre/post paddings";
       Status s = graph_conv_check_description(d, g, 16);
       expect(s.is_ok(), what, s.message());
       ConvGeometry bad = g;
