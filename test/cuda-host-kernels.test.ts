@@ -6,6 +6,11 @@
 // kernels on a GPU are checked against the cpu backend in test/gpu.test.ts.
 //   batch norm (batchnorm_body.h): moments, normalize, gradient sums, dx, plain and + relu
 //   pooling (pool_body.h): max / average forward, argmax, backward by gather, max gather
+//   bfloat16 / float16 storage (host_reduced_test: half_types.h, elementwise_body.h,
+//   softmax_body.h, and the pooling and batch-norm bodies on Bf16 / Fp16): conversions bit
+//   for bit against a float64 rounding, unary ops and gradients, broadcasting binary ops with
+//   a float32 operand, the conv / matmul epilogue, the filter relayout, 16-bit padding,
+//   softmax, pooling and batch norm with float32 statistics, within one bf16 / fp16 rounding
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,4 +45,8 @@ it('batch-norm kernels (moments, normalize, gradient sums, dx) match a float64 r
 
 it('pooling kernels (max / average forward and backward, max gather; int32 and int64 indices, 1 and 4 channels per thread) match a float64 reference on the host', () => {
   runHostTest('host_pool_test', 1000);
+});
+
+it('bfloat16 / float16 kernels (conversions, elementwise, binary with a float32 operand, epilogue, relayout, padding, softmax, pooling, batch norm) match float64 references on the host', () => {
+  runHostTest('host_reduced_test', 600);
 });
