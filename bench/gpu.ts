@@ -1,7 +1,8 @@
 // The GPU benchmark: per-layer conv2d forward / backward-data / backward-filter TFLOP/s on
 // the Fashion-MNIST CNN's and ResNet-34's layer shapes at batch 256 (legacy cuDNN API with
 // heuristics and autotuned, then the graph API the same two ways), training steps of the
-// Fashion-MNIST CNN and ResNet-34 (one of each profiled with cn.profile(), and ResNet-34's
+// Fashion-MNIST CNN (also under the mixed-precision policies 'mixed_bfloat16' and
+// 'mixed_float16', against PyTorch's torch.autocast bf16 / fp16 + GradScaler) and ResNet-34 (one of each profiled with cn.profile(), and ResNet-34's
 // again under the STEP_VARIANTS: autotuned, graph-API convolutions, plan fusion off), on our
 // cuda backend and, where python3 has PyTorch with CUDA, on PyTorch in the same run
 // (cudnn.benchmark on, channels_last; scripts/gpu/torch_bench.py). Prints a Markdown table with ratios (PyTorch time / our
@@ -283,7 +284,10 @@ function timeMemoryOps(batch: number, clock: Clock, o: Options): OpTiming[] {
   return out;
 }
 
-type TrainModel = 'fashion' | 'resnet34';
+// fashion_bf16 / fashion_fp16: the Fashion-MNIST CNN built and trained under
+// cn.mixedPrecision's 'mixed_bfloat16' / 'mixed_float16' (bf16 / fp16 kernels on cuda,
+// native/cuda/half_backend.h; float32 variables, loss and optimizer).
+type TrainModel = 'fashion' | 'fashion_bf16' | 'fashion_fp16' | 'resnet34';
 interface TrainTiming extends Timing {
   imagesPerSec?: number;
   firstStepS?: number;
@@ -333,8 +337,10 @@ async function profileStep(step: () => Promise<unknown>): Promise<StepProfile> {
     convPadded,
   };
 }
-const TRAIN: Record<TrainModel, { label: string; input: number[]; optimizer: string; flopsPerImage?: number }> = {
+const TRAIN: Record<TrainModel, { label: string; input: number[]; optimizer: string; flopsPerImage?: number; policy?: string }> = {
   fashion: { label: 'Fashion-MNIST CNN', input: [28, 28, 1], optimizer: 'nadam', flopsPerImage: TRAIN_FLOPS_PER_IMAGE },
+  fashion_bf16: { label: 'Fashion-MNIST CNN, mixed_bfloat16 (PyTorch: autocast bf16)', input: [28, 28, 1], optimizer: 'nadam', flopsPerImage: TRAIN_FLOPS_PER_IMAGE, policy: 'mixed_bfloat16' },
+  fashion_fp16: { label: 'Fashion-MNIST CNN, mixed_float16 (PyTorch: autocast fp16 + GradScaler)', input: [28, 28, 1], optimizer: 'nadam', flopsPerImage: TRAIN_FLOPS_PER_IMAGE, policy: 'mixed_float16' },
   // 3.66 G multiply-adds forward per 224x224 image (He et al.'s "3.6 GFLOPs"), 21.7 GFLOP a step.
   resnet34: { label: 'ResNet-34 (224x224, 10 classes)', input: [224, 224, 3], optimizer: 'sgd', flopsPerImage: modelFlops('resnet34', { size: 224 }).train },
 };
@@ -379,7 +385,7 @@ async function makeModel(which: TrainModel): Promise<cn.LayersModel> {
   // Note [untyped imports]: specifiers in variables, so that the benchmark still type-checks
   // (and reports the failure in its row) while these modules are being written or moved.
   const modelsPath = '../lib/models/index.js', applicationsPath = '../lib/applications/index.js';
-  if (which === 'fashion') {
+  if (which.startsWith('fashion')) {
     const m = (await import(modelsPath)) as { fashionMnistCnn?: (o?: { seed?: number }) => cn.LayersModel };
     if (typeof m.fashionMnistCnn !== 'function') throw new Error('lib/models has no fashionMnistCnn');
     return m.fashionMnistCnn({ seed: 1 });
@@ -396,6 +402,7 @@ async function timeTrain(which: TrainModel, batch: number, o: Options, steps: nu
   let model: cn.LayersModel | undefined;
   let x: cn.Tensor | undefined, y: cn.Tensor | undefined;
   try {
+    if (spec.policy) setPolicy(spec.policy);
     model = await makeModel(which);
     x = cn.keep(cn.randomUniform([batch, ...spec.input], -1, 1, 'float32', 5));
     y = cn.keep(cn.tensor(Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10), [batch], 'int32'));
@@ -424,7 +431,22 @@ async function timeTrain(which: TrainModel, batch: number, o: Options, steps: nu
   } finally {
     cn.dispose([x, y]);
     (model as unknown as { dispose?: () => void } | undefined)?.dispose?.();
+    if (spec.policy) {
+      try {
+        setPolicy('float32');
+      } catch {
+        // no policy API: nothing was set
+      }
+    }
   }
+}
+
+/** cn.mixedPrecision.setGlobalPolicy (Note [untyped imports]: looked up at run time, so that
+ * a build without the policy API reports it in the row instead of failing to compile). */
+function setPolicy(name: string): void {
+  const mp = (cn as unknown as { mixedPrecision?: { setGlobalPolicy?: (p: string) => void } }).mixedPrecision;
+  if (typeof mp?.setGlobalPolicy !== 'function') throw new Error('no cn.mixedPrecision.setGlobalPolicy in this build (issue 21 phase 2)');
+  mp.setGlobalPolicy(name);
 }
 
 // ------------------------------------------------------------------ PyTorch
@@ -575,7 +597,7 @@ async function main(): Promise<void> {
   const trainModels: TrainModel[] = [];
   const train: Partial<Record<TrainModel, TrainTiming>> = {};
   if (o.train) {
-    for (const which of ['fashion', 'resnet34'] as TrainModel[]) {
+    for (const which of ['fashion', 'fashion_bf16', 'fashion_fp16', 'resnet34'] as TrainModel[]) {
       if (o.only && !o.only.test(`train ${which}`) && !o.only.test(which)) continue;
       if (which === 'resnet34' && elapsed() > o.budgetS * 0.55) {
         train[which] = { note: 'skipped: time budget' };
@@ -705,7 +727,8 @@ async function main(): Promise<void> {
     md.push(
       `- ${TRAIN[k].label} train step, batch ${o.batch}: ours ${fmt(ours.ms)} ms (${fmt(ours.imagesPerSec, 0)} img/s, first step ${fmt(ours.firstStepS, 1)} s)` +
         (ours.note ? ` [${ours.note}]` : '') +
-        (theirs ? `, PyTorch ${fmt(theirs.ms)} ms${theirs.note ? ` [${theirs.note}]` : ''}, ratio ${fmt(ratio(theirs.ms, ours.ms))}` : ''),
+        (theirs ? `, PyTorch ${fmt(theirs.ms)} ms${theirs.note ? ` [${theirs.note}]` : ''}, ratio ${fmt(ratio(theirs.ms, ours.ms))}` : '') +
+        (TRAIN[k].policy && train.fashion?.ms && ours.ms ? `; ${fmt(train.fashion.ms / ours.ms)}x our float32 step` : ''),
     );
     const p = ours.profile;
     if (p) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/gpu-check.sh (`npm run gpu:check`): on a Linux machine with an NVIDIA GPU, its
 # driver, a CUDA toolkit (nvcc) and Python's NVIDIA wheels, but no npm registry: builds the
-# addon with the cuda backend (cmake-js from node_modules, offline), runs test/gpu.test.ts,
+# addon with the cuda backend (cmake-js from node_modules, offline), runs test/gpu.test.ts and
+# test/cuda-half-ops.test.ts (the bf16 / fp16 kernels on cuda against float32 on cpu),
 # the GPU benchmark (bench/gpu.ts, PyTorch side by side where python3 has it) and the op
 # suites on cuda, in under 8 minutes, and prints a short table LAST.
 #
@@ -247,8 +248,8 @@ esac
 # ------------------------------------------------------------------ GPU tests
 t=$SECONDS
 tt="$(max 60 "$(min 180 $(( $(remaining) - 150 )))")"
-say "test/gpu.test.ts (timeout ${tt}s)"
-timeout -k 10 "$tt" node node_modules/vitest/vitest.mjs run test/gpu.test.ts --reporter=default --reporter=json \
+say "test/gpu.test.ts test/cuda-half-ops.test.ts (timeout ${tt}s)"
+timeout -k 10 "$tt" node node_modules/vitest/vitest.mjs run test/gpu.test.ts test/cuda-half-ops.test.ts --reporter=default --reporter=json \
     --outputFile.json="$LOGDIR/test-gpu.json" 2>&1 | tee -a "$LOG"
 rc=${PIPESTATUS[0]}
 if [[ $rc == 0 ]]; then phase "gpu tests" ok $((SECONDS - t)); else phase "gpu tests" "FAILED" $((SECONDS - t)) "rc $rc$([[ $rc == 124 ]] && echo ' (timed out)')"; fi

@@ -6,11 +6,17 @@ and training steps of the Fashion-MNIST CNN and ResNet-34, timed as bench/gpu.ts
 
 REQUEST: {"device": "cuda"|"cpu", "batch": N, "modes": ["tf32", "fp32"],
           "layers": [{"id", "h", "w", "c", "k", "oc", "s", "p"}], "dirs": [...],
-          "train": {"batch": N, "models": ["fashion", "resnet34"]} | null,
+          "train": {"batch": N, "models": ["fashion", "fashion_bf16", "fashion_fp16", "resnet34"]} | null,
           "samples": 5, "target_s": 0.03, "budget_s": S}
 RESULT:  {"ok": bool, "note"?, "info": {...},
           "conv": {"<mode>|<layer id>|<dir>": {"ms"} | {"note"}},
           "train": {"<model>": {"ms"} | {"note"}}}   (training with TF32 allowed)
+
+Mixed precision (models "<net>_bf16" / "<net>_fp16", issue 21): the same step under
+torch.autocast(device, dtype=torch.bfloat16 / torch.float16), float32 master weights and
+optimizer, and for float16 a torch.amp.GradScaler (dynamic loss scaling), as PyTorch's AMP
+recipe has it; bench/gpu.ts runs ours under cn.mixedPrecision 'mixed_bfloat16' /
+'mixed_float16'.
 
 Settings: torch.backends.cudnn.benchmark = True (autotuned algorithms, chosen during the
 warm-up), channels_last tensors and weights, TF32 allowed for cuDNN and matmul in mode
@@ -173,6 +179,10 @@ def resnet34(classes=10):
 
 def train_step_ms(which, batch):
     torch.manual_seed(1)
+    amp = None
+    if which.endswith("_bf16") or which.endswith("_fp16"):
+        amp = torch.bfloat16 if which.endswith("_bf16") else torch.float16
+        which = which[:-5]
     if which == "fashion":
         model, shape = fashion_cnn(), (batch, 1, 28, 28)
         make_opt = lambda p: torch.optim.NAdam(p, lr=1e-3)  # noqa: E731
@@ -187,11 +197,24 @@ def train_step_ms(which, batch):
     x = (torch.rand(*shape, device=dev) * 2 - 1).contiguous(memory_format=torch.channels_last)
     y = torch.arange(batch, device=dev) * 7 % 10
 
+    scaler = torch.amp.GradScaler(dev.type) if amp == torch.float16 else None
+
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = lossf(model(x), y)
-        loss.backward()
-        opt.step()
+        if amp is None:
+            loss = lossf(model(x), y)
+            loss.backward()
+            opt.step()
+        else:
+            with torch.autocast(dev.type, dtype=amp):
+                loss = lossf(model(x), y)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+            else:
+                loss.backward()
+                opt.step()
         return loss.item()  # like trainOnBatch, which returns the loss as a number
 
     def several():
@@ -223,7 +246,7 @@ try:
     if req.get("train"):
         set_mode("tf32")
         for which in req["train"].get("models", ["fashion"]):
-            if which != "fashion" and time.perf_counter() - t_start > budget:
+            if not which.startswith("fashion") and time.perf_counter() - t_start > budget:
                 result["train"][which] = {"note": "skipped: time budget"}
                 continue
             try:
