@@ -15,7 +15,7 @@ namespace cn {
 namespace {
 
 // What a backend does with bfloat16 / float16 (Note [reduced precision] in ops/typed_kernels.h).
-Napi::Object reduced_precision_info(Napi::Env env, ReducedPrecisionOps* rp) {
+Napi::Object reduced_precision_info(Napi::Env env, const ReducedPrecisionOps* rp) {
   Napi::Object o = Napi::Object::New(env);
   if (!rp) {
     o.Set("bfloat16", "not supported");
@@ -61,8 +61,7 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
   Napi::Array searched = Napi::Array::New(env, ci.searched.size());
   for (size_t i = 0; i < ci.searched.size(); ++i) searched.Set((uint32_t)i, ci.searched[i]);
   cuda.Set("searched", searched);
-  Backend* cb = ci.available ? cuda_backend() : nullptr;  // half_backend.h, where cuda runs
-  cuda.Set("reducedPrecision", reduced_precision_info(env, cb ? cb->reduced_precision() : nullptr));
+  cuda.Set("reducedPrecision", reduced_precision_info(env, cuda_reduced_precision_info()));  // where cuda runs
   out.Set(1u, cuda);
   return out;
 }

@@ -261,7 +261,7 @@ Status run_graph(CudaBackend* b, ConvPlan* pl, ConvDirection dir, const Conv2DPa
   *done = false;
   const int64_t align = graph_alignment(bufs);
   DirectionPlan& d = pl->dir(dir);
-  GraphSlot& slot = (direct ? d.direct : d.graph)[align == 16 ? 0 : align == 8 ? 1 : 2];
+  GraphSlot& slot = (direct ? d.direct : d.graph)[align == 16 ? 0 : align == 8 ? 1 : align == 4 ? 2 : 3];
   if (!slot.plan) {
     if (slot.declined) return Status::ok();
     if (slot.retry_in > 0) {

@@ -218,7 +218,7 @@ int64_t graph_alignment(const ConvBuffers& bufs) {
   uintptr_t bits = 0;
   for (const void* p : {(const void*)bufs.x, (const void*)bufs.w, (const void*)bufs.y, (const void*)bufs.out})
     bits |= reinterpret_cast<uintptr_t>(p);
-  return (bits & 15) == 0 ? 16 : (bits & 7) == 0 ? 8 : 4;
+  return (bits & 15) == 0 ? 16 : (bits & 7) == 0 ? 8 : (bits & 3) == 0 ? 4 : 2;  // 2: 16-bit data only
 }
 
 size_t graph_conv_workspace(const GraphConv& plan) { return (size_t)plan.workspace; }

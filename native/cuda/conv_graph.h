@@ -67,8 +67,8 @@ struct GraphConvDeleter {
 };
 using GraphConvPtr = std::unique_ptr<GraphConv, GraphConvDeleter>;
 
-// Largest of 16, 8 and 4 bytes that every pointer is aligned to: part of the plan's key,
-// since an engine may rely on the alignment it was planned for.
+// Largest of 16, 8, 4 and 2 bytes that every pointer is aligned to (2 only with 16-bit data):
+// part of the plan's key, since an engine may rely on the alignment it was planned for.
 int64_t graph_alignment(const ConvBuffers& bufs);
 
 // Builds the plan (Note [graph API engines]); bufs are used only to time candidates.

@@ -36,12 +36,12 @@ struct GraphSlot {
 };
 
 // What one direction of a plan has chosen: its legacy algorithm, and on the graph API one
-// slot per pointer alignment (16, 8, 4 bytes) on the explicitly padded input (or the input
+// slot per pointer alignment (16, 8, 4, 2 bytes) on the explicitly padded input (or the input
 // as it is, without prepad), plus, with prepad, one on the input as it is with asymmetric
 // padding (direct; Note [asymmetric padding]).
 struct DirectionPlan {
   AlgoChoice legacy;
-  GraphSlot graph[3], direct[3];
+  GraphSlot graph[4], direct[4];
 };
 
 struct ConvPlan {

@@ -47,6 +47,11 @@ CudaInfo cuda_probe();
 // The process-wide cuda backend, created on first call; nullptr when !available (call
 // cuda_probe() for the reason).
 Backend* cuda_backend();
+// What the cuda backend does with bfloat16 / float16 (its ReducedPrecisionOps, answering
+// only the capability questions: computes, isa, native_*), without creating the backend
+// (no CUDA context just to report it); nullptr when !available.
+class ReducedPrecisionOps;
+const ReducedPrecisionOps* cuda_reduced_precision_info();
 // TF32 math for convolutions and matmuls (default on; off = strict fp32), and autotuning of
 // convolution algorithms by measurement (default off = cuDNN heuristics), and plain
 // convolutions on cuDNN's graph API instead of its legacy calls (default off; Note [API

@@ -16,6 +16,8 @@ CudaInfo cuda_probe() {
 
 Backend* cuda_backend() { return nullptr; }
 
+const ReducedPrecisionOps* cuda_reduced_precision_info() { return nullptr; }
+
 CudaLibraries cuda_libraries() {
   CudaLibraries l;
   l.cudnn.error = l.cublas.error = "not compiled in";

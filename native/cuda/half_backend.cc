@@ -251,6 +251,12 @@ Status CudaReducedPrecision::batchnorm_backward(TypedPtr dx, float* dgamma, floa
 
 namespace cn {
 
+const ReducedPrecisionOps* cuda_reduced_precision_info() {
+  if (!cuda_probe().available) return nullptr;
+  static const CudaReducedPrecision info(nullptr);  // capability only: never runs a kernel
+  return &info;
+}
+
 ReducedPrecisionOps* CudaBackend::reduced_precision() {
   if (!reduced_) reduced_.reset(new CudaReducedPrecision(this));
   return reduced_.get();

@@ -156,7 +156,8 @@ cudaError_t rp_bias_act(cudaStream_t s, void* y, int y_dtype, const void* in, in
                         int bias_dtype, int64_t rows, int64_t cols, bool relu) {
   const int64_t n = rows * cols;
   if (n <= 0) return cudaSuccess;
-  const int t = reduced_of(y_dtype, in_dtype);
+  // The reduced type among the three (a float32 y from a float32 product may take a bf16 bias).
+  const int t = reduced_of(reduced_of(y_dtype, in_dtype), bias ? bias_dtype : kF32);
   if ((y_dtype != kF32 && y_dtype != t) || (in_dtype != kF32 && in_dtype != t) ||
       (bias && bias_dtype != kF32 && bias_dtype != t))
     return cudaErrorInvalidValue;
