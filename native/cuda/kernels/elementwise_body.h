@@ -126,6 +126,56 @@ CN_HD void unary_grad_thread(T* dx, const T* dy, const T* ref, int64_t n, int op
     dx[i] = from_f<T>(apply_unary_grad(op, to_f(dy[i]), to_f(ref[i]), alpha));
 }
 
+// Note [vector 16-bit elementwise]: as Note [float4 elementwise] for float32, a thread that
+// moves one 2-byte element leaves too few bytes in flight; where every pointer is aligned for
+// four elements (8 bytes for 16-bit types, 16 for float), the unary ops, their gradients,
+// casts and same-shape binary ops take four elements per thread (one 8- or 16-byte access
+// per operand on the device, vector_access.h) over the vectors t0, t0 + stride, ... < nvec,
+// and the scalar loops above take the n % 4 left; each lane computes what the scalar loop
+// would, so the results are the same bit for bit.
+template <typename T>
+CN_HD void unary_vec_thread(T* y, const T* x, int64_t nvec, int op, float alpha, int64_t t0, int64_t stride) {
+  for (int64_t v = t0; v < nvec; v += stride) {
+    float e[4];
+    load<4>(e, x + v * 4);
+    for (int j = 0; j < 4; ++j) e[j] = apply_unary(op, e[j], alpha);
+    store<4>(y + v * 4, e);
+  }
+}
+
+template <typename T>
+CN_HD void unary_grad_vec_thread(T* dx, const T* dy, const T* ref, int64_t nvec, int op, float alpha, int64_t t0,
+                                 int64_t stride) {
+  for (int64_t v = t0; v < nvec; v += stride) {
+    float g[4], r[4];
+    load<4>(g, dy + v * 4);
+    load<4>(r, ref + v * 4);
+    for (int j = 0; j < 4; ++j) g[j] = apply_unary_grad(op, g[j], r[j], alpha);
+    store<4>(dx + v * 4, g);
+  }
+}
+
+template <typename To, typename Ti>
+CN_HD void cast_vec_thread(To* out, const Ti* in, int64_t nvec, int64_t t0, int64_t stride) {
+  for (int64_t v = t0; v < nvec; v += stride) {
+    float e[4];
+    load<4>(e, in + v * 4);
+    store<4>(out + v * 4, e);
+  }
+}
+
+// out = a (op) b where a, b and out all have out's shape (no broadcasting).
+template <typename To, typename Ta, typename Tb>
+CN_HD void binary_vec_thread(To* out, const Ta* a, const Tb* b, int op, int64_t nvec, int64_t t0, int64_t stride) {
+  for (int64_t v = t0; v < nvec; v += stride) {
+    float u[4], w[4];
+    load<4>(u, a + v * 4);
+    load<4>(w, b + v * 4);
+    for (int j = 0; j < 4; ++j) u[j] = apply_binary(op, u[j], w[j]);
+    store<4>(out + v * 4, u);
+  }
+}
+
 // A broadcast index map (rank <= 8): out's shape and each operand's element strides per
 // output axis (0 where it broadcasts). Plain data, passed to kernels by value.
 struct Map {

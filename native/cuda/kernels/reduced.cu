@@ -28,6 +28,26 @@ __global__ void cast_kernel(To* out, const Ti* in, int64_t n) {
   ew::cast_thread<To, Ti>(out, in, n, CN_THREAD0, CN_STRIDE);
 }
 
+template <typename To, typename Ti>
+__global__ void cast_vec_kernel(To* out, const Ti* in, int64_t nvec) {
+  ew::cast_vec_thread<To, Ti>(out, in, nvec, CN_THREAD0, CN_STRIDE);
+}
+
+template <typename T>
+__global__ void unary_vec_kernel(T* y, const T* x, int64_t nvec, int op, float alpha) {
+  ew::unary_vec_thread<T>(y, x, nvec, op, alpha, CN_THREAD0, CN_STRIDE);
+}
+
+template <typename T>
+__global__ void unary_grad_vec_kernel(T* dx, const T* dy, const T* ref, int64_t nvec, int op, float alpha) {
+  ew::unary_grad_vec_thread<T>(dx, dy, ref, nvec, op, alpha, CN_THREAD0, CN_STRIDE);
+}
+
+template <typename To, typename Ta, typename Tb>
+__global__ void binary_vec_kernel(To* out, const Ta* a, const Tb* b, int op, int64_t nvec) {
+  ew::binary_vec_thread<To, Ta, Tb>(out, a, b, op, nvec, CN_THREAD0, CN_STRIDE);
+}
+
 template <typename T>
 __global__ void unary_kernel(T* y, const T* x, int64_t n, int op, float alpha) {
   ew::unary_thread<T>(y, x, n, op, alpha, CN_THREAD0, CN_STRIDE);
@@ -101,6 +121,24 @@ cudaError_t with_type(int code, F f) {
 // The reduced type of a pair of codes, one of which may be float32 (kF32 if both are).
 int reduced_of(int a, int b) { return a != kF32 ? a : b; }
 
+// Elements (a multiple of 4) that the vector kernels take: all of n's whole vectors where
+// every pointer is aligned for four of its elements (Note [vector 16-bit elementwise]).
+template <typename... T>
+int64_t vec_part(int64_t n, const T*... p) {
+  const bool ok = (aligned_vec(p, sizeof(T)) && ...);
+  return ok ? n / 4 * 4 : 0;
+}
+
+// True when map covers out's n elements with both operands unbroadcast, contiguous.
+bool same_shape(const ew::Map& m, int64_t n) {
+  int64_t stride = 1;
+  for (int d = m.rank - 1; d >= 0; --d) {
+    if (m.shape[d] != 1 && (m.a_strides[d] != stride || m.b_strides[d] != stride)) return false;
+    stride *= m.shape[d];
+  }
+  return stride == n;
+}
+
 }  // namespace
 
 cudaError_t rp_cast(cudaStream_t s, void* out, int out_dtype, const void* in, int in_dtype, int64_t n) {
@@ -109,7 +147,10 @@ cudaError_t rp_cast(cudaStream_t s, void* out, int out_dtype, const void* in, in
     return with_type(in_dtype, [&](auto i) {
       using To = decltype(o);
       using Ti = decltype(i);
-      cast_kernel<To, Ti><<<grid_for(n), kThreads, 0, s>>>((To*)out, (const Ti*)in, n);
+      const int64_t done = vec_part(n, (const To*)out, (const Ti*)in);
+      if (done) cast_vec_kernel<To, Ti><<<grid_for(done / 4), kThreads, 0, s>>>((To*)out, (const Ti*)in, done / 4);
+      if (done < n)
+        cast_kernel<To, Ti><<<grid_for(n - done), kThreads, 0, s>>>((To*)out + done, (const Ti*)in + done, n - done);
       return cudaGetLastError();
     });
   });
@@ -119,7 +160,10 @@ cudaError_t rp_unary(cudaStream_t s, void* y, const void* x, int dtype, int64_t 
   if (n <= 0) return cudaSuccess;
   return with_type(dtype, [&](auto t) {
     using T = decltype(t);
-    unary_kernel<T><<<grid_for(n), kThreads, 0, s>>>((T*)y, (const T*)x, n, op, alpha);
+    const int64_t done = vec_part(n, (const T*)y, (const T*)x);
+    if (done) unary_vec_kernel<T><<<grid_for(done / 4), kThreads, 0, s>>>((T*)y, (const T*)x, done / 4, op, alpha);
+    if (done < n)
+      unary_kernel<T><<<grid_for(n - done), kThreads, 0, s>>>((T*)y + done, (const T*)x + done, n - done, op, alpha);
     return cudaGetLastError();
   });
 }
@@ -129,7 +173,13 @@ cudaError_t rp_unary_grad(cudaStream_t s, void* dx, const void* dy, const void* 
   if (n <= 0) return cudaSuccess;
   return with_type(dtype, [&](auto t) {
     using T = decltype(t);
-    unary_grad_kernel<T><<<grid_for(n), kThreads, 0, s>>>((T*)dx, (const T*)dy, (const T*)ref, n, op, alpha);
+    const int64_t done = vec_part(n, (const T*)dx, (const T*)dy, (const T*)ref);
+    if (done)
+      unary_grad_vec_kernel<T><<<grid_for(done / 4), kThreads, 0, s>>>((T*)dx, (const T*)dy, (const T*)ref, done / 4,
+                                                                       op, alpha);
+    if (done < n)
+      unary_grad_kernel<T><<<grid_for(n - done), kThreads, 0, s>>>((T*)dx + done, (const T*)dy + done,
+                                                                   (const T*)ref + done, n - done, op, alpha);
     return cudaGetLastError();
   });
 }
@@ -144,6 +194,21 @@ cudaError_t rp_binary(cudaStream_t s, void* out, int out_dtype, const void* a, i
     auto launch = [&](auto ta, auto tb) {
       using Ta = decltype(ta);
       using Tb = decltype(tb);
+      if (same_shape(map, n)) {  // Note [vector 16-bit elementwise]; the tail by the indexed loop
+        const int64_t done = vec_part(n, (const To*)out, (const Ta*)a, (const Tb*)b);
+        if (done)
+          binary_vec_kernel<To, Ta, Tb><<<grid_for(done / 4), kThreads, 0, s>>>((To*)out, (const Ta*)a, (const Tb*)b,
+                                                                                op, done / 4);
+        if (done < n) {
+          ew::Map flat;  // the tail as a 1-D same-shape map
+          flat.rank = 1;
+          flat.shape[0] = n - done;
+          flat.a_strides[0] = flat.b_strides[0] = 1;
+          binary_kernel<To, Ta, Tb><<<grid_for(n - done), kThreads, 0, s>>>((To*)out + done, (const Ta*)a + done,
+                                                                            (const Tb*)b + done, op, n - done, flat);
+        }
+        return cudaGetLastError();
+      }
       binary_kernel<To, Ta, Tb><<<grid_for(n), kThreads, 0, s>>>((To*)out, (const Ta*)a, (const Tb*)b, op, n, map);
       return cudaGetLastError();
     };

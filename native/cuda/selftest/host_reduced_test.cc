@@ -269,6 +269,46 @@ void test_elementwise() {
       check("unary grad op " + std::to_string(op) + off, y.p, want, 1.0, 1e-6, 1e-7);
     }
   }
+  // The four-per-thread loops (Note [vector 16-bit elementwise]) give the scalar loops'
+  // results bit for bit, over whole vectors (the launcher's tail is the scalar loop).
+  {
+    const int64_t nv = 250, m = 4 * nv;
+    Buf<T> x(m, 0), g(m, 0), y1(m, 0), y2(m, 0);
+    std::vector<float> f(m), f1(m), f2(m);
+    fill_random(x.p, m, gen, 0.05, 4.0);
+    fill_random(g.p, m, gen, -2.0, 2.0);
+    for (int64_t i = 0; i < m; ++i) f[i] = (float)(std::sin(i * 0.37) * 70000.0);  // overflows fp16 too
+    bool same = true;
+    auto eq = [&](const T* a, const T* b) {
+      for (int64_t i = 0; i < m; ++i) same = same && a[i].bits == b[i].bits;
+    };
+    for (int op = ew::kRelu; op <= ew::kCos; ++op) {
+      run_threads(37, [&](int64_t t, int64_t st) { ew::unary_vec_thread<T>(y1.p, x.p, nv, op, 0.5f, t, st); });
+      run_threads(37, [&](int64_t t, int64_t st) { ew::unary_thread<T>(y2.p, x.p, m, op, 0.5f, t, st); });
+      eq(y1.p, y2.p);
+    }
+    for (int op = ew::gRelu; op <= ew::gRelu6; ++op) {
+      run_threads(37, [&](int64_t t, int64_t st) { ew::unary_grad_vec_thread<T>(y1.p, g.p, x.p, nv, op, 1.f, t, st); });
+      run_threads(37, [&](int64_t t, int64_t st) { ew::unary_grad_thread<T>(y2.p, g.p, x.p, m, op, 1.f, t, st); });
+      eq(y1.p, y2.p);
+    }
+    for (int op : {ew::bAdd, ew::bSub, ew::bMul, ew::bDiv, ew::bMaximum, ew::bMinimum}) {
+      ew::Map flat;
+      flat.rank = 1;
+      flat.shape[0] = m;
+      flat.a_strides[0] = flat.b_strides[0] = 1;
+      run_threads(37, [&](int64_t t, int64_t st) { ew::binary_vec_thread<T, T, float>(y1.p, x.p, f.data(), op, nv, t, st); });
+      run_threads(37, [&](int64_t t, int64_t st) { ew::binary_thread<T, T, float>(y2.p, x.p, f.data(), op, m, flat, t, st); });
+      eq(y1.p, y2.p);
+    }
+    run_threads(37, [&](int64_t t, int64_t st) { ew::cast_vec_thread<T, float>(y1.p, f.data(), nv, t, st); });
+    run_threads(37, [&](int64_t t, int64_t st) { ew::cast_thread<T, float>(y2.p, f.data(), m, t, st); });
+    eq(y1.p, y2.p);
+    run_threads(37, [&](int64_t t, int64_t st) { ew::cast_vec_thread<float, T>(f1.data(), y1.p, nv, t, st); });
+    run_threads(37, [&](int64_t t, int64_t st) { ew::cast_thread<float, T>(f2.data(), y1.p, m, t, st); });
+    for (int64_t i = 0; i < m; ++i) same = same && (f1[i] == f2[i] || (std::isnan(f1[i]) && std::isnan(f2[i])));
+    expect(same, std::string("vector loops equal the scalar loops bit for bit [") + Format<T>::name() + "]");
+  }
   // NaN and infinities go through (as the float32 kernels' functions treat them).
   {
     T in[4] = {from_f<T>(NAN), from_f<T>(INFINITY), from_f<T>(-INFINITY), from_f<T>(-0.f)}, out[4];
