@@ -1,7 +1,9 @@
 // CudaBackend convolution on cuDNN: forward, backward-data and backward-filter over NHWC
 // tensors, depthwise as a grouped convolution, with per-shape plans (descriptors and chosen
 // algorithms) cached in ConvCache (conv_plan.h). One choose function and one run path serve the three
-// directions, over the per-direction traits in conv_traits.h.
+// directions, over the per-direction traits in conv_traits.h, for float32 here and for
+// bfloat16 / float16 data too (run_conv_direction, called by half_conv.cc: Note
+// [reduced-precision convolutions]).
 //
 // Note [API choice: convolution]: the legacy API (cudnnConvolutionForward & co.) by default.
 // cuDNN 9 marks it deprecated but ships it, and its heuristics (cudnnGet*Algorithm_v7) and

@@ -1,7 +1,8 @@
 // CudaBackend: the cuDNN / cuBLAS / own-kernel implementation of Backend. Methods live in
 // one file per op family (conv.cc, pool.cc, batchnorm.cc, matmul.cc, elementwise.cc,
 // reduce.cc, movement.cc, softmax.cc, image.cc, lrn.cc, random.cc, optimizer.cc) and memory in
-// cuda_backend.cc, beside the probe. Everything runs on one stream, asynchronously: only
+// cuda_backend.cc, beside the probe; the bfloat16 / float16 primitives are a separate object
+// (reduced_precision(), half_backend.h). Everything runs on one stream, asynchronously: only
 // download() and synchronize() wait. Not for concurrent use from several threads (one cuDNN
 // handle, one stream); the binding serializes calls.
 #pragma once

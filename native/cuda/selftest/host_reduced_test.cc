@@ -10,6 +10,8 @@
 //     log-softmax and their gradients, pooling, batch norm: the result is the float64 value
 //     of the op on the rounded inputs, within one rounding of the storage type (plus the
 //     float error of the formula where it has one).
+// Over 500 lines on purpose: g++ builds each selftest file alone, and the 16-bit variants of
+// every kernel family share the references and the rounding model at the top.
 // No GPU and no CUDA toolkit needed: g++ alone builds it (test/cuda-host-kernels.test.ts does,
 // and reads the closing "N passed, N failed" line).
 //   g++ -std=c++17 -O2 -Inative native/cuda/selftest/host_reduced_test.cc -o /tmp/t && /tmp/t
