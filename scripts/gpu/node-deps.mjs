@@ -45,4 +45,9 @@ if (missing.length) {
   console.error(`node-deps: not installed: ${missing.join(', ')}`);
   process.exit(1);
 }
-for (const d of [...seen].sort()) console.log(relative(root, d));
+// Paths as the project sees them: under ROOT/node_modules even where that is a symlink (a git
+// worktree sharing another checkout's node_modules), so that tar stores node_modules/...
+const nm = join(root, 'node_modules');
+const nmReal = existsSync(nm) ? realpathSync(nm) : null;
+const shown = (d) => (nmReal && (d === nmReal || d.startsWith(nmReal + '/')) ? join('node_modules', relative(nmReal, d)) : relative(root, d));
+for (const d of [...[...seen].map(shown)].sort()) console.log(d);
