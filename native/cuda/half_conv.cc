@@ -18,9 +18,8 @@
 //   - bias and ReLU are always that separate pass (k::rp_bias_act, bias float32 or the data
 //     type), never cudnnConvolutionBiasActivationForward: its bias must be of y's type, and
 //     the separate pass adds a float32 bias to the float result before its one rounding;
-//   - the bias gradient (sum of dy over N, H, W) is taken in float32: dy is widened into
-//     scratch and reduced by the float32 reduction (one extra pass over dy; the typed kernels
-//     ask for it only with attr bias).
+//   - the bias gradient (sum of dy over N, H, W) is summed from the 16-bit dy directly, in
+//     double partial sums (batch norm's statistics pass, k::rp_column_sums), into float32.
 #include "conv_plan.h"
 #include "cuda_backend.h"
 #include "half_backend.h"
@@ -148,14 +147,11 @@ Status CudaReducedPrecision::conv2d_backward_filter(TypedPtr dw, TypedPtr dbias,
   // KRSC [out_c, rsc] in t -> HWIO [rsc, out_c] in dw's type, one pass.
   CN_LAUNCH_CHECK(cuda::k::rp_transpose(b_->stream(), dw.data, (int)dw.dtype, dwk.get(), (int)t, p.out_c, rsc),
                   "filter gradient relayout " + shapes);
-  if (dbias) {  // sum of dy over N, H, W, in float32
-    cuda::Scratch dyf, part;
-    CN_RETURN_IF_ERROR(b_->scratch(&dyf, sizeof(float) * rows * p.out_c));
-    CN_LAUNCH_CHECK(cuda::k::rp_cast(b_->stream(), dyf.get(), (int)kF32, dy.data, (int)t, rows * p.out_c),
-                    "bias gradient " + shapes);
-    CN_RETURN_IF_ERROR(b_->scratch(&part, sizeof(float) * cuda::k::reduce_scratch(1, rows, p.out_c)));
-    CN_LAUNCH_CHECK(cuda::k::reduce(b_->stream(), static_cast<float*>(dbias.data), dyf.f32(), 1, rows, p.out_c,
-                                    (int)ReduceOp::kSum, part.f32()),
+  if (dbias) {  // sum of dy over N, H, W, into float32
+    cuda::Scratch part;
+    CN_RETURN_IF_ERROR(b_->scratch(&part, sizeof(double) * cuda::k::bn_partials_size(rows, p.out_c)));
+    CN_LAUNCH_CHECK(cuda::k::rp_column_sums(b_->stream(), static_cast<float*>(dbias.data),
+                                            static_cast<double*>(part.get()), dy.data, (int)t, rows, p.out_c),
                     "bias gradient " + shapes);
   }
   return Status::ok();

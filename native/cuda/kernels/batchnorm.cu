@@ -193,6 +193,17 @@ cudaError_t rp_bn_moments(cudaStream_t s, float* mean, float* var, double* parti
   });
 }
 
+cudaError_t rp_column_sums(cudaStream_t s, float* out, double* partials, const void* x, int dtype, int64_t rows,
+                           int64_t c) {
+  if (c == 0) return cudaSuccess;
+  if (rows == 0) return cudaMemsetAsync(out, 0, sizeof(float) * c, s);
+  return with_reduced(dtype, [&](auto* t) {
+    using T = std::remove_pointer_t<decltype(t)>;
+    return sums<T>(s, out, nullptr, partials, (const T*)x, nullptr, nullptr, nullptr, nullptr, rows, c,
+                   bn::kColumnSums);
+  });
+}
+
 cudaError_t rp_bn_grad_sums(cudaStream_t s, float* s_dy, float* s_dyd, double* partials, const void* x,
                             const void* dy, int dtype, const float* mean, int64_t rows, int64_t c) {
   if (c == 0 || rows == 0) return cudaSuccess;

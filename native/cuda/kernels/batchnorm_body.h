@@ -39,7 +39,9 @@ namespace cuda {
 namespace k {
 namespace bn {
 
-enum { kMoments = 0, kGradSums = 1 };
+// kColumnSums: the moments' pass, finished as plain per-channel sums (a convolution's bias
+// gradient on 16-bit dy, half_conv.cc: no float32 copy of dy needed).
+enum { kMoments = 0, kGradSums = 1, kColumnSums = 2 };
 
 // ---- launch geometry (host)
 
@@ -107,7 +109,7 @@ CN_HD void relu_mask(float (&g)[W], const float (&x)[W], const float (&mean)[W],
 // Partial sums of the items t0, t0 + stride, ... < splits * c / W. Item t = sp * groups + g
 // covers rows [lo, hi) of split sp for the W channels from g * W (consecutive threads read
 // consecutive channels of a row):
-//   kMoments:  a = sum (x - k), b = sum (x - k)^2, k = x[0, ch] (Note [batch norm passes])
+//   kMoments, kColumnSums: a = sum (x - k), b = sum (x - k)^2, k = x[0, ch] (Note [batch norm passes])
 //   kGradSums: a = sum dy,      b = sum dy * (x - mean)
 // Four rows' loads are issued before they are accumulated, in row order.
 // With mscale (kGradSums only), dy is masked by the relu of the normalized x
@@ -124,7 +126,7 @@ CN_HD void partials_thread(double* p0, double* p1, const T* x, const T* dy,
     const int64_t lo = sp * len, hi = rows < lo + len ? rows : lo + len;
     float kf[W], ms[W], mb[W];
     for (int j = 0; j < W; ++j) {
-      kf[j] = kind == kMoments ? to_f(x[ch + j]) : mean[ch + j];
+      kf[j] = kind != kGradSums ? to_f(x[ch + j]) : mean[ch + j];
       ms[j] = mscale ? mscale[ch + j] : 0.f;
       mb[j] = mbeta ? mbeta[ch + j] : 0.f;
     }
@@ -133,7 +135,7 @@ CN_HD void partials_thread(double* p0, double* p1, const T* x, const T* dy,
     const T* xc = x + ch;
     const T* gc = dy ? dy + ch : nullptr;
     int64_t r = lo;
-    if (kind == kMoments) {
+    if (kind != kGradSums) {
       for (; r + 4 <= hi; r += 4) {
         float v[4][W];
         for (int u = 0; u < 4; ++u) load<W>(v[u], xc + (r + u) * c);
@@ -200,7 +202,7 @@ CN_HD void finish_lane(double* a, double* b, const double* p0, const double* p1,
 }
 
 // Channel ch's result from its totals. kMoments: out0 = mean, out1 = biased variance;
-// kGradSums: out0 = sum dy, out1 = sum dy (x - mean).
+// kGradSums: out0 = sum dy, out1 = sum dy (x - mean); kColumnSums: out0 = sum x (out1 unused).
 template <typename T>
 CN_HD void finish_store(float* out0, float* out1, const T* x, int64_t rows, int64_t ch,
                            double a, double b, int kind) {
@@ -209,6 +211,8 @@ CN_HD void finish_store(float* out0, float* out1, const T* x, int64_t rows, int6
     const double var = b / (double)rows - m1 * m1;
     out0[ch] = (float)((double)to_f(x[ch]) + m1);
     out1[ch] = (float)(var > 0.0 ? var : 0.0);
+  } else if (kind == kColumnSums) {
+    out0[ch] = (float)(a + (double)rows * (double)to_f(x[ch]));
   } else {
     out0[ch] = (float)a;
     out1[ch] = (float)b;

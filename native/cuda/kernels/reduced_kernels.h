@@ -48,6 +48,10 @@ cudaError_t rp_pool_backward(cudaStream_t s, void* dx, const void* dy, const voi
 // ---- batchnorm.cu (as bn_*, x, y, dy, dx of dtype; statistics and parameters float32)
 cudaError_t rp_bn_moments(cudaStream_t s, float* mean, float* var, double* partials, const void* x, int dtype,
                           int64_t rows, int64_t c);
+// out[ch] = sum over rows of x[r, ch] (x of dtype, out float32; deterministic, double partial
+// sums); partials as for bn_partials_size(rows, c).
+cudaError_t rp_column_sums(cudaStream_t s, float* out, double* partials, const void* x, int dtype, int64_t rows,
+                           int64_t c);
 cudaError_t rp_bn_grad_sums(cudaStream_t s, float* s_dy, float* s_dyd, double* partials, const void* x,
                             const void* dy, int dtype, const float* mean, int64_t rows, int64_t c);
 cudaError_t rp_bn_normalize(cudaStream_t s, void* y, const void* x, int dtype, const float* mean,

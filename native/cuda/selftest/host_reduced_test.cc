@@ -643,6 +643,16 @@ void bn_case(int64_t rows, int64_t c, int offset, float center) {
     wm = std::fmax(wm, std::fabs(mean[ch] - rm[ch]) / (1 + std::fabs(rm[ch]))),
     wv = std::fmax(wv, std::fabs(var[ch] - rv[ch]) / (1e-3 + rv[ch]));
   expect(wm <= 1e-6 && wv <= 1e-5, "float32 moments of reduced x, " + tag + " [" + Format<T>::name() + "]");
+  // Column sums (a convolution's bias gradient on 16-bit dy) from the same pass.
+  std::vector<float> colsum(c);
+  sums(colsum.data(), nullptr, (const T*)nullptr, bn::kColumnSums);
+  double wc = 0;
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double want = 0, mag = 0;
+    for (int64_t r = 0; r < rows; ++r) want += to_f(x.p[r * c + ch]), mag += std::fabs(to_f(x.p[r * c + ch]));
+    wc = std::fmax(wc, std::fabs(colsum[ch] - want) / (1e-30 + 1e-7 * mag + 6e-8 * std::fabs(want)));
+  }
+  expect(wc <= 1.0, "float32 column sums of reduced x, " + tag + " [" + Format<T>::name() + "]");
   for (int64_t ch = 0; ch < c; ++ch) bn::scale_item(scale.data(), var.data(), gamma.data(), ch, eps);
   run_threads(41, [&](int64_t t, int64_t st) {
     bn::normalize_thread<W>(y.p, x.p, (const T*)nullptr, mean.data(), scale.data(), beta.data(), false, n / W, c / W,
