@@ -19,7 +19,7 @@ namespace k {
 namespace {
 
 // The scalar functions (and the op enums) are elementwise_body.h's, shared with the typed
-// kernels of reduced.cu and run on the host by its tests.
+// kernels of reduced_elementwise.cu and run on the host by its tests.
 using namespace ew;
 using ew::apply_binary;
 using ew::apply_unary;

@@ -1,7 +1,7 @@
 // What each thread of the elementwise kernels does, as host + device code: the scalar
 // functions of the unary ops, their gradients and the binary ops (elementwise.cu's float32
 // kernels apply them too), and the per-thread loops of the kernels templated on the storage
-// type (reduced.cu: bfloat16 / float16 tensors). Each loop covers the items t0, t0 + stride,
+// type (reduced_elementwise.cu, reduced_layout.cu: bfloat16 / float16 tensors). Each loop covers the items t0, t0 + stride,
 // ... of a grid-stride loop, so native/cuda/selftest/host_reduced_test.cc runs these very
 // functions on the host, thread by thread, against float64 references.
 //
@@ -106,7 +106,7 @@ CN_HD float apply_binary(int op, float a, float b) {
   return 0.f;
 }
 
-// ---- typed per-thread loops (reduced.cu)
+// ---- typed per-thread loops (reduced_elementwise.cu, reduced_layout.cu)
 
 // out[i] = in[i] converted (float <-> Bf16 / Fp16), items t0, t0 + stride, ... < n.
 template <typename To, typename Ti>

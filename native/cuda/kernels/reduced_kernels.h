@@ -3,7 +3,7 @@
 // launcher takes void pointers and the int value of each one's cn::DType (kF32, kBF16, kF16
 // of half_types.h), instantiates the kernel templated on those storage types and queues it
 // on `s`. The per-thread code lives in the *_body.h headers (host + device, tested on the
-// host); the kernels are in reduced.cu, pool.cu and batchnorm.cu.
+// host); the kernels are in reduced_elementwise.cu, reduced_layout.cu, pool.cu and batchnorm.cu.
 #pragma once
 #include <cuda_runtime_api.h>
 
@@ -16,7 +16,7 @@ namespace cn {
 namespace cuda {
 namespace k {
 
-// ---- reduced.cu
+// ---- reduced_elementwise.cu (cast, unary, binary, epilogue) and reduced_layout.cu (the rest)
 // Conversion between float32 and bfloat16 / float16 (either direction; bf16 <-> f16 too).
 cudaError_t rp_cast(cudaStream_t s, void* out, int out_dtype, const void* in, int in_dtype, int64_t n);
 cudaError_t rp_unary(cudaStream_t s, void* y, const void* x, int dtype, int64_t n, int op, float alpha);

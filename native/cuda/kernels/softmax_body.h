@@ -1,4 +1,4 @@
-// What each lane of the typed softmax kernels does (reduced.cu: one warp per row of
+// What each lane of the typed softmax kernels does (reduced_layout.cu: one warp per row of
 // [rows, cols], bfloat16 / float16 storage), as host + device code: a row's work is split
 // into phases between warp reductions (max, sum of exponentials, write; or the dot product,
 // then dx), each phase a function of the lane. The kernel reduces each phase's 32 lane
