@@ -199,6 +199,59 @@ for (const dt of ['bfloat16', 'float16'] as const) {
       }
     });
 
+    // Keras's mixed-precision policy (issue 21 phase 2, lib/mixed_precision) where this build
+    // has it: a small CNN trains on cuda under the policy as the same CNN in float32 on the
+    // cpu (same initial weights and batches): the losses within the bf16 / fp16 rounding of
+    // the forward, the variables float32.
+    const policyApi = (cn as unknown as { mixedPrecision?: { setGlobalPolicy?: (p: string) => void } }).mixedPrecision;
+    it.skipIf(typeof policyApi?.setGlobalPolicy !== 'function')(
+      `a small CNN trains under mixed_${dt} on cuda as in float32 on cpu${typeof policyApi?.setGlobalPolicy === 'function' ? '' : ' (skipped: no cn.mixedPrecision in this build)'}`,
+      async () => {
+        const build = (policy: string) => {
+          policyApi!.setGlobalPolicy!(policy);
+          try {
+            let seed = 11;
+            const init = () => cn.layers.initializers.glorotUniform({ seed: seed++ });
+            return cn.sequential({
+              layers: [
+                cn.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [8, 8, 1], kernelInitializer: init() }),
+                cn.layers.maxPooling2d({ poolSize: 2 }),
+                cn.layers.batchNormalization(),
+                cn.layers.flatten(),
+                cn.layers.dense({ units: 16, activation: 'relu', kernelInitializer: init() }),
+                cn.layers.dense({ units: 3, activation: 'softmax', dtype: 'float32', kernelInitializer: init() }),
+              ],
+            });
+          } finally {
+            policyApi!.setGlobalPolicy!('float32');
+          }
+        };
+        const losses = async (backend: string, policy: string) => {
+          const prev = cn.getBackend();
+          cn.setBackend(backend);
+          try {
+            const m = build(policy);
+            m.compile({ optimizer: cn.train.sgd(0.05), loss: 'sparseCategoricalCrossentropy' });
+            const xs = cn.tensor(seededRandom(24 * 64, 7), [24, 8, 8, 1]);
+            const ys = cn.tensor(Array.from({ length: 24 }, (_, i) => i % 3), [24], 'int32');
+            const out: number[] = [];
+            for (let i = 0; i < 4; i++) out.push((await m.trainOnBatch(xs, ys)) as number);
+            const dtypes = m.getWeights().map((w) => w.dtype);
+            cn.dispose([xs, ys]);
+            m.dispose();
+            return { out, dtypes };
+          } finally {
+            cn.setBackend(prev);
+          }
+        };
+        const cuda = await losses('cuda', `mixed_${dt}`);
+        const cpu = await losses('cpu', 'float32');
+        expect(cuda.dtypes.every((d) => d === 'float32'), `variables ${cuda.dtypes}`).toBe(true);
+        expect(cuda.out[3], `loss falls: ${cuda.out}`).toBeLessThan(cuda.out[0]);
+        cuda.out.forEach((l, i) => expect(Math.abs(l - cpu.out[i]), `step ${i}: ${l} vs float32 ${cpu.out[i]}`).toBeLessThan(0.03 * Math.abs(cpu.out[i]) + 1e-3));
+      },
+    );
+
     it('reports bfloat16 and float16 as native in backends() with the device ISA', () => {
       const rp = cn.backends().find((b) => b.name === 'cuda')!.reducedPrecision!;
       expect(rp.isa).toMatch(/^sm_\d+$/);
