@@ -421,6 +421,7 @@ def bf16(out):
 
 if __name__ == "__main__":
     commands = {"arch": arch, "zoo": zoo, "small": small, "tiny": tiny, "parity": parity, "bf16": bf16}
+    commands["mixed"] = lambda out: __import__("keras_reference_mixed").mixed(out)  # mixed_bfloat16 layers: see that file
     if len(sys.argv) != 3 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2])
