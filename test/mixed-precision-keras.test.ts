@@ -11,11 +11,14 @@
 // Tolerances (never loosened to hide a disagreement):
 //   exact  layers that only move, select or add bf16 values (max pooling, relu, flatten,
 //          padding, dropout at inference, add): bit-for-bit.
-//   ulp    one bf16 rounding of a float32-accumulated result (average pooling, global
-//          average pooling): |a - e| <= 2^-8 |e|.
-//   bf16   accumulating layers (dense, conv, batch norm, softmax) and weight gradients, where
-//          the order of sums and where TensorFlow rounds to bf16 differ:
-//          |a - e| <= 1e-2 |e| + 1e-2 max|e|.
+//   ulp    one bf16 rounding of a float32-accumulated result (global average pooling, which
+//          Keras computes in float32; average pooling's gradient dy/4): |a - e| <= 2^-7 |e|
+//          (one bf16 unit in the last place).
+//   bf16   accumulating layers (dense, conv, batch norm, softmax, average pooling) and weight
+//          gradients, where the order of sums and where TensorFlow rounds to bf16 differ:
+//          |a - e| <= 1e-2 |e| + 1e-2 max|e|. (TensorFlow's bf16 AvgPool sums in bf16: 5 of
+//          its 54 outputs here are more than one ulp off the once-rounded mean, by up to
+//          2.5e-4 on a mean of -0.0017.)
 //   f32    a layer given dtype 'float32' (the softmax head): float32 rounding.
 // A layer whose bf16 kernels the backend does not list (cn.backends()[i].reducedPrecision.kernels)
 // must refuse with ERR_NOT_SUPPORTED; its comparison is an explicit it.skip naming the kernel.
@@ -70,7 +73,7 @@ function expectMatch(actual: Float32Array, expected: Float32Array, tol: Toleranc
       case 'exact':
         return 0;
       case 'ulp':
-        return 2 ** -8 * Math.abs(e);
+        return 2 ** -7 * Math.abs(e);
       case 'bf16':
         return 1e-2 * Math.abs(e) + 1e-2 * max;
       case 'f32':
@@ -116,7 +119,7 @@ const LAYERS: Record<string, { make: () => cn.layers.Layer; values: Tolerance; g
   batchnorm_train: { make: () => L.batchNormalization({ momentum: 0.8 }), values: 'bf16', grads: 'bf16' },
   batchnorm_infer: { make: () => L.batchNormalization({ momentum: 0.8 }), values: 'bf16', grads: 'bf16' },
   maxpool: { make: () => L.maxPooling2d({ poolSize: 2 }), values: 'exact', grads: 'exact' },
-  avgpool: { make: () => L.averagePooling2d({ poolSize: 2 }), values: 'ulp', grads: 'ulp' },
+  avgpool: { make: () => L.averagePooling2d({ poolSize: 2 }), values: 'bf16', grads: 'ulp' },
   global_avgpool: { make: () => L.globalAveragePooling2d({}), values: 'ulp', grads: 'ulp' },
   relu: { make: () => L.activation({ activation: 'relu' }), values: 'exact', grads: 'exact' },
   softmax: { make: () => L.activation({ activation: 'softmax' }), values: 'bf16', grads: 'bf16' },
