@@ -169,10 +169,38 @@ def model_case(cases, training):
     record(name, cases, m, [x], training=training)
     cases[name]["layerDtypes"] = [[l.name, l.dtype_policy.name, l.compute_dtype, l.variable_dtype] for l in m.layers]
     cases[name]["layerOutputDtypes"] = layer_output_dtypes(m, x)
+    cases[name]["exact"] = exact_cnn(cases[name], training)
     if training:
         bn = m.get_layer("bn")
         cases[name]["movingAfter"] = {"moving_mean": arr(bn.moving_mean.numpy()),
                                       "moving_variance": arr(bn.moving_variance.numpy())}
+
+
+def exact_cnn(case, training):
+    """The same network in float64 from the bfloat16-rounded input and weights, with no
+    rounding in between: exact arithmetic on what both sides compute from. Through six bf16
+    roundings, Keras' own gradients are 1-5% of their largest value away from these (TF sums
+    some of them in bf16), so the tests judge our distance from Keras against Keras' own."""
+    def values(e):
+        return np.array(e["values"], np.float64).reshape(e["shape"])
+
+    def bf(a):
+        return tf.cast(tf.cast(tf.constant(a, tf.float32), tf.bfloat16), tf.float64)
+
+    k, b, g, be, mm, mv, dk, db = [tf.Variable(values(w)) for w in case["weights"]]
+    x = bf(values(case["inputs"][0]))
+    r = tf.constant(values(case["r"]))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        h = tf.nn.conv2d(x, tf.cast(tf.cast(k, tf.bfloat16), tf.float64), 1, "SAME") + tf.cast(tf.cast(b, tf.bfloat16), tf.float64)
+        mean, var = tf.nn.moments(h, [0, 1, 2]) if training else (mm, mv)
+        h = (h - mean) / tf.sqrt(var + 1e-3) * g + be
+        h = tf.reshape(tf.nn.max_pool2d(tf.nn.relu(h), 2, 2, "VALID"), [h.shape[0], -1])
+        h = h @ tf.cast(tf.cast(dk, tf.bfloat16), tf.float64) + tf.cast(tf.cast(db, tf.bfloat16), tf.float64)
+        out = tf.nn.softmax(h)
+        loss = tf.reduce_sum(out * r)
+    grads = tape.gradient(loss, [x, k, b, g, be, dk, db])
+    return {"output": arr(out.numpy()), "dInputs": [arr(grads[0].numpy())], "dWeights": [arr(d.numpy()) for d in grads[1:]]}
 
 
 def layer_output_dtypes(m, x):

@@ -20,6 +20,16 @@
 //          its 54 outputs here are more than one ulp off the once-rounded mean, by up to
 //          2.5e-4 on a mean of -0.0017.)
 //   f32    a layer given dtype 'float32' (the softmax head): float32 rounding.
+//   chain  the Sequential CNN's gradients (six bf16 roundings in a row). Two valid bf16
+//          computations of a chain this long differ by more than one layer's rounding, so
+//          both are judged against the same network computed exactly (float64, from the
+//          bf16-rounded input and weights; recorded beside Keras' values): per array, ours
+//          must be no further from exact than twice Keras' own distance (or 1% of the
+//          largest exact value, whichever is more). Measured here: Keras' gradients are
+//          0.9-5% of their largest value off exact (TensorFlow sums some in bf16: the conv
+//          bias gradient over 256 positions is 5% off), ours 0.2-2%, at most 1.4 times
+//          Keras' distance; elementwise, ours and Keras differ by up to 3.4% of the
+//          largest value (the batch norm gamma gradient in training mode).
 // A layer whose bf16 kernels the backend does not list (cn.backends()[i].reducedPrecision.kernels)
 // must refuse with ERR_NOT_SUPPORTED; its comparison is an explicit it.skip naming the kernel.
 import { readFileSync } from 'node:fs';
@@ -49,6 +59,7 @@ interface Case {
   movingAfter?: { moving_mean: Encoded; moving_variance: Encoded };
   layerDtypes?: Array<[string, string, string, string]>;
   layerOutputDtypes?: Array<[string, string]>;
+  exact?: { output: Encoded; dInputs: Encoded[]; dWeights: Encoded[] };
 }
 const FIXTURE_DIR = join(ROOT, 'test', 'fixtures', 'keras');
 const fixture = JSON.parse(readFileSync(join(FIXTURE_DIR, 'mixed_bfloat16.json'), 'utf8')) as {
@@ -94,8 +105,26 @@ function expectMatch(actual: Float32Array, expected: Float32Array, tol: Toleranc
   expect(bad.slice(0, 6), `${what}: ${bad.length} of ${expected.length} outside '${tol}' (worst |error| ${worst}, max |expected| ${max})`).toEqual([]);
 }
 
+/** The 'chain' class (see the header): max|a - exact| <= max(2 max|keras - exact|, 1e-2 max|exact|). */
+function expectMatchChain(actual: Float32Array, keras: Float32Array, exact: Float32Array, what: string): void {
+  expect(actual.length, `${what}: length`).toBe(keras.length);
+  expect(exact.length, `${what}: exact length`).toBe(keras.length);
+  let maxExact = 0, kerasError = 0, ourError = 0, worst = -1;
+  for (let i = 0; i < keras.length; i++) {
+    maxExact = Math.max(maxExact, Math.abs(exact[i]));
+    kerasError = Math.max(kerasError, Math.abs(keras[i] - exact[i]));
+    const e = Math.abs(actual[i] - exact[i]);
+    if (!(e <= ourError)) [ourError, worst] = [e, i];
+  }
+  const bound = Math.max(2 * kerasError, 1e-2 * maxExact);
+  expect(
+    ourError,
+    `${what}: ours ${ourError} from exact at [${worst}] (${actual[worst]} vs exact ${exact[worst]}, Keras ${keras[worst]}); Keras' own max error ${kerasError}, max |exact| ${maxExact}`,
+  ).toBeLessThanOrEqual(bound);
+}
+
 /** The layers of scripts/keras_reference_mixed.py's layer_cases(), argument for argument, and how exact each is. */
-const LAYERS: Record<string, { make: () => cn.layers.Layer; values: Tolerance; grads: Tolerance; kernels?: string[] }> = {
+const LAYERS: Record<string, { make: () => cn.layers.Layer; values: Tolerance; grads: Tolerance; kernels?: string[]; mismatch?: string }> = {
   dense: { make: () => L.dense({ units: 6 }), values: 'bf16', grads: 'bf16' },
   dense_relu: { make: () => L.dense({ units: 6, activation: 'relu' }), values: 'bf16', grads: 'bf16' },
   conv2d_same: { make: () => L.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }), values: 'bf16', grads: 'bf16' },
@@ -120,7 +149,14 @@ const LAYERS: Record<string, { make: () => cn.layers.Layer; values: Tolerance; g
   batchnorm_infer: { make: () => L.batchNormalization({ momentum: 0.8 }), values: 'bf16', grads: 'bf16' },
   maxpool: { make: () => L.maxPooling2d({ poolSize: 2 }), values: 'exact', grads: 'exact' },
   avgpool: { make: () => L.averagePooling2d({ poolSize: 2 }), values: 'bf16', grads: 'ulp' },
-  global_avgpool: { make: () => L.globalAveragePooling2d({}), values: 'ulp', grads: 'ulp' },
+  global_avgpool: {
+    make: () => L.globalAveragePooling2d({}),
+    values: 'ulp',
+    grads: 'ulp',
+    // Reported to the lead: ops.mean computes in float32 and the layer returns that, while its
+    // symbolic output (and Keras) says bfloat16. Values and gradients agree.
+    mismatch: 'eager output is float32 where Keras (and our symbolic output) is bfloat16',
+  },
   relu: { make: () => L.activation({ activation: 'relu' }), values: 'exact', grads: 'exact' },
   softmax: { make: () => L.activation({ activation: 'softmax' }), values: 'bf16', grads: 'bf16' },
   dense_float32_softmax: { make: () => L.dense({ units: 5, activation: 'softmax', dtype: 'float32' }), values: 'f32', grads: 'f32' },
@@ -203,14 +239,15 @@ describeBackends('mixed_bfloat16 layers against Keras 3 under mixed_bfloat16', (
       });
       continue;
     }
-    it(`${name} (${c.layer}${c.training !== undefined ? `, training=${c.training}` : ''}): dtypes, values (${spec.values}) and gradients (${spec.grads}) as Keras`, () => {
+    const mismatch = spec.mismatch ? ` [KNOWN MISMATCH with Keras: ${spec.mismatch}]` : '';
+    it(`${name} (${c.layer}${c.training !== undefined ? `, training=${c.training}` : ''}): dtypes, values (${spec.values}) and gradients (${spec.grads}) as Keras${mismatch}`, () => {
       const layer = spec.make();
       const before = cn.memory().numTensors;
       // The layer's policy, as Keras reports it.
       expect([layer.dtypePolicy.name, layer.computeDtype, layer.variableDtype], 'policy / compute / variable dtype').toEqual([c.policy, c.computeDtype, c.variableDtype]);
       const res = runCase(layer, c);
       // Output dtype, shape and values.
-      expect(res.out.dtype, 'output dtype').toBe(c.output.dtype);
+      expect.soft(res.out.dtype, 'output dtype').toBe(c.output.dtype);
       expect(res.out.shape, 'output shape').toEqual(c.output.shape);
       expectMatch(res.out.dataSync(), decode(c.output), spec.values, `${name} output`);
       // Variables: float32, in Keras order.
@@ -276,18 +313,24 @@ describeBackends('mixed_bfloat16 layers against Keras 3 under mixed_bfloat16', (
         expect(got).toEqual(c.layerOutputDtypes);
       });
       const res = runCase(model, c);
+      const exact = c.exact!;
       expect(res.out.dtype).toBe(c.output.dtype);
+      // The probabilities: as Keras within the bf16 bound, and as close to exact as Keras' are.
       expectMatch(res.out.dataSync(), decode(c.output), 'bf16', 'cnn output');
+      expectMatchChain(res.out.dataSync(), decode(c.output), decode(exact.output), 'cnn output');
       expect(res.weights.map((w) => w.dtype)).toEqual(c.weights.map((w) => w.dtype));
       expect(res.dWeights.map((g) => g.dtype)).toEqual(c.dWeights.map((g) => g.dtype));
       expect(res.dInputs.map((g) => g.dtype)).toEqual(c.dInputs.map((g) => g.dtype));
-      res.dInputs.forEach((g, i) => expectMatch(g.dataSync(), decode(c.dInputs[i]), 'bf16', `cnn d input ${i}`));
-      res.dWeights.forEach((g, i) => expectMatch(g.dataSync(), decode(c.dWeights[i]), 'bf16', `cnn d ${c.dWeights[i].name}`));
+      res.dInputs.forEach((g, i) => expectMatchChain(g.dataSync(), decode(c.dInputs[i]), decode(exact.dInputs[i]), `cnn d input ${i}`));
+      res.dWeights.forEach((g, i) => expectMatchChain(g.dataSync(), decode(c.dWeights[i]), decode(exact.dWeights[i]), `cnn d ${c.dWeights[i].name}`));
       cn.dispose([res.out, ...res.dInputs, ...res.dWeights]);
       if (c.movingAfter) {
+        // bf16, not f32 as for the lone layer: the statistics are of the conv output, which
+        // Keras rounds twice (after the convolution, after the bias add) and ours once.
         const bn = model.layers[1];
-        expectMatch(bn.weights[2].dataSync(), decode(c.movingAfter.moving_mean), 'f32', 'cnn bn moving_mean');
-        expectMatch(bn.weights[3].dataSync(), decode(c.movingAfter.moving_variance), 'f32', 'cnn bn moving_variance');
+        expect([bn.weights[2].dtype, bn.weights[3].dtype]).toEqual(['float32', 'float32']);
+        expectMatch(bn.weights[2].dataSync(), decode(c.movingAfter.moving_mean), 'bf16', 'cnn bn moving_mean');
+        expectMatch(bn.weights[3].dataSync(), decode(c.movingAfter.moving_variance), 'bf16', 'cnn bn moving_variance');
       }
       model.dispose();
     });
