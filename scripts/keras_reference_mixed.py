@@ -5,14 +5,15 @@ layers under mixed_bfloat16: output dtype, values and gradients"; item 7: "Keras
 load into mixed-policy models"). Run through the dispatcher:
 
   keras_reference.py mixed OUT.json   (committed: test/fixtures/keras/mixed_bfloat16.json and,
-                                       beside it, mixed_bfloat16.weights.h5)
+                                       beside it, mixed_bfloat16.weights.h5 and the same weights
+                                       in the legacy layout, mixed_bfloat16.h5)
 
 Per case: the layer's configuration, its float32 inputs and weights (the values set on the
 layer), Keras' output dtype and values (widened to float32), and the gradients of a float32
 loss sum(cast(out, float32) * r) (r fixed, random) with respect to each input and each weight,
 with their dtypes, plus the layers' compute and variable dtypes. BatchNormalization in
 training mode also records its updated moving statistics. The h5 part is a small CNN built
-under mixed_bfloat16, trained a few steps, saved with model.save_weights, and its
+under mixed_bfloat16, trained a few steps, saved with model.save_weights (both HDF5 layouts), and its
 predictions under the policy.
 
 Every float is stored as the shortest decimal that rounds back to the same float32, so the
@@ -223,10 +224,15 @@ def h5_case(res, weights_path):
     m.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
     m.fit(xtr, ytr, batch_size=8, epochs=2, verbose=0, shuffle=False)
     m.save_weights(weights_path)
+    # The legacy HDF5 layout too (Keras 2's model.save_weights('x.h5'), the applications' files).
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+    with h5py.File(weights_path.replace(".weights.h5", ".h5"), "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, m)
     x = data(rng, (3, 8, 8, 2))
     y = m.predict(x, verbose=0)
     res["h5"] = {
-        "file": os.path.basename(weights_path),
+        "files": [os.path.basename(weights_path), os.path.basename(weights_path.replace(".weights.h5", ".h5"))],
         "policy": keras.mixed_precision.global_policy().name,
         "weightDtypes": [[w.path, dtype_name(w)] for w in m.weights],
         "input": arr(x),

@@ -68,7 +68,7 @@ const fixture = JSON.parse(readFileSync(join(FIXTURE_DIR, 'mixed_bfloat16.json')
   kerasVersion: string;
   policy: string;
   cases: Record<string, Case>;
-  h5: { file: string; policy: string; weightDtypes: Array<[string, string]>; input: Encoded; output: Encoded & { dtype: string } };
+  h5: { files: string[]; policy: string; weightDtypes: Array<[string, string]>; input: Encoded; output: Encoded & { dtype: string } };
 };
 
 const decode = (e: Encoded): Float32Array => Float32Array.from(e.values.map((v) => (typeof v === 'string' ? Number(v) : v)));
@@ -292,24 +292,24 @@ describeBackends('mixed_bfloat16 layers against Keras 3 under mixed_bfloat16', (
   (denseMissing.length > 0 ? it.skip : it)(
     `a layer given dtype 'mixed_bfloat16' under the float32 global policy computes as Keras' Dense(dtype='mixed_bfloat16')${denseMissing.length > 0 ? ` (not run: the ${backend} backend has no bf16 MatMul kernel)` : ''}`,
     () => {
-    const c = fixture.cases.dense;
-    cn.mixedPrecision.setGlobalPolicy('float32');
-    let layer: cn.layers.Layer;
-    try {
-      layer = L.dense({ units: 6, dtype: 'mixed_bfloat16' });
-    } finally {
-      cn.mixedPrecision.setGlobalPolicy('mixed_bfloat16');
-    }
-    expect([layer.dtypePolicy.name, layer.computeDtype, layer.variableDtype]).toEqual(['mixed_bfloat16', 'bfloat16', 'float32']);
-    const res = runCase(layer, c);
-    expect(res.out.dtype).toBe('bfloat16');
-    expectMatch(res.out.dataSync(), decode(c.output), 'bf16', 'dense output');
-    res.dWeights.forEach((g, i) => {
-      expect(g.dtype).toBe('float32');
-      expectMatch(g.dataSync(), decode(c.dWeights[i]), 'bf16', `d ${c.dWeights[i].name}`);
-    });
-    cn.dispose([res.out, ...res.dInputs, ...res.dWeights]);
-    layer.dispose();
+      const c = fixture.cases.dense;
+      cn.mixedPrecision.setGlobalPolicy('float32');
+      let layer: cn.layers.Layer;
+      try {
+        layer = L.dense({ units: 6, dtype: 'mixed_bfloat16' });
+      } finally {
+        cn.mixedPrecision.setGlobalPolicy('mixed_bfloat16');
+      }
+      expect([layer.dtypePolicy.name, layer.computeDtype, layer.variableDtype]).toEqual(['mixed_bfloat16', 'bfloat16', 'float32']);
+      const res = runCase(layer, c);
+      expect(res.out.dtype).toBe('bfloat16');
+      expectMatch(res.out.dataSync(), decode(c.output), 'bf16', 'dense output');
+      res.dWeights.forEach((g, i) => {
+        expect(g.dtype).toBe('float32');
+        expectMatch(g.dataSync(), decode(c.dWeights[i]), 'bf16', `d ${c.dWeights[i].name}`);
+      });
+      cn.dispose([res.out, ...res.dInputs, ...res.dWeights]);
+      layer.dispose();
     },
   );
 
@@ -355,20 +355,24 @@ describeBackends('mixed_bfloat16 layers against Keras 3 under mixed_bfloat16', (
     });
   }
 
-  cnnIt(`Keras' ${fixture.h5.file} (a CNN trained and saved under mixed_bfloat16) loads into our mixed_bfloat16 model: float32 variables, Keras' predictions${cnnSkip}`, async () => {
-    expect(fixture.h5.policy).toBe('mixed_bfloat16');
-    const model = smallCnn();
-    const res = await loadKerasWeights(model, join(FIXTURE_DIR, fixture.h5.file));
-    expect(res).toEqual({ format: 'keras3', weights: fixture.h5.weightDtypes.length });
-    expect(model.weights.map((w) => w.dtype)).toEqual(fixture.h5.weightDtypes.map(([, d]) => d));
-    const x = toTensor(fixture.h5.input);
-    const y = model.predict(x) as cn.Tensor;
-    expect(y.dtype).toBe(fixture.h5.output.dtype);
-    expect(y.shape).toEqual(fixture.h5.output.shape);
-    expectMatch(y.dataSync(), decode(fixture.h5.output), 'bf16', 'predictions');
-    cn.dispose([x, y]);
-    model.dispose();
-  });
+  for (const file of fixture.h5.files) {
+    cnnIt(`Keras' ${file} (a CNN trained and saved under mixed_bfloat16) loads into our mixed_bfloat16 model: float32 variables, Keras' predictions${cnnSkip}`, async () => {
+      expect(fixture.h5.policy).toBe('mixed_bfloat16');
+      const model = smallCnn();
+      const res = await loadKerasWeights(model, join(FIXTURE_DIR, file));
+      expect(res).toEqual({ format: file.endsWith('.weights.h5') ? 'keras3' : 'legacy', weights: fixture.h5.weightDtypes.length });
+      expect(model.weights.map((w) => w.dtype)).toEqual(fixture.h5.weightDtypes.map(([, d]) => d));
+      // Loading keeps the model's policy: bf16 compute up to the float32 head.
+      expect(model.layers.map((l) => l.computeDtype)).toEqual(['bfloat16', 'bfloat16', 'bfloat16', 'bfloat16', 'bfloat16', 'bfloat16', 'float32']);
+      const x = toTensor(fixture.h5.input);
+      const y = model.predict(x) as cn.Tensor;
+      expect(y.dtype).toBe(fixture.h5.output.dtype);
+      expect(y.shape).toEqual(fixture.h5.output.shape);
+      expectMatch(y.dataSync(), decode(fixture.h5.output), 'bf16', 'predictions');
+      cn.dispose([x, y]);
+      model.dispose();
+    });
+  }
 });
 
 describe('mixed_bfloat16 fixture', () => {
