@@ -126,7 +126,7 @@ describe('layers under mixed_bfloat16 [cpu]', () => {
       const tx = tf.tensor4d(roundBf16(xv), [2, 6, 6, 3]);
       const dy = tf.tensor4d(roundBf16(wsum), [2, 6, 6, 4]);
       const w0 = tf.tensor4d(roundBf16(kernel.dataSync() as Float32Array), [3, 3, 3, 4]);
-      return tf.grad((w: TF.Tensor4D) => tf.sum(tf.mul(tf.conv2d(tx, w, 1, 'same'), dy)))(w0).dataSync() as Float32Array;
+      return tf.grad((w: TF.Tensor) => tf.sum(tf.mul(tf.conv2d(tx, w as TF.Tensor4D, 1, 'same'), dy)))(w0).dataSync() as Float32Array;
     });
     // dy = the upstream gradient rounded to bf16 (the cast's gradient), x in bf16, dw
     // accumulated and written in float32 by the primitive.
