@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
 import { parseArgs } from '../lib/cli.js';
+import { observePlans, type PlanDescription } from '../lib/compiler/plan_description.js';
 import { seededRandom } from './helpers.js';
 import { loadTfjs } from './tfjs.js';
 import type * as TF from '@tensorflow/tfjs-node';
@@ -126,7 +127,7 @@ describe('layers under mixed_bfloat16 [cpu]', () => {
       const tx = tf.tensor4d(roundBf16(xv), [2, 6, 6, 3]);
       const dy = tf.tensor4d(roundBf16(wsum), [2, 6, 6, 4]);
       const w0 = tf.tensor4d(roundBf16(kernel.dataSync() as Float32Array), [3, 3, 3, 4]);
-      return tf.grad((w: TF.Tensor4D) => tf.sum(tf.mul(tf.conv2d(tx, w, 1, 'same'), dy)))(w0).dataSync() as Float32Array;
+      return tf.grad((w: TF.Tensor) => tf.sum(tf.mul(tf.conv2d(tx, w as TF.Tensor4D, 1, 'same'), dy)))(w0).dataSync() as Float32Array;
     });
     // dy = the upstream gradient rounded to bf16 (the cast's gradient), x in bf16, dw
     // accumulated and written in float32 by the primitive.
@@ -235,6 +236,37 @@ describe('compiled plans and fit under mixed_bfloat16 [cpu]', () => {
     a.dispose();
     b.dispose();
     opt.dispose();
+  });
+
+  it('a training plan casts only at layer boundaries: the input, the kernels, the float32 head, and their gradients', async () => {
+    const m = smallCnn('mixed_bfloat16');
+    m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+    const plans: PlanDescription[] = [];
+    const stop = observePlans((p) => plans.push(p));
+    try {
+      await m.trainOnBatch(x(), labels());
+    } finally {
+      stop();
+    }
+    const plan = plans[plans.length - 1];
+    const casts = plan.steps.filter((st) => st.kernel === 'Cast');
+    const producedBy = new Map<number, string>();
+    plan.steps.forEach((st) => st.outputs.forEach((o) => producedBy.set(o.slot, st.kernel)));
+    const from = casts.map((c) => (plan.feeds.includes(c.inputs[0].slot) ? 'feed' : c.inputs[0].constant ? 'variable' : producedBy.get(c.inputs[0].slot)));
+    // Forward: the input into the first conv, the conv and dense kernels, the bf16 hidden
+    // activation into the float32 head. Backward: the head's input gradient back to bf16,
+    // the dense kernel gradient to float32 (the conv's is written in float32 by its kernel),
+    // and the dense bias gradient's reduction, which sums in float32 (the conv's bias
+    // gradient comes out of its backward-weights kernel in float32).
+    expect(from.filter((f) => f === 'feed')).toHaveLength(1);
+    expect(from.filter((f) => f === 'variable')).toHaveLength(2);
+    expect(casts.map((c) => `${c.inputs[0].dtype}->${c.outputs[0].dtype}`).sort()).toEqual(
+      ['float32->bfloat16', 'float32->bfloat16', 'float32->bfloat16', 'bfloat16->float32', 'float32->bfloat16', 'bfloat16->float32', 'bfloat16->float32'].sort(),
+    );
+    expect(from, 'no cast of a cast').not.toContain('Cast');
+    for (const st of plan.steps.filter((q) => ['Conv2D', 'MaxPool', 'BatchNormTrain', 'Conv2DBackpropFilter', 'MaxPoolGrad', 'BatchNormGrad'].includes(q.kernel)))
+      expect(`${st.kernel} ${st.inputs[0].dtype}`).toBe(`${st.kernel} bfloat16`);
+    m.dispose();
   });
 
   it('fit trains: the loss falls as under float32, from the same weights', async () => {
