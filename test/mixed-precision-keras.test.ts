@@ -163,8 +163,7 @@ const LAYERS: Record<string, { make: () => cn.layers.Layer; values: Tolerance; g
     make: () => L.globalAveragePooling2d({}),
     values: 'ulp',
     grads: 'ulp',
-    // Reported to the lead: ops.mean computes in float32 and the layer returns that, while its
-    // symbolic output (and Keras) says bfloat16. Values and gradients agree.
+    // ops.mean sums in float32; the layer casts its output back to bfloat16, as Keras returns it.
   },
   relu: { make: () => L.activation({ activation: 'relu' }), values: 'exact', grads: 'exact', kernels: ['Relu', 'ReluGrad'] },
   softmax: { make: () => L.activation({ activation: 'softmax' }), values: 'bf16', grads: 'bf16', kernels: ['Softmax', 'SoftmaxGrad'] },
