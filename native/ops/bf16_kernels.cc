@@ -2,10 +2,11 @@
 // precision] in typed_kernels.h): the same names, attributes and shape checks as the float32
 // kernels, with dtype rules of their own:
 //   - Cast, Copy, Reshape, Fill: storage only, bfloat16 and float16;
-//   - Conv2D(x, filter[, bias]) -> y: x and filter of one reduced dtype, bias float32 or
-//     x's; y of x's dtype, or float32 with attr outDtype 'float32';
-//   - Conv2DBackpropInput(dy, filter) -> dx of dy's dtype;
-//   - Conv2DBackpropFilter(x, dy) -> dw (and the bias gradient) in float32;
+//   - Conv2D / DepthwiseConv2D(x, filter[, bias]) -> y: x and filter of one reduced dtype,
+//     bias float32 or x's; y of x's dtype, or float32 with attr outDtype 'float32';
+//   - Conv2DBackpropInput / DepthwiseConv2DBackpropInput(dy, filter) -> dx of dy's dtype;
+//   - Conv2DBackpropFilter / DepthwiseConv2DBackpropFilter(x, dy) -> dw (and the bias
+//     gradient) in float32;
 //   - MatMul(a, b[, bias]) -> c, as Conv2D;
 //   - MaxPool / AvgPool and their gradients, the unary ops with a oneDNN eltwise, their
 //     gradients, Add/Sub/Mul/Div/Maximum/Minimum (either operand may be float32),
@@ -116,7 +117,7 @@ Status k_fill(KernelContext& c) {
 
 // ---- convolution
 
-Status conv_params(KernelContext& c, const char* k, const Shape& x, const Shape& f, Conv2DParams* p) {
+Status conv_params(KernelContext& c, const char* k, const Shape& x, const Shape& f, bool depthwise, Conv2DParams* p) {
   auto strides = c.a().ints("strides");
   auto dil = c.a().ints("dilations");
   if (strides.empty()) strides = {1, 1};
@@ -124,21 +125,25 @@ Status conv_params(KernelContext& c, const char* k, const Shape& x, const Shape&
   if (strides.size() != 2) return invalid_argument(std::string(k) + ": expected strides of length 2");
   if (dil.size() != 2) return invalid_argument(std::string(k) + ": expected dilations of length 2");
   if (x.size() != 4) return invalid_argument(std::string(k) + ": expected x of rank 4 (NHWC) but received shape " + shape_str(x));
-  if (f.size() != 4) return invalid_argument(std::string(k) + ": expected filter of rank 4 (HWIO) but received shape " + shape_str(f));
+  if (f.size() != 4)
+    return invalid_argument(std::string(k) + ": expected filter of rank 4 (" + (depthwise ? "HWCM" : "HWIO") + ") but received shape " +
+                            shape_str(f));
   Padding pad;
   std::vector<int64_t> pads;
   CN_RETURN_IF_ERROR(parse_padding(c.a(), &pad, &pads));
-  return make_conv2d_params(p, x, f, strides[0], strides[1], dil[0], dil[1], pad, pads, false);
+  return make_conv2d_params(p, x, f, strides[0], strides[1], dil[0], dil[1], pad, pads, depthwise);
 }
 
+// Conv2D, or DepthwiseConv2D (HWCM filter: oneDNN's grouped convolution, bf16_conv.cc).
+template <bool depthwise>
 Status k_conv2d(KernelContext& c) {
-  const char* k = "Conv2D";
+  const char* k = depthwise ? "DepthwiseConv2D" : "Conv2D";
   CN_RETURN_IF_ERROR(c.expect_inputs(k, 2, 3));
   DType t = reduced_of(c);
   CN_RETURN_IF_ERROR(expect_same(k, "x", c.inputs[0], t));
   CN_RETURN_IF_ERROR(expect_same(k, "filter", c.inputs[1], t));
   Conv2DParams p;
-  CN_RETURN_IF_ERROR(conv_params(c, k, c.inputs[0]->shape, c.inputs[1]->shape, &p));
+  CN_RETURN_IF_ERROR(conv_params(c, k, c.inputs[0]->shape, c.inputs[1]->shape, depthwise, &p));
   TypedPtr bias;
   if (c.inputs.size() == 3) {
     const BufferPtr& b = c.inputs[2];
@@ -157,15 +162,16 @@ Status k_conv2d(KernelContext& c) {
   return rp(c)->conv2d_forward(tp(y), tp(c.inputs[0]), tp(c.inputs[1]), bias, p);
 }
 
+template <bool depthwise>
 Status k_conv2d_bd(KernelContext& c) {
-  const char* k = "Conv2DBackpropInput";
+  const char* k = depthwise ? "DepthwiseConv2DBackpropInput" : "Conv2DBackpropInput";
   CN_RETURN_IF_ERROR(c.expect_inputs(k, 2, 2));
   DType t = reduced_of(c);
   CN_RETURN_IF_ERROR(expect_same(k, "dy", c.inputs[0], t));
   CN_RETURN_IF_ERROR(expect_same(k, "filter", c.inputs[1], t));
   Shape x_shape = c.a().ints("inputShape");
   Conv2DParams p;
-  CN_RETURN_IF_ERROR(conv_params(c, k, x_shape, c.inputs[1]->shape, &p));
+  CN_RETURN_IF_ERROR(conv_params(c, k, x_shape, c.inputs[1]->shape, depthwise, &p));
   if (c.inputs[0]->shape != p.output_shape())
     return invalid_argument(std::string(k) + ": expected dy of shape " + shape_str(p.output_shape()) + " but received " +
                             shape_str(c.inputs[0]->shape));
@@ -176,15 +182,16 @@ Status k_conv2d_bd(KernelContext& c) {
   return rp(c)->conv2d_backward_data(tp(dx), tp(c.inputs[0]), tp(c.inputs[1]), p);
 }
 
+template <bool depthwise>
 Status k_conv2d_bf(KernelContext& c) {
-  const char* k = "Conv2DBackpropFilter";
+  const char* k = depthwise ? "DepthwiseConv2DBackpropFilter" : "Conv2DBackpropFilter";
   CN_RETURN_IF_ERROR(c.expect_inputs(k, 2, 2));
   DType t = reduced_of(c);
   CN_RETURN_IF_ERROR(expect_same(k, "x", c.inputs[0], t));
   CN_RETURN_IF_ERROR(expect_same(k, "dy", c.inputs[1], t));
   Shape f_shape = c.a().ints("filterShape");
   Conv2DParams p;
-  CN_RETURN_IF_ERROR(conv_params(c, k, c.inputs[0]->shape, f_shape, &p));
+  CN_RETURN_IF_ERROR(conv_params(c, k, c.inputs[0]->shape, f_shape, depthwise, &p));
   if (c.inputs[1]->shape != p.output_shape())
     return invalid_argument(std::string(k) + ": expected dy of shape " + shape_str(p.output_shape()) + " but received " +
                             shape_str(c.inputs[1]->shape));
@@ -192,7 +199,7 @@ Status k_conv2d_bf(KernelContext& c) {
   // primitive writes their gradients in float32 directly.
   BufferPtr dw, db;
   CN_RETURN_IF_ERROR(c.output(0, f_shape, DType::kFloat32, &dw));
-  bool with_bias = c.a().b("bias");
+  bool with_bias = !depthwise && c.a().b("bias");
   if (with_bias) CN_RETURN_IF_ERROR(c.output(1, {p.out_c}, DType::kFloat32, &db));
   return rp(c)->conv2d_backward_filter(tp(dw), with_bias ? tp(db) : TypedPtr(), tp(c.inputs[0]), tp(c.inputs[1]), p);
 }
@@ -414,9 +421,12 @@ CN_REGISTER_TYPED_KERNEL("Copy", kBoth, true, k_copy);
 CN_REGISTER_TYPED_KERNEL("Reshape", kBoth, true, k_reshape);
 CN_REGISTER_TYPED_KERNEL("Fill", kBoth, true, k_fill);
 // Compute kernels (bfloat16; Note [float16 on the cpu] in native/cpu/bf16_backend.h).
-CN_REGISTER_TYPED_KERNEL("Conv2D", kBoth, false, k_conv2d);
-CN_REGISTER_TYPED_KERNEL("Conv2DBackpropInput", kBoth, false, k_conv2d_bd);
-CN_REGISTER_TYPED_KERNEL("Conv2DBackpropFilter", kBoth, false, k_conv2d_bf);
+CN_REGISTER_TYPED_KERNEL("Conv2D", kBoth, false, k_conv2d<false>);
+CN_REGISTER_TYPED_KERNEL("Conv2DBackpropInput", kBoth, false, k_conv2d_bd<false>);
+CN_REGISTER_TYPED_KERNEL("Conv2DBackpropFilter", kBoth, false, k_conv2d_bf<false>);
+CN_REGISTER_TYPED_KERNEL("DepthwiseConv2D", kBoth, false, k_conv2d<true>);
+CN_REGISTER_TYPED_KERNEL("DepthwiseConv2DBackpropInput", kBoth, false, k_conv2d_bd<true>);
+CN_REGISTER_TYPED_KERNEL("DepthwiseConv2DBackpropFilter", kBoth, false, k_conv2d_bf<true>);
 CN_REGISTER_TYPED_KERNEL("MatMul", kBoth, false, k_matmul);
 CN_REGISTER_TYPED_KERNEL("MaxPool", kBoth, false, k_pool<PoolKind::kMax>);
 CN_REGISTER_TYPED_KERNEL("AvgPool", kBoth, false, k_pool<PoolKind::kAvg>);
