@@ -2,6 +2,7 @@
 // primitive, which reads bf16 and writes float32 (or bf16) itself, accumulating in float32
 // (Note [casts inside primitives] in bf16_backend.h): no cast pass before the reduction,
 // and no transpose for axes that are not adjacent (the primitive takes any set of axes).
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -33,11 +34,25 @@ Status CpuReducedPrecision::reduce(TypedPtr out, TypedPtr in, ReduceOp op, const
   if (op != ReduceOp::kSum && op != ReduceOp::kMean)
     return not_supported("reduce: only sum and mean have a " + std::string(dtype_name(in.dtype)) + " kernel on the cpu backend");
   if (in_shape.empty() || axes.empty()) return invalid_argument("reduce: expected at least one axis");
-  memory::dims src(in_shape.begin(), in_shape.end()), dst = src;
-  for (int64_t a : axes) {
-    if (a < 0 || a >= (int64_t)src.size()) return invalid_argument("reduce: axis " + std::to_string(a) + " out of range");
-    dst[a] = 1;
+  for (int64_t a : axes)
+    if (a < 0 || a >= (int64_t)in_shape.size()) return invalid_argument("reduce: axis " + std::to_string(a) + " out of range");
+  // Adjacent axes that are both reduced (or both kept) merge into one, and size-1 axes drop:
+  // GlobalAveragePooling's [n, h, w, c] over {1, 2} becomes [n, h*w, c] -> [n, 1, c].
+  memory::dims src, dst;
+  int last = -1;  // 1 reduced, 0 kept
+  for (int64_t i = 0; i < (int64_t)in_shape.size(); ++i) {
+    if (in_shape[i] == 1) continue;
+    int red = std::find(axes.begin(), axes.end(), i) != axes.end() ? 1 : 0;
+    if (red == last) {
+      src.back() *= in_shape[i];
+      if (!red) dst.back() *= in_shape[i];
+    } else {
+      src.push_back(in_shape[i]);
+      dst.push_back(red ? 1 : in_shape[i]);
+    }
+    last = red;
   }
+  if (src.empty()) src.push_back(1), dst.push_back(1);
   int64_t n_out = 1, n_in = 1;
   for (size_t i = 0; i < src.size(); ++i) n_out *= dst[i], n_in *= src[i];
   if (n_out == 0) return Status::ok();
