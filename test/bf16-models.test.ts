@@ -243,6 +243,45 @@ describeBackends('bfloat16 kernels for ResNet-34 and Xception', (backend) => {
     });
   });
 
+  // Batch norm's fused forms (made by the plan fusion pass; Note [bf16 batch norm + relu] in
+  // native/cpu/bf16_pool_norm.cc) against the unfused bf16 kernels they replace, which the
+  // batch-norm case of test/bf16.test.ts checks against TensorFlow.
+  it('fused batch norm + relu and + residual (+ relu) in bfloat16 equal the unfused BatchNorm, Add and Relu kernels', () => {
+    cn.tidy(() => {
+      const x = input('batchnorm', 'x');
+      const gamma = input('batchnorm', 'gamma', 'float32');
+      const beta = input('batchnorm', 'beta', 'float32');
+      const dy = input('batchnorm', 'dy');
+      const r = cn.cast(cn.randomUniform(x.shape, -1, 1, 'float32', 8), 'bfloat16');
+      const run = (name: string, inputs: cn.Tensor[], attrs: object, n: number) =>
+        ENGINE.runKernel(name as never, inputs as never, { epsilon: 1e-3, ...attrs } as never, Array.from({ length: n }, () => ({ shape: [1], dtype: 'float32' as const })));
+      const [y, mean, variance] = run('BatchNormTrain', [x, gamma, beta], {}, 3);
+      const [yr, mr, vr] = run('BatchNormTrain', [x, gamma, beta], { relu: true }, 3);
+      expect([yr.dtype, mr.dtype, vr.dtype]).toEqual(['bfloat16', 'float32', 'float32']);
+      expectExact(yr.dataSync(), cn.relu(y).dataSync(), 'train relu');
+      expectExact(mr.dataSync(), mean.dataSync(), 'train relu mean');
+      expectExact(vr.dataSync(), variance.dataSync(), 'train relu variance');
+      expectExact(run('BatchNormTrain', [x, gamma, beta, r], { relu: true }, 3)[0].dataSync(), cn.relu(cn.add(y, r)).dataSync(), 'train + residual + relu');
+      expectExact(run('BatchNormTrain', [x, gamma, beta, r], {}, 3)[0].dataSync(), cn.add(y, r).dataSync(), 'train + residual');
+      const r32 = cn.cast(r, 'float32');
+      expectExact(run('BatchNormTrain', [x, gamma, beta, r32], {}, 3)[0].dataSync(), cn.add(y, r32).dataSync(), 'train + float32 residual');
+      const yi = run('BatchNormInfer', [x, gamma, beta, mean, variance], {}, 1)[0];
+      expectExact(run('BatchNormInfer', [x, gamma, beta, mean, variance], { relu: true }, 1)[0].dataSync(), cn.relu(yi).dataSync(), 'infer relu');
+      expectExact(run('BatchNormInfer', [x, gamma, beta, mean, variance, r], { relu: true }, 1)[0].dataSync(), cn.relu(cn.add(yi, r)).dataSync(), 'infer + residual + relu');
+      // The relu form's gradient: the plain gradient of dy masked where relu(y) is 0.
+      const ys = y.dataSync();
+      const masked = cn.tensor(dy.dataSync().map((v, i) => (ys[i] > 0 ? v : 0)), dy.shape, 'bfloat16');
+      const [dx, dg, db] = run('BatchNormGrad', [masked, x, gamma, mean, variance], {}, 3);
+      const [dxr, dgr, dbr] = run('BatchNormGrad', [dy, x, gamma, mean, variance, beta], { relu: true }, 3);
+      expect([dxr.dtype, dgr.dtype, dbr.dtype]).toEqual(['bfloat16', 'float32', 'float32']);
+      expectClose(dxr.dataSync(), dx.dataSync(), 'grad relu dx', 2 ** -8, 1e-3);
+      expectClose(dgr.dataSync(), dg.dataSync(), 'grad relu dgamma', 1e-5, 1e-5);
+      expectClose(dbr.dataSync(), db.dataSync(), 'grad relu dbeta', 1e-5, 1e-5);
+      expect(() => run('BatchNormGrad', [dy, x, gamma, mean, variance], { relu: true }, 3)).toThrow(/expected beta as input 5 exactly when relu is set/);
+      expect(() => run('BatchNormTrain', [x, gamma, beta, cn.reshape(r, [-1])], {}, 3)).toThrow(/expected residual \(input 3\) of x's shape/);
+    });
+  });
+
   // The layers' float32 kernels are read through a cast to bfloat16 (the variables stay
   // float32, their gradients come back through the cast), and each convolution / dense layer
   // casts a float32 input to bfloat16: Keras' mixed_bfloat16 semantics, set up by hand until

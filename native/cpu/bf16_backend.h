@@ -55,6 +55,15 @@ class CpuReducedPrecision final : public ReducedPrecisionOps {
   Status batchnorm_backward(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x,
                             const float* gamma, const float* mean, const float* var,
                             const BatchNormParams& p) override;
+  // bf16_pool_norm.cc: batch norm's relu / residual forms
+  Status batchnorm_forward_training_fused(TypedPtr y, float* mean, float* var, TypedPtr x, const float* gamma,
+                                          const float* beta, TypedPtr residual, const BatchNormParams& p) override;
+  Status batchnorm_forward_inference_fused(TypedPtr y, TypedPtr x, const float* gamma, const float* beta,
+                                           const float* mean, const float* var, TypedPtr residual,
+                                           const BatchNormParams& p) override;
+  Status batchnorm_backward_relu(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x, const float* gamma,
+                                 const float* beta, const float* mean, const float* var,
+                                 const BatchNormParams& p) override;
   // bf16_movement.cc (bfloat16 and float16: 2-byte moves)
   Status transpose(TypedPtr out, TypedPtr in, const TransposeParams& p) override;
   Status copy_slab(TypedPtr out, TypedPtr in, int64_t outer, int64_t in_axis, int64_t out_axis, int64_t offset,

@@ -12,7 +12,8 @@
 //     gradients, Add/Sub/Mul/Div/Maximum/Minimum (either operand may be float32),
 //     Softmax / LogSoftmax and their gradients: outputs of the reduced dtype;
 //   - BatchNormTrain / Infer / Grad: x, y, dy, dx reduced; gamma, beta, statistics and the
-//     parameter gradients float32 (no fused residual or relu).
+//     parameter gradients float32; the fused forms too (attr relu; a residual, last input,
+//     of x's dtype or float32; BatchNormGrad's beta, input 5, with relu).
 #include <algorithm>
 
 #include "../core/reduced_precision.h"
@@ -361,7 +362,6 @@ Status bn_params(KernelContext& c, const char* k, size_t x_at, size_t first, siz
   p->rows = p->c ? num_elements(x->shape) / p->c : 0;
   p->epsilon = (float)c.a().f("epsilon", 1e-3);
   p->relu = c.a().b("relu", false);
-  if (p->relu) return not_supported(std::string(k) + ": the fused relu form supports float32 only, not " + dtype_name(x->dtype));
   for (size_t i = first; i <= last && i < c.inputs.size(); ++i) {
     if (c.inputs[i]->shape != Shape{p->c})
       return invalid_argument(std::string(k) + ": expected parameter " + std::to_string(i) + " of shape [" + std::to_string(p->c) +
@@ -371,36 +371,63 @@ Status bn_params(KernelContext& c, const char* k, size_t x_at, size_t first, siz
   return Status::ok();
 }
 
+// The residual input at index at, if given: x's shape, x's dtype or float32.
+Status bn_residual(KernelContext& c, const char* k, size_t at, TypedPtr* r) {
+  *r = TypedPtr();
+  if (c.inputs.size() <= at) return Status::ok();
+  const BufferPtr& z = c.inputs[at];
+  const BufferPtr& x = c.inputs[0];
+  if (z->shape != x->shape || (z->dtype != x->dtype && z->dtype != DType::kFloat32))
+    return invalid_argument(std::string(k) + ": expected residual (input " + std::to_string(at) + ") of x's shape " +
+                            shape_str(x->shape) + " and dtype " + dtype_name(x->dtype) + " or float32 but received " +
+                            shape_str(z->shape) + " " + dtype_name(z->dtype));
+  *r = tp(z);
+  return Status::ok();
+}
+
 Status k_bn_train(KernelContext& c) {
   const char* k = "BatchNormTrain";
-  CN_RETURN_IF_ERROR(c.expect_inputs(k, 3, 3));
+  CN_RETURN_IF_ERROR(c.expect_inputs(k, 3, 4));
   BatchNormParams p;
   CN_RETURN_IF_ERROR(bn_params(c, k, 0, 1, 2, &p));
+  TypedPtr residual;
+  CN_RETURN_IF_ERROR(bn_residual(c, k, 3, &residual));
   BufferPtr y, m, v;
   CN_RETURN_IF_ERROR(c.output(0, c.inputs[0]->shape, c.inputs[0]->dtype, &y));
   CN_RETURN_IF_ERROR(c.output(1, {p.c}, DType::kFloat32, &m));
   CN_RETURN_IF_ERROR(c.output(2, {p.c}, DType::kFloat32, &v));
+  if (p.relu || residual)
+    return rp(c)->batchnorm_forward_training_fused(tp(y), m->f32(), v->f32(), tp(c.inputs[0]), c.inputs[1]->f32(),
+                                                   c.inputs[2]->f32(), residual, p);
   return rp(c)->batchnorm_forward_training(tp(y), m->f32(), v->f32(), tp(c.inputs[0]), c.inputs[1]->f32(),
                                            c.inputs[2]->f32(), p);
 }
 
 Status k_bn_infer(KernelContext& c) {
   const char* k = "BatchNormInfer";
-  CN_RETURN_IF_ERROR(c.expect_inputs(k, 5, 5));
+  CN_RETURN_IF_ERROR(c.expect_inputs(k, 5, 6));
   BatchNormParams p;
   CN_RETURN_IF_ERROR(bn_params(c, k, 0, 1, 4, &p));
+  TypedPtr residual;
+  CN_RETURN_IF_ERROR(bn_residual(c, k, 5, &residual));
   BufferPtr y;
   CN_RETURN_IF_ERROR(c.output(0, c.inputs[0]->shape, c.inputs[0]->dtype, &y));
+  if (p.relu || residual)
+    return rp(c)->batchnorm_forward_inference_fused(tp(y), tp(c.inputs[0]), c.inputs[1]->f32(), c.inputs[2]->f32(),
+                                                    c.inputs[3]->f32(), c.inputs[4]->f32(), residual, p);
   return rp(c)->batchnorm_forward_inference(tp(y), tp(c.inputs[0]), c.inputs[1]->f32(), c.inputs[2]->f32(),
                                             c.inputs[3]->f32(), c.inputs[4]->f32(), p);
 }
 
-// inputs: dy, x, gamma, batchMean, batchVar
+// inputs: dy, x, gamma, batchMean, batchVar[, beta (exactly with relu)]
 Status k_bn_grad(KernelContext& c) {
   const char* k = "BatchNormGrad";
-  CN_RETURN_IF_ERROR(c.expect_inputs(k, 5, 5));
+  CN_RETURN_IF_ERROR(c.expect_inputs(k, 5, 6));
   BatchNormParams p;
-  CN_RETURN_IF_ERROR(bn_params(c, k, 1, 2, 4, &p));
+  CN_RETURN_IF_ERROR(bn_params(c, k, 1, 2, 5, &p));
+  if (p.relu != (c.inputs.size() == 6))
+    return invalid_argument(std::string(k) + ": expected beta as input 5 exactly when relu is set, but received " +
+                            std::to_string(c.inputs.size()) + " inputs with relu " + (p.relu ? "true" : "false"));
   DType t = reduced_of(c);
   CN_RETURN_IF_ERROR(expect_same(k, "dy", c.inputs[0], t));
   CN_RETURN_IF_ERROR(expect_same(k, "x", c.inputs[1], t));
@@ -409,6 +436,9 @@ Status k_bn_grad(KernelContext& c) {
   CN_RETURN_IF_ERROR(c.output(0, c.inputs[1]->shape, t, &dx));
   CN_RETURN_IF_ERROR(c.output(1, {p.c}, DType::kFloat32, &dg));
   CN_RETURN_IF_ERROR(c.output(2, {p.c}, DType::kFloat32, &db));
+  if (p.relu)
+    return rp(c)->batchnorm_backward_relu(tp(dx), dg->f32(), db->f32(), tp(c.inputs[0]), tp(c.inputs[1]),
+                                          c.inputs[2]->f32(), c.inputs[5]->f32(), c.inputs[3]->f32(), c.inputs[4]->f32(), p);
   return rp(c)->batchnorm_backward(tp(dx), dg->f32(), db->f32(), tp(c.inputs[0]), tp(c.inputs[1]), c.inputs[2]->f32(),
                                    c.inputs[3]->f32(), c.inputs[4]->f32(), p);
 }
