@@ -243,10 +243,10 @@ describeBackends('bfloat16 kernels for ResNet-34 and Xception', (backend) => {
     });
   });
 
-  // Batch norm's fused forms (made by the plan fusion pass; Note [bf16 batch norm + relu] in
-  // native/cpu/bf16_pool_norm.cc) against the unfused bf16 kernels they replace, which the
+  // Batch norm's fused forms and the residual join (made by the plan fusion pass; Note [bf16
+  // batch norm + relu] in native/cpu/bf16_pool_norm.cc, Note [bf16 add + relu]) against the unfused bf16 kernels they replace, which the
   // batch-norm case of test/bf16.test.ts checks against TensorFlow.
-  it('fused batch norm + relu and + residual (+ relu) in bfloat16 equal the unfused BatchNorm, Add and Relu kernels', () => {
+  it('fused batch norm + relu and + residual (+ relu), and AddRelu / AddReluGrad, in bfloat16 equal the unfused BatchNorm, Add, Relu and ReluGrad kernels', () => {
     cn.tidy(() => {
       const x = input('batchnorm', 'x');
       const gamma = input('batchnorm', 'gamma', 'float32');
@@ -277,6 +277,14 @@ describeBackends('bfloat16 kernels for ResNet-34 and Xception', (backend) => {
       expectClose(dxr.dataSync(), dx.dataSync(), 'grad relu dx', 2 ** -8, 1e-3);
       expectClose(dgr.dataSync(), dg.dataSync(), 'grad relu dgamma', 1e-5, 1e-5);
       expectClose(dbr.dataSync(), db.dataSync(), 'grad relu dbeta', 1e-5, 1e-5);
+      // The residual join (AddRelu, AddReluGrad) against Add, Relu and ReluGrad.
+      const ref = run('AddRelu', [y, r], {}, 1)[0];
+      expect(ref.dtype).toBe('bfloat16');
+      expectExact(ref.dataSync(), cn.relu(cn.add(y, r)).dataSync(), 'AddRelu');
+      const g = run('AddReluGrad', [dy, r, ref], {}, 1)[0];
+      expect(g.dtype).toBe('bfloat16');
+      expectExact(g.dataSync(), run('ReluGrad', [cn.add(dy, r), ref], {}, 1)[0].dataSync(), 'AddReluGrad');
+      expect(() => run('AddRelu', [y, r32], {}, 1)).toThrow(/AddRelu: expected input 1 of shape \[4,5,5,8\] and dtype bfloat16/);
       expect(() => run('BatchNormGrad', [dy, x, gamma, mean, variance], { relu: true }, 3)).toThrow(/expected beta as input 5 exactly when relu is set/);
       expect(() => run('BatchNormTrain', [x, gamma, beta, cn.reshape(r, [-1])], {}, 3)).toThrow(/expected residual \(input 3\) of x's shape/);
     });

@@ -107,6 +107,12 @@ class ReducedPrecisionOps {
                         const std::vector<int64_t>& axes) {
     return refuse("reduce", in.dtype);
   }
+  // The plan fusion's residual join (Backend::add_relu / add_relu_grad): out = relu(a + b);
+  // dx = g1 + g2 where ref > 0, else 0. One dtype for all, n elements each.
+  virtual Status add_relu(TypedPtr out, TypedPtr a, TypedPtr b, int64_t n) { return refuse("add_relu", a.dtype); }
+  virtual Status add_relu_grad(TypedPtr dx, TypedPtr g1, TypedPtr g2, TypedPtr ref, int64_t n) {
+    return refuse("add_relu_grad", g1.dtype);
+  }
   // Batch norm's fused forms (Note [batch norm + add + relu] in core/params.h): p.relu, and
   // a residual (may be absent) of x's dtype added before the relu. The backward of the relu
   // form takes beta (may be null: 0) to recompute the relu mask.

@@ -55,6 +55,9 @@ class CpuReducedPrecision final : public ReducedPrecisionOps {
   Status batchnorm_backward(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x,
                             const float* gamma, const float* mean, const float* var,
                             const BatchNormParams& p) override;
+  // bf16_backend.cc: the residual join's add + relu
+  Status add_relu(TypedPtr out, TypedPtr a, TypedPtr b, int64_t n) override;
+  Status add_relu_grad(TypedPtr dx, TypedPtr g1, TypedPtr g2, TypedPtr ref, int64_t n) override;
   // bf16_pool_norm.cc: batch norm's relu / residual forms
   Status batchnorm_forward_training_fused(TypedPtr y, float* mean, float* var, TypedPtr x, const float* gamma,
                                           const float* beta, TypedPtr residual, const BatchNormParams& p) override;
