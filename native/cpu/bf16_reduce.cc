@@ -2,6 +2,14 @@
 // primitive, which reads bf16 and writes float32 (or bf16) itself, accumulating in float32
 // (Note [casts inside primitives] in bf16_backend.h): no cast pass before the reduction,
 // and no transpose for axes that are not adjacent (the primitive takes any set of axes).
+//
+// Note [bf16 reduction kernels]: oneDNN 2.6 has a jit reduction (jit:avx512_core_bf16) only
+// where the reduced axes are the innermost ones in memory ([n, c, h*w] -> [n, c, 1]); any
+// other set, GlobalAveragePooling2D's H, W of an NHWC tensor included ([n, h*w, c] ->
+// [n, 1, c]), runs on its reference kernel (ref:any; checked with ONEDNN_VERBOSE). That is
+// still one pass over the bf16 data, at the end of a network where the tensor is small
+// (8x7x7x512 for ResNet-34 at batch 8); the public sum / mean keep casting to float32 first
+// until a layer asks for this kernel.
 #include <algorithm>
 #include <cstring>
 #include <limits>
