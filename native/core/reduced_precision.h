@@ -41,7 +41,8 @@ class ReducedPrecisionOps {
   // Elementwise conversion, round to nearest even, NaN and infinities preserved.
   virtual Status cast(TypedPtr out, TypedPtr in, int64_t n) = 0;
 
-  // Convolution over NHWC (HWIO filter; HWCM with p.depthwise, as the Backend's). Forward: x and w of one type, y of any, bias f32 or
+  // Convolution over NHWC (HWIO filter; p.depthwise false: depthwise has its own entry
+  // points below, so an implementation of these never meets an HWCM filter). Forward: x and w of one type, y of any, bias f32 or
   // x's type. Backward data: dy and w of one type, dx of any. Backward filter: x and dy of
   // one type, dw and dbias (may be absent) of any.
   virtual Status conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, TypedPtr bias,
@@ -106,6 +107,16 @@ class ReducedPrecisionOps {
   virtual Status reduce(TypedPtr out, TypedPtr in, ReduceOp op, const Shape& in_shape,
                         const std::vector<int64_t>& axes) {
     return refuse("reduce", in.dtype);
+  }
+  // Depthwise convolution (p.depthwise, HWCM filter), with the operand rules of conv2d_*.
+  virtual Status depthwise_conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, TypedPtr bias, const Conv2DParams& p) {
+    return refuse("depthwise_conv2d_forward", x.dtype);
+  }
+  virtual Status depthwise_conv2d_backward_data(TypedPtr dx, TypedPtr dy, TypedPtr w, const Conv2DParams& p) {
+    return refuse("depthwise_conv2d_backward_data", dy.dtype);
+  }
+  virtual Status depthwise_conv2d_backward_filter(TypedPtr dw, TypedPtr x, TypedPtr dy, const Conv2DParams& p) {
+    return refuse("depthwise_conv2d_backward_filter", x.dtype);
   }
   // The plan fusion's residual join (Backend::add_relu / add_relu_grad): out = relu(a + b);
   // dx = g1 + g2 where ref > 0, else 0. One dtype for all, n elements each.

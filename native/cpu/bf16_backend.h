@@ -55,6 +55,10 @@ class CpuReducedPrecision final : public ReducedPrecisionOps {
   Status batchnorm_backward(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x,
                             const float* gamma, const float* mean, const float* var,
                             const BatchNormParams& p) override;
+  // bf16_conv.cc: depthwise, on the same code as conv2d_* (which take p.depthwise)
+  Status depthwise_conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, TypedPtr bias, const Conv2DParams& p) override;
+  Status depthwise_conv2d_backward_data(TypedPtr dx, TypedPtr dy, TypedPtr w, const Conv2DParams& p) override;
+  Status depthwise_conv2d_backward_filter(TypedPtr dw, TypedPtr x, TypedPtr dy, const Conv2DParams& p) override;
   // bf16_backend.cc: the residual join's add + relu
   Status add_relu(TypedPtr out, TypedPtr a, TypedPtr b, int64_t n) override;
   Status add_relu_grad(TypedPtr dx, TypedPtr g1, TypedPtr g2, TypedPtr ref, int64_t n) override;

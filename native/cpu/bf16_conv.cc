@@ -242,6 +242,21 @@ Status CpuReducedPrecision::conv2d_backward_filter(TypedPtr dw, TypedPtr dbias, 
   });
 }
 
+// Depthwise: the same primitives with grouped weights (weights_dims); p.depthwise must be set.
+Status CpuReducedPrecision::depthwise_conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, TypedPtr bias,
+                                                     const Conv2DParams& p) {
+  if (!p.depthwise) return invalid_argument("depthwise_conv2d_forward: expected depthwise parameters");
+  return conv2d_forward(y, x, w, bias, p);
+}
+Status CpuReducedPrecision::depthwise_conv2d_backward_data(TypedPtr dx, TypedPtr dy, TypedPtr w, const Conv2DParams& p) {
+  if (!p.depthwise) return invalid_argument("depthwise_conv2d_backward_data: expected depthwise parameters");
+  return conv2d_backward_data(dx, dy, w, p);
+}
+Status CpuReducedPrecision::depthwise_conv2d_backward_filter(TypedPtr dw, TypedPtr x, TypedPtr dy, const Conv2DParams& p) {
+  if (!p.depthwise) return invalid_argument("depthwise_conv2d_backward_filter: expected depthwise parameters");
+  return conv2d_backward_filter(dw, TypedPtr(), x, dy, p);
+}
+
 // C[batch, m, n] = op(A) op(B) (+ bias) on oneDNN's matmul; transposes are strides, and a
 // batch of 1 broadcasts.
 Status CpuReducedPrecision::matmul(TypedPtr c, TypedPtr a, TypedPtr b, TypedPtr bias, const MatMulParams& p) {

@@ -160,6 +160,7 @@ Status k_conv2d(KernelContext& c) {
   CN_RETURN_IF_ERROR(out_dtype(c, k, t, &yt));
   BufferPtr y;
   CN_RETURN_IF_ERROR(c.output(0, p.output_shape(), yt, &y));
+  if (depthwise) return rp(c)->depthwise_conv2d_forward(tp(y), tp(c.inputs[0]), tp(c.inputs[1]), bias, p);
   return rp(c)->conv2d_forward(tp(y), tp(c.inputs[0]), tp(c.inputs[1]), bias, p);
 }
 
@@ -180,6 +181,7 @@ Status k_conv2d_bd(KernelContext& c) {
   CN_RETURN_IF_ERROR(out_dtype(c, k, t, &xt));
   BufferPtr dx;
   CN_RETURN_IF_ERROR(c.output(0, x_shape, xt, &dx));
+  if (depthwise) return rp(c)->depthwise_conv2d_backward_data(tp(dx), tp(c.inputs[0]), tp(c.inputs[1]), p);
   return rp(c)->conv2d_backward_data(tp(dx), tp(c.inputs[0]), tp(c.inputs[1]), p);
 }
 
@@ -202,6 +204,7 @@ Status k_conv2d_bf(KernelContext& c) {
   CN_RETURN_IF_ERROR(c.output(0, f_shape, DType::kFloat32, &dw));
   bool with_bias = !depthwise && c.a().b("bias");
   if (with_bias) CN_RETURN_IF_ERROR(c.output(1, {p.out_c}, DType::kFloat32, &db));
+  if (depthwise) return rp(c)->depthwise_conv2d_backward_filter(tp(dw), tp(c.inputs[0]), tp(c.inputs[1]), p);
   return rp(c)->conv2d_backward_filter(tp(dw), with_bias ? tp(db) : TypedPtr(), tp(c.inputs[0]), tp(c.inputs[1]), p);
 }
 
