@@ -204,7 +204,7 @@ describeBackends('bfloat16 kernels for ResNet-34 and Xception', (backend) => {
     });
   });
 
-  it('mean and sum read bfloat16 and write float32 in one oneDNN reduction, against TensorFlow and float64', () => {
+  it('mean and sum read bfloat16 and write float32 (or bfloat16) in one oneDNN reduction, against TensorFlow and float64', () => {
     cn.tidy(() => {
       const x = input('reduce', 'x');
       const xs = x.dataSync();
@@ -212,19 +212,22 @@ describeBackends('bfloat16 kernels for ResNet-34 and Xception', (backend) => {
       // float64 mean over H, W of the bf16 values.
       const exact = new Float64Array(n * c);
       for (let i = 0; i < xs.length; i++) exact[Math.floor(i / (h * w * c)) * c + (i % c)] += xs[i] / (h * w);
-      const m = reduceKernel('Mean', x, [1, 2], false);
+      const m = reduceKernel('Mean', x, [1, 2], false, 'float32');
       expect([m.dtype, m.shape]).toEqual(['float32', [n, c]]);
       expectClose(m.dataSync(), Float32Array.from(exact), 'mean vs float64', 1e-6, 1e-6);
       // TensorFlow's bf16 mean rounds its result to bf16.
       expectClose(m.dataSync(), ref('reduce', 'mean12'), 'mean vs TensorFlow bf16', 2 ** -8, 2 ** -8);
-      const s = reduceKernel('Sum', x, [0, 2], true);
+      const s = reduceKernel('Sum', x, [0, 2], true, 'float32');
       expect([s.dtype, s.shape]).toEqual(['float32', [1, h, 1, c]]);
       expectClose(s.dataSync(), cn.sum(cn.cast(x, 'float32'), [0, 2], true).dataSync(), 'sum vs float32', 1e-6, 1e-6);
       expectClose(s.dataSync(), ref('reduce', 'sum02'), 'sum vs TensorFlow bf16', 2 ** -8, 2 ** -8);
-      // outDtype 'bfloat16': the same sums, rounded once.
-      const sb = reduceKernel('Sum', x, [0, 2], true, 'bfloat16');
-      expect(sb.dtype).toBe('bfloat16');
-      expectExact(sb.dataSync(), cn.cast(s, 'bfloat16').dataSync(), 'sum outDtype bfloat16');
+      // Without outDtype (or with 'bfloat16'): x's dtype, the same float32 sums rounded once.
+      for (const od of [undefined, 'bfloat16']) {
+        const sb = reduceKernel('Sum', x, [0, 2], true, od);
+        expect(sb.dtype).toBe('bfloat16');
+        expectExact(sb.dataSync(), cn.cast(s, 'bfloat16').dataSync(), `sum outDtype ${od}`);
+      }
+      expectExact(reduceKernel('Mean', x, [1, 2], false).dataSync(), cn.cast(m, 'bfloat16').dataSync(), 'mean in bfloat16');
       expect(() => reduceKernel('Sum', x, [1], false, 'int32')).toThrow(/expected outDtype 'float32' or 'bfloat16' but received 'int32'/);
       expectNotSupported(() => reduceKernel('Sum', cn.tensor([1, 2], [2], 'float16'), [0], false), /Sum: dtype float16/);
     });
@@ -290,67 +293,67 @@ describeBackends('bfloat16 kernels for ResNet-34 and Xception', (backend) => {
     });
   });
 
-  // The layers' float32 kernels are read through a cast to bfloat16 (the variables stay
-  // float32, their gradients come back through the cast), and each convolution / dense layer
-  // casts a float32 input to bfloat16: Keras' mixed_bfloat16 semantics, set up by hand until
-  // the policy API lands. Every op of the step then runs on bfloat16 activations.
-  function castToBf16(layer: Record<string, unknown>): void {
-    for (const key of ['kernel', 'depthwiseKernel', 'pointwiseKernel']) {
-      const v = layer[key] as cn.Tensor | undefined;
-      if (v && v.dtype === 'float32') Object.defineProperty(layer, key, { get: () => cn.cast(v, 'bfloat16'), configurable: true });
-    }
-    if (layer.kernel || layer.depthwiseKernel) {
-      const call = (layer.call as (x: cn.Tensor, kw: unknown) => cn.Tensor).bind(layer);
-      layer.call = (x: cn.Tensor, kw: unknown) => call(x.dtype === 'float32' ? cn.cast(x, 'bfloat16') : x, kw);
-    }
-    for (const k of ['mainLayers', 'skipLayers', 'layers']) if (Array.isArray(layer[k])) for (const l of layer[k] as never[]) castToBf16(l);
-  }
-
+  // Both models built twice from one seed, under 'float32' and under 'mixed_bfloat16' (Keras'
+  // semantics: float32 variables, each layer casting its input and kernels to bfloat16; the
+  // float32 softmax head computes in float32).
   for (const app of ['resnet34', 'xception'] as const) {
-    it(`a ${app} training step runs with every activation in bfloat16: no kernel refuses, float32 weight gradients close to the float32 step's`, async () => {
-      cn.layers.setRandomSeed(21);
-      const model = (app === 'resnet34'
-        ? resnet34({ inputShape: [64, 64, 3], classes: 4 })
-        : await xception({ weights: null, includeTop: true, inputShape: [71, 71, 3], classes: 4 } as never)) as unknown as {
-        apply: (x: cn.Tensor, kw: object) => cn.Tensor;
-        trainableWeights: Array<{ read(): cn.Variable }>;
-      };
+    it(`a ${app} training step under mixed_bfloat16 runs with every activation in bfloat16: no kernel refuses, float32 weight gradients close to the float32 step's`, async () => {
       const size = app === 'resnet34' ? 64 : 71;
       const batch = 4;
-      const x32 = cn.randomUniform([batch, size, size, 3], -1, 1, 'float32', 3);
+      const build = async (policy: 'float32' | 'mixed_bfloat16') => {
+        cn.mixedPrecision.setGlobalPolicy(policy);
+        cn.layers.setRandomSeed(21);
+        try {
+          return (app === 'resnet34'
+            ? resnet34({ inputShape: [size, size, 3], classes: 4 })
+            : await xception({ weights: null, includeTop: true, inputShape: [size, size, 3], classes: 4 } as never)) as unknown as {
+            apply: (x: cn.Tensor, kw: object) => cn.Tensor;
+            dispose: () => void;
+          };
+        } finally {
+          cn.mixedPrecision.setGlobalPolicy('float32');
+        }
+      };
+      const m32 = await build('float32');
+      const mbf = await build('mixed_bfloat16');
+      // The same (bf16-rounded) input for both.
+      const x = cn.cast(cn.cast(cn.randomUniform([batch, size, size, 3], -1, 1, 'float32', 3), 'bfloat16'), 'float32');
       const target = cn.randomUniform([batch, 4], 0, 1, 'float32', 4);
-      const loss = (x: cn.Tensor) => () => cn.sum(cn.mul(cn.cast(model.apply(x, { training: true }), 'float32'), target));
-      // The float32 step first, on the same (bf16-rounded) input.
-      const xb = cn.cast(x32, 'bfloat16');
-      const f32 = cn.variableGrads(loss(cn.cast(xb, 'float32')));
+      const loss = (m: typeof m32) => () => cn.sum(cn.mul(cn.cast(m.apply(x, { training: true }), 'float32'), target));
+      const f32 = cn.variableGrads(loss(m32));
       const kernels = new Map<string, number>();
       const run = ENGINE.runKernel.bind(ENGINE);
-      castToBf16(model as never);
       (ENGINE as unknown as { runKernel: unknown }).runKernel = (name: string, inputs: cn.Tensor[], ...rest: unknown[]) => {
         if (inputs.some((t) => t.dtype === 'bfloat16')) kernels.set(name, (kernels.get(name) ?? 0) + 1);
         return (run as (...a: unknown[]) => cn.Tensor[])(name, inputs, ...rest);
       };
       let bf: ReturnType<typeof cn.variableGrads>;
       try {
-        bf = cn.variableGrads(loss(xb));
+        bf = cn.variableGrads(loss(mbf));
       } finally {
         (ENGINE as unknown as { runKernel: unknown }).runKernel = run;
       }
-      const expected = app === 'resnet34' ? ['Conv2D', 'Conv2DBackpropFilter', 'BatchNormTrain', 'BatchNormGrad', 'MaxPoolGrad', 'MatMul'] : ['DepthwiseConv2D', 'DepthwiseConv2DBackpropInput', 'DepthwiseConv2DBackpropFilter', 'Conv2D', 'BatchNormGrad'];
+      const expected = app === 'resnet34'
+        ? ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchNormTrain', 'BatchNormGrad', 'MaxPool', 'MaxPoolGrad', 'ReluGrad', 'Add']
+        : ['DepthwiseConv2D', 'DepthwiseConv2DBackpropInput', 'DepthwiseConv2DBackpropFilter', 'Conv2D', 'BatchNormTrain', 'BatchNormGrad', 'MaxPoolGrad'];
       for (const k of expected) expect(kernels.get(k), `${k} on bfloat16`).toBeGreaterThan(0);
-      const names = Object.keys(f32.grads);
-      expect(Object.keys(bf.grads).sort()).toEqual([...names].sort());
+      // Variables are named per model (conv2d_3 vs conv2d_40): pair them in creation order.
+      const names32 = Object.keys(f32.grads);
+      const namesBf = Object.keys(bf.grads);
+      expect(namesBf.length).toBe(names32.length);
       // bf16 activations through 34 (Xception: 36) layers with batch statistics over few
       // values: the step is sensitive (the float32 step itself, on an input perturbed by
       // +-2e-3, gives per-variable gradient cosines down to 0.88 for ResNet-34 here). Each
       // variable's float32 gradient must point the float32 step's way (cosine above 0.6; a
       // wrong kernel gives ~0), be finite, and the loss agree within 1%.
       const cos: number[] = [];
-      for (const n of names) {
+      names32.forEach((n32, i) => {
+        const n = namesBf[i];
         const g = bf.grads[n];
         expect(g.dtype, n).toBe('float32');
+        expect(g.shape, n).toEqual(f32.grads[n32].shape);
         const a = g.dataSync();
-        const e = f32.grads[n].dataSync();
+        const e = f32.grads[n32].dataSync();
         expect(a.every(Number.isFinite), n).toBe(true);
         let dot = 0;
         let na = 0;
@@ -361,11 +364,13 @@ describeBackends('bfloat16 kernels for ResNet-34 and Xception', (backend) => {
           ne += e[i] * e[i];
         }
         cos.push(dot / Math.sqrt(na * ne));
-      }
+      });
       expect(Math.min(...cos)).toBeGreaterThan(0.6);
       const [lb, lf] = [bf.value.dataSync()[0], f32.value.dataSync()[0]];
       expect(Math.abs(lb - lf)).toBeLessThan(0.01 * Math.abs(lf));
-      cn.dispose([x32, target, xb, f32.value, bf.value, ...Object.values(f32.grads), ...Object.values(bf.grads)]);
+      cn.dispose([x, target, f32.value, bf.value, ...Object.values(f32.grads), ...Object.values(bf.grads)]);
+      m32.dispose();
+      mbf.dispose();
     }, 120_000);
   }
 });

@@ -71,16 +71,18 @@ Status k_reduce(KernelContext& c) {
   return c.backend->reduce(y->f32(), src->f32(), op, p);
 }
 
-// Sum / Mean of a bfloat16 x: the backend's reduction reads x as it is and writes float32
-// (attr outDtype may ask for x's dtype instead), over any set of axes in one primitive
-// (bf16_reduce.cc); Keras computes such reductions (losses, metrics) in float32.
+// Sum / Mean of a bfloat16 x: the backend's reduction reads x as it is, accumulates in
+// float32 and writes x's dtype (GlobalAveragePooling2D under mixed_bfloat16, as Keras), or
+// float32 with attr outDtype 'float32' (losses and metrics, which Keras computes in float32),
+// over any set of axes in one primitive (bf16_reduce.cc). The output dtype follows the
+// 'reduced' rule of lib/kernels/reduced_dtypes.ts.
 template <ReduceOp op>
 Status k_reduce_typed(KernelContext& c) {
   CN_RETURN_IF_ERROR(c.expect_inputs(c.kernel, 1, 1));
   BufferPtr x = c.inputs[0];
   std::vector<int64_t> axes;
   CN_RETURN_IF_ERROR(normalize_axes(c.kernel, x->shape, c.a().ints("axes"), &axes));
-  DType out_t = DType::kFloat32;
+  DType out_t = x->dtype;
   std::string s = c.a().s("outDtype", "");
   if (!s.empty()) {
     if (!parse_any_dtype(s, &out_t) || (out_t != DType::kFloat32 && out_t != x->dtype))
