@@ -166,6 +166,27 @@ describe('layers under mixed_bfloat16 [cpu]', () => {
     bn.dispose();
   });
 
+  it('global pooling returns the compute dtype (max and mean reduce in float32 inside)', () => {
+    mixedPrecision.setGlobalPolicy('mixed_bfloat16');
+    const xv = seededRandom(2 * 3 * 3 * 2, 6);
+    const xr = roundBf16(xv);
+    const x = cn.tensor(xv, [2, 3, 3, 2]);
+    const mx = cn.layers.globalMaxPooling2d({}).apply(x) as cn.Tensor;
+    const av = cn.layers.globalAveragePooling2d({}).apply(x) as cn.Tensor;
+    expect([mx.dtype, av.dtype]).toEqual(['bfloat16', 'bfloat16']);
+    const expectMax: number[] = [];
+    const expectMean: number[] = [];
+    for (let b = 0; b < 2; b++)
+      for (let c = 0; c < 2; c++) {
+        const vals = Array.from({ length: 9 }, (_, p) => xr[b * 18 + p * 2 + c]);
+        expectMax.push(Math.max(...vals));
+        expectMean.push(vals.reduce((s, v) => s + v, 0) / 9);
+      }
+    expectEqual(mx.dataSync(), expectMax, 'maxima (exact: a maximum of bf16 values is one of them)');
+    expectEqual(av.dataSync(), roundBf16(Float32Array.from(expectMean)), 'means rounded once to bf16');
+    cn.dispose([x, mx, av]);
+  });
+
   it('the symbolic graph carries the compute dtypes', () => {
     mixedPrecision.setGlobalPolicy('mixed_bfloat16');
     const inp = cn.input({ shape: [4] });
