@@ -10,7 +10,7 @@ import { DType, Tensor, Variable } from '../tensor.js';
 import { checkBoolean, checkLayerShape, checkShape, checkTensor } from '../validate.js';
 import { Initializer, getInitializer } from './initializers.js';
 import { isFloatDType } from '../dtypes.js';
-import { cast } from '../ops/basic.js';
+import { castAllFloatTo, castFloatTo } from '../mixed_precision/autocast.js';
 import { DTypePolicy, globalPolicy, toPolicy } from '../mixed_precision/policy.js';
 import type { PolicyName } from '../mixed_precision/policy.js';
 
@@ -189,8 +189,7 @@ export class Layer {
    * kernels read them so (docs/mixed-precision.md).
    */
   protected computeValue(v: Tensor): Tensor {
-    const dt = this.computeDtype;
-    return v.dtype === dt || !isFloatDType(dt) || !isFloatDType(v.dtype) ? v : cast(v, dt);
+    return castFloatTo(v, this.computeDtype);
   }
 
   /** The serialized class name: the static className when the class sets its own, else the constructor name. */
@@ -370,32 +369,16 @@ export class Layer {
     callTraining = training;
     try {
       // As tfjs: a layer's intermediate tensors are freed when apply() returns.
+      // Note [autocast] on the way in; Note [outputs in the compute dtype] on the way out: an
+      // op that computed in float32 inside the layer (global pooling's reduction) is cast back.
+      if (!this.autocast) return tidy(() => this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training }));
       return tidy(() => {
-        tensors = this.autocastInputs(tensors);
-        return this.castOutputs(this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training }));
+        tensors = castAllFloatTo(tensors, this.computeDtype);
+        return castAllFloatTo(this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training }), this.computeDtype);
       });
     } finally {
       callTraining = prev;
     }
-  }
-
-  /** Note [autocast]: floating inputs cast to the compute dtype, others as given. */
-  private autocastInputs(tensors: Tensor[]): Tensor[] {
-    const dt = this.computeDtype;
-    if (!this.autocast || !isFloatDType(dt)) return tensors;
-    return tensors.map((t) => (t.dtype !== dt && isFloatDType(t.dtype) ? cast(t, dt) : t));
-  }
-
-  /**
-   * Note [outputs in the compute dtype]: a layer's floating outputs are in its compute dtype
-   * (Keras); an op that computed in float32 inside the layer (a reduction: global average
-   * pooling's mean) is cast back here.
-   */
-  private castOutputs(out: Tensor | Tensor[]): Tensor | Tensor[] {
-    const dt = this.computeDtype;
-    if (!this.autocast || !isFloatDType(dt)) return out;
-    const fix = (t: Tensor) => (t instanceof Tensor && t.dtype !== dt && isFloatDType(t.dtype) ? cast(t, dt) : t);
-    return Array.isArray(out) ? out.map(fix) : fix(out);
   }
 
   private applySymbolic(list: SymbolicTensor[], single: boolean, kwargs: CallArgs): SymbolicTensor | SymbolicTensor[] {
