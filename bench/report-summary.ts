@@ -4,6 +4,7 @@
 import { fmtMs } from './shared.js';
 import type { BenchResult, Report, RunResult } from './types.js';
 import { classify, LEVEL_BAND } from './verdict.js';
+import { precisionOf } from './workloads.js';
 
 const OURS = 'cudnn-node';
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
@@ -75,7 +76,8 @@ export function standingSection(rep: Report, peers: string[]): string[] {
     if (!run?.stats || !r.runs[OURS]?.stats) return 'n/a';
     return `${ratioVerdict(run)}${run.variant ? ` (${run.variant})` : ''}`;
   };
-  const rows = rep.results.filter((r) => r.group === 'train' || r.group === 'infer' || r.group === 'prim' || r.group === 'tiny');
+  // fp32 only: the bf16 steps are compared in their own section (bench/report-mixed.ts).
+  const rows = rep.results.filter((r) => (r.group === 'train' || r.group === 'infer' || r.group === 'prim' || r.group === 'tiny') && precisionOf(r) === 'fp32');
   for (const r of rows.filter((x) => x.group === 'train' || x.group === 'infer')) L.push(`| ${r.label} | ${peers.map((p) => cell(r, p)).join(' | ')} |`);
   for (const model of ['fashion_cnn', 'resnet34', 'xception'] as const) {
     const convs = rep.results.filter((x) => x.group === 'conv' && (x.model ?? 'fashion_cnn') === model && x.runs[OURS]?.stats);

@@ -13,7 +13,9 @@
 // (the Fashion-MNIST step at batch 128) measured, the worker stopped for good; (3) the suite:
 // every runner's worker started, every workload measured on every runner in alternating
 // turns (the sgemm ceiling first and again last); (4) fresh processes: time to first step and
-// peak memory. The self-check compares (2) with (3) and heads the report with its verdict.
+// peak memory; (5) for the bf16 mixed-precision steps (--precision bf16), peak memory of each
+// runner's chosen configuration, each in a fresh process. The self-check compares (2) with (3)
+// and heads the report with its verdict.
 //
 // Modules: options.ts (flags), workloads.ts (what is measured), measure.ts (how: turns,
 // warm-up, configurations), runners/ (the worker processes and their adapters), verdict.ts
@@ -31,16 +33,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, loadAvg, machineInfo, probeOnednn, waitIdle } from './machine.js';
 import { measure, type MeasureOptions, SAMPLE_BUDGET_S } from './measure.js';
-import { type Options, parseArgs, RUNNERS } from './options.js';
+import { mixedPrecisionSection } from './mixed-precision.js';
+import { type Options, parseArgs, RUNNERS, selects } from './options.js';
 import { toMarkdown } from './report.js';
 import { WorkerRunner } from './runners/worker-client.js';
 import { fmtMs, stats } from './shared.js';
-import { startupAndMemory } from './startup.js';
+import { BASELINE_RUNNER } from './runners/variants.js';
+import { peakMemory, startupAndMemory } from './startup.js';
 import { renderSvg } from './svg.js';
 import { targets } from './targets.js';
 import type { BenchResult, ChildReport, Report, RunnerInfo } from './types.js';
 import { derive, type PhaseMeasure, selfCheck } from './verdict.js';
-import { CHILD, SELF_CHECK_WORKLOAD, workloads, XCEPTION_SIZE } from './workloads.js';
+import { CHILD, precisionOf, SELF_CHECK_WORKLOAD, workloads, XCEPTION_SIZE } from './workloads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -50,7 +54,7 @@ const OURS = 'cudnn-node';
 /** A runner's worker process (not started). */
 function worker(name: string, o: Options): WorkerRunner {
   const logPath = join(dirname(o.json), `worker-${name}.log`);
-  if (name === 'cudnn-node' || name === 'tfjs-node')
+  if (name === 'cudnn-node' || name === BASELINE_RUNNER || name === 'tfjs-node')
     return new WorkerRunner(name, process.execPath, ['--import', 'tsx', join(here, 'runners', 'node-worker.ts'), name], logPath, root);
   return new WorkerRunner(name, o.python, [join(here, 'peers.py'), name], logPath, root);
 }
@@ -87,7 +91,7 @@ async function main() {
   const names = RUNNERS.filter((n) => n === OURS || o.peers.includes(n));
   const notes: string[] = [];
   const mopts = (forced?: Record<string, string>): MeasureOptions => ({
-    budgetS: SAMPLE_BUDGET_S[o.mode], precision: o.precision, readback: o.readback, compileLimitS: o.compileLimitS,
+    budgetS: SAMPLE_BUDGET_S[o.mode], readback: o.readback, compileLimitS: o.compileLimitS,
     noCompile: o.noCompile, maxSamples: o.samples, forced, log,
   });
 
@@ -122,12 +126,22 @@ async function main() {
   log(`starting the suite's workers: ${names.join(', ')}`);
   for (const w of runners) await startWorker(w, o); // one at a time: loading is not timed, but memory adds up
   const live = runners.filter((w) => w.available);
+  const chosen = all.filter((w) => w.group === 'matmul' || w.id === SELF_CHECK_WORKLOAD || selects(o, w));
+  // The mixed-precision steps: every runner with a mixed-precision recipe (not tfjs-node), and
+  // our fp32 step from a second worker of ours, alternating with them (Note [mixed precision
+  // variants] in bench/runners/variants.ts).
+  const mixed = chosen.some((w) => precisionOf(w) !== 'fp32');
+  const baseline = mixed ? worker(BASELINE_RUNNER, o) : undefined;
+  if (baseline) {
+    await startWorker(baseline, o);
+    runners.push(baseline);
+  }
+  const mixedRunners = [...live.filter((w) => w.name !== 'tfjs-node'), ...(baseline?.available ? [baseline] : [])];
   const runnerInfo: RunnerInfo[] = runners.map((w) => ({ name: w.name, available: w.available, note: w.note, info: w.info }));
-  const chosen = all.filter((w) => w.group === 'matmul' || w.id === SELF_CHECK_WORKLOAD || !o.only || o.only.test(w.id));
   const results: BenchResult[] = [];
   for (const w of chosen) {
     const ts = Date.now();
-    const r = await measure(w, live, mopts(w.id === SELF_CHECK_WORKLOAD ? forced : undefined));
+    const r = await measure(w, precisionOf(w) === 'fp32' ? live : mixedRunners, mopts(w.id === SELF_CHECK_WORKLOAD ? forced : undefined));
     results.push(r);
     show(w.label, r, ts);
   }
@@ -150,11 +164,15 @@ async function main() {
 
   // (4) Fresh processes.
   const startup: ChildReport[] = [];
-  if (!o.only || o.only.test('startup_fashion_cnn_b128')) {
+  if (selects(o, { id: 'startup_fashion_cnn_b128', spec: { kind: 'train', model: 'fashion_cnn', batch: 128, optimizer: 'adam' } })) {
     const fresh = live.map((r) => r.name).filter((n) => CHILD[o.mode].runners.includes(n));
     log(`time to first step and peak memory (fresh processes: ${fresh.join(', ')})`);
     startup.push(await startupAndMemory(o.mode, fresh, o.python, dirname(o.json)));
   }
+  // (5) Peak memory of the mixed-precision steps, each runner's chosen configuration in a
+  // fresh process (a worker's high-water mark would count every workload it served).
+  const mixedResults = results.filter((r) => precisionOf(r) !== 'fp32');
+  const memory = mixedResults.length ? await peakMemory(o.mode, mixedResults, o.python, dirname(o.json), o.compileLimitS) : [];
 
   const suiteRef = results.find((r) => r.id === SELF_CHECK_WORKLOAD)!;
   const suite = Object.fromEntries(live.map((w) => [w.name, phaseMeasure(suiteRef, w.name)]));
@@ -188,6 +206,13 @@ async function main() {
   if (!o.readback) notes.push('Timings exclude reading results back (every runner executes synchronously on the CPU); --readback includes it.');
   notes.push(`Runners alternate, and each turn opens with one untimed call, for every workload and runner: the first call after another runner's turn is up to 2x slower, for Keras's long training steps too (Note [re-warm per turn] in bench/measure.ts).`);
   if (o.samples) notes.push(`--samples ${o.samples}: at most ${o.samples} timed samples per workload and runner.`);
+  const mp = mixedResults.length ? mixedPrecisionSection(mixedResults, memory, OURS, BASELINE_RUNNER) : undefined;
+  if (mp) {
+    notes.push(
+      `bf16 mixed precision: our fp32 step on those workloads ran in a second worker of ours (${BASELINE_RUNNER}), in the same alternating turns and stopped off-turn like every runner; tfjs-node has no mixed precision and is not in that section. The self-check's reference is the fp32 step.`,
+    );
+    for (const f of mp.oursFailed) log(`  cudnn-node bf16 FAILED on ${f.id}: ${f.error}`);
+  }
   const report: Report = {
     trustworthy: check.passed,
     selfCheck: check,
@@ -201,6 +226,7 @@ async function main() {
     alone: Object.values(aloneResults),
     startup,
     targets: targets(results, OURS, ceiling),
+    mixedPrecision: mp,
     notes,
   };
   report.durationS = (Date.now() - t0) / 1000;
