@@ -83,11 +83,11 @@ export function mixedPrecisionSection(results: BenchResult[], memory: MemoryRepo
 /** Issue 21's targets table against the bf16 steps of this run. */
 export function mixedTargets(results: BenchResult[], ours: string): Target[] {
   return TARGETS.map(({ model, what, against, want }) => {
-    const name = `${what}, bf16: at least ${want.toFixed(1)}x against ${AGAINST[against]}${against === 'cudnn-node-fp32' ? ' (faster than it)' : ''}`;
+    const name = `${what}: our bf16 step at least ${want.toFixed(1)}x as fast as ${AGAINST[against]}`;
     const r = results.find((x) => precisionOf(x) === 'mixed_bf16' && isTargetWorkload(model, x.spec));
     if (!r) return { name, met: false, notMeasured: true, detail: 'not measured: the workload was not in this run' };
     const o = r.runs[ours], p = r.runs[against];
-    if (!o?.stats) return { name, met: false, notMeasured: true, detail: `not measured: **our bf16 step failed**: ${o?.note ?? 'cudnn-node did not run'}` };
+    if (!o?.stats) return { name, met: false, notMeasured: true, detail: `not measured: our bf16 step failed: ${o?.note ?? 'cudnn-node did not run'}` };
     if (!p?.stats) return { name, met: false, notMeasured: true, detail: `not measured: ${against} did not run: ${p?.note ?? 'not in this run (--peers)'}` };
     const ratio = p.stats.median / o.stats.median;
     const cfg = configurationOf(against, r);

@@ -62,7 +62,7 @@ export function mixedSection(rep: Report): string[] {
   }
   L.push(`Peak memory: ${mp.memoryMethod}`, '');
   L.push('### Targets (issue 21, on a CPU with native bf16)', '');
-  for (const t of mp.targets) L.push(`- ${t.met ? '✅' : t.notMeasured ? '⚠️ not measured:' : '❌'} ${t.name}: ${t.detail}`);
+  for (const t of mp.targets) L.push(`- ${t.met ? '✅' : t.notMeasured ? '⚠️' : '❌'} ${t.name}: ${t.notMeasured ? `**${t.detail.replace(/:.*/, '')}**${t.detail.replace(/^[^:]*/, '')}` : t.detail}`);
   const isa = rep.machine.onednn?.isa;
   if (isa && !/bfloat16|bf16/i.test(isa)) L.push('', `The targets assume native bf16; oneDNN reports **${isa}** here, so it may be emulating bf16.`);
   L.push('');

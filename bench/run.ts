@@ -38,13 +38,13 @@ import { type Options, parseArgs, RUNNERS, selects } from './options.js';
 import { toMarkdown } from './report.js';
 import { WorkerRunner } from './runners/worker-client.js';
 import { fmtMs, stats } from './shared.js';
-import { BASELINE_RUNNER } from './runners/variants.js';
+import { BASELINE_RUNNER, variantsOf } from './runners/variants.js';
 import { peakMemory, startupAndMemory } from './startup.js';
 import { renderSvg } from './svg.js';
 import { targets } from './targets.js';
 import type { BenchResult, ChildReport, Report, RunnerInfo } from './types.js';
 import { derive, type PhaseMeasure, selfCheck } from './verdict.js';
-import { CHILD, precisionOf, SELF_CHECK_WORKLOAD, workloads, XCEPTION_SIZE } from './workloads.js';
+import { CHILD, MIXED_SELF_CHECK_WORKLOAD, precisionOf, SELF_CHECK_WORKLOAD, workloads, XCEPTION_SIZE } from './workloads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -100,25 +100,34 @@ async function main() {
   const onednn = probeOnednn();
   log(`  oneDNN ${onednn.version ?? '?'}: ${onednn.isa ?? '?'}; ${Object.entries(onednn.impl).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 
-  // (2) Alone: each runner by itself, its worker killed before the next one starts.
   const all = workloads(o.mode);
-  const ref = all.find((w) => w.id === SELF_CHECK_WORKLOAD)!;
-  const alone: Record<string, PhaseMeasure> = {};
-  const forced: Record<string, string> = {};
-  const aloneResults: Record<string, BenchResult> = {};
-  for (const name of names) {
-    const ts = Date.now();
+  const selected = all.filter((w) => selects(o, w));
+  // The mixed-precision steps bring a second self-check, on the bf16 twin of the reference.
+  const mixed = selected.some((w) => precisionOf(w) !== 'fp32');
+  const chosen = all.filter((w) => w.group === 'matmul' || w.id === SELF_CHECK_WORKLOAD || (mixed && w.id === MIXED_SELF_CHECK_WORKLOAD) || selected.includes(w));
+
+  // (2) Alone: each runner by itself, its worker killed before the next one starts; the
+  // reference workload, and with bf16 steps its bf16 twin (our fp32 worker runs only that).
+  const refs = [all.find((w) => w.id === SELF_CHECK_WORKLOAD)!, ...(mixed ? [all.find((w) => w.id === MIXED_SELF_CHECK_WORKLOAD)!] : [])];
+  const alone: Record<string, Record<string, PhaseMeasure>> = Object.fromEntries(refs.map((r) => [r.id, {}]));
+  const forced: Record<string, Record<string, string>> = Object.fromEntries(refs.map((r) => [r.id, {}]));
+  const aloneResults: BenchResult[] = [];
+  for (const name of [...names, ...(mixed ? [BASELINE_RUNNER] : [])]) {
     const w = worker(name, o);
+    const mine = refs.filter((ref) => variantsOf(name, ref.spec).length);
+    if (!mine.length) continue;
     await startWorker(w, o);
     if (!w.available) continue;
-    const r = await measure(ref, [w], mopts());
+    for (const ref of mine) {
+      const ts = Date.now();
+      const r = await measure(ref, [w], mopts());
+      aloneResults.push(r);
+      alone[ref.id][name] = phaseMeasure(r, name);
+      const key = r.runs[name].variantKey;
+      if (key) forced[ref.id][name] = key;
+      show(`${ref.label}, ${name} alone`, r, ts);
+    }
     await w.close();
-    aloneResults[name] = r;
-    alone[name] = phaseMeasure(r, name);
-    const run = r.runs[name];
-    const key = run.variants?.find((v) => v.label === run.variant)?.key;
-    if (key) forced[name] = key;
-    show(`${ref.label}, ${name} alone`, r, ts);
   }
 
   // (3) The suite.
@@ -126,11 +135,9 @@ async function main() {
   log(`starting the suite's workers: ${names.join(', ')}`);
   for (const w of runners) await startWorker(w, o); // one at a time: loading is not timed, but memory adds up
   const live = runners.filter((w) => w.available);
-  const chosen = all.filter((w) => w.group === 'matmul' || w.id === SELF_CHECK_WORKLOAD || selects(o, w));
   // The mixed-precision steps: every runner with a mixed-precision recipe (not tfjs-node), and
   // our fp32 step from a second worker of ours, alternating with them (Note [mixed precision
   // variants] in bench/runners/variants.ts).
-  const mixed = chosen.some((w) => precisionOf(w) !== 'fp32');
   const baseline = mixed ? worker(BASELINE_RUNNER, o) : undefined;
   if (baseline) {
     await startWorker(baseline, o);
@@ -141,7 +148,7 @@ async function main() {
   const results: BenchResult[] = [];
   for (const w of chosen) {
     const ts = Date.now();
-    const r = await measure(w, precisionOf(w) === 'fp32' ? live : mixedRunners, mopts(w.id === SELF_CHECK_WORKLOAD ? forced : undefined));
+    const r = await measure(w, precisionOf(w) === 'fp32' ? live : mixedRunners, mopts(forced[w.id]));
     results.push(r);
     show(w.label, r, ts);
   }
@@ -174,14 +181,27 @@ async function main() {
   const mixedResults = results.filter((r) => precisionOf(r) !== 'fp32');
   const memory = mixedResults.length ? await peakMemory(o.mode, mixedResults, o.python, dirname(o.json), o.compileLimitS) : [];
 
-  const suiteRef = results.find((r) => r.id === SELF_CHECK_WORKLOAD)!;
-  const suite = Object.fromEntries(live.map((w) => [w.name, phaseMeasure(suiteRef, w.name)]));
-  const check = selfCheck(
-    SELF_CHECK_WORKLOAD, alone, suite,
-    'alone: at the start of the run, each runner\'s worker by itself (no other runner\'s process alive), the same warm-up, configuration and sample rules; suite: the same workload among all runners, alternating turns',
-  );
+  const method =
+    'alone: at the start of the run, each runner\'s worker by itself (no other runner\'s process alive), the same warm-up, configuration and sample rules; suite: the same workload among all runners, alternating turns';
+  const checks = refs.map((ref) => {
+    const suiteRef = results.find((r) => r.id === ref.id)!;
+    const suite = Object.fromEntries(Object.keys(suiteRef.runs).map((n) => [n, phaseMeasure(suiteRef, n)]));
+    const a = alone[ref.id];
+    // Note [self-check of a failed runner]: a runner that failed the bf16 reference in both
+    // phases has nothing to compare; its failure is reported in the mixed-precision section
+    // (for ours, as a failure of ours), and it does not void the check of the others.
+    // The fp32 reference keeps the strict rule.
+    if (ref.id !== SELF_CHECK_WORKLOAD)
+      for (const n of Object.keys(suite))
+        if (suite[n].medianS === undefined && a[n]?.medianS === undefined) {
+          delete suite[n];
+          delete a[n];
+        }
+    return selfCheck(ref.id, a, suite, method);
+  });
+  const [check, mixedCheck] = checks;
   const ceiling = derive(results, OURS);
-  derive(Object.values(aloneResults), OURS); // GFLOP/s of the alone runs, for the JSON
+  derive(aloneResults, OURS); // GFLOP/s of the alone runs, for the JSON
   const load = { before: +loadBefore.toFixed(2), after: +loadAvg().toFixed(2) };
   // Note [busy machine]: the load average after the run counts the benchmark's own work, so
   // what others used is the machine's busy CPU time minus ours and our children's (/proc);
@@ -214,8 +234,9 @@ async function main() {
     for (const f of mp.oursFailed) log(`  cudnn-node bf16 FAILED on ${f.id}: ${f.error}`);
   }
   const report: Report = {
-    trustworthy: check.passed,
+    trustworthy: checks.every((c) => c.passed),
     selfCheck: check,
+    mixedSelfCheck: mixedCheck,
     date: new Date().toISOString(),
     mode: o.mode,
     durationS: 0,
@@ -223,7 +244,7 @@ async function main() {
     runners: runnerInfo,
     ceiling,
     results,
-    alone: Object.values(aloneResults),
+    alone: aloneResults,
     startup,
     targets: targets(results, OURS, ceiling),
     mixedPrecision: mp,

@@ -213,6 +213,9 @@ export interface Report {
   /** False when the self-check failed: no number in this report should be quoted. */
   trustworthy: boolean;
   selfCheck?: SelfCheck;
+  /** With bf16 steps, the same check on the bf16 reference (train_fashion_cnn_b128_bf16);
+   * trustworthy needs both. */
+  mixedSelfCheck?: SelfCheck;
   date: string;
   mode: Mode;
   durationS: number;

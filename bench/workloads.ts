@@ -17,6 +17,8 @@ export const PRECISION_SUFFIX: Record<Precision, string> = { fp32: '', mixed_bf1
 
 /** The self-check's reference workload (issue 18): always measured, alone and in the suite. */
 export const SELF_CHECK_WORKLOAD = 'train_fashion_cnn_b128';
+/** Its bf16 twin: the reference of a second self-check, measured whenever a run has bf16 steps. */
+export const MIXED_SELF_CHECK_WORKLOAD = 'train_fashion_cnn_b128_bf16';
 
 type Shape4 = [number, number, number, number];
 interface ConvShape { x: Shape4; k: number; oc: number; stride?: number; depthwise?: boolean; name?: string; dirs?: ConvDir[] }
