@@ -37,6 +37,12 @@ export function fmtRatio(r: number, want?: number): string {
   return want !== undefined && r < want && Number(two) >= want ? `${r.toFixed(3)}x` : `${two}x`;
 }
 
+/** How far short of the target, in percent of it (one decimal under 1%). */
+const missedBy = (ratio: number, want: number) => {
+  const p = (1 - ratio / want) * 100;
+  return `${p.toFixed(p < 1 ? 1 : 0)}%`;
+};
+
 const isTargetWorkload = (model: ModelName, spec: Spec) =>
   spec.kind === 'train' && spec.model === model && (model !== 'fashion_cnn' || spec.batch === 128) && (model !== 'xception' || !spec.freeze);
 
@@ -93,7 +99,7 @@ export function mixedTargets(results: BenchResult[], ours: string): Target[] {
     const cfg = configurationOf(against, r);
     return {
       name, met: ratio >= want,
-      detail: `${fmtRatio(ratio, want)} (our bf16 ${fmtMs(o.stats.median)} vs ${fmtMs(p.stats.median)}${cfg ? ` [${cfg}]` : ''})${ratio < want ? `: missed by ${((1 - ratio / want) * 100).toFixed(0)}%` : ''}`,
+      detail: `${fmtRatio(ratio, want)} (our bf16 ${fmtMs(o.stats.median)} vs ${fmtMs(p.stats.median)}${cfg ? ` [${cfg}]` : ''})${ratio < want ? `: missed by ${missedBy(ratio, want)}` : ''}`,
     };
   });
 }
