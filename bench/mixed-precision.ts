@@ -51,7 +51,7 @@ function configurationOf(runner: string, r: BenchResult): string | undefined {
   return run.variant ?? variantsOf(runner, r.spec).find((v) => v.key === run.variantKey)?.label;
 }
 
-export function mixedPrecisionSection(results: BenchResult[], memory: MemoryReport[], ours: string, baseline: string): MixedPrecisionSection {
+export function mixedPrecisionSection(results: BenchResult[], memory: MemoryReport[], ours: string, baseline: string, noMemory = false): MixedPrecisionSection {
   const workloads: MixedWorkload[] = [];
   const oursFailed: MixedPrecisionSection['oursFailed'] = [];
   for (const r of results) {
@@ -83,7 +83,7 @@ export function mixedPrecisionSection(results: BenchResult[], memory: MemoryRepo
     });
     workloads.push({ id: r.id, label: r.label, precision, rows });
   }
-  return { workloads, targets: mixedTargets(results, ours), oursFailed, memoryMethod: MEMORY_METHOD };
+  return { workloads, targets: mixedTargets(results, ours), oursFailed, memoryMethod: noMemory ? 'not measured (--no-memory).' : MEMORY_METHOD };
 }
 
 /** Issue 21's targets table against the bf16 steps of this run. */

@@ -21,6 +21,8 @@ export interface Options {
   /** Seconds a compiling variant (XLA, torch.compile) may take to set up and run its first call. */
   compileLimitS: number;
   noCompile: boolean;
+  /** Skip the fresh-process peak-memory measurement of the bf16 steps. */
+  noMemory: boolean;
   /** The precisions whose workloads run (Note [mixed precision variants]); null: fp32, or
    * with --only, whatever it matches. */
   precisions: Precision[] | null;
@@ -69,6 +71,8 @@ measured alone first); docs/benchmarks.md explains the method and how to read th
   --compile-limit S     seconds a compiling configuration (Keras jit_compile=True, torch.compile)
                         may take to compile and run its first step before it is dropped (180)
   --no-compile          skip the compiling configurations (the report says so)
+  --no-memory           skip the bf16 steps' peak memory (a fresh process per runner and
+                        step, compiling again where the chosen configuration compiles)
   --readback            include reading results back in every runner's timings
   --json PATH           where to write the JSON report (.md and .svg beside it)
   --python PATH         the Python with TensorFlow/Keras and PyTorch (.venv-peers/bin/python;
@@ -88,6 +92,7 @@ export function parseArgs(argv: string[], root: string): Options {
     samples: 0,
     compileLimitS: 180,
     noCompile: false,
+    noMemory: false,
     precisions: null,
   };
   let peersGiven = false;
@@ -126,6 +131,7 @@ export function parseArgs(argv: string[], root: string): Options {
     else if (a === '--samples') o.samples = num();
     else if (a === '--compile-limit') o.compileLimitS = num();
     else if (a === '--no-compile') o.noCompile = true;
+    else if (a === '--no-memory') o.noMemory = true;
     else if (a === '--help' || a === '-h') {
       console.log(HELP);
       process.exit(0);

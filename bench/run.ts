@@ -179,7 +179,7 @@ async function main() {
   // (5) Peak memory of the mixed-precision steps, each runner's chosen configuration in a
   // fresh process (a worker's high-water mark would count every workload it served).
   const mixedResults = results.filter((r) => precisionOf(r) !== 'fp32');
-  const memory = mixedResults.length ? await peakMemory(o.mode, mixedResults, o.python, dirname(o.json), o.compileLimitS) : [];
+  const memory = mixedResults.length && !o.noMemory ? await peakMemory(o.mode, mixedResults, o.python, dirname(o.json), o.compileLimitS) : [];
 
   const method =
     'alone: at the start of the run, each runner\'s worker by itself (no other runner\'s process alive), the same warm-up, configuration and sample rules; suite: the same workload among all runners, alternating turns';
@@ -226,7 +226,7 @@ async function main() {
   if (!o.readback) notes.push('Timings exclude reading results back (every runner executes synchronously on the CPU); --readback includes it.');
   notes.push(`Runners alternate, and each turn opens with one untimed call, for every workload and runner: the first call after another runner's turn is up to 2x slower, for Keras's long training steps too (Note [re-warm per turn] in bench/measure.ts).`);
   if (o.samples) notes.push(`--samples ${o.samples}: at most ${o.samples} timed samples per workload and runner.`);
-  const mp = mixedResults.length ? mixedPrecisionSection(mixedResults, memory, OURS, BASELINE_RUNNER) : undefined;
+  const mp = mixedResults.length ? mixedPrecisionSection(mixedResults, memory, OURS, BASELINE_RUNNER, o.noMemory) : undefined;
   if (mp) {
     notes.push(
       `bf16 mixed precision: our fp32 step on those workloads ran in a second worker of ours (${BASELINE_RUNNER}), in the same alternating turns and stopped off-turn like every runner; tfjs-node has no mixed precision and is not in that section. The self-check's reference is the fp32 step.`,
