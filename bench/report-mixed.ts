@@ -1,6 +1,7 @@
 // The Markdown of the report's mixed-precision section (bench/mixed-precision.ts computes it):
 // our failures first, one table per bf16 training step, then issue 21's targets.
 import type { MixedPrecisionSection, MixedRow, Report } from './types.js';
+import { classify } from './verdict.js';
 
 const NAMES: Record<string, string> = { 'cudnn-node': 'cudnn-node', 'cudnn-node-fp32': 'cudnn-node', torch: 'PyTorch', keras: 'Keras' };
 const PRECISION: Record<string, string> = { fp32: 'fp32', mixed_bf16: 'bf16', mixed_fp16: 'fp16' };
@@ -52,7 +53,14 @@ export function mixedSection(rep: Report): string[] {
     }
     const bf16 = w.rows.find((r) => r.runner === 'cudnn-node'), fp32 = w.rows.find((r) => r.runner === 'cudnn-node-fp32');
     const said: string[] = [];
-    if (bf16?.ok && fp32?.ok) said.push(`our bf16 step is ${fp32.vsOursBf16! >= 1 ? `${fp32.vsOursBf16!.toFixed(2)}x faster than` : `**${(1 / fp32.vsOursBf16!).toFixed(2)}x slower than**`} our fp32 step`);
+    if (bf16?.ok && fp32?.ok) {
+      const up = fp32.vsOursBf16!;
+      said.push(
+        classify(up) === 'level'
+          ? `our bf16 step is level with our fp32 step (${up.toFixed(2)}x)`
+          : up > 1 ? `our bf16 step is ${up.toFixed(2)}x faster than our fp32 step` : `our bf16 step is **${(1 / up).toFixed(2)}x slower than** our fp32 step`,
+      );
+    }
     for (const p of w.rows.filter((r) => r.ok && r.runner !== 'cudnn-node' && r.runner !== 'cudnn-node-fp32')) {
       if (bf16?.ok) said.push(`${p.verdict === 'behind' ? '**behind** ' : p.verdict === 'lead' ? 'ahead of ' : 'level with '}${NAMES[p.runner] ?? p.runner} bf16 (${p.vsOursBf16!.toFixed(2)}x)`);
       else if (fp32?.ok) said.push(`our fp32 step against ${NAMES[p.runner] ?? p.runner} bf16: ${p.vsOursFp32!.toFixed(2)}x${p.vsOursFp32! < 1 ? ' (**we are slower**)' : ''}`);

@@ -166,6 +166,11 @@ describe('the Markdown and JSON report of a bf16 run', () => {
     expect(md).toContain('our fp32 step against PyTorch bf16: 0.73x (**we are slower**)');
     expect(md).toContain('- ⚠️ Fashion-MNIST CNN, batch 128: our bf16 step at least 1.0x as fast as PyTorch autocast bf16: **not measured**: our bf16 step failed');
   });
+  it('says when our bf16 step is no faster than our fp32 step, and when a peer is ahead of it', () => {
+    const md = toMarkdown(report(run([0.32])));
+    expect(md).toContain('our bf16 step is level with our fp32 step (0.99x); **behind** PyTorch bf16 (0.73x); level with Keras bf16 (0.91x).');
+    expect(toMarkdown(report(run([0.4])))).toContain('our bf16 step is **1.26x slower than** our fp32 step');
+  });
   it('the bf16 self-check failing makes the first line say FAILED, naming the workload and runner', () => {
     const first = toMarkdown(report(run([0.2]))).split('\n')[0];
     expect(first).toMatch(/^\*\*Self-check: FAILED\. This report is untrustworthy/);
