@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
 import { parseArgs } from '../lib/cli.js';
+import { observePlans, type PlanDescription } from '../lib/compiler/plan_description.js';
 import { seededRandom } from './helpers.js';
 import { loadTfjs } from './tfjs.js';
 import type * as TF from '@tensorflow/tfjs-node';
@@ -165,6 +166,27 @@ describe('layers under mixed_bfloat16 [cpu]', () => {
     bn.dispose();
   });
 
+  it('global pooling returns the compute dtype (max and mean reduce in float32 inside)', () => {
+    mixedPrecision.setGlobalPolicy('mixed_bfloat16');
+    const xv = seededRandom(2 * 3 * 3 * 2, 6);
+    const xr = roundBf16(xv);
+    const x = cn.tensor(xv, [2, 3, 3, 2]);
+    const mx = cn.layers.globalMaxPooling2d({}).apply(x) as cn.Tensor;
+    const av = cn.layers.globalAveragePooling2d({}).apply(x) as cn.Tensor;
+    expect([mx.dtype, av.dtype]).toEqual(['bfloat16', 'bfloat16']);
+    const expectMax: number[] = [];
+    const expectMean: number[] = [];
+    for (let b = 0; b < 2; b++)
+      for (let c = 0; c < 2; c++) {
+        const vals = Array.from({ length: 9 }, (_, p) => xr[b * 18 + p * 2 + c]);
+        expectMax.push(Math.max(...vals));
+        expectMean.push(vals.reduce((s, v) => s + v, 0) / 9);
+      }
+    expectEqual(mx.dataSync(), expectMax, 'maxima (exact: a maximum of bf16 values is one of them)');
+    expectEqual(av.dataSync(), roundBf16(Float32Array.from(expectMean)), 'means rounded once to bf16');
+    cn.dispose([x, mx, av]);
+  });
+
   it('the symbolic graph carries the compute dtypes', () => {
     mixedPrecision.setGlobalPolicy('mixed_bfloat16');
     const inp = cn.input({ shape: [4] });
@@ -235,6 +257,37 @@ describe('compiled plans and fit under mixed_bfloat16 [cpu]', () => {
     a.dispose();
     b.dispose();
     opt.dispose();
+  });
+
+  it('a training plan casts only at layer boundaries: the input, the kernels, the float32 head, and their gradients', async () => {
+    const m = smallCnn('mixed_bfloat16');
+    m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+    const plans: PlanDescription[] = [];
+    const stop = observePlans((p) => plans.push(p));
+    try {
+      await m.trainOnBatch(x(), labels());
+    } finally {
+      stop();
+    }
+    const plan = plans[plans.length - 1];
+    const casts = plan.steps.filter((st) => st.kernel === 'Cast');
+    const producedBy = new Map<number, string>();
+    plan.steps.forEach((st) => st.outputs.forEach((o) => producedBy.set(o.slot, st.kernel)));
+    const from = casts.map((c) => (plan.feeds.includes(c.inputs[0].slot) ? 'feed' : c.inputs[0].constant ? 'variable' : producedBy.get(c.inputs[0].slot)));
+    // Forward: the input into the first conv, the conv and dense kernels, the bf16 hidden
+    // activation into the float32 head. Backward: the head's input gradient back to bf16,
+    // the dense kernel gradient to float32 (the conv's is written in float32 by its kernel),
+    // and the dense bias gradient's reduction, which sums in float32 (the conv's bias
+    // gradient comes out of its backward-weights kernel in float32).
+    expect(from.filter((f) => f === 'feed')).toHaveLength(1);
+    expect(from.filter((f) => f === 'variable')).toHaveLength(2);
+    expect(casts.map((c) => `${c.inputs[0].dtype}->${c.outputs[0].dtype}`).sort()).toEqual(
+      ['float32->bfloat16', 'float32->bfloat16', 'float32->bfloat16', 'bfloat16->float32', 'float32->bfloat16', 'bfloat16->float32', 'bfloat16->float32'].sort(),
+    );
+    expect(from, 'no cast of a cast').not.toContain('Cast');
+    for (const st of plan.steps.filter((q) => ['Conv2D', 'MaxPool', 'BatchNormTrain', 'Conv2DBackpropFilter', 'MaxPoolGrad', 'BatchNormGrad'].includes(q.kernel)))
+      expect(`${st.kernel} ${st.inputs[0].dtype}`).toBe(`${st.kernel} bfloat16`);
+    m.dispose();
   });
 
   it('fit trains: the loss falls as under float32, from the same weights', async () => {

@@ -372,7 +372,7 @@ export class Layer {
       // As tfjs: a layer's intermediate tensors are freed when apply() returns.
       return tidy(() => {
         tensors = this.autocastInputs(tensors);
-        return this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training });
+        return this.castOutputs(this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training }));
       });
     } finally {
       callTraining = prev;
@@ -384,6 +384,18 @@ export class Layer {
     const dt = this.computeDtype;
     if (!this.autocast || !isFloatDType(dt)) return tensors;
     return tensors.map((t) => (t.dtype !== dt && isFloatDType(t.dtype) ? cast(t, dt) : t));
+  }
+
+  /**
+   * Note [outputs in the compute dtype]: a layer's floating outputs are in its compute dtype
+   * (Keras); an op that computed in float32 inside the layer (a reduction: global average
+   * pooling's mean) is cast back here.
+   */
+  private castOutputs(out: Tensor | Tensor[]): Tensor | Tensor[] {
+    const dt = this.computeDtype;
+    if (!this.autocast || !isFloatDType(dt)) return out;
+    const fix = (t: Tensor) => (t instanceof Tensor && t.dtype !== dt && isFloatDType(t.dtype) ? cast(t, dt) : t);
+    return Array.isArray(out) ? out.map(fix) : fix(out);
   }
 
   private applySymbolic(list: SymbolicTensor[], single: boolean, kwargs: CallArgs): SymbolicTensor | SymbolicTensor[] {
