@@ -4,34 +4,43 @@
 // and dy in bf16; the weight gradient written in float32), and prints GFLOP/s, the
 // bf16 / fp32 speed-up and the oneDNN implementation each ran (the profiler's extraInfo).
 // Kernel times only: the casts a mixed-precision layer adds are not in them.
+// --layers xception-depthwise times Xception's depthwise convolutions (the first half of
+// each SeparableConv2D, at the 224x224 fine-tune size) instead, default batch 8.
 //
-//   node --import tsx bench/bf16-conv.ts [--batch 128] [--reps 7] [--json FILE]
+//   node --import tsx bench/bf16-conv.ts [--layers fashion-mnist|xception-depthwise] [--batch N] [--reps 7] [--json FILE]
 import { writeFileSync } from 'node:fs';
 import * as cn from '../lib/index.js';
 import { kernelIds, native } from '../lib/native.js';
 import type { Handle } from '../lib/native.js';
 
-interface Options { batch: number; reps: number; json?: string }
+interface Options { layers: 'fashion-mnist' | 'xception-depthwise'; batch: number; reps: number; json?: string }
 function parseArgs(argv: string[]): Options {
-  const o: Options = { batch: 128, reps: 7 };
+  const o: Options = { layers: 'fashion-mnist', batch: 0, reps: 7 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = Number(argv[i + 1]);
     if (a === '--batch' && v > 0) (o.batch = v), i++;
     else if (a === '--reps' && v > 0) (o.reps = v), i++;
     else if (a === '--json') (o.json = argv[i + 1]), i++;
-    else throw new Error(`bf16-conv: unknown or bad option '${a}' (expected --batch N, --reps N, --json FILE)`);
+    else if (a === '--layers' && (argv[i + 1] === 'fashion-mnist' || argv[i + 1] === 'xception-depthwise')) (o.layers = argv[i + 1] as Options['layers']), i++;
+    else throw new Error(`bf16-conv: unknown or bad option '${a}' (expected --layers fashion-mnist|xception-depthwise, --batch N, --reps N, --json FILE)`);
   }
+  if (!o.batch) o.batch = o.layers === 'fashion-mnist' ? 128 : 8;
   return o;
 }
 
+interface Layer { name: string; h: number; inC: number; outC: number; k: number; trainsDx: boolean; depthwise?: boolean }
 // The Fashion-MNIST CNN's convolutions (lib/models/fashion_mnist.ts): 'same' padding, stride 1.
-const LAYERS = [
+const FASHION_MNIST: Layer[] = [
   { name: 'conv1 7x7 1->64 @28', h: 28, inC: 1, outC: 64, k: 7, trainsDx: false },
   { name: 'conv2 3x3 64->128 @14', h: 14, inC: 64, outC: 128, k: 3, trainsDx: true },
   { name: 'conv3 3x3 128->128 @14', h: 14, inC: 128, outC: 128, k: 3, trainsDx: true },
   { name: 'conv4 3x3 128->256 @7', h: 7, inC: 128, outC: 256, k: 3, trainsDx: true },
   { name: 'conv5 3x3 256->256 @7', h: 7, inC: 256, outC: 256, k: 3, trainsDx: true },
 ];
+// Xception's depthwise 3x3 convolutions at a 224x224 input (lib/applications/xception.ts;
+// the 728-channel one at 14x14 runs 25 times per step, the others once or twice).
+const dw = (c: number, h: number): Layer => ({ name: `dw 3x3 ${c} @${h}`, h, inC: c, outC: c, k: 3, trainsDx: true, depthwise: true });
+const XCEPTION_DEPTHWISE: Layer[] = [dw(64, 109), dw(128, 109), dw(128, 55), dw(256, 55), dw(256, 28), dw(728, 28), dw(728, 14), dw(1024, 7), dw(1536, 7)];
 type Direction = 'forward' | 'backward-data' | 'backward-weights';
 const DIRECTIONS: Direction[] = ['forward', 'backward-data', 'backward-weights'];
 
@@ -48,17 +57,21 @@ async function main(): Promise<void> {
   const rp = cn.backends().find((b) => b.name === 'cpu')!.reducedPrecision!;
   console.log(`cpu: ${cn.backends()[0].library}, ISA ${rp.isa}, bfloat16 ${rp.bfloat16}; batch ${o.batch}, median of ${o.reps}`);
   const rows: Row[] = [];
+  const LAYERS = o.layers === 'fashion-mnist' ? FASHION_MNIST : XCEPTION_DEPTHWISE;
   for (const L of LAYERS) {
     const attrs = { strides: [1, 1], dilations: [1, 1], pad: 'same' };
-    const xShape = [o.batch, L.h, L.h, L.inC], wShape = [L.k, L.k, L.inC, L.outC], yShape = [o.batch, L.h, L.h, L.outC];
-    const flops = 2 * L.k * L.k * L.inC * L.outC * o.batch * L.h * L.h;
+    const xShape = [o.batch, L.h, L.h, L.inC], wShape = [L.k, L.k, L.inC, L.depthwise ? 1 : L.outC], yShape = [o.batch, L.h, L.h, L.outC];
+    const flops = 2 * L.k * L.k * (L.depthwise ? 1 : L.inC) * L.outC * o.batch * L.h * L.h;
+    const [fwd, bwdData, bwdFilter] = L.depthwise
+      ? [kernelIds.DepthwiseConv2D, kernelIds.DepthwiseConv2DBackpropInput, kernelIds.DepthwiseConv2DBackpropFilter]
+      : [kernelIds.Conv2D, kernelIds.Conv2DBackpropInput, kernelIds.Conv2DBackpropFilter];
     for (const dtype of ['float32', 'bfloat16'] as const) {
       const rand = (shape: number[]) => cn.cast(cn.randomUniform(shape, -1, 1, 'float32', 7), dtype);
       const x = rand(xShape), w = rand(wShape), dy = rand(yShape);
       const runs: Record<Direction, () => void> = {
-        forward: () => release(native.run(kernelIds.Conv2D, [x.liveHandle(), w.liveHandle()], attrs)),
-        'backward-data': () => release(native.run(kernelIds.Conv2DBackpropInput, [dy.liveHandle(), w.liveHandle()], { ...attrs, inputShape: xShape })),
-        'backward-weights': () => release(native.run(kernelIds.Conv2DBackpropFilter, [x.liveHandle(), dy.liveHandle()], { ...attrs, filterShape: wShape })),
+        forward: () => release(native.run(fwd, [x.liveHandle(), w.liveHandle()], attrs)),
+        'backward-data': () => release(native.run(bwdData, [dy.liveHandle(), w.liveHandle()], { ...attrs, inputShape: xShape })),
+        'backward-weights': () => release(native.run(bwdFilter, [x.liveHandle(), dy.liveHandle()], { ...attrs, filterShape: wShape })),
       };
       for (const d of DIRECTIONS) {
         const run = runs[d];
@@ -93,7 +106,7 @@ async function main(): Promise<void> {
   for (const d of DIRECTIONS) console.log(`  ${d}: fp32 ${total.float32[d].toFixed(1)} ms, bf16 ${total.bfloat16[d].toFixed(1)} ms, ${(total.float32[d] / total.bfloat16[d]).toFixed(2)}x`);
   const all = (t: Record<Direction, number>) => t.forward + t['backward-data'] + t['backward-weights'];
   console.log(`  all three: ${(all(total.float32) / all(total.bfloat16)).toFixed(2)}x`);
-  if (o.json) writeFileSync(o.json, JSON.stringify({ isa: rp.isa, batch: o.batch, rows }, null, 2));
+  if (o.json) writeFileSync(o.json, JSON.stringify({ isa: rp.isa, layers: o.layers, batch: o.batch, rows }, null, 2));
 }
 
 function release(h: Handle | Handle[] | undefined): void {

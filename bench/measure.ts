@@ -26,8 +26,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstLine, median, stats } from './shared.js';
-import type { BenchResult, Mode, Precision, RunResult, VariantProbe, Workload } from './types.js';
+import type { BenchResult, Mode, RunResult, VariantProbe, Workload } from './types.js';
 import { variantsOf, type Variant } from './runners/variants.js';
+import { precisionOf } from './workloads.js';
 import { groupCpuSeconds, type WorkerRunner } from './runners/worker-client.js';
 
 /** Per runner and workload, measured time is capped: a runner that is much slower than the
@@ -39,7 +40,6 @@ const PROBE_SAMPLES = 3;
 
 export interface MeasureOptions {
   budgetS: number;
-  precision: Precision;
   readback: boolean;
   compileLimitS: number;
   noCompile: boolean;
@@ -105,8 +105,8 @@ export async function measure(w: Workload, runners: WorkerRunner[], o: MeasureOp
   const turn = <T>(r: WorkerRunner, f: () => Promise<T>) => onTurn(r, runners, acc, f);
   const chosen = new Map<WorkerRunner, { key: string; want: number; rewarm: boolean }>();
   for (const r of runners) {
-    const offered = variantsOf(r.name, w.spec);
-    let vs = offered.filter((v) => v.precision === o.precision);
+    const offered = variantsOf(r.name, w.spec); // only the workload's precision: Note [mixed precision variants]
+    let vs = offered;
     const skipped = o.noCompile ? vs.filter((v) => v.compiles) : [];
     vs = vs.filter((v) => !skipped.includes(v));
     const forced = o.forced?.[r.name];
@@ -122,12 +122,14 @@ export async function measure(w: Workload, runners: WorkerRunner[], o: MeasureOp
     for (const t of ok) if (t !== best) await turn(r, () => r.free(keyOf(w, vs.find((v) => v.key === t.key)!)));
     const run: RunResult = {
       ok: !!best,
-      note: best ? best.note : tried.map((t) => (vs.length > 1 ? `${t.label}: ${t.note}` : t.note)).join('; ') || 'no configuration to run',
+      note: best ? best.note : tried.map((t) => (vs.length > 1 ? `${t.label}: ${t.note}` : t.note)).join('; ') || (offered.length ? 'no configuration to run' : `no ${precisionOf(w)} configuration`),
       times: [],
       setupS: best?.setupS,
       firstCallS: best?.firstCallS,
       params: best?.params,
       variant: best && offered.length > 1 ? best.label : undefined,
+      variantKey: best?.key,
+      precision: best?.precision,
       variants: probes.length > 1 || forced ? probes : undefined,
     };
     result.runs[r.name] = run;

@@ -16,7 +16,13 @@ library loaded. Requests (the protocol of bench/runners/node-worker.ts):
 A sample times `inner` back-to-back calls with perf_counter and reports the mean per call.
 spec["variant"] picks the configuration (bench/runners/variants.ts): Keras "eager_graph"
 (jit_compile=False, Keras's default on a CPU) or "xla" (jit_compile=True); PyTorch "eager"
-or "compile" (torch.compile of the model), both channels_last. A compiling variant compiles
+or "compile" (torch.compile of the model), both channels_last. The bf16 mixed-precision
+training steps (spec["precision"] == "mixed_bf16") have their own: Keras "bf16_graph" and
+"bf16_xla" (the model built under keras.mixed_precision.set_global_policy("mixed_bfloat16"),
+the softmax Dense in float32 as Keras's guide does, the policy reset to float32 after
+compile), PyTorch "bf16_eager" and "bf16_compile" (forward and loss under
+torch.autocast("cpu", dtype=torch.bfloat16), backward and the update outside it, as
+PyTorch's AMP recipe does). A compiling variant compiles
 and runs its first call during setup, within spec["compileLimitS"] seconds (SIGALRM), and
 fails with the reason when it takes longer.
 Workload specs (the same objects run.ts uses for its in-process runners):
@@ -34,7 +40,9 @@ Keras counts them: BN moving statistics included), which run.ts compares across 
 
 Child mode (bench/run.ts's time-to-first-step and peak-memory measurement, a fresh process):
   python bench/peers.py keras|torch --child '{"kind": "train", ...}' STEPS
-prints one JSON line per event: imported, built, first_step, done (with peakRssMiB).
+prints one JSON line per event: imported (with rssMiB, the library's baseline), built,
+first_step, done (with peakRssMiB, the process's VmHWM). spec["variant"] picks the
+configuration, as in the worker.
 """
 import json
 import os
@@ -210,21 +218,23 @@ class KerasPeer:
             return self.infer(spec)
         raise ValueError(f"unknown workload kind {kind}")
 
-    def build(self, spec):
-        """The model of a train / infer spec; returns (model, how)."""
+    def build(self, spec, head=None):
+        """The model of a train / infer spec; returns (model, how). head: extra keyword
+        arguments of the last (softmax) Dense, e.g. dtype="float32" under mixed_bfloat16."""
         keras = self.keras
+        head = head or {}
         keras.utils.set_random_seed(0)
         L = keras.layers
         classes = spec.get("classes", 10)
         m = spec["model"]
         if m == "fashion_cnn":
-            return self.fashion_cnn(), "Sequential"
+            return self.fashion_cnn(head), "Sequential"
         if m == "resnet34":
-            return self.resnet34(spec.get("size", 224), classes), "the notebook's ResidualUnit Sequential"
+            return self.resnet34(spec.get("size", 224), classes, head), "the notebook's ResidualUnit Sequential"
         if m == "xception":
             size = spec.get("size", 299)
             base = keras.applications.Xception(weights=None, include_top=False, input_shape=(size, size, 3))
-            out = L.Dense(classes, activation="softmax")(L.GlobalAveragePooling2D()(base.output))
+            out = L.Dense(classes, activation="softmax", **head)(L.GlobalAveragePooling2D()(base.output))
             model = keras.Model(base.input, out)
             how = "keras.applications.Xception(weights=None, include_top=False) + GlobalAveragePooling2D + Dense"
             if spec.get("freeze"):
@@ -253,10 +263,24 @@ class KerasPeer:
         return x, y
 
     def train_step(self, spec):
-        model, how = self.build(spec)
-        xla = spec.get("variant") == "xla"
-        model.compile(optimizer=self.optimizer(spec.get("optimizer", "adam")), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"], jit_compile=xla)
+        variant = spec.get("variant")
+        xla = variant in ("xla", "bf16_xla")
+        mixed = variant in ("bf16_graph", "bf16_xla")
+        if spec.get("precision", "fp32") != ("mixed_bf16" if mixed else "fp32"):
+            raise ValueError(f"variant {variant} does not compute in {spec.get('precision', 'fp32')}")
+        mp = self.keras.mixed_precision
+        if mixed:
+            mp.set_global_policy("mixed_bfloat16")
+        try:
+            model, how = self.build(spec, {"dtype": "float32"} if mixed else None)
+            model.compile(optimizer=self.optimizer(spec.get("optimizer", "adam")), loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"], jit_compile=xla)
+        finally:
+            mp.set_global_policy("float32")
+        if mixed:
+            how += ", mixed_precision.set_global_policy('mixed_bfloat16'), softmax Dense dtype float32"
+            if not any(getattr(lay, "compute_dtype", None) == "bfloat16" for lay in model.layers):
+                raise RuntimeError("mixed_bfloat16 did not take: no layer computes in bfloat16")
         x, y = self.data(spec)
         self.last_params = self.counts(model)
         self.last_note = f"train_on_batch, {how}, jit_compile={model.jit_compile}"
@@ -277,7 +301,7 @@ class KerasPeer:
             self.last_note += f", XLA compile + first call {warm_compiled(spec, fn, 'Keras jit_compile=True'):.1f} s"
         return fn
 
-    def resnet34(self, size, classes):
+    def resnet34(self, size, classes, head=None):
         """The reference notebook's ResNet-34 (HOML ch. 14), as written there."""
         keras = self.keras
         L = keras.layers
@@ -324,10 +348,10 @@ class KerasPeer:
             prev_filters = filters
         model.add(L.GlobalAvgPool2D())
         model.add(L.Flatten())
-        model.add(L.Dense(classes, activation="softmax"))
+        model.add(L.Dense(classes, activation="softmax", **(head or {})))
         return model
 
-    def fashion_cnn(self):
+    def fashion_cnn(self, head=None):
         keras = self.keras
         L = keras.layers
         return keras.Sequential([
@@ -345,7 +369,7 @@ class KerasPeer:
             L.Dropout(0.5),
             L.Dense(64, activation="relu"),
             L.Dropout(0.5),
-            L.Dense(10, activation="softmax"),
+            L.Dense(10, activation="softmax", **(head or {})),
         ])
 
 
@@ -595,14 +619,20 @@ class TorchPeer:
         else:
             opt = torch.optim.Adam(params, lr=1e-3)
         self.last_params = self.counts(model)
-        compiled = spec.get("variant") == "compile"
+        variant = spec.get("variant")
+        compiled = variant in ("compile", "bf16_compile")
+        amp = variant in ("bf16_eager", "bf16_compile")
+        if spec.get("precision", "fp32") != ("mixed_bf16" if amp else "fp32"):
+            raise ValueError(f"variant {variant} does not compute in {spec.get('precision', 'fp32')}")
         forward = torch.compile(model) if compiled else model
-        self.last_note = (f"{'torch.compile(model)' if compiled else 'eager'} step (zero_grad, forward, backward, "
+        self.last_note = (f"{'torch.compile(model)' if compiled else 'eager'} step (zero_grad, "
+                          f"{'forward and loss under autocast(cpu, bfloat16)' if amp else 'forward'}, backward, "
                           f"{type(opt).__name__}), channels_last, {how}")
 
         def step():
             opt.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.cross_entropy(forward(x), y)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+                loss = torch.nn.functional.cross_entropy(forward(x), y)
             loss.backward()
             opt.step()
             return loss.item()
@@ -629,6 +659,18 @@ class TorchPeer:
         return fn
 
 
+def rss_mib():
+    """The process's resident set now (VmRSS), MiB; None without /proc."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def peak_rss_mib():
     try:
         with open("/proc/self/status") as f:
@@ -648,7 +690,7 @@ def child(spec, steps):
 
     try:
         peer = {"keras": KerasPeer, "torch": TorchPeer}[PEER]()
-        emit("imported")
+        emit("imported", rssMiB=rss_mib())
         peer.last_params = None
         fn = peer.setup(spec)
         emit("built")

@@ -2,20 +2,24 @@
 // what oneDNN dispatched and the measured ceiling, the self-check table, where cudnn-node
 // stands per workload (lead / level / behind), and the configurations each peer ran.
 import { fmtMs } from './shared.js';
-import type { BenchResult, Report, RunResult } from './types.js';
+import type { BenchResult, Report, RunResult, SelfCheck } from './types.js';
 import { classify, LEVEL_BAND } from './verdict.js';
+import { precisionOf } from './workloads.js';
 
 const OURS = 'cudnn-node';
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
-/** The report's first line: whether its numbers can be quoted. */
+/** The report's first line: whether its numbers can be quoted (every self-check passed). */
 export function trustLine(rep: Report): string {
-  const c = rep.selfCheck;
-  if (!c) return '**Self-check: NOT RUN. This report is untrustworthy.**';
-  const tol = `${(c.tolerance * 100).toFixed(0)}%`;
-  if (c.passed) return `**Self-check: PASSED.** Every runner's ${c.workload} median inside the suite is within ${tol} of the same runner measured alone.`;
-  const bad = c.rows.filter((r) => !r.ok).map((r) => (r.deviation !== undefined ? `${r.runner} ${pct(r.deviation)}` : `${r.runner} (${r.note})`));
-  return `**Self-check: FAILED. This report is untrustworthy: do not quote its numbers.** Suite vs alone on ${c.workload} deviates by more than ${tol}: ${bad.join(', ')}.`;
+  const cs = [rep.selfCheck, rep.mixedSelfCheck].filter((c): c is SelfCheck => !!c);
+  if (!rep.selfCheck) return '**Self-check: NOT RUN. This report is untrustworthy.**';
+  const tol = `${(rep.selfCheck.tolerance * 100).toFixed(0)}%`;
+  const names = cs.map((c) => c.workload).join(' and ');
+  if (cs.every((c) => c.passed)) return `**Self-check: PASSED.** Every runner's ${names} median inside the suite is within ${tol} of the same runner measured alone.`;
+  const bad = cs
+    .filter((c) => !c.passed)
+    .map((c) => `on ${c.workload}: ${c.rows.filter((r) => !r.ok).map((r) => (r.deviation !== undefined ? `${r.runner} ${pct(r.deviation)}` : `${r.runner} (${r.note})`)).join(', ') || 'no runner measured'}`);
+  return `**Self-check: FAILED. This report is untrustworthy: do not quote its numbers.** Suite vs alone deviates by more than ${tol} ${bad.join('; ')}.`;
 }
 
 export function machineLines(rep: Report): string[] {
@@ -39,16 +43,18 @@ export function machineLines(rep: Report): string[] {
 }
 
 export function selfCheckSection(rep: Report): string[] {
-  const c = rep.selfCheck;
-  if (!c) return [];
-  const L = [`## Self-check: ${c.workload}, inside the suite vs alone`, ''];
-  L.push('| runner | configuration | alone | in the suite | deviation | within ' + `${(c.tolerance * 100).toFixed(0)}%` + ' |');
-  L.push('|---|---|---:|---:|---:|---|');
-  for (const r of c.rows)
-    L.push(
-      `| ${r.runner} | ${r.variant ?? ''} | ${r.aloneS !== undefined ? fmtMs(r.aloneS) : 'n/a'} | ${r.suiteS !== undefined ? fmtMs(r.suiteS) : 'n/a'} | ${r.deviation !== undefined ? pct(r.deviation) : r.note ?? ''} | ${r.ok ? 'yes' : '**no**'} |`,
-    );
-  L.push('', `How: ${c.method}.`, '');
+  const L: string[] = [];
+  for (const c of [rep.selfCheck, rep.mixedSelfCheck]) {
+    if (!c) continue;
+    L.push(`## Self-check: ${c.workload}, inside the suite vs alone`, '');
+    L.push('| runner | configuration | alone | in the suite | deviation | within ' + `${(c.tolerance * 100).toFixed(0)}%` + ' |');
+    L.push('|---|---|---:|---:|---:|---|');
+    for (const r of c.rows)
+      L.push(
+        `| ${r.runner} | ${r.variant ?? ''} | ${r.aloneS !== undefined ? fmtMs(r.aloneS) : 'n/a'} | ${r.suiteS !== undefined ? fmtMs(r.suiteS) : 'n/a'} | ${r.deviation !== undefined ? pct(r.deviation) : r.note ?? ''} | ${r.ok ? 'yes' : '**no**'} |`,
+      );
+    L.push('', `How: ${c.method}.`, '');
+  }
   return L;
 }
 
@@ -75,7 +81,8 @@ export function standingSection(rep: Report, peers: string[]): string[] {
     if (!run?.stats || !r.runs[OURS]?.stats) return 'n/a';
     return `${ratioVerdict(run)}${run.variant ? ` (${run.variant})` : ''}`;
   };
-  const rows = rep.results.filter((r) => r.group === 'train' || r.group === 'infer' || r.group === 'prim' || r.group === 'tiny');
+  // fp32 only: the bf16 steps are compared in their own section (bench/report-mixed.ts).
+  const rows = rep.results.filter((r) => (r.group === 'train' || r.group === 'infer' || r.group === 'prim' || r.group === 'tiny') && precisionOf(r) === 'fp32');
   for (const r of rows.filter((x) => x.group === 'train' || x.group === 'infer')) L.push(`| ${r.label} | ${peers.map((p) => cell(r, p)).join(' | ')} |`);
   for (const model of ['fashion_cnn', 'resnet34', 'xception'] as const) {
     const convs = rep.results.filter((x) => x.group === 'conv' && (x.model ?? 'fashion_cnn') === model && x.runs[OURS]?.stats);

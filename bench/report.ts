@@ -4,7 +4,9 @@
 import { TRAIN_FLOPS_PER_IMAGE } from './flops.js';
 import { fmtMs } from './shared.js';
 import type { BenchResult, ModelName, Report, RunResult, RunStats } from './types.js';
+import { mixedSection } from './report-mixed.js';
 import { configurationLines, machineLines, ratioVerdict, selfCheckSection, standingSection, trustLine } from './report-summary.js';
+import { precisionOf } from './workloads.js';
 
 const fmtUs = (sec: number) => `${(sec * 1e6).toFixed(2)} µs`;
 const spread = (s: RunStats, f: (x: number) => string) => `${f(s.median)} (${f(s.q1).replace(/ .*/, '')}–${f(s.q3)})`;
@@ -50,7 +52,7 @@ export function toMarkdown(rep: Report): string {
     L.push(`- **${r.name}**: ${r.available ? `${r.info.library ?? ''}${th}` : r.note}${r.available && r.note ? ` (${r.note})` : ''}`);
   }
   L.push('', 'Median of alternating samples after warm-up, interquartile range in parentheses. Ratio = peer time / cudnn-node time (> 1: cudnn-node is faster).', '');
-  L.push(...selfCheckSection(rep), ...standingSection(rep, peers), ...configurationLines(rep));
+  L.push(...selfCheckSection(rep), ...standingSection(rep, peers), ...configurationLines(rep), ...mixedSection(rep));
 
   // Ceiling
   L.push(`## sgemm`, '');
@@ -137,7 +139,8 @@ export function toMarkdown(rep: Report): string {
   }
 
   // Training: the Fashion-MNIST CNN
-  const train = rep.results.filter((x) => x.group === 'train' && (x.model ?? 'fashion_cnn') === 'fashion_cnn');
+  // fp32 only: the bf16 steps have their own section (bench/report-mixed.ts).
+  const train = rep.results.filter((x) => x.group === 'train' && (x.model ?? 'fashion_cnn') === 'fashion_cnn' && precisionOf(x) === 'fp32');
   if (train.length) {
     L.push(`## Fashion-MNIST CNN training step (1,413,834 params, Adam, ${(TRAIN_FLOPS_PER_IMAGE / 1e6).toFixed(0)} MFLOP per image)`, '');
     L.push(`| batch | ${[ours, ...peers].map((p) => `${p} ms/step · img/s · GFLOP/s · % ceiling${p === ours ? '' : ' · ratio'}`).join(' | ')} |`);
@@ -165,7 +168,7 @@ export function toMarkdown(rep: Report): string {
   const bigTables: Array<[string, BenchResult[]]> = [
     [
       'Training steps: ResNet-34 and Xception (SGD, learning rate 0.01, momentum 0.9; random images and labels)',
-      rep.results.filter((x) => x.group === 'train' && x.model && x.model !== 'fashion_cnn'),
+      rep.results.filter((x) => x.group === 'train' && x.model && x.model !== 'fashion_cnn' && precisionOf(x) === 'fp32'),
     ],
     ['Inference (predict on one batch, training false)', rep.results.filter((x) => x.group === 'infer')],
   ];

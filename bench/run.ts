@@ -13,7 +13,9 @@
 // (the Fashion-MNIST step at batch 128) measured, the worker stopped for good; (3) the suite:
 // every runner's worker started, every workload measured on every runner in alternating
 // turns (the sgemm ceiling first and again last); (4) fresh processes: time to first step and
-// peak memory. The self-check compares (2) with (3) and heads the report with its verdict.
+// peak memory; (5) for the bf16 mixed-precision steps (--precision bf16), peak memory of each
+// runner's chosen configuration, each in a fresh process. The self-check compares (2) with (3)
+// and heads the report with its verdict.
 //
 // Modules: options.ts (flags), workloads.ts (what is measured), measure.ts (how: turns,
 // warm-up, configurations), runners/ (the worker processes and their adapters), verdict.ts
@@ -31,16 +33,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, loadAvg, machineInfo, probeOnednn, waitIdle } from './machine.js';
 import { measure, type MeasureOptions, SAMPLE_BUDGET_S } from './measure.js';
-import { type Options, parseArgs, RUNNERS } from './options.js';
+import { mixedPrecisionSection } from './mixed-precision.js';
+import { type Options, parseArgs, RUNNERS, selects } from './options.js';
 import { toMarkdown } from './report.js';
 import { WorkerRunner } from './runners/worker-client.js';
 import { fmtMs, stats } from './shared.js';
-import { startupAndMemory } from './startup.js';
+import { BASELINE_RUNNER, variantsOf } from './runners/variants.js';
+import { peakMemory, startupAndMemory } from './startup.js';
 import { renderSvg } from './svg.js';
 import { targets } from './targets.js';
 import type { BenchResult, ChildReport, Report, RunnerInfo } from './types.js';
 import { derive, type PhaseMeasure, selfCheck } from './verdict.js';
-import { CHILD, SELF_CHECK_WORKLOAD, workloads, XCEPTION_SIZE } from './workloads.js';
+import { CHILD, MIXED_SELF_CHECK_WORKLOAD, precisionOf, SELF_CHECK_WORKLOAD, workloads, XCEPTION_SIZE } from './workloads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -50,7 +54,7 @@ const OURS = 'cudnn-node';
 /** A runner's worker process (not started). */
 function worker(name: string, o: Options): WorkerRunner {
   const logPath = join(dirname(o.json), `worker-${name}.log`);
-  if (name === 'cudnn-node' || name === 'tfjs-node')
+  if (name === 'cudnn-node' || name === BASELINE_RUNNER || name === 'tfjs-node')
     return new WorkerRunner(name, process.execPath, ['--import', 'tsx', join(here, 'runners', 'node-worker.ts'), name], logPath, root);
   return new WorkerRunner(name, o.python, [join(here, 'peers.py'), name], logPath, root);
 }
@@ -87,7 +91,7 @@ async function main() {
   const names = RUNNERS.filter((n) => n === OURS || o.peers.includes(n));
   const notes: string[] = [];
   const mopts = (forced?: Record<string, string>): MeasureOptions => ({
-    budgetS: SAMPLE_BUDGET_S[o.mode], precision: o.precision, readback: o.readback, compileLimitS: o.compileLimitS,
+    budgetS: SAMPLE_BUDGET_S[o.mode], readback: o.readback, compileLimitS: o.compileLimitS,
     noCompile: o.noCompile, maxSamples: o.samples, forced, log,
   });
 
@@ -96,25 +100,34 @@ async function main() {
   const onednn = probeOnednn();
   log(`  oneDNN ${onednn.version ?? '?'}: ${onednn.isa ?? '?'}; ${Object.entries(onednn.impl).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 
-  // (2) Alone: each runner by itself, its worker killed before the next one starts.
   const all = workloads(o.mode);
-  const ref = all.find((w) => w.id === SELF_CHECK_WORKLOAD)!;
-  const alone: Record<string, PhaseMeasure> = {};
-  const forced: Record<string, string> = {};
-  const aloneResults: Record<string, BenchResult> = {};
-  for (const name of names) {
-    const ts = Date.now();
+  const selected = all.filter((w) => selects(o, w));
+  // The mixed-precision steps bring a second self-check, on the bf16 twin of the reference.
+  const mixed = selected.some((w) => precisionOf(w) !== 'fp32');
+  const chosen = all.filter((w) => w.group === 'matmul' || w.id === SELF_CHECK_WORKLOAD || (mixed && w.id === MIXED_SELF_CHECK_WORKLOAD) || selected.includes(w));
+
+  // (2) Alone: each runner by itself, its worker killed before the next one starts; the
+  // reference workload, and with bf16 steps its bf16 twin (our fp32 worker runs only that).
+  const refs = [all.find((w) => w.id === SELF_CHECK_WORKLOAD)!, ...(mixed ? [all.find((w) => w.id === MIXED_SELF_CHECK_WORKLOAD)!] : [])];
+  const alone: Record<string, Record<string, PhaseMeasure>> = Object.fromEntries(refs.map((r) => [r.id, {}]));
+  const forced: Record<string, Record<string, string>> = Object.fromEntries(refs.map((r) => [r.id, {}]));
+  const aloneResults: BenchResult[] = [];
+  for (const name of [...names, ...(mixed ? [BASELINE_RUNNER] : [])]) {
     const w = worker(name, o);
+    const mine = refs.filter((ref) => variantsOf(name, ref.spec).length);
+    if (!mine.length) continue;
     await startWorker(w, o);
     if (!w.available) continue;
-    const r = await measure(ref, [w], mopts());
+    for (const ref of mine) {
+      const ts = Date.now();
+      const r = await measure(ref, [w], mopts());
+      aloneResults.push(r);
+      alone[ref.id][name] = phaseMeasure(r, name);
+      const key = r.runs[name].variantKey;
+      if (key) forced[ref.id][name] = key;
+      show(`${ref.label}, ${name} alone`, r, ts);
+    }
     await w.close();
-    aloneResults[name] = r;
-    alone[name] = phaseMeasure(r, name);
-    const run = r.runs[name];
-    const key = run.variants?.find((v) => v.label === run.variant)?.key;
-    if (key) forced[name] = key;
-    show(`${ref.label}, ${name} alone`, r, ts);
   }
 
   // (3) The suite.
@@ -122,12 +135,20 @@ async function main() {
   log(`starting the suite's workers: ${names.join(', ')}`);
   for (const w of runners) await startWorker(w, o); // one at a time: loading is not timed, but memory adds up
   const live = runners.filter((w) => w.available);
+  // The mixed-precision steps: every runner with a mixed-precision recipe (not tfjs-node), and
+  // our fp32 step from a second worker of ours, alternating with them (Note [mixed precision
+  // variants] in bench/runners/variants.ts).
+  const baseline = mixed ? worker(BASELINE_RUNNER, o) : undefined;
+  if (baseline) {
+    await startWorker(baseline, o);
+    runners.push(baseline);
+  }
+  const mixedRunners = [...live.filter((w) => w.name !== 'tfjs-node'), ...(baseline?.available ? [baseline] : [])];
   const runnerInfo: RunnerInfo[] = runners.map((w) => ({ name: w.name, available: w.available, note: w.note, info: w.info }));
-  const chosen = all.filter((w) => w.group === 'matmul' || w.id === SELF_CHECK_WORKLOAD || !o.only || o.only.test(w.id));
   const results: BenchResult[] = [];
   for (const w of chosen) {
     const ts = Date.now();
-    const r = await measure(w, live, mopts(w.id === SELF_CHECK_WORKLOAD ? forced : undefined));
+    const r = await measure(w, precisionOf(w) === 'fp32' ? live : mixedRunners, mopts(forced[w.id]));
     results.push(r);
     show(w.label, r, ts);
   }
@@ -150,20 +171,37 @@ async function main() {
 
   // (4) Fresh processes.
   const startup: ChildReport[] = [];
-  if (!o.only || o.only.test('startup_fashion_cnn_b128')) {
+  if (selects(o, { id: 'startup_fashion_cnn_b128', spec: { kind: 'train', model: 'fashion_cnn', batch: 128, optimizer: 'adam' } })) {
     const fresh = live.map((r) => r.name).filter((n) => CHILD[o.mode].runners.includes(n));
     log(`time to first step and peak memory (fresh processes: ${fresh.join(', ')})`);
     startup.push(await startupAndMemory(o.mode, fresh, o.python, dirname(o.json)));
   }
+  // (5) Peak memory of the mixed-precision steps, each runner's chosen configuration in a
+  // fresh process (a worker's high-water mark would count every workload it served).
+  const mixedResults = results.filter((r) => precisionOf(r) !== 'fp32');
+  const memory = mixedResults.length && !o.noMemory ? await peakMemory(o.mode, mixedResults, o.python, dirname(o.json), o.compileLimitS) : [];
 
-  const suiteRef = results.find((r) => r.id === SELF_CHECK_WORKLOAD)!;
-  const suite = Object.fromEntries(live.map((w) => [w.name, phaseMeasure(suiteRef, w.name)]));
-  const check = selfCheck(
-    SELF_CHECK_WORKLOAD, alone, suite,
-    'alone: at the start of the run, each runner\'s worker by itself (no other runner\'s process alive), the same warm-up, configuration and sample rules; suite: the same workload among all runners, alternating turns',
-  );
+  const method =
+    'alone: at the start of the run, each runner\'s worker by itself (no other runner\'s process alive), the same warm-up, configuration and sample rules; suite: the same workload among all runners, alternating turns';
+  const checks = refs.map((ref) => {
+    const suiteRef = results.find((r) => r.id === ref.id)!;
+    const suite = Object.fromEntries(Object.keys(suiteRef.runs).map((n) => [n, phaseMeasure(suiteRef, n)]));
+    const a = alone[ref.id];
+    // Note [self-check of a failed runner]: a runner that failed the bf16 reference in both
+    // phases has nothing to compare; its failure is reported in the mixed-precision section
+    // (for ours, as a failure of ours), and it does not void the check of the others.
+    // The fp32 reference keeps the strict rule.
+    if (ref.id !== SELF_CHECK_WORKLOAD)
+      for (const n of Object.keys(suite))
+        if (suite[n].medianS === undefined && a[n]?.medianS === undefined) {
+          delete suite[n];
+          delete a[n];
+        }
+    return selfCheck(ref.id, a, suite, method);
+  });
+  const [check, mixedCheck] = checks;
   const ceiling = derive(results, OURS);
-  derive(Object.values(aloneResults), OURS); // GFLOP/s of the alone runs, for the JSON
+  derive(aloneResults, OURS); // GFLOP/s of the alone runs, for the JSON
   const load = { before: +loadBefore.toFixed(2), after: +loadAvg().toFixed(2) };
   // Note [busy machine]: the load average after the run counts the benchmark's own work, so
   // what others used is the machine's busy CPU time minus ours and our children's (/proc);
@@ -188,9 +226,17 @@ async function main() {
   if (!o.readback) notes.push('Timings exclude reading results back (every runner executes synchronously on the CPU); --readback includes it.');
   notes.push(`Runners alternate, and each turn opens with one untimed call, for every workload and runner: the first call after another runner's turn is up to 2x slower, for Keras's long training steps too (Note [re-warm per turn] in bench/measure.ts).`);
   if (o.samples) notes.push(`--samples ${o.samples}: at most ${o.samples} timed samples per workload and runner.`);
+  const mp = mixedResults.length ? mixedPrecisionSection(mixedResults, memory, OURS, BASELINE_RUNNER, o.noMemory) : undefined;
+  if (mp) {
+    notes.push(
+      `bf16 mixed precision: our fp32 step on those workloads ran in a second worker of ours (${BASELINE_RUNNER}), in the same alternating turns and stopped off-turn like every runner; tfjs-node has no mixed precision and is not in that section. The self-check's reference is the fp32 step.`,
+    );
+    for (const f of mp.oursFailed) log(`  cudnn-node bf16 FAILED on ${f.id}: ${f.error}`);
+  }
   const report: Report = {
-    trustworthy: check.passed,
+    trustworthy: checks.every((c) => c.passed),
     selfCheck: check,
+    mixedSelfCheck: mixedCheck,
     date: new Date().toISOString(),
     mode: o.mode,
     durationS: 0,
@@ -198,9 +244,10 @@ async function main() {
     runners: runnerInfo,
     ceiling,
     results,
-    alone: Object.values(aloneResults),
+    alone: aloneResults,
     startup,
     targets: targets(results, OURS, ceiling),
+    mixedPrecision: mp,
     notes,
   };
   report.durationS = (Date.now() - t0) / 1000;

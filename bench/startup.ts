@@ -1,12 +1,14 @@
 // Time to first training step and peak memory: each runner in fresh child processes, one
-// at a time (nothing else of the benchmark runs meanwhile).
+// at a time (nothing else of the benchmark runs meanwhile). Also the peak memory of the
+// mixed-precision training steps, each runner in the configuration the suite chose.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stats } from './shared.js';
-import type { ChildReport, Mode, Spec } from './types.js';
+import { BASELINE_RUNNER } from './runners/variants.js';
+import type { BenchResult, ChildReport, MemoryReport, Mode, Spec } from './types.js';
 import { CHILD } from './workloads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -57,8 +59,43 @@ export async function startupAndMemory(mode: Mode, names: string[], python: stri
   return rep;
 }
 
+/**
+ * Peak memory of each runner on each workload (the bf16 mixed-precision steps): a fresh
+ * process per runner and workload (bench/child.ts, bench/peers.py --child) builds the model in
+ * the configuration the suite timed (its variant key, compilation included), runs the steps,
+ * and reports its VmHWM, its RSS once the library was imported, and for cudnn-node the native
+ * allocator's peak (memory().peakBytes). A worker of the suite would not do: its high-water
+ * mark counts every workload and configuration it served. Runners that did not run a
+ * workload in the suite are not started for it.
+ */
+export async function peakMemory(mode: Mode, results: BenchResult[], python: string, logDir: string, compileLimitS: number): Promise<MemoryReport[]> {
+  const steps = CHILD[mode].steps;
+  const out: MemoryReport[] = [];
+  log(`peak memory of the mixed-precision steps (fresh processes, ${steps} steps each)`);
+  for (const r of results) {
+    const rep: MemoryReport = { id: r.id, label: r.label, runs: {} };
+    for (const [name, run] of Object.entries(r.runs)) {
+      if (!run.ok || !run.variantKey) continue;
+      const spec = { ...r.spec, variant: run.variantKey, compileLimitS };
+      const node = name === 'cudnn-node' || name === BASELINE_RUNNER;
+      const [cmd, args] = node
+        ? [process.execPath, ['--import', 'tsx', join(here, 'child.ts'), 'cudnn-node', JSON.stringify(spec), String(steps)]]
+        : [python, [join(here, 'peers.py'), name, '--child', JSON.stringify(spec), String(steps)]];
+      const ts = Date.now();
+      const c = await runChild(cmd, args, join(logDir, `memory-${name}.log`), out.length > 0, 300 + compileLimitS);
+      rep.runs[name] = c.error
+        ? { ok: false, note: c.error, variantKey: run.variantKey }
+        : { ok: true, variantKey: run.variantKey, peakRssMiB: c.values.peakRssMiB, importRssMiB: c.values.importRssMiB, peakNativeMiB: c.values.peakNativeMiB, steps };
+      const m = rep.runs[name];
+      log(`  ${r.id} ${name.padEnd(16)} ${m.ok ? `peak RSS ${m.peakRssMiB!.toFixed(0)} MiB${m.peakNativeMiB !== undefined ? `, native peak ${m.peakNativeMiB.toFixed(0)} MiB` : ''}` : `failed: ${m.note}`}  [${((Date.now() - ts) / 1000).toFixed(1)} s]`);
+    }
+    out.push(rep);
+  }
+  return out;
+}
+
 /** Spawns one child and timestamps its event lines (seconds since the spawn). */
-function runChild(cmd: string, args: string[], logPath: string, append: boolean): Promise<{ values: Record<string, number>; error?: string }> {
+function runChild(cmd: string, args: string[], logPath: string, append: boolean, timeoutS = 300): Promise<{ values: Record<string, number>; error?: string }> {
   return new Promise((res) => {
     const values: Record<string, number> = {};
     let error: string | undefined;
@@ -71,9 +108,9 @@ function runChild(cmd: string, args: string[], logPath: string, append: boolean)
     const logStream = createWriteStream(logPath, { flags: append ? 'a' : 'w' });
     proc.stderr.pipe(logStream);
     const timer = setTimeout(() => {
-      error = 'timed out after 300 s';
+      error = `timed out after ${timeoutS} s`;
       proc.kill('SIGKILL');
-    }, 300_000);
+    }, timeoutS * 1000);
     createInterface({ input: proc.stdout }).on('line', (line) => {
       const at = (performance.now() - t0) / 1e3;
       let ev: Record<string, unknown>;
@@ -82,11 +119,14 @@ function runChild(cmd: string, args: string[], logPath: string, append: boolean)
       } catch {
         return; // not ours (a library printing to stdout)
       }
-      if (ev.event === 'imported') values.importS = at;
+      if (ev.event === 'imported') {
+        values.importS = at;
+        if (typeof ev.rssMiB === 'number') values.importRssMiB = ev.rssMiB;
+      }
       else if (ev.event === 'built') values.builtS = at;
       else if (ev.event === 'first_step') values.firstStepS = at;
       else if (ev.event === 'done') {
-        for (const k of ['stepS', 'peakRssMiB', 'params', 'steps'] as const) if (typeof ev[k] === 'number') values[k] = ev[k] as number;
+        for (const k of ['stepS', 'peakRssMiB', 'peakNativeMiB', 'params', 'steps'] as const) if (typeof ev[k] === 'number') values[k] = ev[k] as number;
       } else if (ev.event === 'error') error = String(ev.error);
     });
     proc.on('exit', (code) => {

@@ -12,7 +12,7 @@ function shortLabel(r: BenchResult): string {
   if (s.kind === 'conv')
     return `${s.x[1]}x${s.x[2]}x${s.x[3]}→${s.oc} ${s.depthwise ? 'dw' : ''}k${s.k}${(s.stride ?? 1) > 1 ? `/${s.stride}` : ''} ${s.dir.replace('bwd_', 'b-')}`;
   const model = (m: string) => ({ fashion_cnn: 'CNN', resnet34: 'ResNet-34', xception: 'Xception' })[m] ?? m;
-  if (s.kind === 'train') return `train ${model(s.model)}${s.model === 'xception' ? (s.freeze ? ' frozen' : ' fine-tune') : ''} b${s.batch}`;
+  if (s.kind === 'train') return `train ${model(s.model)}${s.model === 'xception' ? (s.freeze ? ' frozen' : ' fine-tune') : ''} b${s.batch}${s.precision === 'mixed_bf16' ? ' bf16' : ''}`;
   if (s.kind === 'infer') return `infer ${model(s.model)} b${s.batch}`;
   if (s.kind === 'pool') return `maxpool ${s.x[1]}x${s.x[2]}x${s.x[3]} ${s.dir}`;
   if (s.kind === 'bn') return `BN ${s.x[1]}x${s.x[2]}x${s.x[3]} ${s.dir}`;

@@ -21,9 +21,11 @@ export type Spec =
   /**
    * One training step (forward, loss, backward, optimizer update) on random data. size: the
    * square image side (ResNet-34, Xception); freeze: Xception's base frozen (only the head
-   * trains). optimizer 'sgd' is SGD(learning rate 0.01, momentum 0.9).
+   * trains). optimizer 'sgd' is SGD(learning rate 0.01, momentum 0.9). precision
+   * 'mixed_bf16': Keras's mixed_bfloat16 (bf16 compute, float32 variables), PyTorch's
+   * autocast(bfloat16); absent: float32 (Note [mixed precision variants]).
    */
-  | { kind: 'train'; model: ModelName; batch: number; optimizer: string; size?: number; classes?: number; freeze?: boolean }
+  | { kind: 'train'; model: ModelName; batch: number; optimizer: string; size?: number; classes?: number; freeze?: boolean; precision?: Precision }
   /** Inference (predict on one batch, training false). */
   | { kind: 'infer'; model: ModelName; batch: number; size?: number; classes?: number };
 
@@ -81,6 +83,9 @@ export interface RunResult {
   /** The configuration these samples ran (a runner with several, e.g. Keras's jit_compile
    * False / True: the faster one, see bench/runners/variants.ts). */
   variant?: string;
+  /** The key of the configuration these samples ran (spec.variant), and its precision. */
+  variantKey?: string;
+  precision?: Precision;
   /** Every configuration tried, with its probe median (or why it was not used). */
   variants?: VariantProbe[];
   /** For peers: where cudnn-node stands against this runner on this workload. */
@@ -101,8 +106,8 @@ export interface VariantProbe {
   firstCallS?: number;
 }
 
-/** The arithmetic a variant computes in: fp32 today; mixed-precision variants join later
- * (Note [mixed precision variants] in bench/runners/variants.ts). */
+/** The arithmetic a workload or a variant computes in (Note [mixed precision variants] in
+ * bench/runners/variants.ts). mixed_fp16 is reserved: no workload uses it yet. */
 export type Precision = 'fp32' | 'mixed_bf16' | 'mixed_fp16';
 
 /** cudnn-node against a peer on one workload: peer time / our time above 1 + band: we lead;
@@ -189,6 +194,8 @@ export interface Target {
   name: string;
   met: boolean;
   detail: string;
+  /** Not judged: a runner it needs did not run (detail says why); met is false. */
+  notMeasured?: boolean;
 }
 
 /** From ONEDNN_VERBOSE=1 output of one convolution and one matmul in a cudnn-node process. */
@@ -206,6 +213,9 @@ export interface Report {
   /** False when the self-check failed: no number in this report should be quoted. */
   trustworthy: boolean;
   selfCheck?: SelfCheck;
+  /** With bf16 steps, the same check on the bf16 reference (train_fashion_cnn_b128_bf16);
+   * trustworthy needs both. */
+  mixedSelfCheck?: SelfCheck;
   date: string;
   mode: Mode;
   durationS: number;
@@ -234,5 +244,67 @@ export interface Report {
   /** Time to first step and peak memory, each runner in fresh child processes. */
   startup?: ChildReport[];
   targets: Target[];
+  /** The bf16 mixed-precision steps (issue 21), when the run measured them. */
+  mixedPrecision?: MixedPrecisionSection;
   notes: string[];
+}
+
+/** One runner's peak memory on a workload, in a fresh process running the configuration the
+ * suite chose (bench/startup.ts peakMemory). */
+export interface MemoryRun {
+  ok: boolean;
+  note?: string;
+  /** The configuration (variant key) it ran. */
+  variantKey?: string;
+  /** The process's VmHWM after the last step, MiB. */
+  peakRssMiB?: number;
+  /** The process's RSS once its library was imported, before the model: the library's share. */
+  importRssMiB?: number;
+  /** cudnn-node only: the native allocator's peak bytes (memory().peakBytes), MiB. */
+  peakNativeMiB?: number;
+  steps?: number;
+}
+
+export interface MemoryReport {
+  id: string;
+  label: string;
+  runs: Record<string, MemoryRun>;
+}
+
+/** One runner's line in a mixed-precision workload's table. */
+export interface MixedRow {
+  runner: string;
+  precision: Precision;
+  configuration?: string;
+  ok: boolean;
+  note?: string;
+  medianS?: number;
+  q1S?: number;
+  q3S?: number;
+  imagesPerSec?: number;
+  gflops?: number;
+  /** This runner's time / our bf16 step's (> 1: our bf16 step is faster); for our fp32 row,
+   * bf16's speed-up over fp32. */
+  vsOursBf16?: number;
+  verdict?: Verdict;
+  /** This runner's time / our fp32 step's (> 1: our fp32 step is faster). */
+  vsOursFp32?: number;
+  memory?: MemoryRun;
+}
+
+export interface MixedWorkload {
+  id: string;
+  label: string;
+  precision: Precision;
+  rows: MixedRow[];
+}
+
+export interface MixedPrecisionSection {
+  workloads: MixedWorkload[];
+  /** Issue 21's targets table, each met or not (or not measured, with the reason). */
+  targets: Target[];
+  /** Our mixed-precision steps that failed, with their errors: failures of ours, reported. */
+  oursFailed: Array<{ id: string; error: string }>;
+  /** How memory was measured (the report prints it). */
+  memoryMethod: string;
 }

@@ -3,12 +3,22 @@
 // Xception (batch 8; depthwise and pointwise halves of Xception's separable convs); max
 // pooling, batch norm (training) and a dense layer; per-op overhead; training steps of the
 // Fashion-MNIST CNN (batch 32, 128; Adam), ResNet-34 (224x224, batch 8) and Xception (batch
-// 8, base frozen and fine-tune; SGD 0.01 momentum 0.9); inference. Quick mode takes a subset.
+// 8, base frozen and fine-tune; SGD 0.01 momentum 0.9); inference; and the same training
+// steps in bf16 mixed precision (issue 21: the CNN at batch 128, ResNet-34, the Xception
+// fine-tune; ids ending in _bf16). Quick mode takes a subset.
 import { modelFlops, TRAIN_FLOPS_PER_IMAGE } from './flops.js';
-import type { ConvDir, Mode, ModelName, Spec, Workload } from './types.js';
+import type { ConvDir, Mode, ModelName, Precision, Spec, Workload } from './types.js';
+
+/** The arithmetic a workload computes in: float32 unless its spec says otherwise. */
+export const precisionOf = (w: Pick<Workload, 'spec'>): Precision => (w.spec.kind === 'train' && w.spec.precision) || 'fp32';
+
+/** The id suffix of each precision's workloads (fp32 has none). */
+export const PRECISION_SUFFIX: Record<Precision, string> = { fp32: '', mixed_bf16: '_bf16', mixed_fp16: '_fp16' };
 
 /** The self-check's reference workload (issue 18): always measured, alone and in the suite. */
 export const SELF_CHECK_WORKLOAD = 'train_fashion_cnn_b128';
+/** Its bf16 twin: the reference of a second self-check, measured whenever a run has bf16 steps. */
+export const MIXED_SELF_CHECK_WORKLOAD = 'train_fashion_cnn_b128_bf16';
 
 type Shape4 = [number, number, number, number];
 interface ConvShape { x: Shape4; k: number; oc: number; stride?: number; depthwise?: boolean; name?: string; dirs?: ConvDir[] }
@@ -128,6 +138,14 @@ export function workloads(mode: Mode): Workload[] {
       spec: { kind: 'train', model: 'xception', batch: 8, size: xs, optimizer: 'sgd', freeze },
       flops: 8 * modelFlops('xception', { size: xs, frozen: freeze }).train,
     });
+  // Issue 21's bf16 mixed-precision steps: the same models, data and optimizers as the fp32
+  // steps above (the same FLOPs), each runner in its own mixed-precision recipe
+  // (bench/runners/variants.ts). Their section of the report compares them with our fp32 step.
+  const fp32Steps = ws.filter((w) => ['train_fashion_cnn_b128', 'train_resnet34_224_b8', `train_xception_${xs}_b8_finetune`].includes(w.id));
+  const bf16Steps = fp32Steps.map((w): Workload => ({
+    ...w, id: `${w.id}${PRECISION_SUFFIX.mixed_bf16}`, label: `${w.label}, bf16 mixed precision`,
+    spec: { ...(w.spec as Extract<Spec, { kind: 'train' }>), precision: 'mixed_bf16' },
+  }));
   ws.push({
     id: 'infer_fashion_cnn_b128', group: 'infer', model: 'fashion_cnn', label: 'Fashion-MNIST CNN inference, batch 128',
     spec: { kind: 'infer', model: 'fashion_cnn', batch: 128 }, images: 128, flops: modelFlops('fashion_cnn').forward * 128,
@@ -138,5 +156,6 @@ export function workloads(mode: Mode): Workload[] {
     spec: { kind: 'infer', model: 'resnet34', batch: 8, size: 224 }, images: 8, flops: 8 * modelFlops('resnet34', { size: 224 }).forward,
     inner: 1, warmup: full ? 2 : 1, samples: full ? 10 : 2, perTurn: 1,
   });
+  ws.push(...bf16Steps); // last: after every fp32 workload (the self-check's among them)
   return ws;
 }

@@ -33,6 +33,8 @@ Options for train fashion-mnist:
   --seed S            seed for weights, dropout and shuffling
   --data DIR          directory with the Fashion-MNIST IDX files
   --verbose 0|1|2     0 silent, 1 progress bar on a terminal (default), 2 one line per epoch
+  --precision P       fp32 (default), bf16 (mixed_bfloat16: bfloat16 compute, float32 weights)
+                      or fp16 (mixed_float16, with loss scaling; needs a backend with float16 kernels)
 
 Options for the image pipelines:
   --data DIR          image folder, one sub-folder per class (default ../shared/data/flower_photos)
@@ -44,6 +46,7 @@ Options for the image pipelines:
   --weights W         imagenet (Keras' Xception file in ~/.keras/models), none, or a weight file
   --augment           the notebook's random flip, rotation and contrast while training
   --backend NAME      cpu or cuda
+  --precision P       fp32 (default), bf16 or fp16, as for fashion-mnist
   --seed S, --verbose 0|1|2
 
 Options for zoo:
@@ -70,6 +73,7 @@ export interface TrainCommand {
   seed?: number;
   data?: string;
   verbose?: 0 | 1 | 2;
+  precision?: 'fp32' | 'bf16' | 'fp16';
 }
 /** `cudnn-node train <image pipeline>` and its options (those of runImagePipeline, plus the backend). */
 export interface ImageTrainCommand extends ImagePipelineOptions {
@@ -100,6 +104,7 @@ function choiceOption<T extends string>(name: string, v: string | undefined, cho
   return v as T;
 }
 const backendOption = (name: string, v: string | undefined) => choiceOption(name, v, ['cpu', 'cuda'] as const);
+const precisionOption = (name: string, v: string | undefined) => choiceOption(name, v, ['fp32', 'bf16', 'fp16'] as const);
 const verboseOption = (name: string, v: string | undefined) => {
   const n = intOption(name, v, 0);
   if (n > 2) throw new UsageError(`${name}: expected 0, 1 or 2 but received '${v}'`);
@@ -156,6 +161,9 @@ export function parseArgs(argv: string[]): Command {
       case '--backend':
         out.backend = backendOption(key, take());
         break;
+      case '--precision':
+        out.precision = precisionOption(key, take());
+        break;
       case '--augment':
         out.augment = choiceOption(key, take(), ['flip', 'none'] as const);
         break;
@@ -202,6 +210,7 @@ function parseImageTrain(pipeline: ImagePipeline, opts: string[]): ImageTrainCom
       case '--augment': out.augment = true; break;
       case '--verbose': out.verbose = verboseOption(key, take()); break;
       case '--backend': out.backend = backendOption(key, take()); break;
+      case '--precision': out.precision = precisionOption(key, take()); break;
       default:
         throw new UsageError(`train ${pipeline}: unknown option '${key}'`);
     }
@@ -288,6 +297,7 @@ export async function main(argv: string[], io: { log: (s: string) => void; error
       seed: cmd.seed,
       dataPath: cmd.data,
       verbose: cmd.verbose,
+      precision: cmd.precision,
       log: io.log,
     });
     const per = res.epochSeconds.reduce((a, b) => a + b, 0) / Math.max(1, res.epochSeconds.length);

@@ -2,8 +2,9 @@
 // turns a function into a native plan. Every op ends in runKernel(), which either calls
 // the addon eagerly or, while tracing, records a plan step over symbolic slots.
 import type { Trace } from './compiler/trace.js';
-import { handleDType, isReducedPrecision } from './dtypes.js';
-import { InvalidArgumentError, NotSupportedError, describe, wrapNativeError } from './errors.js';
+import { handleDType } from './dtypes.js';
+import { reducedOutputDTypes } from './kernels/reduced_dtypes.js';
+import { CudnnNodeError, InvalidArgumentError, describe, wrapNativeError } from './errors.js';
 import type { KernelAttrsArg, KernelInputs, KernelName } from './kernels/kernel_names.js';
 import type { Handle } from './native.js';
 import * as native from './native.js';
@@ -101,18 +102,17 @@ class Engine {
     this.lastKernel = name;
     // Note [reduced-precision outputs]: with a bfloat16 / float16 input (or a Cast / Fill to
     // one), the native typed kernel decides each output's dtype (a convolution's filter
-    // gradient is float32, its data gradient bfloat16), so eager outputs take the dtype of
-    // their native buffer. Plans need those dtypes before anything runs: phase 2.
-    const reduced = inputs.some((t) => isReducedPrecision(t.dtype)) || isReducedPrecision(String((attrs as { dtype?: unknown } | undefined)?.dtype));
-    if (this.trace) {
-      if (reduced) throw new NotSupportedError(`compile: ${name} on bfloat16 / float16 tensors cannot be compiled into a plan yet; run it eagerly`);
-      return this.recordStep(id, inputs, attrs, outputs);
-    }
+    // gradient is float32, its data gradient bfloat16); the tracer takes them from the same
+    // rule (kernels/reduced_dtypes.ts), which eager calls check against the native buffers.
+    const dtypes = reducedOutputDTypes(name, inputs.map((t) => t.dtype), attrs, outputs.length);
+    if (dtypes) outputs = outputs.map((o, i) => ({ shape: o.shape, dtype: dtypes[i] }));
+    if (this.trace) return this.recordStep(id, inputs, attrs, outputs);
     const handles: Handle[] = inputs.map((t) => t.liveHandle(name));
     const res = native.run(id, handles, attrs, inputs.length ? undefined : this.backend);
     const hs = res === undefined ? [] : Array.isArray(res) ? res : [res];
     const backend = inputs.length ? inputs[0].backend : this.backend;
-    return outputs.map((o, i) => this.track(new Tensor(o.shape, reduced && hs[i] ? (handleDType(hs[i]) as DType) : o.dtype, backend, hs[i])));
+    if (dtypes) checkOutputDTypes(name, hs, dtypes);
+    return outputs.map((o, i) => this.track(new Tensor(o.shape, o.dtype, backend, hs[i])));
   }
 
   private recordStep(id: number, inputs: readonly Tensor[], attrs: object | undefined, outputs: OutputSpec[]): Tensor[] {
@@ -149,6 +149,17 @@ class Engine {
 }
 
 export const ENGINE = new Engine();
+
+/** Note [one dtype rule, checked eagerly] (kernels/reduced_dtypes.ts). */
+function checkOutputDTypes(name: string, hs: Handle[], dtypes: DType[]): void {
+  hs.forEach((h, i) => {
+    const got = h ? handleDType(h) : dtypes[i];
+    if (got !== dtypes[i]) {
+      for (const x of hs) if (x) native.release(x);
+      throw new CudnnNodeError(`${name}: output ${i} is ${got} but the dtype rule (lib/kernels/reduced_dtypes.ts) says ${dtypes[i]}`, 'ERR_INTERNAL');
+    }
+  });
+}
 
 /** Calls fn on every tensor found in a (nested) result. */
 export function collectTensors(v: unknown, fn: (t: Tensor) => void, seen = new Set<unknown>()): void {

@@ -26,6 +26,7 @@ export type { CudaOptions, ConvApi } from './cuda_options.js';
 export * as layers from './layers/index.js';
 export * from './models/index.js';
 export * as train from './optimizers/index.js';
+export * as mixedPrecision from './mixed_precision/index.js';
 /** The optimizer base class at the top level, as tfjs exports it (tf.Optimizer). */
 export { Optimizer } from './optimizers/optimizer.js';
 export * as losses from './losses/index.js';

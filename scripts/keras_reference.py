@@ -18,7 +18,8 @@ venv with them from the local pip index).
                                        Keras' output (committed: test/fixtures/keras/tiny, ~100 KB)
   keras_reference.py bf16   OUT.json   TensorFlow's own bfloat16 / float16 results for casts, conv2d (forward,
                                        both gradients), matMul, max/avg pooling (and gradients), relu,
-                                       softmax and fused batch norm, with their float32 inputs
+                                       softmax, fused batch norm, depthwise conv2d (forward, both
+                                       gradients) and mean / sum, with their float32 inputs
                                        (committed: test/fixtures/keras/bf16.json)
   keras_reference.py parity DIR        resnet50 and xception with random weights in both HDF5
                                        layouts, an input and Keras' outputs (made at test time,
@@ -416,11 +417,34 @@ def bf16(out):
     n = x.size // 8
     put("batchnorm", x=x, gamma=gamma, beta=beta, y=f32(y), mean=mean.numpy(),
         var=var.numpy() * (n - 1) / n, dy=f32(dy), dx=f32(dx), dgamma=dg.numpy(), dbeta=db.numpy())
+
+    # Cases for ResNet-34 / Xception training in bf16, drawn from their own generator so the
+    # cases above keep their values. Depthwise convolution (SeparableConv2D's first half):
+    # forward and both gradients, multiplier 1 (Xception's) and 2.
+    rng = np.random.default_rng(2121)
+    for name, xs, ws, stride, pad in [("depthwise_same", (2, 9, 9, 16), (3, 3, 16, 1), 1, "SAME"),
+                                      ("depthwise_valid_s2_m2", (2, 11, 11, 8), (3, 3, 8, 2), 2, "VALID")]:
+        x = rng.uniform(-1, 1, xs).astype(np.float32)
+        w = rng.uniform(-0.5, 0.5, ws).astype(np.float32)
+        xb, wb = bf(x), bf(w)
+        with tf.GradientTape() as tape:
+            tape.watch([xb, wb])
+            y = tf.nn.depthwise_conv2d(xb, wb, strides=[1, stride, stride, 1], padding=pad)
+        dy = bf(rng.uniform(-1, 1, y.shape).astype(np.float32))
+        dx, dw = tape.gradient(y, [xb, wb], output_gradients=dy)
+        put(name, x=x, w=w, dy=f32(dy), y=f32(y), dx=f32(dx), dw=f32(dw))
+        cases[name]["attrs"] = {"strides": stride, "pad": pad.lower()}
+
+    # Reductions on bf16 (GlobalAveragePooling2D's mean over H, W; a sum over two axes).
+    x = rng.normal(0.3, 1, (2, 5, 5, 16)).astype(np.float32)
+    xb = bf(x)
+    put("reduce", x=x, mean12=f32(tf.reduce_mean(xb, axis=[1, 2])), sum02=f32(tf.reduce_sum(xb, axis=[0, 2], keepdims=True)))
     write_json(out, res)
 
 
 if __name__ == "__main__":
     commands = {"arch": arch, "zoo": zoo, "small": small, "tiny": tiny, "parity": parity, "bf16": bf16}
+    commands["mixed"] = lambda out: __import__("keras_reference_mixed").mixed(out)  # mixed_bfloat16 layers: see that file
     if len(sys.argv) != 3 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2])

@@ -1,7 +1,10 @@
 // A Node worker process for one runner (cudnn-node or tfjs-node): loads only that runner's
 // library and serves bench/measure.ts over JSON lines, the same protocol as bench/peers.py:
 //
-//   node --import tsx bench/runners/node-worker.ts cudnn-node|tfjs-node
+//   node --import tsx bench/runners/node-worker.ts cudnn-node|cudnn-node-fp32|tfjs-node
+//
+// cudnn-node-fp32 is a second worker of ours: our fp32 step on the bf16 workloads (Note [mixed
+// precision variants] in bench/runners/variants.ts).
 //
 // Requests on stdin, one JSON object a line, each with a `seq` echoed in its reply:
 //   {"cmd": "info"}                                    -> {"info": {...}, "note"}
@@ -19,15 +22,16 @@ import { createInterface } from 'node:readline';
 import { firstLine } from '../shared.js';
 import type { Spec } from '../types.js';
 import { type Adapter, type Prepared, timeCalls } from './adapter.js';
+import { BASELINE_RUNNER } from './variants.js';
 
 console.log = console.error;
 console.info = console.error;
 const reply = (seq: number, obj: object) => process.stdout.write(JSON.stringify({ seq, ...obj }) + '\n');
 
 async function load(name: string): Promise<Adapter> {
-  if (name === 'cudnn-node') return (await import('./ours.js')).OursAdapter.create();
+  if (name === 'cudnn-node' || name === BASELINE_RUNNER) return (await import('./ours.js')).OursAdapter.create();
   if (name === 'tfjs-node') return (await import('./tfjs.js')).TfjsAdapter.create();
-  throw new Error(`node-worker: expected runner cudnn-node or tfjs-node but received '${name}'`);
+  throw new Error(`node-worker: expected runner cudnn-node, ${BASELINE_RUNNER} or tfjs-node but received '${name}'`);
 }
 
 async function main() {

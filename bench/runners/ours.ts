@@ -175,7 +175,9 @@ export class OursAdapter implements Adapter {
       }
       throw new Error(why);
     }
-    const { model, how } = await buildOurs(api, s);
+    // A bf16 workload: mixed_bfloat16, unless this worker is our fp32 baseline (variant 'fp32').
+    const precision = s.kind === 'train' && (s as { variant?: string }).variant !== 'fp32' ? (s.precision ?? 'fp32') : 'fp32';
+    const { model, how } = await buildOurs(api, s, precision);
     const params = paramCounts(model);
     const d = batchData(s);
     const x = api.tensor(d.x, d.shape);

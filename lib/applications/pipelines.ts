@@ -13,6 +13,8 @@ import { Layer, SymbolicTensor } from '../layers/base.js';
 import { Conv2D } from '../layers/convolutional.js';
 import { Dense } from '../layers/core.js';
 import { GlobalAveragePooling2D } from '../layers/pooling.js';
+import { precisionPolicy, withGlobalPolicy } from '../mixed_precision/policy.js';
+import type { Precision } from '../mixed_precision/policy.js';
 import { CenterCrop, RandomContrast, RandomFlip, RandomRotation, Rescaling } from '../layers/preprocessing.js';
 import { History } from '../models/callbacks.js';
 import { LayersModel } from '../models/functional.js';
@@ -97,7 +99,12 @@ export async function flowerDatasets(opts: FlowerDataOptions): Promise<FlowerDat
   const common = { imageSize: [size, size] as [number, number], cropToAspectRatio: true, batchSize, prefetch: 0 };
   const prep = ({ xs, ys }: { xs: Tensor; ys: Tensor }) => ({ xs: xceptionPreprocess(xs), ys });
   const augmentation = opts.augment
-    ? [new RandomFlip({ mode: 'horizontal', seed: 42 }), new RandomRotation({ factor: 0.05, seed: 42 }), new RandomContrast({ factor: 0.2, seed: 42 })]
+    ? [
+        // Input-pipeline layers: float32 whatever the policy (they run on the data, not in the model).
+        new RandomFlip({ mode: 'horizontal', seed: 42, dtype: 'float32' }),
+        new RandomRotation({ factor: 0.05, seed: 42, dtype: 'float32' }),
+        new RandomContrast({ factor: 0.2, seed: 42, dtype: 'float32' }),
+      ]
     : [];
   const trainPrep = ({ xs, ys }: { xs: Tensor; ys: Tensor }) => prep({ xs: augmentation.reduce((x, l) => l.apply(x, { training: true }) as Tensor, xs), ys });
   const train = await imageFolder(opts.dataDir, { ...common, split: splits.train, shuffle: true, seed: opts.seed ?? 42 });
@@ -125,8 +132,10 @@ export async function xceptionWithHeads(
   const size = opts.imageSize ?? 224;
   const base = await xception({ weights: opts.weights ?? null, includeTop: false, inputShape: [size, size, 3] });
   const avg = new GlobalAveragePooling2D().apply(base.outputs[0]) as SymbolicTensor;
-  const cls = new Dense({ units: nClasses, activation: 'softmax' }).apply(avg) as SymbolicTensor;
-  const outputs = opts.boxHead ? [cls, new Dense({ units: 4 }).apply(avg) as SymbolicTensor] : cls;
+  // Note [float32 heads]: as Keras' mixed-precision guide advises, the output layers compute in
+  // float32 under any policy (a float32 layer is a float32 layer under the default policy too).
+  const cls = new Dense({ units: nClasses, activation: 'softmax', dtype: 'float32' }).apply(avg) as SymbolicTensor;
+  const outputs = opts.boxHead ? [cls, new Dense({ units: 4, dtype: 'float32' }).apply(avg) as SymbolicTensor] : cls;
   return { model: new LayersModel({ inputs: base.inputs, outputs }), base };
 }
 
@@ -272,6 +281,8 @@ export interface ImagePipelineOptions {
   verbose?: 0 | 1 | 2;
   /** transfer / localization: the notebook's flip, rotation and contrast augmentation. */
   augment?: boolean;
+  /** 'fp32' (default), 'bf16' ('mixed_bfloat16') or 'fp16' ('mixed_float16'): the policy the models are built under. */
+  precision?: Precision;
 }
 
 /**
@@ -279,6 +290,11 @@ export interface ImagePipelineOptions {
  * returns the lines to print.
  */
 export async function runImagePipeline(name: ImagePipeline, o: ImagePipelineOptions = {}): Promise<string[]> {
+  const policy = precisionPolicy(o.precision ?? 'fp32', `train ${name}`);
+  return withGlobalPolicy(policy, () => runImagePipelineUnderPolicy(name, o));
+}
+
+async function runImagePipelineUnderPolicy(name: ImagePipeline, o: ImagePipelineOptions): Promise<string[]> {
   const dataDir = o.data ?? '../shared/data/flower_photos';
   const base = { dataDir, imageSize: o.imageSize, batchSize: o.batchSize, seed: o.seed, verbose: o.verbose, augment: o.augment };
   const weights = async (): Promise<string | null> => {

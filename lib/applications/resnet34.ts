@@ -120,7 +120,7 @@ function basicResNet(app: string, counts: [number, number, number, number], args
   }
   model.add(new GlobalAveragePooling2D());
   model.add(new Flatten());
-  model.add(new Dense({ units: classes, activation: 'softmax' }));
+  model.add(new Dense({ units: classes, activation: 'softmax', dtype: 'float32' })); // Note [float32 heads] (pipelines.ts)
   return model;
 }
 

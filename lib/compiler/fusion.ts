@@ -51,7 +51,7 @@ export function fusionEnabled(backend: string): boolean {
 
 /** The three fusion passes, in order; `fetches` are never fused away. */
 export function fusePlan(steps: PlanStep[], fetches: number[], types: SlotTypes): PlanStep[] {
-  return fuseBatchNormAdd(fuseAddRelu(fuseBatchNormRelu(steps, fetches), fetches, types), fetches, types);
+  return fuseBatchNormAdd(fuseAddRelu(fuseBatchNormRelu(steps, fetches, types), fetches, types), fetches, types);
 }
 
 /** Who reads each slot (step indices), and the single reader of a slot that is not fetched. */
@@ -75,7 +75,7 @@ function sameFloat(types: SlotTypes, slots: number[]): boolean {
 }
 
 /** The steps with every fusable batch norm + ReLU pair fused. */
-export function fuseBatchNormRelu(steps: PlanStep[], fetches: number[]): PlanStep[] {
+export function fuseBatchNormRelu(steps: PlanStep[], fetches: number[], types: SlotTypes): PlanStep[] {
   const BN = kernelIds.BatchNormTrain, RELU = kernelIds.Relu, RELU_GRAD = kernelIds.ReluGrad, BN_GRAD = kernelIds.BatchNormGrad;
   const BN_INFER = kernelIds.BatchNormInfer;
   if ([BN, RELU, RELU_GRAD, BN_GRAD, BN_INFER].some((k) => k === undefined)) return steps;
@@ -84,6 +84,9 @@ export function fuseBatchNormRelu(steps: PlanStep[], fetches: number[]): PlanSte
   const removed = new Set<number>();
 
   out.forEach((A) => {
+    // Note [fusion in float32]: the fused forms are float32 kernels; bfloat16 / float16
+    // batch norms stay as traced (the joins are guarded by sameFloat likewise).
+    if (types.get(A[1][0])?.dtype !== 'float32') return;
     if (A[0] === BN_INFER && !A[3]?.relu && A[1].length === 5) {
       const bi = only(A[2][0]);
       if (bi === undefined || out[bi][0] !== RELU || removed.has(bi)) return;

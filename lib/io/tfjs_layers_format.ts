@@ -3,6 +3,7 @@
 // values, functional graphs as `inbound_nodes: [[[layer, node, tensor, kwargs], ...]]`.
 // Our layers serialize in tfjs' TypeScript form (camelCase keys, {className, config}); this
 // file maps between the two, both ways, with tfjs' own conversion rules.
+import { POLICY_NAMES } from '../mixed_precision/policy.js';
 import { InvalidArgumentError, describe } from '../errors.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -137,8 +138,9 @@ function layerConfigFromTfjs(className: string, config: Record<string, unknown>,
   // Keras 3 writes dtype as a DTypePolicy object and the input shape as batch_shape.
   const dt = c.dtype as { className?: string; config?: { name?: string } } | undefined;
   if (dt && typeof dt === 'object') c.dtype = dt.config?.name ?? 'float32';
-  if (c.dtype === 'mixedFloat16' || c.dtype === 'float16' || c.dtype === 'float64')
-    throw new InvalidArgumentError(`loadLayersModel: expected layer '${String(c.name)}' of dtype float32 or int32 in '${file}' but received '${String(c.dtype)}'`);
+  // Dtype policies load as they are (mixed_bfloat16, mixed_float16, ...); float64 does not.
+  if (c.dtype !== undefined && c.dtype !== null && !POLICY_NAMES.includes(c.dtype as string))
+    throw new InvalidArgumentError(`loadLayersModel: expected layer '${String(c.name)}' of dtype ${POLICY_NAMES.map((n) => `'${n}'`).join(', ')} in '${file}' but received '${String(c.dtype)}'`);
   if (c.batchShape !== undefined && c.batchInputShape === undefined) c.batchInputShape = c.batchShape;
   delete c.batchShape;
   for (const k of UNAPPLIED) {

@@ -7,8 +7,12 @@ import { ENGINE, endTrace, placeholder, startTrace, tidy } from '../engine.js';
 import { InvalidArgumentError, check, describe } from '../errors.js';
 import { variable } from '../ops/basic.js';
 import { DType, Tensor, Variable } from '../tensor.js';
-import { checkBoolean, checkDType, checkLayerShape, checkShape, checkTensor } from '../validate.js';
+import { checkBoolean, checkLayerShape, checkShape, checkTensor } from '../validate.js';
 import { Initializer, getInitializer } from './initializers.js';
+import { isFloatDType } from '../dtypes.js';
+import { castAllFloatTo, castFloatTo } from '../mixed_precision/autocast.js';
+import { DTypePolicy, globalPolicy, toPolicy } from '../mixed_precision/policy.js';
+import type { PolicyName } from '../mixed_precision/policy.js';
 
 /** A shape whose batch (or other) dimensions may be unknown (null). */
 export type Shape = Array<number | null>;
@@ -70,7 +74,12 @@ export interface LayerArgs {
   /** Input shape with the batch dimension. */
   batchInputShape?: Shape;
   batchSize?: number;
-  dtype?: DType;
+  /**
+   * The layer's dtype policy (Keras): a policy name ('mixed_bfloat16', 'mixed_float16'), a
+   * dtype ('float32', ...) or a DTypePolicy. Default: the global policy
+   * (mixedPrecision.setGlobalPolicy), 'float32' unless set.
+   */
+  dtype?: DType | PolicyName | DTypePolicy;
   /** Keras spelling of inputShape. */
   inputDim?: number;
 }
@@ -129,7 +138,13 @@ export class Layer {
   built = false;
   /** Shape of the expected input, batch dimension included (from inputShape). */
   batchInputShape?: Shape;
-  dtype: DType;
+  /** The layer's dtype policy: the dtype it computes in and the dtype of its variables. */
+  readonly dtypePolicy: DTypePolicy;
+  /**
+   * Note [autocast]: whether apply() casts floating inputs to the compute dtype (Keras'
+   * autocast). Models leave it to their layers; InputLayer passes its input through.
+   */
+  protected autocast = true;
   /** @internal applications of this layer to symbolic inputs. */
   inboundNodes: Node[] = [];
   /** @internal nodes that consume this layer's outputs. */
@@ -147,12 +162,34 @@ export class Layer {
     check(typeof this.name === 'string' && this.name.length > 0, cls, 'a non-empty name', args.name);
     this._trainable = checkBoolean(args.trainable, cls, 'trainable', true);
     // Keras 3 configs spell the dtype as a policy {class_name: 'DTypePolicy', config: {name}}.
-    const policy = (args.dtype as unknown as { config?: { name?: unknown } } | null)?.config?.name;
-    this.dtype = checkDType(args.dtype === null ? undefined : policy ?? args.dtype, cls, 'float32');
+    this.dtypePolicy = args.dtype === undefined || args.dtype === null ? globalPolicy() : toPolicy(args.dtype, cls);
     if (args.batchInputShape) this.batchInputShape = checkLayerShape(args.batchInputShape, cls, 'batchInputShape');
     else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...checkLayerShape(args.inputShape, cls, 'inputShape')];
     else if (args.inputDim !== undefined) this.batchInputShape = [args.batchSize ?? null, args.inputDim];
     if (this.batchInputShape) checkLayerShape(this.batchInputShape, cls, 'batchInputShape');
+  }
+
+  /** The dtype of the layer's variables (Keras' layer.dtype): float32 under the mixed policies. */
+  get dtype(): DType {
+    return this.dtypePolicy.variableDtype;
+  }
+  /** The dtype the layer computes in: its floating inputs are cast to it, its outputs are in it. */
+  get computeDtype(): DType {
+    return this.dtypePolicy.computeDtype;
+  }
+  /** The dtype of the layer's variables. */
+  get variableDtype(): DType {
+    return this.dtypePolicy.variableDtype;
+  }
+
+  /**
+   * A variable as the layer computes with it: cast to the compute dtype under a mixed
+   * policy (a differentiable cast: the gradient reaches the float32 variable in float32),
+   * else the variable itself. Biases and batch-norm parameters are passed in float32: the
+   * kernels read them so (docs/mixed-precision.md).
+   */
+  protected computeValue(v: Tensor): Tensor {
+    return castFloatTo(v, this.computeDtype);
   }
 
   /** The serialized class name: the static className when the class sets its own, else the constructor name. */
@@ -184,7 +221,7 @@ export class Layer {
 
   /** Constructor arguments that recreate this layer (without weights). */
   getConfig(): Record<string, unknown> {
-    const c: Record<string, unknown> = { name: this.name, trainable: this.trainable, dtype: this.dtype };
+    const c: Record<string, unknown> = { name: this.name, trainable: this.trainable, dtype: this.dtypePolicy.name };
     if (this.batchInputShape) c.batchInputShape = this.batchInputShape;
     return c;
   }
@@ -324,7 +361,7 @@ export class Layer {
       check(x instanceof Tensor, this.name, 'Tensor or SymbolicTensor inputs', x);
       checkTensor(x, this.name, list.length > 1 ? `inputs[${i}]` : 'input');
     });
-    const tensors = list as Tensor[];
+    let tensors = list as Tensor[];
     const shapes = tensors.map((t) => t.shape as Shape);
     this.maybeBuild(Array.isArray(inputs) ? shapes : shapes[0]);
     const prev = callTraining;
@@ -332,7 +369,13 @@ export class Layer {
     callTraining = training;
     try {
       // As tfjs: a layer's intermediate tensors are freed when apply() returns.
-      return tidy(() => this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training }));
+      // Note [autocast] on the way in; Note [outputs in the compute dtype] on the way out: an
+      // op that computed in float32 inside the layer (global pooling's reduction) is cast back.
+      if (!this.autocast) return tidy(() => this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training }));
+      return tidy(() => {
+        tensors = castAllFloatTo(tensors, this.computeDtype);
+        return castAllFloatTo(this.call(Array.isArray(inputs) ? tensors : tensors[0], { ...kwargs, training }), this.computeDtype);
+      });
     } finally {
       callTraining = prev;
     }
@@ -356,9 +399,9 @@ export class Layer {
     return multi ? outs : outs[0];
   }
 
-  /** dtype of symbolic outputs (float32 unless overridden). */
+  /** dtype of symbolic outputs: the compute dtype when floating, else float32 (unless overridden). */
   protected outputDType(_inputs: SymbolicTensor[]): DType {
-    return 'float32';
+    return isFloatDType(this.computeDtype) ? this.computeDtype : 'float32';
   }
 
   /** Output shape of the first application (tfjs layer.outputShape). */

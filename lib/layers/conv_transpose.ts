@@ -44,7 +44,7 @@ export class Conv2DTranspose extends Conv2D {
   call(inputs: Tensor | Tensor[], kwargs: CallArgs): Tensor {
     const x = singleInput(inputs, this.name);
     const out = this.computeOutputShape(x.shape) as number[];
-    let y = ops.conv2dTranspose(x, this.kernel!, out, this.strides, this.padding);
+    let y = ops.conv2dTranspose(x, this.computeValue(this.kernel!), out, this.strides, this.padding);
     if (this.bias) y = ops.add(y, this.bias);
     return applyActivation(y, this.activation, kwargs);
   }

@@ -157,7 +157,7 @@ export class Conv2D extends BaseConv {
     const { fused, after } = splitActivation(this.activation, kwargs);
     const y = ops.fused.conv2d({
       x,
-      filter: this.kernel!,
+      filter: this.computeValue(this.kernel!),
       bias: this.bias ?? undefined,
       activation: fused as never,
       strides: this.strides,
@@ -208,7 +208,7 @@ export class DepthwiseConv2D extends BaseConv {
 
   call(inputs: Tensor | Tensor[], kwargs: CallArgs): Tensor {
     const x = singleInput(inputs, this.name);
-    let y = ops.depthwiseConv2d(x, this.depthwiseKernel!, this.strides, this.padding, 'NHWC', this.dilationRate);
+    let y = ops.depthwiseConv2d(x, this.computeValue(this.depthwiseKernel!), this.strides, this.padding, 'NHWC', this.dilationRate);
     if (this.bias) y = ops.add(y, this.bias);
     return applyActivation(y, this.activation, kwargs);
   }
@@ -267,9 +267,9 @@ export class SeparableConv2D extends BaseConv {
 
   call(inputs: Tensor | Tensor[], kwargs: CallArgs): Tensor {
     const x = singleInput(inputs, this.name);
-    const d = ops.depthwiseConv2d(x, this.depthwiseKernel!, this.strides, this.padding, 'NHWC', this.dilationRate);
+    const d = ops.depthwiseConv2d(x, this.computeValue(this.depthwiseKernel!), this.strides, this.padding, 'NHWC', this.dilationRate);
     const { fused, after } = splitActivation(this.activation, kwargs);
-    const y = ops.fused.conv2d({ x: d, filter: this.pointwiseKernel!, bias: this.bias ?? undefined, activation: fused as never, strides: 1, pad: 'valid' });
+    const y = ops.fused.conv2d({ x: d, filter: this.computeValue(this.pointwiseKernel!), bias: this.bias ?? undefined, activation: fused as never, strides: 1, pad: 'valid' });
     return applyActivation(y, after, {});
   }
 

@@ -25,7 +25,9 @@ export interface InputLayerArgs {
 export class InputLayer extends Layer {
   static className = 'InputLayer';
   constructor(args: InputLayerArgs) {
-    super({ ...args, name: args.name ?? uniqueName('input_layer') });
+    // An input is float32 unless given a dtype, whatever the global policy (Keras' Input).
+    super({ ...args, dtype: args.dtype ?? 'float32', name: args.name ?? uniqueName('input_layer') });
+    this.autocast = false;
     if (!this.batchInputShape)
       throw new InvalidArgumentError(`input: expected shape or batchShape but received ${JSON.stringify(args)}`);
     this.built = true;
@@ -157,7 +159,7 @@ export class Dense extends Layer {
     const x = singleInput(inputs, this.name);
     const { fused, after } = splitActivation(this.activation, kwargs);
     const flat = x.rank > 2 ? ops.reshape(x, [-1, x.shape[x.rank - 1]]) : x;
-    let y = ops.fused.matMul({ a: flat, b: this.kernel!, bias: this.bias ?? undefined, activation: fused as never });
+    let y = ops.fused.matMul({ a: flat, b: this.computeValue(this.kernel!), bias: this.bias ?? undefined, activation: fused as never });
     if (x.rank > 2) y = ops.reshape(y, [...x.shape.slice(0, -1), this.units]);
     return applyActivation(y, after, {});
   }

@@ -82,7 +82,7 @@ export class Embedding extends Layer {
     const x = singleInput(inputs, this.name);
     const idx = x.dtype === 'int32' ? x : ops.cast(x, 'int32');
     const flat = ops.reshape(idx, [x.size]);
-    const rows = ops.matMul(ops.oneHot(flat, this.inputDim), this.embeddings!);
+    const rows = ops.matMul(this.computeValue(ops.oneHot(flat, this.inputDim)), this.computeValue(this.embeddings!));
     return ops.reshape(rows, [...x.shape, this.outputDim]);
   }
 

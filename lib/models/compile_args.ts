@@ -7,7 +7,7 @@ import { getLoss } from '../losses/index.js';
 import type { Loss, LossFn } from '../losses/index.js';
 import { getMetric } from '../metrics/index.js';
 import type { MetricFn } from '../metrics/index.js';
-import { getOptimizer, Optimizer } from '../optimizers/index.js';
+import { getOptimizer, LossScaleOptimizer, Optimizer } from '../optimizers/index.js';
 import type { Variable } from '../tensor.js';
 import type { LayersModel } from './functional.js';
 import { disposePlans } from './step_functions.js';
@@ -65,7 +65,11 @@ export function compile(model: LayersModel, args: CompileArgs): void {
   check(args && typeof args === 'object', 'compile', '{optimizer, loss, metrics?}', args);
   check(args.loss !== undefined, 'compile', 'a loss', args.loss);
   const names = model.outputs.length ? model.outputNames : ['output'];
-  const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
+  // Note [automatic loss scaling]: as Keras, a model with a 'mixed_float16' layer trains
+  // with its optimizer wrapped in a LossScaleOptimizer (unless it is one already).
+  let optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
+  if (model.layers.some((l) => l.dtypePolicy.name === 'mixed_float16') && !(optimizer instanceof LossScaleOptimizer))
+    optimizer = new LossScaleOptimizer(optimizer, {}, !(args.optimizer instanceof Optimizer));
   const lossIds = perOutput<LossIdentifier>(args.loss, names, 'a loss', (x) => typeof x === 'string' || typeof x === 'function');
   const losses = lossIds.map((l) => getLoss(l));
   const lossWeights = args.lossWeights === undefined ? names.map(() => 1) : perOutput<number>(args.lossWeights, names, 'a loss weight', (x) => typeof x === 'number');
@@ -88,7 +92,7 @@ export function compile(model: LayersModel, args: CompileArgs): void {
   if (prev && prev.ownsOptimizer && prev.optimizer !== optimizer) prev.optimizer.dispose();
   model.compiled = {
     optimizer,
-    ownsOptimizer: !(args.optimizer instanceof Optimizer),
+    ownsOptimizer: optimizer !== args.optimizer,
     losses,
     lossWeights,
     metricIds,

@@ -18,6 +18,8 @@ import { History, LearningRateScheduler } from './callbacks.js';
 import { Sequential } from './sequential.js';
 import { disposeCompiled, disposePlans } from './trainer.js';
 import { RandomFlip } from '../layers/preprocessing.js';
+import { precisionPolicy, withGlobalPolicy } from '../mixed_precision/policy.js';
+import type { Precision } from '../mixed_precision/policy.js';
 
 /**
  * The notebook's CNN, exactly: 3x(conv blocks) with he_normal ReLU convolutions ('same'),
@@ -29,8 +31,8 @@ export function fashionMnistCnn(opts: { seed?: number } = {}): Sequential {
   const init = () => layers.initializers.heNormal(s === undefined ? {} : { seed: s++ });
   const conv = (filters: number, kernelSize = 3, extra: Record<string, unknown> = {}) =>
     layers.conv2d({ filters, kernelSize, padding: 'same', activation: 'relu', kernelInitializer: init(), ...extra });
-  const dense = (units: number, activation: string, he = true) =>
-    layers.dense({ units, activation, ...(he ? { kernelInitializer: init() } : s === undefined ? {} : { kernelInitializer: layers.initializers.glorotUniform({ seed: s++ }) }) });
+  const dense = (units: number, activation: string, he = true, extra: Record<string, unknown> = {}) =>
+    layers.dense({ units, activation, ...extra, ...(he ? { kernelInitializer: init() } : s === undefined ? {} : { kernelInitializer: layers.initializers.glorotUniform({ seed: s++ }) }) });
   return new Sequential({
     name: 'fashion_mnist_cnn',
     layers: [
@@ -47,7 +49,8 @@ export function fashionMnistCnn(opts: { seed?: number } = {}): Sequential {
       layers.dropout({ rate: 0.5, seed: s === undefined ? undefined : s++ }),
       dense(64, 'relu'),
       layers.dropout({ rate: 0.5, seed: s === undefined ? undefined : s++ }),
-      dense(10, 'softmax', false),
+      // Note [float32 heads] (applications/pipelines.ts): the softmax head computes in float32.
+      dense(10, 'softmax', false, { dtype: 'float32' }),
     ],
   });
 }
@@ -128,6 +131,12 @@ export interface FashionMnistOptions {
   augment?: 'flip' | 'none';
   verbose?: 0 | 1 | 2;
   seed?: number;
+  /**
+   * 'fp32' (default), 'bf16' (the 'mixed_bfloat16' policy: bfloat16 compute, float32
+   * variables) or 'fp16' ('mixed_float16', with loss scaling); the softmax head computes in
+   * float32 under every policy (docs/mixed-precision.md).
+   */
+  precision?: Precision;
   /** Directory with the IDX files (default: the dataset loader's search). */
   dataPath?: string;
   callbacks?: Callback[];
@@ -178,7 +187,9 @@ export async function trainFashionMnist(opts: FashionMnistOptions = {}): Promise
     const xTest = ops.tensor(standardize(testImages, 0, nTest, stats), shape(nTest));
     const yTest = ops.tensor(testLabels.slice(0, nTest), [nTest], 'int32');
 
-    const model = fashionMnistCnn({ seed: opts.seed });
+    const precision = opts.precision ?? 'fp32';
+    const policy = precisionPolicy(precision, 'trainFashionMnist');
+    const model = await withGlobalPolicy(policy, async () => fashionMnistCnn({ seed: opts.seed }));
     if (opts.verbose !== 0) model.summary();
     // Note [flip augmentation]: with the notebook's recipe the CNN overfits after about 7
     // epochs (training accuracy 96.6%, validation loss rising); random left-right flips of
@@ -188,7 +199,7 @@ export async function trainFashionMnist(opts: FashionMnistOptions = {}): Promise
     check(augment === 'flip' || augment === 'none', 'trainFashionMnist', "augment 'flip' or 'none'", augment);
     const trainer =
       augment === 'flip'
-        ? new Sequential({ name: 'fashion_mnist_trainer', layers: [new RandomFlip({ mode: 'horizontal', seed: opts.seed, inputShape: [28, 28, 1] }), model] })
+        ? new Sequential({ name: 'fashion_mnist_trainer', layers: [new RandomFlip({ mode: 'horizontal', seed: opts.seed, inputShape: [28, 28, 1], dtype: 'float32' }), model] })
         : model;
     trainer.compile({ optimizer: opts.optimizer ?? 'nadam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     // Note [learning-rate decay]: the notebook's constant rate gives about 90-91% test
@@ -207,7 +218,7 @@ export async function trainFashionMnist(opts: FashionMnistOptions = {}): Promise
         }),
       );
     }
-    log(`Training on ${nTrain} images (${nValid} for validation), ${epochs} epoch(s), batch ${batchSize}, backend ${getBackend()}, learning-rate decay ${decay}, augmentation ${augment}`);
+    log(`Training on ${nTrain} images (${nValid} for validation), ${epochs} epoch(s), batch ${batchSize}, backend ${getBackend()}, learning-rate decay ${decay}, augmentation ${augment}, precision ${precision} (policy ${policy})`);
     const epochSeconds: number[] = [];
     let t0 = 0;
     const timer = {
@@ -255,7 +266,7 @@ export async function trainFashionMnist(opts: FashionMnistOptions = {}): Promise
       const summaryFile = join(out, 'results.json');
       await writeFile(
         summaryFile,
-        JSON.stringify({ testAccuracy, testLoss, epochs, batchSize, backend: getBackend(), trainSamples: nTrain, testSamples: nTest, epochSeconds, history: history.history }, null, 1),
+        JSON.stringify({ testAccuracy, testLoss, epochs, batchSize, precision, backend: getBackend(), trainSamples: nTrain, testSamples: nTest, epochSeconds, history: history.history }, null, 1),
       );
       files.push(summaryFile);
       log(`Saved the model, normalization, plot and results to ${out}`);

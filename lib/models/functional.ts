@@ -51,6 +51,7 @@ export class LayersModel extends Layer {
 
   constructor(args?: Partial<ModelArgs>) {
     super({ name: args?.name });
+    this.autocast = false; // Note [autocast]: each layer casts its own inputs
     if (args?.inputs !== undefined || args?.outputs !== undefined) {
       check(args.inputs !== undefined && args.outputs !== undefined, 'model', '{inputs, outputs}', args);
       this.initGraph(toList(args.inputs), toList(args.outputs));

@@ -8,7 +8,9 @@ import { backprop, recordTape } from '../gradients.js';
 import { getActivation } from '../layers/activations.js';
 import { getMetric } from '../metrics/index.js';
 import type { Metric } from '../metrics/index.js';
+import { isReducedPrecision } from '../dtypes.js';
 import * as ops from '../ops/index.js';
+import { LossScaleOptimizer } from '../optimizers/index.js';
 import type { GradientPair } from '../optimizers/index.js';
 import type { DType, Tensor } from '../tensor.js';
 import type { CompiledState } from './compile_args.js';
@@ -61,8 +63,16 @@ interface Forward {
   outs: Tensor[];
 }
 
+/**
+ * Note [losses in float32]: as Keras, losses and metrics are computed in float32 whatever
+ * the policy; a bfloat16 / float16 model output is cast once, here.
+ */
+function toFloat32(t: Tensor): Tensor {
+  return isReducedPrecision(t.dtype) ? ops.cast(t, 'float32') : t;
+}
+
 function forwardLoss(model: LayersModel, st: CompiledState, xs: Tensor[], ys: Tensor[], training: boolean): Forward {
-  const outs = model.execute(xs, { training, logits: st.logits ?? undefined });
+  const outs = model.execute(xs, { training, logits: st.logits ?? undefined }).map(toFloat32);
   const perOutput = outs.map((o, k) => {
     const l = st.logits?.[k] ? st.losses[k].fromLogits!(ys[k], o) : st.losses[k](ys[k], o);
     return l.size === 1 ? (l.rank ? ops.reshape(l, []) : l) : ops.mean(l);
@@ -111,7 +121,9 @@ function trainStep(model: LayersModel, nIn: number) {
     const ys = inputs.slice(nIn);
     const { value: f, tape } = recordTape(() => forwardLoss(model, st, xs, ys, true));
     const vars = st.trainableVars!;
-    const grads = backprop(tape, vars, f.total, ops.onesLike(f.total));
+    // Under loss scaling, backprop starts from the scaled loss (loss_scale.ts).
+    const seed = st.optimizer instanceof LossScaleOptimizer ? st.optimizer.scaleLoss(ops.onesLike(f.total)) : ops.onesLike(f.total);
+    const grads = backprop(tape, vars, f.total, seed);
     const mets = metricValues(model, st, ys, f.outs);
     const pairs = vars.map((v, i) => ({ variable: v, grad: grads[i] })).filter((p): p is GradientPair => p.grad !== null);
     if (pairs.length) st.optimizer.applyGradients(pairs);

@@ -376,8 +376,10 @@ export function mean(x: TensorLike, axis?: number | number[] | null, keepDims = 
 function minMax(name: 'Max' | 'Min', op: string) {
   return (x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor =>
     opScope(() => {
-      const $x = convertToTensor(x, 'x', op, 'float32');
-      checkFloat($x, 'x', op);
+      const $in = convertToTensor(x, 'x', op, 'float32');
+      checkFloat($in, 'x', op);
+      // bfloat16 / float16 through float32 (exact), as the other reductions.
+      const $x = isReducedPrecision($in.dtype) ? cast($in, 'float32') : $in;
       const axes = parseAxes(axis, $x.rank, op);
       checkBoolean(keepDims, op, 'keepDims');
       return defineOp1([$x], () => reduce(name, $x, axes, keepDims), (dy, y) => {

@@ -5,8 +5,10 @@ import { Adam, AdamConfig, Nadam } from './adam.js';
 import { Optimizer, OptimizerSpec } from './optimizer.js';
 import { RMSprop, RMSpropConfig } from './rmsprop.js';
 import { SGD, SGDConfig } from './sgd.js';
+import { LossScaleOptimizer, LossScaleOptions } from './loss_scale.js';
 
-export { Optimizer, SGD, Adam, Nadam, RMSprop };
+export { Optimizer, SGD, Adam, Nadam, RMSprop, LossScaleOptimizer };
+export type { LossScaleOptions };
 export type { GradientPair, OptimizerSpec } from './optimizer.js';
 export type { SGDConfig, AdamConfig, RMSpropConfig };
 
@@ -35,6 +37,16 @@ export function rmsprop(learningRate: number | RMSpropConfig = 0.001, rho = 0.9,
   return new RMSprop(typeof learningRate === 'object' ? learningRate : { learningRate, rho, momentum, epsilon, centered });
 }
 
+/**
+ * inner wrapped with dynamic loss scaling for float16 training (Keras' LossScaleOptimizer):
+ * gradients of the scaled loss are divided back; a step with an inf or NaN gradient is
+ * skipped and halves the scale, `dynamicGrowthSteps` good steps in a row double it.
+ * compile() wraps the optimizer by itself under the 'mixed_float16' policy.
+ */
+export function lossScaleOptimizer(inner: Optimizer | string, options: LossScaleOptions = {}): LossScaleOptimizer {
+  return new LossScaleOptimizer(getOptimizer(inner), options);
+}
+
 const byName: Record<string, (config: Record<string, unknown>) => Optimizer> = {
   sgd: (c) => new SGD(c as SGDConfig),
   adam: (c) => new Adam(c as AdamConfig),
@@ -49,6 +61,10 @@ const byName: Record<string, (config: Record<string, unknown>) => Optimizer> = {
  */
 export function getOptimizer(identifier: string | Optimizer | OptimizerSpec): Optimizer {
   if (identifier instanceof Optimizer) return identifier;
+  if (identifier && typeof identifier === 'object' && identifier.className === 'LossScaleOptimizer') {
+    const { inner, ...options } = identifier.config as unknown as { inner: OptimizerSpec } & LossScaleOptions;
+    return new LossScaleOptimizer(getOptimizer(inner), options);
+  }
   const name = typeof identifier === 'string' ? identifier : identifier?.className;
   const make = typeof name === 'string' ? byName[name.toLowerCase()] : undefined;
   if (!make)

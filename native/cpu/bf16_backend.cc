@@ -312,6 +312,41 @@ Status CpuReducedPrecision::binary(TypedPtr out, TypedPtr a, TypedPtr b, BinaryO
   });
 }
 
+// Note [bf16 add + relu]: the plan fusion's residual join in bf16 is oneDNN's binary add
+// with the relu as a post-op (one rounding of the sum, then an exact relu), and its gradient
+// the binary add of the two gradients followed, in place, by the relu's backward on ref (as
+// ReluGrad): the same roundings as the unfused Add, Relu and ReluGrad kernels.
+Status CpuReducedPrecision::add_relu(TypedPtr out, TypedPtr a, TypedPtr b, int64_t n) {
+  if (a.dtype != b.dtype || out.dtype != a.dtype) return invalid_argument("add_relu: a, b and out dtypes differ");
+  if (n <= 0) return Status::ok();
+  return cpu::dnnl_guard("add_relu", [&] { return n_shapes(n); }, [&] {
+    auto cp = cpu::cached_primitive(cpu::cache_key("rp_add_relu", n, (int)a.dtype), [&] {
+      dnnl::primitive_attr attr = cpu::default_attr();
+      dnnl::post_ops ops;
+      CN_DNNL(ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f));
+      CN_DNNL(attr.set_post_ops(ops));
+      memory::desc md = flat_md(n, a.dtype);
+      auto pd = CN_DNNL(dnnl::binary::primitive_desc(CN_DNNL(dnnl::binary::desc(algorithm::binary_add, md, md, md)), attr,
+                                                     cpu::cpu_engine()));
+      auto p = cpu::new_cached_primitive(CN_DNNL(dnnl::binary(pd)), pd);
+      p->add_operand(DNNL_ARG_SRC_0, md, pd.src0_desc(), false);
+      p->add_operand(DNNL_ARG_SRC_1, md, pd.src1_desc(), false);
+      p->add_operand(DNNL_ARG_DST, md, pd.dst_desc(), true);
+      return std::shared_ptr<const CachedPrimitive>(p);
+    });
+    cpu::run_primitive(*cp, {{DNNL_ARG_SRC_0, a.data}, {DNNL_ARG_SRC_1, b.data}, {DNNL_ARG_DST, out.data}});
+    return Status::ok();
+  });
+}
+
+Status CpuReducedPrecision::add_relu_grad(TypedPtr dx, TypedPtr g1, TypedPtr g2, TypedPtr ref, int64_t n) {
+  if (g1.dtype != g2.dtype || ref.dtype != g1.dtype || dx.dtype != g1.dtype)
+    return invalid_argument("add_relu_grad: g1, g2, ref and dx dtypes differ");
+  if (n <= 0) return Status::ok();
+  CN_RETURN_IF_ERROR(binary(dx, g1, g2, BinaryOp::kAdd, {n}, {n}, {n}));
+  return unary_grad(dx, dx, ref, n, UnaryGradOp::kRelu, 0.f);
+}
+
 namespace {
 memory::desc rows_md(int64_t rows, int64_t cols, DType t) {
   return memory::desc({rows, cols}, dnnl_type(t), memory::format_tag::ab);

@@ -1,7 +1,8 @@
 // CpuReducedPrecision: the cpu backend's bfloat16 / float16 primitives on oneDNN 2.6
 // (ReducedPrecisionOps, native/core/reduced_precision.h). Defined across bf16_backend.cc
-// (ISA, casts, eltwise, binary, softmax), bf16_conv.cc (convolution, matmul) and
-// bf16_pool_norm.cc (pooling, batch norm).
+// (ISA, casts, eltwise, binary, softmax), bf16_conv.cc (convolution, depthwise included, and
+// matmul), bf16_pool_norm.cc (pooling, batch norm), bf16_movement.cc (transpose, concat,
+// slice, pad) and bf16_reduce.cc (sum, mean).
 //
 // Note [casts inside primitives]: oneDNN primitives take a data type per operand, so a
 // bf16 convolution writes its float32 weight gradient (and bias gradient) directly, a
@@ -54,6 +55,32 @@ class CpuReducedPrecision final : public ReducedPrecisionOps {
   Status batchnorm_backward(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x,
                             const float* gamma, const float* mean, const float* var,
                             const BatchNormParams& p) override;
+  // bf16_conv.cc: depthwise, on the same code as conv2d_* (which take p.depthwise)
+  Status depthwise_conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, TypedPtr bias, const Conv2DParams& p) override;
+  Status depthwise_conv2d_backward_data(TypedPtr dx, TypedPtr dy, TypedPtr w, const Conv2DParams& p) override;
+  Status depthwise_conv2d_backward_filter(TypedPtr dw, TypedPtr x, TypedPtr dy, const Conv2DParams& p) override;
+  // bf16_backend.cc: the residual join's add + relu
+  Status add_relu(TypedPtr out, TypedPtr a, TypedPtr b, int64_t n) override;
+  Status add_relu_grad(TypedPtr dx, TypedPtr g1, TypedPtr g2, TypedPtr ref, int64_t n) override;
+  // bf16_pool_norm.cc: batch norm's relu / residual forms
+  Status batchnorm_forward_training_fused(TypedPtr y, float* mean, float* var, TypedPtr x, const float* gamma,
+                                          const float* beta, TypedPtr residual, const BatchNormParams& p) override;
+  Status batchnorm_forward_inference_fused(TypedPtr y, TypedPtr x, const float* gamma, const float* beta,
+                                           const float* mean, const float* var, TypedPtr residual,
+                                           const BatchNormParams& p) override;
+  Status batchnorm_backward_relu(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x, const float* gamma,
+                                 const float* beta, const float* mean, const float* var,
+                                 const BatchNormParams& p) override;
+  // bf16_movement.cc (bfloat16 and float16: 2-byte moves)
+  Status transpose(TypedPtr out, TypedPtr in, const TransposeParams& p) override;
+  Status copy_slab(TypedPtr out, TypedPtr in, int64_t outer, int64_t in_axis, int64_t out_axis, int64_t offset,
+                   int64_t inner, bool into_out) override;
+  Status slice(TypedPtr out, TypedPtr in, const Shape& in_shape, const Shape& begin, const Shape& size) override;
+  Status pad(TypedPtr out, TypedPtr in, const Shape& in_shape, const Shape& before, const Shape& after,
+             float value) override;
+  // bf16_reduce.cc
+  Status reduce(TypedPtr out, TypedPtr in, ReduceOp op, const Shape& in_shape,
+                const std::vector<int64_t>& axes) override;
 };
 
 namespace cpu {

@@ -1,5 +1,6 @@
-// CpuReducedPrecision, part 2: convolution (forward, backward-data, backward-weights) and
-// matmul on bf16 data with oneDNN 2.6. Activations stay NHWC; weights go to the layout
+// CpuReducedPrecision, part 2: convolution (forward, backward-data, backward-weights; regular
+// and depthwise, the latter as oneDNN's grouped convolution) and matmul on bf16 data with
+// oneDNN 2.6. Activations stay NHWC; weights go to the layout
 // the kernel picks (format_tag::any) through a reorder each call, as in conv.cc (Note
 // [layouts]). The weight and bias gradients are written in float32 by the primitive
 // itself (Note [casts inside primitives] in bf16_backend.h).
@@ -26,20 +27,8 @@ std::string conv_shapes(const Conv2DParams& p) {
          " y=" + shape_str(p.output_shape());
 }
 
-Status validate(const char* op, const Conv2DParams& p) {
-  bool ok = p.n >= 0 && p.in_h > 0 && p.in_w > 0 && p.in_c >= 0 && p.k_h > 0 && p.k_w > 0 &&
-            p.out_c >= 0 && p.stride_h > 0 && p.stride_w > 0 && p.dil_h > 0 && p.dil_w > 0 &&
-            p.pad_top >= 0 && p.pad_bottom >= 0 && p.pad_left >= 0 && p.pad_right >= 0 &&
-            p.out_h > 0 && p.out_w > 0 && !p.depthwise;
-  if (ok) {
-    int64_t keh = (p.k_h - 1) * p.dil_h + 1, kew = (p.k_w - 1) * p.dil_w + 1;
-    int64_t hp = p.in_h + p.pad_top + p.pad_bottom, wp = p.in_w + p.pad_left + p.pad_right;
-    ok = hp >= keh && wp >= kew && p.out_h == (hp - keh) / p.stride_h + 1 &&
-         p.out_w == (wp - kew) / p.stride_w + 1;
-  }
-  if (!ok) return invalid_argument(std::string(op) + ": inconsistent parameters " + conv_shapes(p));
-  return Status::ok();
-}
+// The shared validator (core/params.h), as the float32 convolutions use.
+Status validate(const char* op, const Conv2DParams& p) { return validate_conv2d_params(op, p); }
 
 memory::desc src_md(const Conv2DParams& p, DType t, Tag tag = Tag::nhwc) {
   return memory::desc({p.n, p.in_c, p.in_h, p.in_w}, dnnl_type(t), tag);
@@ -47,8 +36,16 @@ memory::desc src_md(const Conv2DParams& p, DType t, Tag tag = Tag::nhwc) {
 memory::desc dst_md(const Conv2DParams& p, DType t, Tag tag = Tag::nhwc) {
   return memory::desc({p.n, p.out_c, p.out_h, p.out_w}, dnnl_type(t), tag);
 }
-memory::desc weights_md(const Conv2DParams& p, DType t, Tag tag) {
-  return memory::desc({p.out_c, p.in_c, p.k_h, p.k_w}, dnnl_type(t), tag);
+// Depthwise filters (HWCM) are oneDNN's grouped weights {g=C, o=M, i=1, kh, kw}, laid out
+// as hwigo (Note [depthwise as grouped convolution] in conv.cc).
+memory::dims weights_dims(const Conv2DParams& p) {
+  if (p.depthwise) return {p.in_c, p.depth_multiplier, 1, p.k_h, p.k_w};
+  return {p.out_c, p.in_c, p.k_h, p.k_w};
+}
+memory::desc weights_md(const Conv2DParams& p, DType t, Tag tag) { return memory::desc(weights_dims(p), dnnl_type(t), tag); }
+// The filter as the user stores it: HWIO, or HWCM for depthwise.
+memory::desc user_weights_md(const Conv2DParams& p, DType t) {
+  return weights_md(p, t, p.depthwise ? Tag::hwigo : Tag::hwio);
 }
 memory::desc bias_md(const Conv2DParams& p, DType t) { return memory::desc({p.out_c}, dnnl_type(t), Tag::x); }
 
@@ -62,7 +59,8 @@ Geometry geometry(const Conv2DParams& p) {
 std::string conv_key(const char* op, const Conv2DParams& p, int t0, int t1, int t2, int t3, Tag act) {
   return cpu::cache_key(op, p.n, p.in_h, p.in_w, p.in_c, p.k_h, p.k_w, p.out_c, p.stride_h,
                         p.stride_w, p.dil_h, p.dil_w, p.pad_top, p.pad_bottom, p.pad_left,
-                        p.pad_right, p.out_h, p.out_w, (int)p.relu, t0, t1, t2, t3, (int)act);
+                        p.pad_right, p.out_h, p.out_w, (int)p.relu, (int)p.depthwise, p.depth_multiplier, t0, t1,
+                        t2, t3, (int)act);
 }
 
 // The forward description: x and w of type t, bias of type bt (undef: none), y of type yt.
@@ -100,7 +98,7 @@ Status CpuReducedPrecision::conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, T
           auto pd = CN_DNNL(dnnl::convolution_forward::primitive_desc(desc, attr, cpu::cpu_engine()));
           auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::convolution_forward(pd)), pd);
           c->add_operand(DNNL_ARG_SRC, src_md(p, x.dtype), pd.src_desc(), false);
-          c->add_operand(DNNL_ARG_WEIGHTS, weights_md(p, w.dtype, Tag::hwio), pd.weights_desc(), false);
+          c->add_operand(DNNL_ARG_WEIGHTS, user_weights_md(p, w.dtype), pd.weights_desc(), false);
           if (has_bias) c->add_operand(DNNL_ARG_BIAS, bias_md(p, bias.dtype), pd.bias_desc(), false);
           c->add_operand(DNNL_ARG_DST, dst_md(p, y.dtype), pd.dst_desc(), true);
           return std::shared_ptr<const CachedPrimitive>(c);
@@ -121,7 +119,7 @@ namespace {
 // flipped in space and its channel axes swapped; oneDNN 2.6's bf16 brgconv forward is
 // faster than its jit_bf16 backward-data kernel (bench/bf16-conv.ts).
 bool use_forward_backward_data(const Conv2DParams& p) {
-  if (p.stride_h != 1 || p.stride_w != 1 || p.in_c < 16) return false;
+  if (p.depthwise || p.stride_h != 1 || p.stride_w != 1 || p.in_c < 16) return false;
   return p.pad_top <= (p.k_h - 1) * p.dil_h && p.pad_bottom <= (p.k_h - 1) * p.dil_h &&
          p.pad_left <= (p.k_w - 1) * p.dil_w && p.pad_right <= (p.k_w - 1) * p.dil_w;
 }
@@ -187,7 +185,7 @@ Status CpuReducedPrecision::conv2d_backward_data(TypedPtr dx, TypedPtr dy, Typed
       auto pd = CN_DNNL(dnnl::convolution_backward_data::primitive_desc(desc, cpu::default_attr(), cpu::cpu_engine(), hint));
       auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::convolution_backward_data(pd)), pd);
       c->add_operand(DNNL_ARG_DIFF_DST, dst_md(p, dy.dtype), pd.diff_dst_desc(), false);
-      c->add_operand(DNNL_ARG_WEIGHTS, weights_md(p, w.dtype, Tag::hwio), pd.weights_desc(), false);
+      c->add_operand(DNNL_ARG_WEIGHTS, user_weights_md(p, w.dtype), pd.weights_desc(), false);
       c->add_operand(DNNL_ARG_DIFF_SRC, src_md(p, dx.dtype), pd.diff_src_desc(), true);
       return std::shared_ptr<const CachedPrimitive>(c);
     });
@@ -231,7 +229,7 @@ Status CpuReducedPrecision::conv2d_backward_filter(TypedPtr dw, TypedPtr dbias, 
           auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::convolution_backward_weights(pd)), pd);
           c->add_operand(DNNL_ARG_SRC, src_md(p, x.dtype), pd.src_desc(), false);
           c->add_operand(DNNL_ARG_DIFF_DST, dst_md(p, dy.dtype), pd.diff_dst_desc(), false);
-          c->add_operand(DNNL_ARG_DIFF_WEIGHTS, weights_md(p, dw.dtype, Tag::hwio), pd.diff_weights_desc(), true);
+          c->add_operand(DNNL_ARG_DIFF_WEIGHTS, user_weights_md(p, dw.dtype), pd.diff_weights_desc(), true);
           if (has_bias) c->add_operand(DNNL_ARG_DIFF_BIAS, bias_md(p, dbias.dtype), pd.diff_bias_desc(), true);
           return std::shared_ptr<const CachedPrimitive>(c);
         });
@@ -242,6 +240,21 @@ Status CpuReducedPrecision::conv2d_backward_filter(TypedPtr dw, TypedPtr dbias, 
       cpu::run_primitive(*cp, {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_DIFF_DST, dy.data}, {DNNL_ARG_DIFF_WEIGHTS, dw.data}});
     return Status::ok();
   });
+}
+
+// Depthwise: the same primitives with grouped weights (weights_dims); p.depthwise must be set.
+Status CpuReducedPrecision::depthwise_conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, TypedPtr bias,
+                                                     const Conv2DParams& p) {
+  if (!p.depthwise) return invalid_argument("depthwise_conv2d_forward: expected depthwise parameters");
+  return conv2d_forward(y, x, w, bias, p);
+}
+Status CpuReducedPrecision::depthwise_conv2d_backward_data(TypedPtr dx, TypedPtr dy, TypedPtr w, const Conv2DParams& p) {
+  if (!p.depthwise) return invalid_argument("depthwise_conv2d_backward_data: expected depthwise parameters");
+  return conv2d_backward_data(dx, dy, w, p);
+}
+Status CpuReducedPrecision::depthwise_conv2d_backward_filter(TypedPtr dw, TypedPtr x, TypedPtr dy, const Conv2DParams& p) {
+  if (!p.depthwise) return invalid_argument("depthwise_conv2d_backward_filter: expected depthwise parameters");
+  return conv2d_backward_filter(dw, TypedPtr(), x, dy, p);
 }
 
 // C[batch, m, n] = op(A) op(B) (+ bias) on oneDNN's matmul; transposes are strides, and a

@@ -1,5 +1,5 @@
 // CpuReducedPrecision, part 3: max / average pooling (forward and backward) and batch
-// normalization on bf16 data with oneDNN 2.6. Batch norm reads and writes bf16 x / y
+// normalization on bf16 data with oneDNN 2.6, with its fused relu / residual forms. Batch norm reads and writes bf16 x / y
 // (dy / dx) while its scale, shift, mean, variance and their gradients stay float32, which
 // oneDNN's batch normalization does by itself (it keeps statistics in f32 for any data type).
 #include <cstring>
@@ -99,10 +99,11 @@ void defaults(const BatchNormParams& p, const float** gamma, const float** beta)
   if (beta && !*beta) *beta = buf + p.c;
 }
 
-Status validate(const char* op, const BatchNormParams& p) {
+// The plain entry points take p.relu false; the fused ones (below) take either.
+Status validate(const char* op, const BatchNormParams& p, bool relu_allowed = false) {
   if (p.rows < 0 || p.c < 0 || !(p.epsilon >= 0.0f))
     return invalid_argument(std::string(op) + ": inconsistent parameters " + bn_shapes(p));
-  if (p.relu) return not_supported(std::string(op) + ": the fused relu form is float32 only");
+  if (p.relu && !relu_allowed) return invalid_argument(std::string(op) + ": the relu form has its own entry point");
   return Status::ok();
 }
 
@@ -226,6 +227,163 @@ Status CpuReducedPrecision::batchnorm_backward(TypedPtr dx, float* dgamma, float
                              {DNNL_ARG_SHIFT, shift}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var},
                              {DNNL_ARG_DIFF_SRC, dx.data}, {DNNL_ARG_DIFF_SCALE, dgamma},
                              {DNNL_ARG_DIFF_SHIFT, dbeta}});
+    return Status::ok();
+  });
+}
+
+// ---- batch norm's fused forms (Note [batch norm + relu], Note [batch norm + add + relu] in
+// core/params.h).
+//
+// Note [bf16 batch norm + relu]: oneDNN 2.6's bf16 batch normalization takes the relu as
+// its fuse_norm_relu flag: the forward writes relu(y) itself (training: and a relu mask in
+// its workspace), and the backward masks dy with that workspace. Our backward gets x and the
+// statistics, not the forward's workspace, so it reruns the training forward (same cached
+// primitive, same x: the same statistics and mask, bit for bit) into scratch first. oneDNN
+// 2.6 has no batch norm + add fusion (fuse_norm_add_relu came later), so a residual is added
+// by one binary primitive after the batch norm, with the relu as its post-op, in place: two
+// bf16 roundings (the normalized x, then the sum), as the unfused BatchNorm, Add and Relu.
+namespace {
+
+const normalization_flags kScaleShiftRelu = kScaleShift | normalization_flags::fuse_norm_relu;
+
+std::shared_ptr<const CachedPrimitive> bn_relu_forward_primitive(const BatchNormParams& p, DType t, bool training) {
+  return cpu::cached_primitive(bn_key(training ? "rp_bn_relu_fwd_train" : "rp_bn_relu_fwd_infer", p, t), [&] {
+    auto flags = training ? kScaleShiftRelu : kScaleShiftRelu | normalization_flags::use_global_stats;
+    auto pd = bn_fwd_pd(p, t, training ? prop_kind::forward_training : prop_kind::forward_inference, flags);
+    auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::batch_normalization_forward(pd)), pd);
+    c->add_operand(DNNL_ARG_SRC, data_md(p, t), pd.src_desc(), false);
+    c->add_operand(DNNL_ARG_SCALE, channel_md(p), channel_md(p), false);
+    c->add_operand(DNNL_ARG_SHIFT, channel_md(p), channel_md(p), false);
+    c->add_operand(DNNL_ARG_MEAN, channel_md(p), pd.mean_desc(), training);
+    c->add_operand(DNNL_ARG_VARIANCE, channel_md(p), pd.variance_desc(), training);
+    c->add_operand(DNNL_ARG_DST, data_md(p, t), pd.dst_desc(), true);
+    if (training) c->add_operand(DNNL_ARG_WORKSPACE, pd.workspace_desc(), pd.workspace_desc(), true);
+    return std::shared_ptr<const CachedPrimitive>(c);
+  });
+}
+
+// y = relu?(y + residual), in place, on one binary primitive (residual of y's type or f32).
+Status add_residual(TypedPtr y, TypedPtr residual, const BatchNormParams& p) {
+  const int64_t n = p.rows * p.c;
+  auto cp = cpu::cached_primitive(cpu::cache_key("rp_bn_residual", n, (int)y.dtype, (int)residual.dtype, (int)p.relu), [&] {
+    memory::desc ym({n}, dnnl_type(y.dtype), Tag::a), rm({n}, dnnl_type(residual.dtype), Tag::a);
+    dnnl::primitive_attr attr = cpu::default_attr();
+    if (p.relu) {
+      dnnl::post_ops ops;
+      CN_DNNL(ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f));
+      CN_DNNL(attr.set_post_ops(ops));
+    }
+    auto desc = CN_DNNL(dnnl::binary::desc(algorithm::binary_add, ym, rm, ym));
+    auto pd = CN_DNNL(dnnl::binary::primitive_desc(desc, attr, cpu::cpu_engine()));
+    auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::binary(pd)), pd);
+    c->add_operand(DNNL_ARG_SRC_0, ym, pd.src0_desc(), false);
+    c->add_operand(DNNL_ARG_SRC_1, rm, pd.src1_desc(), false);
+    c->add_operand(DNNL_ARG_DST, ym, pd.dst_desc(), true);
+    return std::shared_ptr<const CachedPrimitive>(c);
+  });
+  cpu::run_primitive(*cp, {{DNNL_ARG_SRC_0, y.data}, {DNNL_ARG_SRC_1, residual.data}, {DNNL_ARG_DST, y.data}});
+  return Status::ok();
+}
+
+Status check_residual(const char* op, TypedPtr y, TypedPtr residual) {
+  if (residual && residual.dtype != y.dtype && residual.dtype != DType::kFloat32)
+    return invalid_argument(std::string(op) + ": expected residual of dtype " + dtype_name(y.dtype) + " or float32 but received " +
+                            dtype_name(residual.dtype));
+  return Status::ok();
+}
+
+}  // namespace
+
+Status CpuReducedPrecision::batchnorm_forward_training_fused(TypedPtr y, float* mean, float* var, TypedPtr x,
+                                                             const float* gamma, const float* beta, TypedPtr residual,
+                                                             const BatchNormParams& p) {
+  const char* op = "batchnorm_forward_training";
+  CN_RETURN_IF_ERROR(validate(op, p, true));
+  CN_RETURN_IF_ERROR(check_residual(op, y, residual));
+  BatchNormParams plain = p;
+  plain.relu = false;
+  if (!p.relu || residual) {
+    CN_RETURN_IF_ERROR(batchnorm_forward_training(y, mean, var, x, gamma, beta, plain));
+    if (!residual && !p.relu) return Status::ok();
+    if (p.c == 0 || p.rows == 0) return Status::ok();
+    return cpu::dnnl_guard(op, [&] { return bn_shapes(p); }, [&] { return add_residual(y, residual, p); });
+  }
+  if (x.dtype != y.dtype) return invalid_argument(std::string(op) + ": x and y dtypes differ");
+  if (p.c == 0 || p.rows == 0) return batchnorm_forward_training(y, mean, var, x, gamma, beta, plain);
+  return cpu::dnnl_guard(op, [&] { return bn_shapes(p) + " relu"; }, [&] {
+    defaults(p, &gamma, &beta);
+    auto cp = bn_relu_forward_primitive(p, x.dtype, true);
+    void* ws = cpu::thread_scratch(cpu::kWorkspaceSlot, cp->find(DNNL_ARG_WORKSPACE)->user_md.get_size());
+    cpu::run_primitive(*cp, {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_MEAN, mean},
+                             {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_DST, y.data}, {DNNL_ARG_WORKSPACE, ws}});
+    return Status::ok();
+  });
+}
+
+Status CpuReducedPrecision::batchnorm_forward_inference_fused(TypedPtr y, TypedPtr x, const float* gamma,
+                                                              const float* beta, const float* mean, const float* var,
+                                                              TypedPtr residual, const BatchNormParams& p) {
+  const char* op = "batchnorm_forward_inference";
+  CN_RETURN_IF_ERROR(validate(op, p, true));
+  CN_RETURN_IF_ERROR(check_residual(op, y, residual));
+  BatchNormParams plain = p;
+  plain.relu = false;
+  if (!p.relu || residual) {
+    CN_RETURN_IF_ERROR(batchnorm_forward_inference(y, x, gamma, beta, mean, var, plain));
+    if ((!residual && !p.relu) || p.c == 0 || p.rows == 0) return Status::ok();
+    return cpu::dnnl_guard(op, [&] { return bn_shapes(p); }, [&] { return add_residual(y, residual, p); });
+  }
+  if (x.dtype != y.dtype) return invalid_argument(std::string(op) + ": x and y dtypes differ");
+  if (p.c == 0 || p.rows == 0) return Status::ok();
+  return cpu::dnnl_guard(op, [&] { return bn_shapes(p) + " relu"; }, [&] {
+    defaults(p, &gamma, &beta);
+    cpu::run_primitive(*bn_relu_forward_primitive(p, x.dtype, false),
+                       {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_MEAN, mean},
+                        {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_DST, y.data}});
+    return Status::ok();
+  });
+}
+
+Status CpuReducedPrecision::batchnorm_backward_relu(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x,
+                                                    const float* gamma, const float* beta, const float* mean,
+                                                    const float* var, const BatchNormParams& p) {
+  const char* op = "batchnorm_backward";
+  CN_RETURN_IF_ERROR(validate(op, p, true));
+  BatchNormParams plain = p;
+  plain.relu = false;
+  if (!p.relu || p.c == 0 || p.rows == 0) return batchnorm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, var, plain);
+  if (x.dtype != dy.dtype || dx.dtype != dy.dtype) return invalid_argument(std::string(op) + ": x, dy and dx dtypes differ");
+  return cpu::dnnl_guard(op, [&] { return bn_shapes(p) + " relu"; }, [&] {
+    // defaults() keeps gamma / beta in kTempSlot; the rerun's outputs go elsewhere.
+    defaults(p, &gamma, &beta);
+    auto fwd = bn_relu_forward_primitive(p, x.dtype, true);
+    void* ws = cpu::thread_scratch(cpu::kWorkspaceSlot, fwd->find(DNNL_ARG_WORKSPACE)->user_md.get_size());
+    void* y = cpu::thread_scratch(cpu::kMaskedGradSlot, fwd->find(DNNL_ARG_DST)->user_md.get_size() + 2 * sizeof(float) * p.c);
+    float* stats = reinterpret_cast<float*>(static_cast<char*>(y) + fwd->find(DNNL_ARG_DST)->user_md.get_size());
+    cpu::run_primitive(*fwd, {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_MEAN, stats},
+                              {DNNL_ARG_VARIANCE, stats + p.c}, {DNNL_ARG_DST, y}, {DNNL_ARG_WORKSPACE, ws}});
+    auto bwd = cpu::cached_primitive(bn_key("rp_bn_relu_bwd", p, x.dtype), [&] {
+      auto hint = bn_fwd_pd(p, x.dtype, prop_kind::forward_training, kScaleShiftRelu);
+      auto desc = CN_DNNL(dnnl::batch_normalization_backward::desc(prop_kind::backward, data_md(p, dy.dtype),
+                                                                   data_md(p, x.dtype), p.epsilon, kScaleShiftRelu));
+      auto pd = CN_DNNL(dnnl::batch_normalization_backward::primitive_desc(desc, cpu::default_attr(), cpu::cpu_engine(), hint));
+      auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::batch_normalization_backward(pd)), pd);
+      c->add_operand(DNNL_ARG_SRC, data_md(p, x.dtype), pd.src_desc(), false);
+      c->add_operand(DNNL_ARG_DIFF_DST, data_md(p, dy.dtype), pd.diff_dst_desc(), false);
+      c->add_operand(DNNL_ARG_SCALE, channel_md(p), channel_md(p), false);
+      c->add_operand(DNNL_ARG_SHIFT, channel_md(p), channel_md(p), false);
+      c->add_operand(DNNL_ARG_MEAN, channel_md(p), pd.mean_desc(), false);
+      c->add_operand(DNNL_ARG_VARIANCE, channel_md(p), pd.variance_desc(), false);
+      c->add_operand(DNNL_ARG_WORKSPACE, pd.workspace_desc(), pd.workspace_desc(), false);
+      c->add_operand(DNNL_ARG_DIFF_SRC, data_md(p, dx.dtype), pd.diff_src_desc(), true);
+      c->add_operand(DNNL_ARG_DIFF_SCALE, channel_md(p), channel_md(p), true);
+      c->add_operand(DNNL_ARG_DIFF_SHIFT, channel_md(p), channel_md(p), true);
+      return std::shared_ptr<const CachedPrimitive>(c);
+    });
+    cpu::run_primitive(*bwd, {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_DIFF_DST, dy.data}, {DNNL_ARG_SCALE, gamma},
+                              {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var},
+                              {DNNL_ARG_WORKSPACE, ws}, {DNNL_ARG_DIFF_SRC, dx.data}, {DNNL_ARG_DIFF_SCALE, dgamma},
+                              {DNNL_ARG_DIFF_SHIFT, dbeta}});
     return Status::ok();
   });
 }

@@ -1,6 +1,10 @@
-// movement.cc: CpuBackend transpose, copy_slab, slice and pad. Every dtype moved here has
-// 4-byte elements, so the kernels copy uint32_t. Shapes are first simplified (size-1 axes
-// dropped, axes that stay adjacent merged) so most calls reduce to contiguous row copies.
+// movement.cc: CpuBackend transpose, copy_slab, slice and pad. The bodies are templates on
+// the element (cpu::*_elems in movement.h): uint32_t for the 4-byte dtypes (the Backend
+// methods), uint16_t for bfloat16 / float16 (CpuReducedPrecision, bf16_movement.cc); they
+// copy bits, never values. Shapes are first simplified (size-1 axes dropped, axes that stay
+// adjacent merged) so most calls reduce to contiguous row copies.
+#include "movement.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -14,10 +18,10 @@ namespace {
 
 using cpu::kGrain;
 using cpu::parallel_for;
-using E = uint32_t;  // one element
 
 // Copies rows [0, rows) of `len` elements from src (row stride ss) to dst (row stride ds),
 // splitting by elements so that one long row is still spread across threads.
+template <typename E>
 void copy_rows(E* dst, int64_t ds, const E* src, int64_t ss, int64_t rows, int64_t len) {
   if (rows <= 0 || len <= 0) return;
   parallel_for(rows * len, kGrain, [&](int64_t b, int64_t e) {
@@ -65,7 +69,10 @@ constexpr int64_t kTile = 32;
 
 }  // namespace
 
-Status CpuBackend::transpose(void* out_v, const void* in_v, const TransposeParams& p) {
+namespace cpu {
+
+template <typename E>
+Status transpose_elems(void* out_v, const void* in_v, const TransposeParams& p) {
   CN_RETURN_IF_ERROR(check_transpose(p));
   if (p.size == 0) return Status::ok();
   if (!out_v || !in_v) return invalid_argument("transpose: null buffer");
@@ -160,8 +167,9 @@ Status CpuBackend::transpose(void* out_v, const void* in_v, const TransposeParam
   return Status::ok();
 }
 
-Status CpuBackend::copy_slab(void* out_v, const void* in_v, int64_t outer, int64_t in_axis,
-                             int64_t out_axis, int64_t offset, int64_t inner, bool into_out) {
+template <typename E>
+Status copy_slab_elems(void* out_v, const void* in_v, int64_t outer, int64_t in_axis,
+                       int64_t out_axis, int64_t offset, int64_t inner, bool into_out) {
   if (outer < 0 || in_axis < 0 || out_axis < 0 || offset < 0 || inner < 0)
     return invalid_argument("copy_slab: negative size or offset");
   const int64_t span = into_out ? in_axis : out_axis;  // extent actually copied
@@ -181,8 +189,9 @@ Status CpuBackend::copy_slab(void* out_v, const void* in_v, int64_t outer, int64
   return Status::ok();
 }
 
-Status CpuBackend::slice(void* out_v, const void* in_v, const Shape& in_shape, const Shape& begin,
-                         const Shape& size) {
+template <typename E>
+Status slice_elems(void* out_v, const void* in_v, const Shape& in_shape, const Shape& begin,
+                   const Shape& size) {
   const size_t rank = in_shape.size();
   if (rank > (size_t)kMaxRank)
     return invalid_argument("slice: rank " + std::to_string(rank) + " is above 8");
@@ -240,8 +249,9 @@ Status CpuBackend::slice(void* out_v, const void* in_v, const Shape& in_shape, c
   return Status::ok();
 }
 
-Status CpuBackend::pad(float* out, const float* in, const Shape& in_shape, const Shape& before,
-                       const Shape& after, float value) {
+template <typename E>
+Status pad_elems(E* out, const E* in, const Shape& in_shape, const Shape& before,
+                 const Shape& after, E value) {
   const size_t rank = in_shape.size();
   if (rank > (size_t)kMaxRank)
     return invalid_argument("pad: rank " + std::to_string(rank) + " is above 8");
@@ -298,7 +308,7 @@ Status CpuBackend::pad(float* out, const float* in, const Shape& in_shape, const
   }
   cpu::parallel_rows(w, n_out / len, len, kGrain,
                      [&](const cpu::RowWalker& it, int64_t row, int64_t c0, int64_t c1) {
-    float* o = out + row * len;
+    E* o = out + row * len;
     bool inside = li > 0;
     for (int k = 0; k < it.rank && inside; ++k)
       inside = it.idx[k] >= pb[k] && it.idx[k] < pb[k] + dim[k];
@@ -306,17 +316,51 @@ Status CpuBackend::pad(float* out, const float* in, const Shape& in_shape, const
       std::fill(o + c0, o + c1, value);
       return;
     }
-    const float* src = in + (it.off[0] - shift);  // the input row
+    const E* src = in + (it.off[0] - shift);  // the input row
     const int64_t m0 = std::max(c0, lb), m1 = std::min(c1, lb + li);
     if (m0 >= m1) {
       std::fill(o + c0, o + c1, value);
       return;
     }
     std::fill(o + c0, o + m0, value);
-    std::memcpy(o + m0, src + (m0 - lb), (size_t)(m1 - m0) * sizeof(float));
+    std::memcpy(o + m0, src + (m0 - lb), (size_t)(m1 - m0) * sizeof(E));
     std::fill(o + m1, o + c1, value);
   });
   return Status::ok();
+}
+
+template Status transpose_elems<uint32_t>(void*, const void*, const TransposeParams&);
+template Status transpose_elems<uint16_t>(void*, const void*, const TransposeParams&);
+template Status copy_slab_elems<uint32_t>(void*, const void*, int64_t, int64_t, int64_t, int64_t, int64_t, bool);
+template Status copy_slab_elems<uint16_t>(void*, const void*, int64_t, int64_t, int64_t, int64_t, int64_t, bool);
+template Status slice_elems<uint32_t>(void*, const void*, const Shape&, const Shape&, const Shape&);
+template Status slice_elems<uint16_t>(void*, const void*, const Shape&, const Shape&, const Shape&);
+template Status pad_elems<uint32_t>(uint32_t*, const uint32_t*, const Shape&, const Shape&, const Shape&, uint32_t);
+template Status pad_elems<uint16_t>(uint16_t*, const uint16_t*, const Shape&, const Shape&, const Shape&, uint16_t);
+
+}  // namespace cpu
+
+Status CpuBackend::transpose(void* out, const void* in, const TransposeParams& p) {
+  return cpu::transpose_elems<uint32_t>(out, in, p);
+}
+
+Status CpuBackend::copy_slab(void* out, const void* in, int64_t outer, int64_t in_axis,
+                             int64_t out_axis, int64_t offset, int64_t inner, bool into_out) {
+  return cpu::copy_slab_elems<uint32_t>(out, in, outer, in_axis, out_axis, offset, inner, into_out);
+}
+
+Status CpuBackend::slice(void* out, const void* in, const Shape& in_shape, const Shape& begin,
+                         const Shape& size) {
+  return cpu::slice_elems<uint32_t>(out, in, in_shape, begin, size);
+}
+
+// float32 padding as bits (a copy; the fill value's bits are the float's).
+Status CpuBackend::pad(float* out, const float* in, const Shape& in_shape, const Shape& before,
+                       const Shape& after, float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return cpu::pad_elems<uint32_t>(reinterpret_cast<uint32_t*>(out), reinterpret_cast<const uint32_t*>(in),
+                                  in_shape, before, after, bits);
 }
 
 }  // namespace cn

@@ -2,16 +2,18 @@
 // precision] in typed_kernels.h): the same names, attributes and shape checks as the float32
 // kernels, with dtype rules of their own:
 //   - Cast, Copy, Reshape, Fill: storage only, bfloat16 and float16;
-//   - Conv2D(x, filter[, bias]) -> y: x and filter of one reduced dtype, bias float32 or
-//     x's; y of x's dtype, or float32 with attr outDtype 'float32';
-//   - Conv2DBackpropInput(dy, filter) -> dx of dy's dtype;
-//   - Conv2DBackpropFilter(x, dy) -> dw (and the bias gradient) in float32;
+//   - Conv2D / DepthwiseConv2D(x, filter[, bias]) -> y: x and filter of one reduced dtype,
+//     bias float32 or x's; y of x's dtype, or float32 with attr outDtype 'float32';
+//   - Conv2DBackpropInput / DepthwiseConv2DBackpropInput(dy, filter) -> dx of dy's dtype;
+//   - Conv2DBackpropFilter / DepthwiseConv2DBackpropFilter(x, dy) -> dw (and the bias
+//     gradient) in float32;
 //   - MatMul(a, b[, bias]) -> c, as Conv2D;
 //   - MaxPool / AvgPool and their gradients, the unary ops with a oneDNN eltwise, their
 //     gradients, Add/Sub/Mul/Div/Maximum/Minimum (either operand may be float32),
 //     Softmax / LogSoftmax and their gradients: outputs of the reduced dtype;
 //   - BatchNormTrain / Infer / Grad: x, y, dy, dx reduced; gamma, beta, statistics and the
-//     parameter gradients float32 (no fused residual or relu).
+//     parameter gradients float32; the fused forms too (attr relu; a residual, last input,
+//     of x's dtype or float32; BatchNormGrad's beta, input 5, with relu).
 #include <algorithm>
 
 #include "../core/reduced_precision.h"
@@ -116,7 +118,7 @@ Status k_fill(KernelContext& c) {
 
 // ---- convolution
 
-Status conv_params(KernelContext& c, const char* k, const Shape& x, const Shape& f, Conv2DParams* p) {
+Status conv_params(KernelContext& c, const char* k, const Shape& x, const Shape& f, bool depthwise, Conv2DParams* p) {
   auto strides = c.a().ints("strides");
   auto dil = c.a().ints("dilations");
   if (strides.empty()) strides = {1, 1};
@@ -124,21 +126,25 @@ Status conv_params(KernelContext& c, const char* k, const Shape& x, const Shape&
   if (strides.size() != 2) return invalid_argument(std::string(k) + ": expected strides of length 2");
   if (dil.size() != 2) return invalid_argument(std::string(k) + ": expected dilations of length 2");
   if (x.size() != 4) return invalid_argument(std::string(k) + ": expected x of rank 4 (NHWC) but received shape " + shape_str(x));
-  if (f.size() != 4) return invalid_argument(std::string(k) + ": expected filter of rank 4 (HWIO) but received shape " + shape_str(f));
+  if (f.size() != 4)
+    return invalid_argument(std::string(k) + ": expected filter of rank 4 (" + (depthwise ? "HWCM" : "HWIO") + ") but received shape " +
+                            shape_str(f));
   Padding pad;
   std::vector<int64_t> pads;
   CN_RETURN_IF_ERROR(parse_padding(c.a(), &pad, &pads));
-  return make_conv2d_params(p, x, f, strides[0], strides[1], dil[0], dil[1], pad, pads, false);
+  return make_conv2d_params(p, x, f, strides[0], strides[1], dil[0], dil[1], pad, pads, depthwise);
 }
 
+// Conv2D, or DepthwiseConv2D (HWCM filter: oneDNN's grouped convolution, bf16_conv.cc).
+template <bool depthwise>
 Status k_conv2d(KernelContext& c) {
-  const char* k = "Conv2D";
+  const char* k = depthwise ? "DepthwiseConv2D" : "Conv2D";
   CN_RETURN_IF_ERROR(c.expect_inputs(k, 2, 3));
   DType t = reduced_of(c);
   CN_RETURN_IF_ERROR(expect_same(k, "x", c.inputs[0], t));
   CN_RETURN_IF_ERROR(expect_same(k, "filter", c.inputs[1], t));
   Conv2DParams p;
-  CN_RETURN_IF_ERROR(conv_params(c, k, c.inputs[0]->shape, c.inputs[1]->shape, &p));
+  CN_RETURN_IF_ERROR(conv_params(c, k, c.inputs[0]->shape, c.inputs[1]->shape, depthwise, &p));
   TypedPtr bias;
   if (c.inputs.size() == 3) {
     const BufferPtr& b = c.inputs[2];
@@ -154,18 +160,20 @@ Status k_conv2d(KernelContext& c) {
   CN_RETURN_IF_ERROR(out_dtype(c, k, t, &yt));
   BufferPtr y;
   CN_RETURN_IF_ERROR(c.output(0, p.output_shape(), yt, &y));
+  if (depthwise) return rp(c)->depthwise_conv2d_forward(tp(y), tp(c.inputs[0]), tp(c.inputs[1]), bias, p);
   return rp(c)->conv2d_forward(tp(y), tp(c.inputs[0]), tp(c.inputs[1]), bias, p);
 }
 
+template <bool depthwise>
 Status k_conv2d_bd(KernelContext& c) {
-  const char* k = "Conv2DBackpropInput";
+  const char* k = depthwise ? "DepthwiseConv2DBackpropInput" : "Conv2DBackpropInput";
   CN_RETURN_IF_ERROR(c.expect_inputs(k, 2, 2));
   DType t = reduced_of(c);
   CN_RETURN_IF_ERROR(expect_same(k, "dy", c.inputs[0], t));
   CN_RETURN_IF_ERROR(expect_same(k, "filter", c.inputs[1], t));
   Shape x_shape = c.a().ints("inputShape");
   Conv2DParams p;
-  CN_RETURN_IF_ERROR(conv_params(c, k, x_shape, c.inputs[1]->shape, &p));
+  CN_RETURN_IF_ERROR(conv_params(c, k, x_shape, c.inputs[1]->shape, depthwise, &p));
   if (c.inputs[0]->shape != p.output_shape())
     return invalid_argument(std::string(k) + ": expected dy of shape " + shape_str(p.output_shape()) + " but received " +
                             shape_str(c.inputs[0]->shape));
@@ -173,18 +181,20 @@ Status k_conv2d_bd(KernelContext& c) {
   CN_RETURN_IF_ERROR(out_dtype(c, k, t, &xt));
   BufferPtr dx;
   CN_RETURN_IF_ERROR(c.output(0, x_shape, xt, &dx));
+  if (depthwise) return rp(c)->depthwise_conv2d_backward_data(tp(dx), tp(c.inputs[0]), tp(c.inputs[1]), p);
   return rp(c)->conv2d_backward_data(tp(dx), tp(c.inputs[0]), tp(c.inputs[1]), p);
 }
 
+template <bool depthwise>
 Status k_conv2d_bf(KernelContext& c) {
-  const char* k = "Conv2DBackpropFilter";
+  const char* k = depthwise ? "DepthwiseConv2DBackpropFilter" : "Conv2DBackpropFilter";
   CN_RETURN_IF_ERROR(c.expect_inputs(k, 2, 2));
   DType t = reduced_of(c);
   CN_RETURN_IF_ERROR(expect_same(k, "x", c.inputs[0], t));
   CN_RETURN_IF_ERROR(expect_same(k, "dy", c.inputs[1], t));
   Shape f_shape = c.a().ints("filterShape");
   Conv2DParams p;
-  CN_RETURN_IF_ERROR(conv_params(c, k, c.inputs[0]->shape, f_shape, &p));
+  CN_RETURN_IF_ERROR(conv_params(c, k, c.inputs[0]->shape, f_shape, depthwise, &p));
   if (c.inputs[1]->shape != p.output_shape())
     return invalid_argument(std::string(k) + ": expected dy of shape " + shape_str(p.output_shape()) + " but received " +
                             shape_str(c.inputs[1]->shape));
@@ -192,8 +202,9 @@ Status k_conv2d_bf(KernelContext& c) {
   // primitive writes their gradients in float32 directly.
   BufferPtr dw, db;
   CN_RETURN_IF_ERROR(c.output(0, f_shape, DType::kFloat32, &dw));
-  bool with_bias = c.a().b("bias");
+  bool with_bias = !depthwise && c.a().b("bias");
   if (with_bias) CN_RETURN_IF_ERROR(c.output(1, {p.out_c}, DType::kFloat32, &db));
+  if (depthwise) return rp(c)->depthwise_conv2d_backward_filter(tp(dw), tp(c.inputs[0]), tp(c.inputs[1]), p);
   return rp(c)->conv2d_backward_filter(tp(dw), with_bias ? tp(db) : TypedPtr(), tp(c.inputs[0]), tp(c.inputs[1]), p);
 }
 
@@ -354,7 +365,6 @@ Status bn_params(KernelContext& c, const char* k, size_t x_at, size_t first, siz
   p->rows = p->c ? num_elements(x->shape) / p->c : 0;
   p->epsilon = (float)c.a().f("epsilon", 1e-3);
   p->relu = c.a().b("relu", false);
-  if (p->relu) return not_supported(std::string(k) + ": the fused relu form supports float32 only, not " + dtype_name(x->dtype));
   for (size_t i = first; i <= last && i < c.inputs.size(); ++i) {
     if (c.inputs[i]->shape != Shape{p->c})
       return invalid_argument(std::string(k) + ": expected parameter " + std::to_string(i) + " of shape [" + std::to_string(p->c) +
@@ -364,36 +374,63 @@ Status bn_params(KernelContext& c, const char* k, size_t x_at, size_t first, siz
   return Status::ok();
 }
 
+// The residual input at index at, if given: x's shape, x's dtype or float32.
+Status bn_residual(KernelContext& c, const char* k, size_t at, TypedPtr* r) {
+  *r = TypedPtr();
+  if (c.inputs.size() <= at) return Status::ok();
+  const BufferPtr& z = c.inputs[at];
+  const BufferPtr& x = c.inputs[0];
+  if (z->shape != x->shape || (z->dtype != x->dtype && z->dtype != DType::kFloat32))
+    return invalid_argument(std::string(k) + ": expected residual (input " + std::to_string(at) + ") of x's shape " +
+                            shape_str(x->shape) + " and dtype " + dtype_name(x->dtype) + " or float32 but received " +
+                            shape_str(z->shape) + " " + dtype_name(z->dtype));
+  *r = tp(z);
+  return Status::ok();
+}
+
 Status k_bn_train(KernelContext& c) {
   const char* k = "BatchNormTrain";
-  CN_RETURN_IF_ERROR(c.expect_inputs(k, 3, 3));
+  CN_RETURN_IF_ERROR(c.expect_inputs(k, 3, 4));
   BatchNormParams p;
   CN_RETURN_IF_ERROR(bn_params(c, k, 0, 1, 2, &p));
+  TypedPtr residual;
+  CN_RETURN_IF_ERROR(bn_residual(c, k, 3, &residual));
   BufferPtr y, m, v;
   CN_RETURN_IF_ERROR(c.output(0, c.inputs[0]->shape, c.inputs[0]->dtype, &y));
   CN_RETURN_IF_ERROR(c.output(1, {p.c}, DType::kFloat32, &m));
   CN_RETURN_IF_ERROR(c.output(2, {p.c}, DType::kFloat32, &v));
+  if (p.relu || residual)
+    return rp(c)->batchnorm_forward_training_fused(tp(y), m->f32(), v->f32(), tp(c.inputs[0]), c.inputs[1]->f32(),
+                                                   c.inputs[2]->f32(), residual, p);
   return rp(c)->batchnorm_forward_training(tp(y), m->f32(), v->f32(), tp(c.inputs[0]), c.inputs[1]->f32(),
                                            c.inputs[2]->f32(), p);
 }
 
 Status k_bn_infer(KernelContext& c) {
   const char* k = "BatchNormInfer";
-  CN_RETURN_IF_ERROR(c.expect_inputs(k, 5, 5));
+  CN_RETURN_IF_ERROR(c.expect_inputs(k, 5, 6));
   BatchNormParams p;
   CN_RETURN_IF_ERROR(bn_params(c, k, 0, 1, 4, &p));
+  TypedPtr residual;
+  CN_RETURN_IF_ERROR(bn_residual(c, k, 5, &residual));
   BufferPtr y;
   CN_RETURN_IF_ERROR(c.output(0, c.inputs[0]->shape, c.inputs[0]->dtype, &y));
+  if (p.relu || residual)
+    return rp(c)->batchnorm_forward_inference_fused(tp(y), tp(c.inputs[0]), c.inputs[1]->f32(), c.inputs[2]->f32(),
+                                                    c.inputs[3]->f32(), c.inputs[4]->f32(), residual, p);
   return rp(c)->batchnorm_forward_inference(tp(y), tp(c.inputs[0]), c.inputs[1]->f32(), c.inputs[2]->f32(),
                                             c.inputs[3]->f32(), c.inputs[4]->f32(), p);
 }
 
-// inputs: dy, x, gamma, batchMean, batchVar
+// inputs: dy, x, gamma, batchMean, batchVar[, beta (exactly with relu)]
 Status k_bn_grad(KernelContext& c) {
   const char* k = "BatchNormGrad";
-  CN_RETURN_IF_ERROR(c.expect_inputs(k, 5, 5));
+  CN_RETURN_IF_ERROR(c.expect_inputs(k, 5, 6));
   BatchNormParams p;
-  CN_RETURN_IF_ERROR(bn_params(c, k, 1, 2, 4, &p));
+  CN_RETURN_IF_ERROR(bn_params(c, k, 1, 2, 5, &p));
+  if (p.relu != (c.inputs.size() == 6))
+    return invalid_argument(std::string(k) + ": expected beta as input 5 exactly when relu is set, but received " +
+                            std::to_string(c.inputs.size()) + " inputs with relu " + (p.relu ? "true" : "false"));
   DType t = reduced_of(c);
   CN_RETURN_IF_ERROR(expect_same(k, "dy", c.inputs[0], t));
   CN_RETURN_IF_ERROR(expect_same(k, "x", c.inputs[1], t));
@@ -402,6 +439,9 @@ Status k_bn_grad(KernelContext& c) {
   CN_RETURN_IF_ERROR(c.output(0, c.inputs[1]->shape, t, &dx));
   CN_RETURN_IF_ERROR(c.output(1, {p.c}, DType::kFloat32, &dg));
   CN_RETURN_IF_ERROR(c.output(2, {p.c}, DType::kFloat32, &db));
+  if (p.relu)
+    return rp(c)->batchnorm_backward_relu(tp(dx), dg->f32(), db->f32(), tp(c.inputs[0]), tp(c.inputs[1]),
+                                          c.inputs[2]->f32(), c.inputs[5]->f32(), c.inputs[3]->f32(), c.inputs[4]->f32(), p);
   return rp(c)->batchnorm_backward(tp(dx), dg->f32(), db->f32(), tp(c.inputs[0]), tp(c.inputs[1]), c.inputs[2]->f32(),
                                    c.inputs[3]->f32(), c.inputs[4]->f32(), p);
 }
@@ -414,9 +454,12 @@ CN_REGISTER_TYPED_KERNEL("Copy", kBoth, true, k_copy);
 CN_REGISTER_TYPED_KERNEL("Reshape", kBoth, true, k_reshape);
 CN_REGISTER_TYPED_KERNEL("Fill", kBoth, true, k_fill);
 // Compute kernels (bfloat16; Note [float16 on the cpu] in native/cpu/bf16_backend.h).
-CN_REGISTER_TYPED_KERNEL("Conv2D", kBoth, false, k_conv2d);
-CN_REGISTER_TYPED_KERNEL("Conv2DBackpropInput", kBoth, false, k_conv2d_bd);
-CN_REGISTER_TYPED_KERNEL("Conv2DBackpropFilter", kBoth, false, k_conv2d_bf);
+CN_REGISTER_TYPED_KERNEL("Conv2D", kBoth, false, k_conv2d<false>);
+CN_REGISTER_TYPED_KERNEL("Conv2DBackpropInput", kBoth, false, k_conv2d_bd<false>);
+CN_REGISTER_TYPED_KERNEL("Conv2DBackpropFilter", kBoth, false, k_conv2d_bf<false>);
+CN_REGISTER_TYPED_KERNEL("DepthwiseConv2D", kBoth, false, k_conv2d<true>);
+CN_REGISTER_TYPED_KERNEL("DepthwiseConv2DBackpropInput", kBoth, false, k_conv2d_bd<true>);
+CN_REGISTER_TYPED_KERNEL("DepthwiseConv2DBackpropFilter", kBoth, false, k_conv2d_bf<true>);
 CN_REGISTER_TYPED_KERNEL("MatMul", kBoth, false, k_matmul);
 CN_REGISTER_TYPED_KERNEL("MaxPool", kBoth, false, k_pool<PoolKind::kMax>);
 CN_REGISTER_TYPED_KERNEL("AvgPool", kBoth, false, k_pool<PoolKind::kAvg>);

@@ -1,9 +1,19 @@
 // Data movement kernels: Reshape (a view, no copy), Transpose (attr perm), Concat (attr
 // axis, any number of inputs), Slice (attrs begin, size), Pad (attrs before, after, value).
+// Transpose, Concat, Slice and Pad are also the bfloat16 / float16 variants (storage
+// kernels, registered below): one shape check, and 2-byte elements move through the
+// backend's ReducedPrecisionOps (Note [reduced precision] in typed_kernels.h).
+#include "../core/reduced_precision.h"
 #include "kernel.h"
+#include "typed_kernels.h"
 
 namespace cn {
 namespace {
+
+// bfloat16 / float16 buffers move through the backend's ReducedPrecisionOps (dispatch_kernel
+// only sends them here where the backend has one).
+bool two_byte(const BufferPtr& b) { return is_reduced_precision(b->dtype); }
+TypedPtr typed(const BufferPtr& b) { return TypedPtr(b->raw(), b->dtype); }
 
 Status k_reshape(KernelContext& c) {
   CN_RETURN_IF_ERROR(c.expect_inputs("reshape", 1, 1));
@@ -40,6 +50,7 @@ Status k_transpose(KernelContext& c) {
   p.size = c.inputs[0]->size();
   BufferPtr y;
   CN_RETURN_IF_ERROR(c.output(0, out, c.inputs[0]->dtype, &y));
+  if (two_byte(y)) return c.backend->reduced_precision()->transpose(typed(y), typed(c.inputs[0]), p);
   return c.backend->transpose(y->raw(), c.inputs[0]->raw(), p);
 }
 
@@ -67,7 +78,11 @@ Status k_concat(KernelContext& c) {
   CN_RETURN_IF_ERROR(c.output(0, out, c.inputs[0]->dtype, &y));
   int64_t offset = 0;
   for (auto& in : c.inputs) {
-    CN_RETURN_IF_ERROR(c.backend->copy_slab(y->raw(), in->raw(), outer, in->shape[axis], out[axis], offset, inner, true));
+    if (two_byte(y))
+      CN_RETURN_IF_ERROR(c.backend->reduced_precision()->copy_slab(typed(y), typed(in), outer, in->shape[axis], out[axis],
+                                                                   offset, inner, true));
+    else
+      CN_RETURN_IF_ERROR(c.backend->copy_slab(y->raw(), in->raw(), outer, in->shape[axis], out[axis], offset, inner, true));
     offset += in->shape[axis];
   }
   return Status::ok();
@@ -87,12 +102,14 @@ Status k_slice(KernelContext& c) {
   }
   BufferPtr y;
   CN_RETURN_IF_ERROR(c.output(0, size, c.inputs[0]->dtype, &y));
+  if (two_byte(y)) return c.backend->reduced_precision()->slice(typed(y), typed(c.inputs[0]), s, begin, size);
   return c.backend->slice(y->raw(), c.inputs[0]->raw(), s, begin, size);
 }
 
 Status k_pad(KernelContext& c) {
   CN_RETURN_IF_ERROR(c.expect_inputs("pad", 1, 1));
-  CN_RETURN_IF_ERROR(expect_dtype("pad", "x", c.inputs[0], DType::kFloat32));
+  const DType t = c.inputs[0]->dtype;
+  if (!is_reduced_precision(t)) CN_RETURN_IF_ERROR(expect_dtype("pad", "x", c.inputs[0], DType::kFloat32));
   const Shape& s = c.inputs[0]->shape;
   Shape before = c.a().ints("before"), after = c.a().ints("after");
   if (before.size() != s.size() || after.size() != s.size())
@@ -105,7 +122,9 @@ Status k_pad(KernelContext& c) {
                               shape_str(before) + " / " + shape_str(after));
   }
   BufferPtr y;
-  CN_RETURN_IF_ERROR(c.output(0, out, DType::kFloat32, &y));
+  CN_RETURN_IF_ERROR(c.output(0, out, t, &y));
+  if (two_byte(y))
+    return c.backend->reduced_precision()->pad(typed(y), typed(c.inputs[0]), s, before, after, (float)c.a().f("value"));
   return c.backend->pad(y->f32(), c.inputs[0]->f32(), s, before, after, (float)c.a().f("value"));
 }
 
@@ -116,5 +135,11 @@ CN_REGISTER_KERNEL("Transpose", k_transpose);
 CN_REGISTER_KERNEL("Concat", k_concat);
 CN_REGISTER_KERNEL("Slice", k_slice);
 CN_REGISTER_KERNEL("Pad", k_pad);
+
+const auto kTwoByte = {DType::kBFloat16, DType::kFloat16};
+CN_REGISTER_TYPED_KERNEL("Transpose", kTwoByte, true, k_transpose);
+CN_REGISTER_TYPED_KERNEL("Concat", kTwoByte, true, k_concat);
+CN_REGISTER_TYPED_KERNEL("Slice", kTwoByte, true, k_slice);
+CN_REGISTER_TYPED_KERNEL("Pad", kTwoByte, true, k_pad);
 
 }  // namespace cn

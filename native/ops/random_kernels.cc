@@ -2,6 +2,7 @@
 // and RandomUniform / RandomNormal (attrs shape, a, b, seed). Inside a compiled plan the
 // seed is mixed with the run index, so each training step draws a fresh mask.
 #include "kernel.h"
+#include "typed_kernels.h"
 
 namespace cn {
 namespace {
@@ -35,5 +36,9 @@ Status k_random(KernelContext& c) {
 CN_REGISTER_KERNEL("DropoutMask", k_dropout_mask);
 CN_REGISTER_KERNEL("RandomUniform", k_random<false>);
 CN_REGISTER_KERNEL("RandomNormal", k_random<true>);
+// DropoutMask reads only x's backend (attr shape gives the mask's), so x may be bfloat16 or
+// float16; the mask stays float32, and x * mask (Mul with a float32 operand) keeps x's dtype.
+const auto kReduced = {DType::kBFloat16, DType::kFloat16};
+CN_REGISTER_TYPED_KERNEL("DropoutMask", kReduced, true, k_dropout_mask);
 
 }  // namespace cn

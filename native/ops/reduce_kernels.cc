@@ -2,7 +2,9 @@
 // and OneHot (attrs depth, onValue, offValue).
 #include <algorithm>
 
+#include "../core/reduced_precision.h"
 #include "kernel.h"
+#include "typed_kernels.h"
 
 namespace cn {
 namespace {
@@ -69,6 +71,40 @@ Status k_reduce(KernelContext& c) {
   return c.backend->reduce(y->f32(), src->f32(), op, p);
 }
 
+// Sum / Mean of a bfloat16 x: the backend's reduction reads x as it is, accumulates in
+// float32 and writes x's dtype (GlobalAveragePooling2D under mixed_bfloat16, as Keras), or
+// float32 with attr outDtype 'float32' (losses and metrics, which Keras computes in float32),
+// over any set of axes in one primitive (bf16_reduce.cc). The output dtype follows the
+// 'reduced' rule of lib/kernels/reduced_dtypes.ts.
+template <ReduceOp op>
+Status k_reduce_typed(KernelContext& c) {
+  CN_RETURN_IF_ERROR(c.expect_inputs(c.kernel, 1, 1));
+  BufferPtr x = c.inputs[0];
+  std::vector<int64_t> axes;
+  CN_RETURN_IF_ERROR(normalize_axes(c.kernel, x->shape, c.a().ints("axes"), &axes));
+  DType out_t = x->dtype;
+  std::string s = c.a().s("outDtype", "");
+  if (!s.empty()) {
+    if (!parse_any_dtype(s, &out_t) || (out_t != DType::kFloat32 && out_t != x->dtype))
+      return invalid_argument(std::string(c.kernel) + ": expected outDtype 'float32' or '" + dtype_name(x->dtype) +
+                              "' but received '" + s + "'");
+  }
+  Shape out_shape, kept;
+  for (int64_t i = 0; i < (int64_t)x->shape.size(); ++i) {
+    bool red = std::find(axes.begin(), axes.end(), i) != axes.end();
+    if (!red) out_shape.push_back(x->shape[i]);
+    kept.push_back(red ? 1 : x->shape[i]);
+  }
+  BufferPtr y;
+  CN_RETURN_IF_ERROR(c.output(0, c.a().b("keepDims") ? kept : out_shape, out_t, &y));
+  ReducedPrecisionOps* rp = c.backend->reduced_precision();
+  if (axes.empty()) {  // nothing reduced: x itself, in out_t
+    if (out_t == x->dtype) return c.backend->copy(y->raw(), x->raw(), x->storage->bytes);
+    return rp->cast(TypedPtr(y->raw(), out_t), TypedPtr(x->raw(), x->dtype), x->size());
+  }
+  return rp->reduce(TypedPtr(y->raw(), out_t), TypedPtr(x->raw(), x->dtype), op, x->shape, axes);
+}
+
 Status k_argmax(KernelContext& c) {
   CN_RETURN_IF_ERROR(c.expect_inputs("argMax", 1, 1));
   const Shape& s = c.inputs[0]->shape;
@@ -110,5 +146,8 @@ CN_REGISTER_KERNEL("Min", k_reduce<ReduceOp::kMin>);
 CN_REGISTER_KERNEL("Prod", k_reduce<ReduceOp::kProd>);
 CN_REGISTER_KERNEL("ArgMax", k_argmax);
 CN_REGISTER_KERNEL("OneHot", k_one_hot);
+const auto kReduced = {DType::kBFloat16, DType::kFloat16};
+CN_REGISTER_TYPED_KERNEL("Sum", kReduced, false, k_reduce_typed<ReduceOp::kSum>);
+CN_REGISTER_TYPED_KERNEL("Mean", kReduced, false, k_reduce_typed<ReduceOp::kMean>);
 
 }  // namespace cn
