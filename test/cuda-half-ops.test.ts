@@ -131,6 +131,27 @@ for (const dt of ['bfloat16', 'float16'] as const) {
       }, [dt, dt, 'float32', 'float32'], { roundings: 2, atol: 2e-3 });
     });
 
+    it('depthwiseConv2d forward, backward-data and the float32 filter gradient (a grouped cuDNN convolution)', () => {
+      check(dt, (m) => withGrads(m, (x, f) => cn.depthwiseConv2d(x, f, 1, 'same'), [m.mk([2, 9, 9, 8], 1), m.mk([3, 3, 8, 2], 2, -0.5, 0.5)]),
+        [dt, dt, 'float32'], { roundings: 1, atol: 2e-3 });
+      check(dt, (m) => withGrads(m, (x, f) => cn.depthwiseConv2d(x, f, 2, 'same'), [m.mk([2, 10, 10, 3], 1), m.mk([3, 3, 3, 1], 2, -0.5, 0.5)]),
+        [dt, dt, 'float32'], { roundings: 1, atol: 2e-3 });
+    });
+
+    it('transpose, concat, slice and pad move 16-bit elements bit for bit (pad rounds its value once)', () => {
+      check(dt, (m) => [cn.transpose(m.mk([2, 3, 4, 5], 1), [0, 3, 1, 2])], [dt], { roundings: 0, atol: 0 });
+      check(dt, (m) => [cn.concat([m.mk([2, 3, 4], 1), m.mk([2, 2, 4], 2)], 1)], [dt], { roundings: 0, atol: 0 });
+      check(dt, (m) => [cn.slice(m.mk([4, 6, 5], 1), [1, 2, 0], [2, 3, 5])], [dt], { roundings: 0, atol: 0 });
+      check(dt, (m) => [cn.pad(m.mk([2, 3, 4], 1), [[1, 0], [0, 2], [1, 1]], 0.3)], [dt], { roundings: 1, atol: 0 });
+    });
+
+    it('sum and mean of a reduced tensor accumulate in float32 (adjacent and non-adjacent axes)', () => {
+      // cn.sum / cn.mean return float32 (losses and metrics are float32 under a policy).
+      check(dt, (m) => [cn.sum(m.mk([6, 5, 4, 3], 1), [0])], ['float32'], { roundings: 0, atol: 1e-6 });
+      check(dt, (m) => [cn.mean(m.mk([6, 5, 4, 3], 1), [1, 2])], ['float32'], { roundings: 0, atol: 1e-6 });
+      check(dt, (m) => [cn.sum(m.mk([6, 5, 4, 3], 1), [0, 2])], ['float32'], { roundings: 0, atol: 1e-6 });
+    });
+
     it('matMul (plain, transposed, batched with broadcasting) and its gradients', () => {
       check(dt, (m) => withGrads(m, (a, b) => cn.matMul(a, b), [m.mk([33, 70], 1), m.mk([70, 24], 2)]), [dt, dt, dt], { atol: 2e-3 });
       check(dt, (m) => withGrads(m, (a, b) => cn.matMul(a, b, true, true), [m.mk([40, 17], 1), m.mk([9, 40], 2)]), [dt, dt, dt], { atol: 2e-3 });

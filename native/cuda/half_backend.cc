@@ -1,6 +1,7 @@
 // CudaReducedPrecision (half_backend.h): the device's capability, casts, unary and binary
-// ops, softmax, pooling and batch norm on bfloat16 / float16 storage, each one launch (or
-// two, for the statistics) of the kernels in kernels/reduced_kernels.h. Convolutions are in
+// ops (and the residual join add + relu), softmax and pooling on bfloat16 / float16 storage,
+// each one launch of the kernels in kernels/reduced_kernels.h. Batch norm is in
+// half_norm.cc, data movement and reductions in half_movement.cc, convolutions in
 // half_conv.cc, matmul in half_matmul.cc.
 #include "half_backend.h"
 
@@ -169,81 +170,25 @@ Status CudaReducedPrecision::pool2d_backward(TypedPtr dx, TypedPtr dy, TypedPtr 
   return Status::ok();
 }
 
-namespace {
-
-std::string bn_ctx(const char* op, const BatchNormParams& p, DType t) {
-  return std::string(op) + " x=[" + std::to_string(p.rows) + "," + std::to_string(p.c) + "] " + dtype_name(t);
-}
-
-Status bn_check(const char* op, const BatchNormParams& p) {
-  if (p.rows < 0 || p.c < 0 || !(p.epsilon >= 0)) return invalid_argument(std::string(op) + ": invalid parameters");
-  if (p.relu) return not_supported(std::string(op) + ": the fused relu form supports float32 only");
+Status CudaReducedPrecision::add_relu(TypedPtr out, TypedPtr a, TypedPtr b, int64_t n) {
+  DType t;
+  CN_RETURN_IF_ERROR(reduced_dtype("add_relu", "a", a, &t));
+  CN_RETURN_IF_ERROR(expect_typed("add_relu", "b", b, {t}));
+  CN_RETURN_IF_ERROR(expect_typed("add_relu", "out", out, {t}));
+  if (n < 0) return invalid_argument("add_relu: negative size");
+  CN_LAUNCH_CHECK(cuda::k::rp_add_relu(b_->stream(), out.data, a.data, b.data, (int)t, n), n_ctx("add_relu", n, t));
   return Status::ok();
 }
 
-}  // namespace
-
-Status CudaReducedPrecision::batchnorm_forward_training(TypedPtr y, float* mean, float* var, TypedPtr x,
-                                                        const float* gamma, const float* beta,
-                                                        const BatchNormParams& p) {
-  const char* op = "batchnorm_forward_training";
+Status CudaReducedPrecision::add_relu_grad(TypedPtr dx, TypedPtr g1, TypedPtr g2, TypedPtr ref, int64_t n) {
   DType t;
-  CN_RETURN_IF_ERROR(reduced_dtype(op, "x", x, &t));
-  CN_RETURN_IF_ERROR(expect_typed(op, "y", y, {t}));
-  CN_RETURN_IF_ERROR(bn_check(op, p));
-  if (p.c == 0) return Status::ok();
-  if (p.rows == 0) return invalid_argument(std::string(op) + ": no rows");
-  cuda::Scratch partials, scale;
-  CN_RETURN_IF_ERROR(b_->scratch(&partials, sizeof(double) * cuda::k::bn_partials_size(p.rows, p.c)));
-  CN_RETURN_IF_ERROR(b_->scratch(&scale, sizeof(float) * p.c));
-  CN_LAUNCH_CHECK(cuda::k::rp_bn_moments(b_->stream(), mean, var, static_cast<double*>(partials.get()), x.data,
-                                         (int)t, p.rows, p.c),
-                  bn_ctx(op, p, t));
-  CN_LAUNCH_CHECK(cuda::k::rp_bn_normalize(b_->stream(), y.data, x.data, (int)t, mean, var, gamma, beta,
-                                           scale.f32(), p.rows, p.c, p.epsilon),
-                  bn_ctx(op, p, t));
-  return Status::ok();
-}
-
-Status CudaReducedPrecision::batchnorm_forward_inference(TypedPtr y, TypedPtr x, const float* gamma,
-                                                         const float* beta, const float* mean, const float* var,
-                                                         const BatchNormParams& p) {
-  const char* op = "batchnorm_forward_inference";
-  DType t;
-  CN_RETURN_IF_ERROR(reduced_dtype(op, "x", x, &t));
-  CN_RETURN_IF_ERROR(expect_typed(op, "y", y, {t}));
-  CN_RETURN_IF_ERROR(bn_check(op, p));
-  if (p.c == 0 || p.rows == 0) return Status::ok();
-  cuda::Scratch scale;
-  CN_RETURN_IF_ERROR(b_->scratch(&scale, sizeof(float) * p.c));
-  CN_LAUNCH_CHECK(cuda::k::rp_bn_normalize(b_->stream(), y.data, x.data, (int)t, mean, var, gamma, beta,
-                                           scale.f32(), p.rows, p.c, p.epsilon),
-                  bn_ctx(op, p, t));
-  return Status::ok();
-}
-
-Status CudaReducedPrecision::batchnorm_backward(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x,
-                                                const float* gamma, const float* mean, const float* var,
-                                                const BatchNormParams& p) {
-  const char* op = "batchnorm_backward";
-  DType t;
-  CN_RETURN_IF_ERROR(reduced_dtype(op, "x", x, &t));
-  CN_RETURN_IF_ERROR(expect_typed(op, "dy", dy, {t}));
-  if (dx) CN_RETURN_IF_ERROR(expect_typed(op, "dx", dx, {t}));
-  CN_RETURN_IF_ERROR(bn_check(op, p));
-  if (p.c == 0) return Status::ok();
-  if (p.rows == 0) return invalid_argument(std::string(op) + ": no rows");
-  cuda::Scratch partials, sums;
-  CN_RETURN_IF_ERROR(b_->scratch(&partials, sizeof(double) * cuda::k::bn_partials_size(p.rows, p.c)));
-  CN_RETURN_IF_ERROR(b_->scratch(&sums, sizeof(float) * 5 * p.c));  // s_dy, s_dyd, dx's 3 coefficients
-  float* s_dy = sums.f32();
-  float* s_dyd = s_dy + p.c;
-  CN_LAUNCH_CHECK(cuda::k::rp_bn_grad_sums(b_->stream(), s_dy, s_dyd, static_cast<double*>(partials.get()), x.data,
-                                           dy.data, (int)t, mean, p.rows, p.c),
-                  bn_ctx(op, p, t));
-  CN_LAUNCH_CHECK(cuda::k::rp_bn_backward(b_->stream(), dx.data, dgamma, dbeta, dy.data, x.data, (int)t, mean, var,
-                                          gamma, s_dy, s_dyd, s_dy + 2 * p.c, p.rows, p.c, p.epsilon),
-                  bn_ctx(op, p, t));
+  CN_RETURN_IF_ERROR(reduced_dtype("add_relu_grad", "g1", g1, &t));
+  CN_RETURN_IF_ERROR(expect_typed("add_relu_grad", "g2", g2, {t}));
+  CN_RETURN_IF_ERROR(expect_typed("add_relu_grad", "ref", ref, {t}));
+  CN_RETURN_IF_ERROR(expect_typed("add_relu_grad", "dx", dx, {t}));
+  if (n < 0) return invalid_argument("add_relu_grad: negative size");
+  CN_LAUNCH_CHECK(cuda::k::rp_add_relu_grad(b_->stream(), dx.data, g1.data, g2.data, ref.data, (int)t, n),
+                  n_ctx("add_relu_grad", n, t));
   return Status::ok();
 }
 

@@ -1,8 +1,9 @@
 // CudaReducedPrecision: the cuda backend's bfloat16 / float16 primitives
 // (ReducedPrecisionOps, native/core/reduced_precision.h), so that the typed kernels of
 // native/ops/bf16_kernels.cc run on cuda. Defined across half_backend.cc (casts, unary and
-// binary ops, softmax, pooling, batch norm: our own kernels templated on the storage type,
-// kernels/reduced_kernels.h), half_conv.cc (cuDNN convolutions) and half_matmul.cc (cuBLAS).
+// binary ops, softmax, pooling: our own kernels templated on the storage type,
+// kernels/reduced_kernels.h), half_norm.cc (batch norm), half_movement.cc (data movement,
+// Sum / Mean), half_conv.cc (cuDNN convolutions) and half_matmul.cc (cuBLAS).
 //
 // Note [cuda reduced precision]: every primitive reads bf16 / fp16 storage and computes in
 // float: cuDNN convolutions and cuBLAS GEMMs accumulate in float on tensor cores, our kernels
@@ -55,6 +56,32 @@ class CudaReducedPrecision final : public ReducedPrecisionOps {
   Status batchnorm_backward(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x,
                             const float* gamma, const float* mean, const float* var,
                             const BatchNormParams& p) override;
+
+  // The optional primitives (Note [optional reduced-precision primitives] in
+  // core/reduced_precision.h): depthwise convolutions (half_conv.cc), 2-byte data movement
+  // and Sum / Mean (half_movement.cc), the fusion pass's residual join (half_backend.cc) and
+  // batch norm's fused forms (half_norm.cc).
+  Status depthwise_conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, TypedPtr bias, const Conv2DParams& p) override;
+  Status depthwise_conv2d_backward_data(TypedPtr dx, TypedPtr dy, TypedPtr w, const Conv2DParams& p) override;
+  Status depthwise_conv2d_backward_filter(TypedPtr dw, TypedPtr x, TypedPtr dy, const Conv2DParams& p) override;
+  Status transpose(TypedPtr out, TypedPtr in, const TransposeParams& p) override;
+  Status copy_slab(TypedPtr out, TypedPtr in, int64_t outer, int64_t in_axis, int64_t out_axis, int64_t offset,
+                   int64_t inner, bool into_out) override;
+  Status slice(TypedPtr out, TypedPtr in, const Shape& in_shape, const Shape& begin, const Shape& size) override;
+  Status pad(TypedPtr out, TypedPtr in, const Shape& in_shape, const Shape& before, const Shape& after,
+             float value) override;
+  Status reduce(TypedPtr out, TypedPtr in, ReduceOp op, const Shape& in_shape,
+                const std::vector<int64_t>& axes) override;
+  Status add_relu(TypedPtr out, TypedPtr a, TypedPtr b, int64_t n) override;
+  Status add_relu_grad(TypedPtr dx, TypedPtr g1, TypedPtr g2, TypedPtr ref, int64_t n) override;
+  Status batchnorm_forward_training_fused(TypedPtr y, float* mean, float* var, TypedPtr x, const float* gamma,
+                                          const float* beta, TypedPtr residual, const BatchNormParams& p) override;
+  Status batchnorm_forward_inference_fused(TypedPtr y, TypedPtr x, const float* gamma, const float* beta,
+                                           const float* mean, const float* var, TypedPtr residual,
+                                           const BatchNormParams& p) override;
+  Status batchnorm_backward_relu(TypedPtr dx, float* dgamma, float* dbeta, TypedPtr dy, TypedPtr x,
+                                 const float* gamma, const float* beta, const float* mean, const float* var,
+                                 const BatchNormParams& p) override;
 
  private:
   CudaBackend* b_;

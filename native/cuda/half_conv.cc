@@ -15,6 +15,8 @@
 //     (autocast casts the bf16 weight gradient to the float32 master weight's type after);
 //   - a float32 y (attr outDtype) or dx is computed in the data type and widened by the
 //     epilogue pass (bias and ReLU, when there are any, run in that same pass);
+//   - depthwise convolutions (their own entry points, HWCM filters) run as grouped ones on
+//     the legacy API, as in float32;
 //   - bias and ReLU are always that separate pass (k::rp_bias_act, bias float32 or the data
 //     type), never cudnnConvolutionBiasActivationForward: its bias must be of y's type, and
 //     the separate pass adds a float32 bias to the float result before its one rounding;
@@ -33,20 +35,27 @@ namespace {
 using cuda::expect_typed;
 constexpr DType kF32 = DType::kFloat32;
 
-// The shared checks and the plan: x (or dy) and the filter of one reduced dtype.
-Status conv_setup(const char* op, const TypedPtr& data, const TypedPtr& w, const Conv2DParams& p, DType* t) {
+// The shared checks: x (or dy) and the filter of one reduced dtype, and p.depthwise as the
+// entry point says (depthwise ones take an HWCM filter, run as a grouped convolution as the
+// float32 path does; the rest an HWIO one).
+Status conv_setup(const char* op, const TypedPtr& data, const TypedPtr& w, const Conv2DParams& p, bool depthwise,
+                  DType* t) {
   CN_RETURN_IF_ERROR(expect_typed(op, "x", data, {DType::kBFloat16, DType::kFloat16}));
   *t = data.dtype;
   if (w) CN_RETURN_IF_ERROR(expect_typed(op, "filter", w, {*t}));
   CN_RETURN_IF_ERROR(cuda::validate_conv(op, p));
-  if (p.depthwise) return not_supported(std::string(op) + ": depthwise convolutions support float32 only");
+  if (p.depthwise != depthwise)
+    return invalid_argument(std::string(op) + (depthwise ? ": expected depthwise parameters" : ": expected the parameters of a plain convolution"));
   return Status::ok();
 }
 
-// filter HWIO [rsc, out_c] (type t) -> KRSC [out_c, rsc] scratch of type t.
+// Rows of the filter as a [rsc, out_c] matrix (Note [filter layout] in conv.cc).
+int64_t filter_rows(const Conv2DParams& p) { return p.k_h * p.k_w * (p.depthwise ? 1 : p.in_c); }
+
+// filter HWIO / HWCM [rsc, out_c] (type t) -> KRSC [out_c, rsc] scratch of type t.
 Status filter_to_krsc(CudaBackend* b, cuda::Scratch* wk, const TypedPtr& w, DType t, const Conv2DParams& p,
                       const std::string& shapes) {
-  const int64_t rsc = p.k_h * p.k_w * p.in_c;
+  const int64_t rsc = filter_rows(p);
   CN_RETURN_IF_ERROR(b->scratch(wk, dtype_size(t) * rsc * p.out_c));
   CN_LAUNCH_CHECK(cuda::k::rp_transpose(b->stream(), wk->get(), (int)t, w.data, (int)t, rsc, p.out_c),
                   "filter relayout " + shapes);
@@ -55,14 +64,12 @@ Status filter_to_krsc(CudaBackend* b, cuda::Scratch* wk, const TypedPtr& w, DTyp
 
 std::string typed_shapes(const Conv2DParams& p, DType t) { return cuda::conv_shapes(p) + " " + dtype_name(t); }
 
-}  // namespace
 
-Status CudaReducedPrecision::conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, TypedPtr bias,
-                                            const Conv2DParams& p) {
-  const char* op = "conv2d_forward";
+Status forward(CudaBackend* b_, const char* op, TypedPtr y, TypedPtr x, TypedPtr w, TypedPtr bias,
+               const Conv2DParams& p, bool depthwise) {
   DType t;
   cuda::ConvPlan* pl = nullptr;
-  CN_RETURN_IF_ERROR(conv_setup(op, x, w, p, &t));
+  CN_RETURN_IF_ERROR(conv_setup(op, x, w, p, depthwise, &t));
   CN_RETURN_IF_ERROR(expect_typed(op, "y", y, {t, kF32}));
   if (bias) CN_RETURN_IF_ERROR(expect_typed(op, "bias", bias, {kF32, t}));
   if (p.n == 0 || p.out_c == 0) return Status::ok();  // an empty y (Note [empty convolutions])
@@ -88,11 +95,11 @@ Status CudaReducedPrecision::conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, 
   return Status::ok();
 }
 
-Status CudaReducedPrecision::conv2d_backward_data(TypedPtr dx, TypedPtr dy, TypedPtr w, const Conv2DParams& p) {
-  const char* op = "conv2d_backward_data";
+Status backward_data(CudaBackend* b_, const char* op, TypedPtr dx, TypedPtr dy, TypedPtr w, const Conv2DParams& p,
+                     bool depthwise) {
   DType t;
   cuda::ConvPlan* pl = nullptr;
-  CN_RETURN_IF_ERROR(conv_setup(op, dy, w, p, &t));
+  CN_RETURN_IF_ERROR(conv_setup(op, dy, w, p, depthwise, &t));
   CN_RETURN_IF_ERROR(expect_typed(op, "dx", dx, {t, kF32}));
   const int64_t dx_n = p.n * p.in_h * p.in_w * p.in_c;
   if (p.n == 0) return Status::ok();
@@ -119,17 +126,16 @@ Status CudaReducedPrecision::conv2d_backward_data(TypedPtr dx, TypedPtr dy, Type
   return Status::ok();
 }
 
-Status CudaReducedPrecision::conv2d_backward_filter(TypedPtr dw, TypedPtr dbias, TypedPtr x, TypedPtr dy,
-                                                    const Conv2DParams& p) {
-  const char* op = "conv2d_backward_filter";
+Status backward_filter(CudaBackend* b_, const char* op, TypedPtr dw, TypedPtr dbias, TypedPtr x, TypedPtr dy,
+                       const Conv2DParams& p, bool depthwise) {
   DType t;
   cuda::ConvPlan* pl = nullptr;
-  CN_RETURN_IF_ERROR(conv_setup(op, x, TypedPtr(), p, &t));
+  CN_RETURN_IF_ERROR(conv_setup(op, x, TypedPtr(), p, depthwise, &t));
   CN_RETURN_IF_ERROR(expect_typed(op, "dy", dy, {t}));
   CN_RETURN_IF_ERROR(expect_typed(op, "dw", dw, {kF32, t}));
   if (dbias) CN_RETURN_IF_ERROR(expect_typed(op, "dbias", dbias, {kF32}));
   const std::string shapes = typed_shapes(p, t);
-  const int64_t rows = p.n * p.out_h * p.out_w, rsc = p.k_h * p.k_w * p.in_c;
+  const int64_t rows = p.n * p.out_h * p.out_w, rsc = filter_rows(p);
   if (p.out_c == 0) return Status::ok();  // dw and dbias are empty (Note [empty convolutions])
   if (p.n == 0) {  // no samples: zero gradients
     CN_CUDA_CHECK(cudaMemsetAsync(dw.data, 0, dtype_size(dw.dtype) * rsc * p.out_c, b_->stream()), shapes);
@@ -155,6 +161,31 @@ Status CudaReducedPrecision::conv2d_backward_filter(TypedPtr dw, TypedPtr dbias,
                     "bias gradient " + shapes);
   }
   return Status::ok();
+}
+
+}  // namespace
+
+Status CudaReducedPrecision::conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, TypedPtr bias, const Conv2DParams& p) {
+  return forward(b_, "conv2d_forward", y, x, w, bias, p, false);
+}
+Status CudaReducedPrecision::conv2d_backward_data(TypedPtr dx, TypedPtr dy, TypedPtr w, const Conv2DParams& p) {
+  return backward_data(b_, "conv2d_backward_data", dx, dy, w, p, false);
+}
+Status CudaReducedPrecision::conv2d_backward_filter(TypedPtr dw, TypedPtr dbias, TypedPtr x, TypedPtr dy,
+                                                    const Conv2DParams& p) {
+  return backward_filter(b_, "conv2d_backward_filter", dw, dbias, x, dy, p, false);
+}
+Status CudaReducedPrecision::depthwise_conv2d_forward(TypedPtr y, TypedPtr x, TypedPtr w, TypedPtr bias,
+                                                      const Conv2DParams& p) {
+  return forward(b_, "depthwise_conv2d_forward", y, x, w, bias, p, true);
+}
+Status CudaReducedPrecision::depthwise_conv2d_backward_data(TypedPtr dx, TypedPtr dy, TypedPtr w,
+                                                            const Conv2DParams& p) {
+  return backward_data(b_, "depthwise_conv2d_backward_data", dx, dy, w, p, true);
+}
+Status CudaReducedPrecision::depthwise_conv2d_backward_filter(TypedPtr dw, TypedPtr x, TypedPtr dy,
+                                                              const Conv2DParams& p) {
+  return backward_filter(b_, "depthwise_conv2d_backward_filter", dw, TypedPtr(), x, dy, p, true);
 }
 
 }  // namespace cn

@@ -205,32 +205,33 @@ cudaError_t rp_column_sums(cudaStream_t s, float* out, double* partials, const v
 }
 
 cudaError_t rp_bn_grad_sums(cudaStream_t s, float* s_dy, float* s_dyd, double* partials, const void* x,
-                            const void* dy, int dtype, const float* mean, int64_t rows, int64_t c) {
+                            const void* dy, int dtype, const float* mean, const float* relu_scale,
+                            const float* relu_beta, int64_t rows, int64_t c) {
   if (c == 0 || rows == 0) return cudaSuccess;
   return with_reduced(dtype, [&](auto* t) {
     using T = std::remove_pointer_t<decltype(t)>;
-    return sums<T>(s, s_dy, s_dyd, partials, (const T*)x, (const T*)dy, mean, nullptr, nullptr, rows, c,
+    return sums<T>(s, s_dy, s_dyd, partials, (const T*)x, (const T*)dy, mean, relu_scale, relu_beta, rows, c,
                    bn::kGradSums);
   });
 }
 
-cudaError_t rp_bn_normalize(cudaStream_t s, void* y, const void* x, int dtype, const float* mean,
-                            const float* var, const float* gamma, const float* beta, float* scale,
+cudaError_t rp_bn_normalize(cudaStream_t s, void* y, const void* x, const void* z, int dtype, const float* mean,
+                            const float* var, const float* gamma, const float* beta, bool relu, float* scale,
                             int64_t rows, int64_t c, float eps) {
   return with_reduced(dtype, [&](auto* t) {
     using T = std::remove_pointer_t<decltype(t)>;
-    return normalize_t<T>(s, (T*)y, (const T*)x, nullptr, mean, var, gamma, beta, false, scale, rows, c, eps);
+    return normalize_t<T>(s, (T*)y, (const T*)x, (const T*)z, mean, var, gamma, beta, relu, scale, rows, c, eps);
   });
 }
 
 cudaError_t rp_bn_backward(cudaStream_t s, void* dx, float* dgamma, float* dbeta, const void* dy,
                            const void* x, int dtype, const float* mean, const float* var,
-                           const float* gamma, const float* s_dy, const float* s_dyd, float* coeff,
-                           int64_t rows, int64_t c, float eps) {
+                           const float* gamma, const float* s_dy, const float* s_dyd, const float* relu_scale,
+                           const float* relu_beta, float* coeff, int64_t rows, int64_t c, float eps) {
   return with_reduced(dtype, [&](auto* t) {
     using T = std::remove_pointer_t<decltype(t)>;
     return backward_t<T>(s, (T*)dx, dgamma, dbeta, (const T*)dy, (const T*)x, mean, var, gamma, s_dy, s_dyd,
-                         nullptr, nullptr, coeff, rows, c, eps);
+                         relu_scale, relu_beta, coeff, rows, c, eps);
   });
 }
 

@@ -176,6 +176,25 @@ CN_HD void binary_vec_thread(To* out, const Ta* a, const Tb* b, int op, int64_t 
   }
 }
 
+// The plan fusion's residual join: out = relu(a + b), and its gradient dx = g1 + g2 where
+// ref (the join's output) > 0, else 0; one rounding each, so equal bit for bit to add, then
+// relu (and to the two gradients added, then masked): rounding keeps the sign.
+template <typename T>
+CN_HD void add_relu_thread(T* out, const T* a, const T* b, int64_t n, int64_t t0, int64_t stride) {
+  for (int64_t i = t0; i < n; i += stride) {
+    const float v = to_f(a[i]) + to_f(b[i]);
+    out[i] = from_f<T>(v > 0.f ? v : 0.f);
+  }
+}
+template <typename T>
+CN_HD void add_relu_grad_thread(T* dx, const T* g1, const T* g2, const T* ref, int64_t n, int64_t t0,
+                                int64_t stride) {
+  for (int64_t i = t0; i < n; i += stride) {
+    const float g = to_f(g1[i]) + to_f(g2[i]);
+    dx[i] = from_f<T>(to_f(ref[i]) > 0.f ? g : 0.f);
+  }
+}
+
 // A broadcast index map (rank <= 8): out's shape and each operand's element strides per
 // output axis (0 where it broadcasts). Plain data, passed to kernels by value.
 struct Map {

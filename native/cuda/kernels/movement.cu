@@ -1,6 +1,9 @@
 // Data movement on 4-byte elements: strided gathers (transpose, slice, the filter-layout
-// transposes for cuDNN), slab copies (concat / split along one axis) and padding.
+// transposes for cuDNN), slab copies (concat / split along one axis) and padding; and the same
+// on 2-byte elements (bfloat16 / float16 storage, reduced_kernels.h), from the same kernels
+// templated on the element type E (the bits are moved, never converted).
 #include "common.cuh"
+#include "reduced_kernels.h"
 
 namespace cn {
 namespace cuda {
@@ -8,7 +11,8 @@ namespace k {
 
 namespace {
 
-__global__ void gather_kernel(uint32_t* out, const uint32_t* in, int64_t n, IndexMap map,
+template <typename E>
+__global__ void gather_kernel(E* out, const E* in, int64_t n, IndexMap map,
                               int64_t in_offset) {
   CN_FOR_EACH(i, n) {
     int64_t src = in_offset, rest = i;
@@ -22,9 +26,10 @@ __global__ void gather_kernel(uint32_t* out, const uint32_t* in, int64_t n, Inde
 }
 
 // Plain 2-D transpose [rows, cols] -> [cols, rows] through a shared tile (coalesced both ways).
-__global__ void transpose2d_kernel(uint32_t* out, const uint32_t* in, int64_t rows,
+template <typename E>
+__global__ void transpose2d_kernel(E* out, const E* in, int64_t rows,
                                    int64_t cols) {
-  __shared__ uint32_t tile[32][33];
+  __shared__ E tile[32][33];
   int64_t c0 = (int64_t)blockIdx.x * 32, r0 = (int64_t)blockIdx.y * 32;
   for (int j = threadIdx.y; j < 32; j += 8) {
     int64_t r = r0 + j, c = c0 + threadIdx.x;
@@ -37,7 +42,8 @@ __global__ void transpose2d_kernel(uint32_t* out, const uint32_t* in, int64_t ro
   }
 }
 
-__global__ void slab_kernel(uint32_t* out, const uint32_t* in, int64_t outer, int64_t in_axis,
+template <typename E>
+__global__ void slab_kernel(E* out, const E* in, int64_t outer, int64_t in_axis,
                             int64_t out_axis, int64_t offset, int64_t inner, bool into_out) {
   // into_out: out[o, offset + a, i] = in[o, a, i] for a < in_axis
   // else:     out[o, a, i] = in[o, offset + a, i] for a < out_axis
@@ -51,7 +57,8 @@ __global__ void slab_kernel(uint32_t* out, const uint32_t* in, int64_t outer, in
   }
 }
 
-__global__ void pad_kernel(float* out, const float* in, int64_t n, PadDesc d, float value) {
+template <typename E>
+__global__ void pad_kernel(E* out, const E* in, int64_t n, PadDesc d, E value) {
   CN_FOR_EACH(i, n) {
     int64_t src = 0, stride = 1, rest = i;
     bool inside = true;
@@ -66,10 +73,8 @@ __global__ void pad_kernel(float* out, const float* in, int64_t n, PadDesc d, fl
   }
 }
 
-}  // namespace
-
-cudaError_t gather_strided(cudaStream_t s, void* out, const void* in, int64_t n,
-                           const IndexMap& map, int64_t in_offset) {
+template <typename E>
+cudaError_t gather_t(cudaStream_t s, void* out, const void* in, int64_t n, const IndexMap& map, int64_t in_offset) {
   if (n == 0) return cudaSuccess;
   // A 2-D transpose (also what a 4-D filter relayout reduces to) takes the tiled path.
   if (map.rank == 2 && in_offset == 0 && map.a_strides[1] == map.shape[0] &&
@@ -77,30 +82,60 @@ cudaError_t gather_strided(cudaStream_t s, void* out, const void* in, int64_t n,
     int64_t rows = map.shape[1], cols = map.shape[0];  // of the input
     dim3 grid((unsigned)((cols + 31) / 32), (unsigned)((rows + 31) / 32));
     if (grid.y <= 65535) {
-      transpose2d_kernel<<<grid, dim3(32, 8), 0, s>>>((uint32_t*)out, (const uint32_t*)in,
-                                                      rows, cols);
+      transpose2d_kernel<E><<<grid, dim3(32, 8), 0, s>>>((E*)out, (const E*)in, rows, cols);
       return cudaGetLastError();
     }
   }
-  gather_kernel<<<grid_for(n), kThreads, 0, s>>>((uint32_t*)out, (const uint32_t*)in, n, map,
-                                                 in_offset);
+  gather_kernel<E><<<grid_for(n), kThreads, 0, s>>>((E*)out, (const E*)in, n, map, in_offset);
   return cudaGetLastError();
+}
+
+template <typename E>
+cudaError_t slab_t(cudaStream_t s, void* out, const void* in, int64_t outer, int64_t in_axis, int64_t out_axis,
+                   int64_t offset, int64_t inner, bool into_out) {
+  int64_t n = outer * (into_out ? in_axis : out_axis) * inner;
+  if (n == 0) return cudaSuccess;
+  slab_kernel<E><<<grid_for(n), kThreads, 0, s>>>((E*)out, (const E*)in, outer, in_axis, out_axis, offset, inner,
+                                                  into_out);
+  return cudaGetLastError();
+}
+
+template <typename E>
+cudaError_t pad_t(cudaStream_t s, void* out, const void* in, int64_t n, const PadDesc& d, E value) {
+  if (n == 0) return cudaSuccess;
+  pad_kernel<E><<<grid_for(n), kThreads, 0, s>>>((E*)out, (const E*)in, n, d, value);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+cudaError_t gather_strided(cudaStream_t s, void* out, const void* in, int64_t n,
+                           const IndexMap& map, int64_t in_offset) {
+  return gather_t<uint32_t>(s, out, in, n, map, in_offset);
 }
 
 cudaError_t copy_slab(cudaStream_t s, void* out, const void* in, int64_t outer, int64_t in_axis,
                       int64_t out_axis, int64_t offset, int64_t inner, bool into_out) {
-  int64_t n = outer * (into_out ? in_axis : out_axis) * inner;
-  if (n == 0) return cudaSuccess;
-  slab_kernel<<<grid_for(n), kThreads, 0, s>>>((uint32_t*)out, (const uint32_t*)in, outer,
-                                               in_axis, out_axis, offset, inner, into_out);
-  return cudaGetLastError();
+  return slab_t<uint32_t>(s, out, in, outer, in_axis, out_axis, offset, inner, into_out);
 }
 
 cudaError_t pad(cudaStream_t s, float* out, const float* in, int64_t n, const PadDesc& d,
                 float value) {
-  if (n == 0) return cudaSuccess;
-  pad_kernel<<<grid_for(n), kThreads, 0, s>>>(out, in, n, d, value);
-  return cudaGetLastError();
+  return pad_t<float>(s, out, in, n, d, value);
+}
+
+cudaError_t gather_strided16(cudaStream_t s, void* out, const void* in, int64_t n, const IndexMap& map,
+                             int64_t in_offset) {
+  return gather_t<uint16_t>(s, out, in, n, map, in_offset);
+}
+
+cudaError_t copy_slab16(cudaStream_t s, void* out, const void* in, int64_t outer, int64_t in_axis, int64_t out_axis,
+                        int64_t offset, int64_t inner, bool into_out) {
+  return slab_t<uint16_t>(s, out, in, outer, in_axis, out_axis, offset, inner, into_out);
+}
+
+cudaError_t pad16(cudaStream_t s, void* out, const void* in, int64_t n, const PadDesc& d, uint16_t value_bits) {
+  return pad_t<uint16_t>(s, out, in, n, d, value_bits);
 }
 
 }  // namespace k

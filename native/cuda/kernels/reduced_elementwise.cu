@@ -55,6 +55,16 @@ __global__ void binary_kernel(To* out, const Ta* a, const Tb* b, int op, int64_t
   ew::binary_thread<To, Ta, Tb>(out, a, b, op, n, map, CN_THREAD0, CN_STRIDE);
 }
 
+template <typename T>
+__global__ void add_relu_kernel(T* out, const T* a, const T* b, int64_t n) {
+  ew::add_relu_thread<T>(out, a, b, n, CN_THREAD0, CN_STRIDE);
+}
+
+template <typename T>
+__global__ void add_relu_grad_kernel(T* dx, const T* g1, const T* g2, const T* ref, int64_t n) {
+  ew::add_relu_grad_thread<T>(dx, g1, g2, ref, n, CN_THREAD0, CN_STRIDE);
+}
+
 template <typename Ty, typename Tin, typename Tb>
 __global__ void bias_act_kernel(Ty* y, const Tin* in, const Tb* bias, int64_t n, int64_t cols, bool relu) {
   ew::bias_act_thread<Ty, Tin, Tb>(y, in, bias, n, cols, relu, CN_THREAD0, CN_STRIDE);
@@ -157,6 +167,25 @@ cudaError_t rp_binary(cudaStream_t s, void* out, int out_dtype, const void* a, i
     };
     if (a_dtype == kF32) return b_dtype == kF32 ? launch(float{}, float{}) : launch(float{}, To{});
     return b_dtype == kF32 ? launch(To{}, float{}) : launch(To{}, To{});
+  });
+}
+
+cudaError_t rp_add_relu(cudaStream_t s, void* out, const void* a, const void* b, int dtype, int64_t n) {
+  if (n <= 0) return cudaSuccess;
+  return with_reduced_type(dtype, [&](auto t) {
+    using T = decltype(t);
+    add_relu_kernel<T><<<grid_for(n), kThreads, 0, s>>>((T*)out, (const T*)a, (const T*)b, n);
+    return cudaGetLastError();
+  });
+}
+
+cudaError_t rp_add_relu_grad(cudaStream_t s, void* dx, const void* g1, const void* g2, const void* ref, int dtype,
+                             int64_t n) {
+  if (n <= 0) return cudaSuccess;
+  return with_reduced_type(dtype, [&](auto t) {
+    using T = decltype(t);
+    add_relu_grad_kernel<T><<<grid_for(n), kThreads, 0, s>>>((T*)dx, (const T*)g1, (const T*)g2, (const T*)ref, n);
+    return cudaGetLastError();
   });
 }
 

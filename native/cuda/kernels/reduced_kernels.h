@@ -40,6 +40,18 @@ cudaError_t rp_softmax(cudaStream_t s, void* y, int y_dtype, const void* x, int 
 cudaError_t rp_softmax_backward(cudaStream_t s, void* dx, const void* dy, const void* y, int dtype, int64_t rows,
                                 int64_t cols, bool log);
 
+// ---- movement.cu: gather_strided, copy_slab and pad (kernels.h) on 2-byte elements, bit for
+// bit; pad's value given as the dtype's bits.
+cudaError_t gather_strided16(cudaStream_t s, void* out, const void* in, int64_t n, const IndexMap& map,
+                             int64_t in_offset);
+cudaError_t copy_slab16(cudaStream_t s, void* out, const void* in, int64_t outer, int64_t in_axis, int64_t out_axis,
+                        int64_t offset, int64_t inner, bool into_out);
+cudaError_t pad16(cudaStream_t s, void* out, const void* in, int64_t n, const PadDesc& d, uint16_t value_bits);
+// out = relu(a + b); dx = g1 + g2 where ref > 0, else 0 (reduced_elementwise.cu; one dtype).
+cudaError_t rp_add_relu(cudaStream_t s, void* out, const void* a, const void* b, int dtype, int64_t n);
+cudaError_t rp_add_relu_grad(cudaStream_t s, void* dx, const void* g1, const void* g2, const void* ref, int dtype,
+                             int64_t n);
+
 // ---- pool.cu (as pool_forward / pool_backward, x, y, dy, dx of dtype)
 cudaError_t rp_pool_forward(cudaStream_t s, void* y, const void* x, int dtype, const PoolDesc& d);
 cudaError_t rp_pool_backward(cudaStream_t s, void* dx, const void* dy, const void* x, int dtype,
@@ -52,15 +64,18 @@ cudaError_t rp_bn_moments(cudaStream_t s, float* mean, float* var, double* parti
 // sums); partials as for bn_partials_size(rows, c).
 cudaError_t rp_column_sums(cudaStream_t s, float* out, double* partials, const void* x, int dtype, int64_t rows,
                            int64_t c);
+// relu_scale / relu_beta (may be null: no relu) and z (the residual, may be null; x's dtype)
+// as for the float32 bn_* of kernels.h (the fused forms).
 cudaError_t rp_bn_grad_sums(cudaStream_t s, float* s_dy, float* s_dyd, double* partials, const void* x,
-                            const void* dy, int dtype, const float* mean, int64_t rows, int64_t c);
-cudaError_t rp_bn_normalize(cudaStream_t s, void* y, const void* x, int dtype, const float* mean,
-                            const float* var, const float* gamma, const float* beta, float* scale,
+                            const void* dy, int dtype, const float* mean, const float* relu_scale,
+                            const float* relu_beta, int64_t rows, int64_t c);
+cudaError_t rp_bn_normalize(cudaStream_t s, void* y, const void* x, const void* z, int dtype, const float* mean,
+                            const float* var, const float* gamma, const float* beta, bool relu, float* scale,
                             int64_t rows, int64_t c, float eps);
 cudaError_t rp_bn_backward(cudaStream_t s, void* dx, float* dgamma, float* dbeta, const void* dy,
                            const void* x, int dtype, const float* mean, const float* var,
-                           const float* gamma, const float* s_dy, const float* s_dyd, float* coeff,
-                           int64_t rows, int64_t c, float eps);
+                           const float* gamma, const float* s_dy, const float* s_dyd, const float* relu_scale,
+                           const float* relu_beta, float* coeff, int64_t rows, int64_t c, float eps);
 
 }  // namespace k
 }  // namespace cuda

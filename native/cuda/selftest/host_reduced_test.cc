@@ -311,6 +311,26 @@ void test_elementwise() {
     for (int64_t i = 0; i < m; ++i) same = same && (f1[i] == f2[i] || (std::isnan(f1[i]) && std::isnan(f2[i])));
     expect(same, std::string("vector loops equal the scalar loops bit for bit [") + Format<T>::name() + "]");
   }
+  // The residual join: relu(a + b) and its gradient equal add, then relu (bit for bit).
+  {
+    const int64_t m = 517;
+    Buf<T> a(m, 1), bb(m, 1), out(m, 1), sum(m, 1), ref(m, 1), dx(m, 1);
+    fill_random(a.p, m, gen, -2.0, 2.0);
+    fill_random(bb.p, m, gen, -2.0, 2.0);
+    ew::Map flat;
+    flat.rank = 1;
+    flat.shape[0] = m;
+    flat.a_strides[0] = flat.b_strides[0] = 1;
+    run_threads(31, [&](int64_t t, int64_t st) { ew::add_relu_thread<T>(out.p, a.p, bb.p, m, t, st); });
+    run_threads(31, [&](int64_t t, int64_t st) { ew::binary_thread<T, T, T>(sum.p, a.p, bb.p, ew::bAdd, m, flat, t, st); });
+    run_threads(31, [&](int64_t t, int64_t st) { ew::unary_thread<T>(ref.p, sum.p, m, ew::kRelu, 0.f, t, st); });
+    bool same = true;
+    for (int64_t i = 0; i < m; ++i) same = same && to_f(out.p[i]) == to_f(ref.p[i]);
+    run_threads(31, [&](int64_t t, int64_t st) { ew::add_relu_grad_thread<T>(dx.p, a.p, bb.p, out.p, m, t, st); });
+    run_threads(31, [&](int64_t t, int64_t st) { ew::unary_grad_thread<T>(ref.p, sum.p, out.p, m, ew::gRelu, 0.f, t, st); });
+    for (int64_t i = 0; i < m; ++i) same = same && to_f(dx.p[i]) == to_f(ref.p[i]);
+    expect(same, std::string("add + relu and its gradient equal add, then relu [") + Format<T>::name() + "]");
+  }
   // NaN and infinities go through (as the float32 kernels' functions treat them).
   {
     T in[4] = {from_f<T>(NAN), from_f<T>(INFINITY), from_f<T>(-INFINITY), from_f<T>(-0.f)}, out[4];
