@@ -5,13 +5,16 @@
 // dimension, stride or padding order in ours would fail here). Needs no GPU: cuDNN's shim,
 // graph and runtime-compiled engine libraries (scripts/fetch-cudnn-loader-test.sh) and
 // CUDNN_NODE_CUDNN_PATH pointing at them. Built and run by test/cuda-graph-describe.test.ts;
-// prints "N passed, M failed" last. Also checks the cuDNN status -> error code mapping.
+// prints "N passed, M failed" last. The same in float16 and bfloat16 (Note
+// [reduced-precision convolutions] in half_conv.cc), the legacy API's descriptors in all
+// three types (plain and depthwise), and the cuDNN status -> error code mapping.
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "cuda/conv_graph.h"
 #include "cuda/cuda_check.h"
+#include "cuda/descriptors.h"
 #include "cuda/loader.h"
 
 using namespace cn;
@@ -150,6 +153,33 @@ int main() {
       bad.post_h = a.pre;  // the symmetric description of the same output: one row short
       s = graph_conv_check_description(d, bad, 16);
       expect(!s.is_ok(), what + " without the post padding", "cuDNN accepted it");
+    }
+  }
+  // The legacy API's descriptors (descriptors.h, as conv_plan.cc sets them) in float32,
+  // float16 and bfloat16, plain and depthwise (grouped): cuDNN takes them without a device
+  // and computes the output extent we expect from them.
+  for (cudnnDataType_t dt : {CUDNN_DATA_FLOAT, CUDNN_DATA_HALF, CUDNN_DATA_BFLOAT16}) {
+    const std::string type = dt == CUDNN_DATA_FLOAT ? "float32" : dt == CUDNN_DATA_HALF ? "float16" : "bfloat16";
+    for (const Layer& l : layers) {
+      for (bool depthwise : {false, true}) {
+        const ConvGeometry g = geometry(l);
+        const int groups = depthwise ? (int)g.c : 1;
+        const int64_t k = depthwise ? g.c * 2 : g.k;  // depth multiplier 2
+        TensorDesc x, y;
+        FilterDesc w;
+        ConvDesc conv;
+        Status s = x.set_nhwc((int)g.n, (int)g.c, (int)g.h, (int)g.w, dt);
+        if (s.is_ok()) s = y.set_nhwc((int)g.n, (int)k, (int)g.out_h, (int)g.out_w, dt);
+        if (s.is_ok()) s = w.set_krsc((int)k, depthwise ? 1 : (int)g.c, (int)g.r, (int)g.s, dt);
+        if (s.is_ok()) s = conv.set((int)g.pad_h, (int)g.pad_w, (int)g.stride_h, (int)g.stride_w, (int)g.dil_h, (int)g.dil_w, groups);
+        if (s.is_ok()) s = conv.set_math(dt == CUDNN_DATA_FLOAT ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH);
+        int dn = 0, dc = 0, dh = 0, dw = 0;
+        if (s.is_ok() && cudnn().cudnnGetConvolution2dForwardOutputDim(conv.get(), x.get(), w.get(), &dn, &dc, &dh, &dw) != CUDNN_STATUS_SUCCESS)
+          s = backend_error("cudnnGetConvolution2dForwardOutputDim failed");
+        const bool extent = dn == g.n && dc == k && dh == g.out_h && dw == g.out_w;
+        expect(s.is_ok() && extent, std::string(l.name) + " legacy descriptors " + type + (depthwise ? " depthwise" : ""),
+               s.is_ok() ? "output [" + std::to_string(dn) + "," + std::to_string(dc) + "," + std::to_string(dh) + "," + std::to_string(dw) + "]" : s.message());
+      }
     }
   }
   // Note [cuDNN out of memory]: host (4003) and device (4004) allocation failures are
