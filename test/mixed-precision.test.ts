@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as cn from '../lib/index.js';
+import { ENGINE } from '../lib/engine.js';
 import { parseArgs } from '../lib/cli.js';
 import { observePlans, type PlanDescription } from '../lib/compiler/plan_description.js';
 import { seededRandom } from './helpers.js';
@@ -185,6 +186,38 @@ describe('layers under mixed_bfloat16 [cpu]', () => {
     expectEqual(mx.dataSync(), expectMax, 'maxima (exact: a maximum of bf16 values is one of them)');
     expectEqual(av.dataSync(), roundBf16(Float32Array.from(expectMean)), 'means rounded once to bf16');
     cn.dispose([x, mx, av]);
+  });
+
+  it('batch norm on channel counts without a bf16 jit kernel (728) equals the float32 kernel on the widened values, rounded once', () => {
+    // Note [bf16 batch norm off the jit kernels] (native/cpu/bf16_pool_norm.cc).
+    for (const c of [728, 24]) {
+      const xv = seededRandom(2 * 3 * 3 * c, c, -2, 3);
+      const xb = cn.cast(cn.tensor(xv, [2, 3, 3, c]), 'bfloat16');
+      const xf = cn.cast(xb, 'float32');
+      const gamma = cn.tensor(seededRandom(c, 1, 0.5, 1.5));
+      const beta = cn.tensor(seededRandom(c, 2));
+      const run = (x: cn.Tensor) => ENGINE.runKernel('BatchNormTrain', [x, gamma, beta], { epsilon: 1e-3 }, [
+        { shape: x.shape, dtype: x.dtype },
+        { shape: [c], dtype: 'float32' },
+        { shape: [c], dtype: 'float32' },
+      ]);
+      const [yb, mb, vb] = run(xb);
+      const [yf, mf, vf] = run(xf);
+      expectEqual(yb.dataSync(), cn.cast(cn.cast(yf, 'bfloat16'), 'float32').dataSync(), `y, ${c} channels`);
+      expectClose(mb.dataSync(), mf.dataSync(), `mean, ${c} channels`, 1e-6, 1e-6);
+      expectClose(vb.dataSync(), vf.dataSync(), `variance, ${c} channels`, 1e-5, 1e-6);
+      const dy = cn.cast(cn.tensor(seededRandom(xv.length, 3), xb.shape), 'bfloat16');
+      const grad = (x: cn.Tensor, d: cn.Tensor, m: cn.Tensor, v: cn.Tensor) =>
+        ENGINE.runKernel('BatchNormGrad', [d, x, gamma, m, v], { epsilon: 1e-3 }, [
+          { shape: x.shape, dtype: x.dtype },
+          { shape: [c], dtype: 'float32' },
+          { shape: [c], dtype: 'float32' },
+        ]);
+      const [dxb, dgb] = grad(xb, dy, mf, vf);
+      const [dxf, dgf] = grad(xf, cn.cast(dy, 'float32'), mf, vf);
+      expectClose(dxb.dataSync(), dxf.dataSync(), `dx, ${c} channels`);
+      expectClose(dgb.dataSync(), dgf.dataSync(), `dgamma, ${c} channels`, 1e-5, 1e-6);
+    }
   });
 
   it('the symbolic graph carries the compute dtypes', () => {

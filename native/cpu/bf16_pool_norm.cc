@@ -3,6 +3,10 @@
 // (dy / dx) while its scale, shift, mean, variance and their gradients stay float32, which
 // oneDNN's batch normalization does by itself (it keeps statistics in f32 for any data type).
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "bf16_backend.h"
 #include "dnnl_check.h"
@@ -107,6 +111,43 @@ Status validate(const char* op, const BatchNormParams& p, bool relu_allowed = fa
   return Status::ok();
 }
 
+// Note [bf16 batch norm off the jit kernels]: oneDNN 2.6's bf16 batch normalization has a jit
+// kernel only for channel counts it can vectorize whole (multiples of 16, measured); other
+// counts (Xception's 728 channels) get `nspc_bnorm:any`, about 10x slower than the float32 jit
+// kernel on the same tensor (5.7 ms against 0.55 ms forward at [8, 10, 10, 728], 5.5 against
+// 0.43 backward). There the data goes through float32 instead: widen, run the float32
+// primitive, narrow, which keeps the statistics and the result exactly what a float32 batch
+// norm of the bf16 values gives, rounded once. The relu forms take the same detour (a relu
+// commutes with that rounding, so they stay equal to the unfused kernels); the residual forms
+// run the plain batch norm (detour included) and add in bf16, as the unfused kernels do. The
+// scratch is float32 per thread and kept, up to three times the largest such tensor.
+bool bn_on_jit(const BatchNormParams& p, DType t) {
+  if (!is_reduced_precision(t)) return true;
+  static std::mutex mu;
+  static std::map<std::string, bool> known;
+  const std::string key = bn_key("rp_bn_jit", p, t);
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = known.find(key);
+  if (it != known.end()) return it->second;
+  bool jit = true;  // if the descriptor fails here, the bf16 path reports it properly
+  try {
+    auto pd = bn_fwd_pd(p, t, prop_kind::forward_training, kScaleShift);
+    jit = std::string(pd.impl_info_str()).find("jit") != std::string::npos;
+  } catch (const std::exception&) {
+  }
+  known.emplace(key, jit);
+  return jit;
+}
+
+// Float32 scratch for that detour, per thread and slot, kept between calls: fresh buffers
+// cost more in page faults (a new mmap per call) than the batch norm itself.
+TypedPtr wide_scratch(int slot, int64_t n) {
+  thread_local std::vector<float> buffers[3];
+  std::vector<float>& b = buffers[slot];
+  if ((int64_t)b.size() < n) b.resize(n);
+  return TypedPtr(b.data(), DType::kFloat32);
+}
+
 }  // namespace
 
 Status CpuReducedPrecision::pool2d_forward(TypedPtr y, TypedPtr x, const Pool2DParams& p) {
@@ -148,6 +189,13 @@ Status CpuReducedPrecision::batchnorm_forward_training(TypedPtr y, float* mean, 
     std::memset(var, 0, sizeof(float) * p.c);
     return Status::ok();
   }
+  if (!bn_on_jit(p, x.dtype)) {  // Note [bf16 batch norm off the jit kernels]
+    const int64_t n = p.rows * p.c;
+    TypedPtr wx = wide_scratch(0, n), wy = wide_scratch(1, n);
+    CN_RETURN_IF_ERROR(cast(wx, x, n));
+    CN_RETURN_IF_ERROR(batchnorm_forward_training(wy, mean, var, wx, gamma, beta, p));
+    return cast(y, wy, n);
+  }
   return cpu::dnnl_guard("batchnorm_forward_training", [&] { return bn_shapes(p); }, [&] {
     defaults(p, &gamma, &beta);
     auto cp = cpu::cached_primitive(bn_key("rp_bn_fwd_train", p, x.dtype), [&] {
@@ -173,6 +221,13 @@ Status CpuReducedPrecision::batchnorm_forward_inference(TypedPtr y, TypedPtr x, 
   CN_RETURN_IF_ERROR(validate("batchnorm_forward_inference", p));
   if (x.dtype != y.dtype) return invalid_argument("batchnorm_forward_inference: x and y dtypes differ");
   if (p.c == 0 || p.rows == 0) return Status::ok();
+  if (!bn_on_jit(p, x.dtype)) {  // Note [bf16 batch norm off the jit kernels]
+    const int64_t n = p.rows * p.c;
+    TypedPtr wx = wide_scratch(0, n), wy = wide_scratch(1, n);
+    CN_RETURN_IF_ERROR(cast(wx, x, n));
+    CN_RETURN_IF_ERROR(batchnorm_forward_inference(wy, wx, gamma, beta, mean, var, p));
+    return cast(y, wy, n);
+  }
   return cpu::dnnl_guard("batchnorm_forward_inference", [&] { return bn_shapes(p); }, [&] {
     defaults(p, &gamma, &beta);
     auto cp = cpu::cached_primitive(bn_key("rp_bn_fwd_infer", p, x.dtype), [&] {
@@ -202,6 +257,14 @@ Status CpuReducedPrecision::batchnorm_backward(TypedPtr dx, float* dgamma, float
     std::memset(dgamma, 0, sizeof(float) * p.c);
     std::memset(dbeta, 0, sizeof(float) * p.c);
     return Status::ok();
+  }
+  if (!bn_on_jit(p, x.dtype)) {  // Note [bf16 batch norm off the jit kernels]
+    const int64_t n = p.rows * p.c;
+    TypedPtr wx = wide_scratch(0, n), wdy = wide_scratch(1, n), wdx = wide_scratch(2, n);
+    CN_RETURN_IF_ERROR(cast(wx, x, n));
+    CN_RETURN_IF_ERROR(cast(wdy, dy, n));
+    CN_RETURN_IF_ERROR(batchnorm_backward(wdx, dgamma, dbeta, wdy, wx, gamma, mean, var, p));
+    return cast(dx, wdx, n);
   }
   return cpu::dnnl_guard("batchnorm_backward", [&] { return bn_shapes(p); }, [&] {
     const float* shift = nullptr;
@@ -300,6 +363,15 @@ Status CpuReducedPrecision::batchnorm_forward_training_fused(TypedPtr y, float* 
   const char* op = "batchnorm_forward_training";
   CN_RETURN_IF_ERROR(validate(op, p, true));
   CN_RETURN_IF_ERROR(check_residual(op, y, residual));
+  // The residual forms run the plain batch norm below (which takes the detour itself) and
+  // add in bf16, so they round where the unfused kernels do.
+  if (p.relu && !residual && !bn_on_jit(p, x.dtype) && x.dtype == y.dtype) {  // Note [bf16 batch norm off the jit kernels]
+    const int64_t n = p.rows * p.c;
+    TypedPtr wx = wide_scratch(0, n), wy = wide_scratch(1, n);
+    CN_RETURN_IF_ERROR(cast(wx, x, n));
+    CN_RETURN_IF_ERROR(batchnorm_forward_training_fused(wy, mean, var, wx, gamma, beta, TypedPtr(), p));
+    return cast(y, wy, n);
+  }
   BatchNormParams plain = p;
   plain.relu = false;
   if (!p.relu || residual) {
@@ -326,6 +398,15 @@ Status CpuReducedPrecision::batchnorm_forward_inference_fused(TypedPtr y, TypedP
   const char* op = "batchnorm_forward_inference";
   CN_RETURN_IF_ERROR(validate(op, p, true));
   CN_RETURN_IF_ERROR(check_residual(op, y, residual));
+  // The residual forms run the plain batch norm below (which takes the detour itself) and
+  // add in bf16, so they round where the unfused kernels do.
+  if (p.relu && !residual && !bn_on_jit(p, x.dtype) && x.dtype == y.dtype) {  // Note [bf16 batch norm off the jit kernels]
+    const int64_t n = p.rows * p.c;
+    TypedPtr wx = wide_scratch(0, n), wy = wide_scratch(1, n);
+    CN_RETURN_IF_ERROR(cast(wx, x, n));
+    CN_RETURN_IF_ERROR(batchnorm_forward_inference_fused(wy, wx, gamma, beta, mean, var, TypedPtr(), p));
+    return cast(y, wy, n);
+  }
   BatchNormParams plain = p;
   plain.relu = false;
   if (!p.relu || residual) {
@@ -349,6 +430,14 @@ Status CpuReducedPrecision::batchnorm_backward_relu(TypedPtr dx, float* dgamma, 
                                                     const float* var, const BatchNormParams& p) {
   const char* op = "batchnorm_backward";
   CN_RETURN_IF_ERROR(validate(op, p, true));
+  if (p.relu && !bn_on_jit(p, x.dtype) && x.dtype == dy.dtype && dx.dtype == dy.dtype) {  // Note [bf16 batch norm off the jit kernels]
+    const int64_t n = p.rows * p.c;
+    TypedPtr wx = wide_scratch(0, n), wdy = wide_scratch(1, n), wdx = wide_scratch(2, n);
+    CN_RETURN_IF_ERROR(cast(wx, x, n));
+    CN_RETURN_IF_ERROR(cast(wdy, dy, n));
+    CN_RETURN_IF_ERROR(batchnorm_backward_relu(wdx, dgamma, dbeta, wdy, wx, gamma, beta, mean, var, p));
+    return cast(dx, wdx, n);
+  }
   BatchNormParams plain = p;
   plain.relu = false;
   if (!p.relu || p.c == 0 || p.rows == 0) return batchnorm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, var, plain);
