@@ -10,7 +10,6 @@ import { getMetric } from '../metrics/index.js';
 import type { Metric } from '../metrics/index.js';
 import { isReducedPrecision } from '../dtypes.js';
 import * as ops from '../ops/index.js';
-import { LossScaleOptimizer } from '../optimizers/index.js';
 import type { GradientPair } from '../optimizers/index.js';
 import type { DType, Tensor } from '../tensor.js';
 import type { CompiledState } from './compile_args.js';
@@ -121,9 +120,8 @@ function trainStep(model: LayersModel, nIn: number) {
     const ys = inputs.slice(nIn);
     const { value: f, tape } = recordTape(() => forwardLoss(model, st, xs, ys, true));
     const vars = st.trainableVars!;
-    // Under loss scaling, backprop starts from the scaled loss (loss_scale.ts).
-    const seed = st.optimizer instanceof LossScaleOptimizer ? st.optimizer.scaleLoss(ops.onesLike(f.total)) : ops.onesLike(f.total);
-    const grads = backprop(tape, vars, f.total, seed);
+    // Ones, or the loss scale under a LossScaleOptimizer (loss_scale.ts).
+    const grads = backprop(tape, vars, f.total, st.optimizer.lossGradientSeed(f.total));
     const mets = metricValues(model, st, ys, f.outs);
     const pairs = vars.map((v, i) => ({ variable: v, grad: grads[i] })).filter((p): p is GradientPair => p.grad !== null);
     if (pairs.length) st.optimizer.applyGradients(pairs);

@@ -12,15 +12,13 @@
 // from a copy taken before the update. The scale and the count of good steps are updated
 // the same way. The same code runs eagerly and while a train step is traced, on any
 // backend; the price is one copy and one select of the weights and slots per step.
-import { ENGINE, keep, tidy } from '../engine.js';
+import { ENGINE, tidy } from '../engine.js';
 import { check } from '../errors.js';
 import { add, div, fill, greaterEqual, mul, onesLike, sum, variable, zerosLike } from '../ops/basic.js';
 import { isFinite } from '../ops/math_extra.js';
 import { where } from '../ops/transforms.js';
 import { Tensor, Variable } from '../tensor.js';
-import { checkFunction } from '../validate.js';
 import { GradientPair, Optimizer } from './optimizer.js';
-import { backprop, recordTape } from '../gradients.js';
 
 /** Options of lossScaleOptimizer() (Keras LossScaleOptimizer's arguments). */
 export interface LossScaleOptions {
@@ -132,29 +130,9 @@ export class LossScaleOptimizer extends Optimizer {
     });
   }
 
-  /** As Optimizer.minimize, with f() scaled before backprop. Eager only. */
-  minimize(f: () => Tensor, returnCost = false, varList?: Variable[]): Tensor | null {
-    checkFunction(f, `${this.className}.minimize`, 'f');
-    let vars: Variable[] = varList ?? [];
-    const { value, grads } = tidy(() => {
-      const { value, tape } = recordTape(f);
-      check(value instanceof Tensor && value.size === 1, `${this.className}.minimize`, 'f to return a scalar', value);
-      if (!varList) {
-        const seen = new Map<number, Variable>();
-        for (const n of tape) for (const t of n.inputs) if (t instanceof Variable && t.trainable) seen.set(t.id, t);
-        vars = [...seen.values()];
-      }
-      const gs = backprop(tape, vars, value, mul(onesLike(value), this.lossScale));
-      return { value: keep(value), grads: gs.map((g, i) => keep(g ?? zerosLike(vars[i]))) };
-    });
-    try {
-      this.applyGradients(vars.map((v, i) => ({ variable: v, grad: grads[i] })));
-    } finally {
-      grads.forEach((g) => g.dispose());
-    }
-    if (returnCost) return value;
-    value.dispose();
-    return null;
+  /** Backprop starts from the scale: the gradients are those of the scaled loss. */
+  lossGradientSeed(loss: Tensor): Tensor {
+    return this.scaleLoss(onesLike(loss));
   }
 
   private byName(name: string): Variable {

@@ -188,7 +188,7 @@ export abstract class Optimizer {
         for (const n of tape) for (const t of n.inputs) if (t instanceof Variable && t.trainable) seen.set(t.id, t);
         vars = [...seen.values()];
       }
-      const gs = backprop(tape, vars, value, onesLike(value));
+      const gs = backprop(tape, vars, value, this.lossGradientSeed(value));
       // Only tensors leave tidy(): variables must not be adopted by an outer scope.
       return { value: keep(value), grads: gs.map((g, i) => keep(g ?? zerosLike(vars[i]))) };
     });
@@ -200,6 +200,14 @@ export abstract class Optimizer {
     if (returnCost) return value;
     value.dispose();
     return null;
+  }
+
+  /**
+   * @internal the gradient backprop of a loss starts from: ones, or the loss scale under a
+   * LossScaleOptimizer (loss_scale.ts). minimize() and the models' train steps use it.
+   */
+  lossGradientSeed(loss: Tensor): Tensor {
+    return onesLike(loss);
   }
 
   /** The optimizer's variables in Keras order: iterations, then each weight's slots in build order. */
