@@ -3,6 +3,7 @@
 // (dy / dx) while its scale, shift, mean, variance and their gradients stay float32, which
 // oneDNN's batch normalization does by itself (it keeps statistics in f32 for any data type).
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <string>
@@ -148,6 +149,20 @@ TypedPtr wide_scratch(int slot, int64_t n) {
   return TypedPtr(b.data(), DType::kFloat32);
 }
 
+// The detour itself: ins widened into scratch slots 0, 1, ..., f run on float32 pointers (its
+// output in the next slot), the output narrowed into out.
+template <class F>
+Status through_float32(ReducedPrecisionOps& rp, int64_t n, TypedPtr out, std::initializer_list<TypedPtr> ins, F f) {
+  std::vector<TypedPtr> wide;
+  for (TypedPtr in : ins) {
+    wide.push_back(wide_scratch((int)wide.size(), n));
+    CN_RETURN_IF_ERROR(rp.cast(wide.back(), in, n));
+  }
+  TypedPtr wout = wide_scratch((int)wide.size(), n);
+  CN_RETURN_IF_ERROR(f(wout, wide));
+  return rp.cast(out, wout, n);
+}
+
 }  // namespace
 
 Status CpuReducedPrecision::pool2d_forward(TypedPtr y, TypedPtr x, const Pool2DParams& p) {
@@ -190,11 +205,9 @@ Status CpuReducedPrecision::batchnorm_forward_training(TypedPtr y, float* mean, 
     return Status::ok();
   }
   if (!bn_on_jit(p, x.dtype)) {  // Note [bf16 batch norm off the jit kernels]
-    const int64_t n = p.rows * p.c;
-    TypedPtr wx = wide_scratch(0, n), wy = wide_scratch(1, n);
-    CN_RETURN_IF_ERROR(cast(wx, x, n));
-    CN_RETURN_IF_ERROR(batchnorm_forward_training(wy, mean, var, wx, gamma, beta, p));
-    return cast(y, wy, n);
+    return through_float32(*this, p.rows * p.c, y, {x}, [&](TypedPtr wy, const std::vector<TypedPtr>& w) {
+      return batchnorm_forward_training(wy, mean, var, w[0], gamma, beta, p);
+    });
   }
   return cpu::dnnl_guard("batchnorm_forward_training", [&] { return bn_shapes(p); }, [&] {
     defaults(p, &gamma, &beta);
@@ -222,11 +235,9 @@ Status CpuReducedPrecision::batchnorm_forward_inference(TypedPtr y, TypedPtr x, 
   if (x.dtype != y.dtype) return invalid_argument("batchnorm_forward_inference: x and y dtypes differ");
   if (p.c == 0 || p.rows == 0) return Status::ok();
   if (!bn_on_jit(p, x.dtype)) {  // Note [bf16 batch norm off the jit kernels]
-    const int64_t n = p.rows * p.c;
-    TypedPtr wx = wide_scratch(0, n), wy = wide_scratch(1, n);
-    CN_RETURN_IF_ERROR(cast(wx, x, n));
-    CN_RETURN_IF_ERROR(batchnorm_forward_inference(wy, wx, gamma, beta, mean, var, p));
-    return cast(y, wy, n);
+    return through_float32(*this, p.rows * p.c, y, {x}, [&](TypedPtr wy, const std::vector<TypedPtr>& w) {
+      return batchnorm_forward_inference(wy, w[0], gamma, beta, mean, var, p);
+    });
   }
   return cpu::dnnl_guard("batchnorm_forward_inference", [&] { return bn_shapes(p); }, [&] {
     defaults(p, &gamma, &beta);
@@ -259,12 +270,9 @@ Status CpuReducedPrecision::batchnorm_backward(TypedPtr dx, float* dgamma, float
     return Status::ok();
   }
   if (!bn_on_jit(p, x.dtype)) {  // Note [bf16 batch norm off the jit kernels]
-    const int64_t n = p.rows * p.c;
-    TypedPtr wx = wide_scratch(0, n), wdy = wide_scratch(1, n), wdx = wide_scratch(2, n);
-    CN_RETURN_IF_ERROR(cast(wx, x, n));
-    CN_RETURN_IF_ERROR(cast(wdy, dy, n));
-    CN_RETURN_IF_ERROR(batchnorm_backward(wdx, dgamma, dbeta, wdy, wx, gamma, mean, var, p));
-    return cast(dx, wdx, n);
+    return through_float32(*this, p.rows * p.c, dx, {x, dy}, [&](TypedPtr wdx, const std::vector<TypedPtr>& w) {
+      return batchnorm_backward(wdx, dgamma, dbeta, w[1], w[0], gamma, mean, var, p);
+    });
   }
   return cpu::dnnl_guard("batchnorm_backward", [&] { return bn_shapes(p); }, [&] {
     const float* shift = nullptr;
@@ -366,11 +374,9 @@ Status CpuReducedPrecision::batchnorm_forward_training_fused(TypedPtr y, float* 
   // The residual forms run the plain batch norm below (which takes the detour itself) and
   // add in bf16, so they round where the unfused kernels do.
   if (p.relu && !residual && !bn_on_jit(p, x.dtype) && x.dtype == y.dtype) {  // Note [bf16 batch norm off the jit kernels]
-    const int64_t n = p.rows * p.c;
-    TypedPtr wx = wide_scratch(0, n), wy = wide_scratch(1, n);
-    CN_RETURN_IF_ERROR(cast(wx, x, n));
-    CN_RETURN_IF_ERROR(batchnorm_forward_training_fused(wy, mean, var, wx, gamma, beta, TypedPtr(), p));
-    return cast(y, wy, n);
+    return through_float32(*this, p.rows * p.c, y, {x}, [&](TypedPtr wy, const std::vector<TypedPtr>& w) {
+      return batchnorm_forward_training_fused(wy, mean, var, w[0], gamma, beta, TypedPtr(), p);
+    });
   }
   BatchNormParams plain = p;
   plain.relu = false;
@@ -401,11 +407,9 @@ Status CpuReducedPrecision::batchnorm_forward_inference_fused(TypedPtr y, TypedP
   // The residual forms run the plain batch norm below (which takes the detour itself) and
   // add in bf16, so they round where the unfused kernels do.
   if (p.relu && !residual && !bn_on_jit(p, x.dtype) && x.dtype == y.dtype) {  // Note [bf16 batch norm off the jit kernels]
-    const int64_t n = p.rows * p.c;
-    TypedPtr wx = wide_scratch(0, n), wy = wide_scratch(1, n);
-    CN_RETURN_IF_ERROR(cast(wx, x, n));
-    CN_RETURN_IF_ERROR(batchnorm_forward_inference_fused(wy, wx, gamma, beta, mean, var, TypedPtr(), p));
-    return cast(y, wy, n);
+    return through_float32(*this, p.rows * p.c, y, {x}, [&](TypedPtr wy, const std::vector<TypedPtr>& w) {
+      return batchnorm_forward_inference_fused(wy, w[0], gamma, beta, mean, var, TypedPtr(), p);
+    });
   }
   BatchNormParams plain = p;
   plain.relu = false;
@@ -431,12 +435,9 @@ Status CpuReducedPrecision::batchnorm_backward_relu(TypedPtr dx, float* dgamma, 
   const char* op = "batchnorm_backward";
   CN_RETURN_IF_ERROR(validate(op, p, true));
   if (p.relu && !bn_on_jit(p, x.dtype) && x.dtype == dy.dtype && dx.dtype == dy.dtype) {  // Note [bf16 batch norm off the jit kernels]
-    const int64_t n = p.rows * p.c;
-    TypedPtr wx = wide_scratch(0, n), wdy = wide_scratch(1, n), wdx = wide_scratch(2, n);
-    CN_RETURN_IF_ERROR(cast(wx, x, n));
-    CN_RETURN_IF_ERROR(cast(wdy, dy, n));
-    CN_RETURN_IF_ERROR(batchnorm_backward_relu(wdx, dgamma, dbeta, wdy, wx, gamma, beta, mean, var, p));
-    return cast(dx, wdx, n);
+    return through_float32(*this, p.rows * p.c, dx, {x, dy}, [&](TypedPtr wdx, const std::vector<TypedPtr>& w) {
+      return batchnorm_backward_relu(wdx, dgamma, dbeta, w[1], w[0], gamma, beta, mean, var, p);
+    });
   }
   BatchNormParams plain = p;
   plain.relu = false;
