@@ -401,6 +401,10 @@ describe('dynamic loss scaling', () => {
     expect(opt.lossScale.dataSync()[0]).toBe(2);
     opt.minimize(() => cn.sum(cn.mul(v, cn.tensor([3, 1]))));
     expectEqual(v.dataSync(), new Float32Array([1 - 1.5, 2 - 0.5]), 'sgd step with the unscaled gradient');
+    // A {name: grad} map, as tfjs' variableGrads() returns, is unscaled the same way.
+    opt.applyGradients({ lso_v: cn.tensor([2, 4]) });
+    expectEqual(v.dataSync(), new Float32Array([1 - 1.5 - 0.5, 2 - 0.5 - 1]), 'by name: gradient / scale 2');
+    expect(() => opt.applyGradients({ no_such_variable: cn.tensor([1]) })).toThrow(/applyGradients: expected the name of a live variable but received 'no_such_variable'/);
     expect(() => cn.train.lossScaleOptimizer(cn.train.sgd(), { initialScale: 0 })).toThrow(/lossScaleOptimizer: expected initialScale as a finite number > 0 but received 0/);
     expect(() => cn.train.lossScaleOptimizer(cn.train.sgd(), { dynamicGrowthSteps: 1.5 })).toThrow(/dynamicGrowthSteps as an integer >= 1 but received 1.5/);
     opt.dispose();

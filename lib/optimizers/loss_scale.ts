@@ -13,11 +13,11 @@
 // the same way. The same code runs eagerly and while a train step is traced, on any
 // backend; the price is one copy and one select of the weights and slots per step.
 import { ENGINE, tidy } from '../engine.js';
-import { check } from '../errors.js';
+import { InvalidArgumentError, check } from '../errors.js';
 import { add, div, fill, greaterEqual, mul, onesLike, sum, variable, zerosLike } from '../ops/basic.js';
 import { isFinite } from '../ops/math_extra.js';
 import { where } from '../ops/transforms.js';
-import { Tensor, Variable } from '../tensor.js';
+import { Tensor, Variable, variablesByName } from '../tensor.js';
 import { GradientPair, Optimizer } from './optimizer.js';
 
 /** Options of lossScaleOptimizer() (Keras LossScaleOptimizer's arguments). */
@@ -135,9 +135,11 @@ export class LossScaleOptimizer extends Optimizer {
     return this.scaleLoss(onesLike(loss));
   }
 
+  /** The live variable of a {name: grad} map's key (as Optimizer.applyGradients resolves it). */
   private byName(name: string): Variable {
-    const inner = this.inner as unknown as { pairsFromNames(g: Record<string, Tensor>, op: string): GradientPair[] };
-    return inner.pairsFromNames({ [name]: fill([], 0) }, `${this.className}.applyGradients`)[0].variable;
+    const v = variablesByName.get(name)?.deref();
+    if (!v || v.isDisposed) throw new InvalidArgumentError(`${this.className}.applyGradients: expected the name of a live variable but received '${name}' (no variable has it)`);
+    return v;
   }
 
   /** The inner optimizer's weights, then the scale and the good-step count. */
