@@ -2,11 +2,12 @@
 // (concat / split), slice and pad on 2-byte elements, moved bit for bit by movement.cu's
 // kernels instantiated for 16-bit elements (so float16 moves as bfloat16 does, Note [reduced
 // precision] in ops/typed_kernels.h: storage kernels), with the float32 methods' checks and
-// semantics (movement.cc); and Sum / Mean of a 16-bit tensor accumulated in float32.
+// semantics (movement_plan.h); and Sum / Mean of a 16-bit tensor accumulated in float32.
 #include <algorithm>
 
 #include "cuda_backend.h"
 #include "half_backend.h"
+#include "movement_plan.h"
 #include "kernels/half_types.h"
 #include "kernels/reduced_kernels.h"
 
@@ -22,42 +23,22 @@ Status same16(const char* op, const TypedPtr& out, const TypedPtr& in) {
   return expect_typed(op, "out", out, {in.dtype});
 }
 
-void strides_of(const Shape& s, int64_t* st) {
-  int64_t acc = 1;
-  for (int i = (int)s.size() - 1; i >= 0; --i) {
-    st[i] = acc;
-    acc *= s[i];
-  }
-}
-
 }  // namespace
 
 Status CudaReducedPrecision::transpose(TypedPtr out, TypedPtr in, const TransposeParams& p) {
   CN_RETURN_IF_ERROR(same16("transpose", out, in));
-  if (p.rank < 0 || p.rank > kMaxRank) return invalid_argument("transpose: bad rank");
-  if (p.size == 0) return Status::ok();
-  Shape in_shape(p.in_shape, p.in_shape + p.rank);
-  int64_t st[kMaxRank];
-  strides_of(in_shape, st);
   cuda::k::IndexMap m;
-  m.rank = p.rank;
-  for (int i = 0; i < p.rank; ++i) {
-    if (p.perm[i] < 0 || p.perm[i] >= p.rank) return invalid_argument("transpose: bad perm");
-    m.shape[i] = p.in_shape[p.perm[i]];
-    m.a_strides[i] = st[p.perm[i]];
-  }
+  CN_RETURN_IF_ERROR(cuda::plan_transpose(p, &m));
+  if (p.size == 0) return Status::ok();
   CN_LAUNCH_CHECK(cuda::k::gather_strided16(b_->stream(), out.data, in.data, p.size, m, 0),
-                  "transpose in=" + shape_str(in_shape) + " " + dtype_name(in.dtype));
+                  "transpose in=" + shape_str(Shape(p.in_shape, p.in_shape + p.rank)) + " " + dtype_name(in.dtype));
   return Status::ok();
 }
 
 Status CudaReducedPrecision::copy_slab(TypedPtr out, TypedPtr in, int64_t outer, int64_t in_axis, int64_t out_axis,
                                        int64_t offset, int64_t inner, bool into_out) {
   CN_RETURN_IF_ERROR(same16("copy_slab", out, in));
-  int64_t span = into_out ? in_axis : out_axis, whole = into_out ? out_axis : in_axis;
-  if (outer < 0 || inner < 0 || span < 0 || offset < 0 || offset + span > whole)
-    return invalid_argument("copy_slab: slab [" + std::to_string(offset) + ", " + std::to_string(offset + span) +
-                            ") outside an axis of " + std::to_string(whole));
+  CN_RETURN_IF_ERROR(cuda::check_slab(outer, in_axis, out_axis, offset, inner, into_out));
   CN_LAUNCH_CHECK(cuda::k::copy_slab16(b_->stream(), out.data, in.data, outer, in_axis, out_axis, offset, inner,
                                        into_out),
                   "copy_slab outer=" + std::to_string(outer) + " in_axis=" + std::to_string(in_axis) +
@@ -68,21 +49,9 @@ Status CudaReducedPrecision::copy_slab(TypedPtr out, TypedPtr in, int64_t outer,
 Status CudaReducedPrecision::slice(TypedPtr out, TypedPtr in, const Shape& in_shape, const Shape& begin,
                                    const Shape& size) {
   CN_RETURN_IF_ERROR(same16("slice", out, in));
-  int rank = (int)in_shape.size();
-  if (rank > kMaxRank || begin.size() != in_shape.size() || size.size() != in_shape.size())
-    return invalid_argument("slice: expected begin and size of rank " + std::to_string(rank));
-  int64_t st[kMaxRank], offset = 0;
-  strides_of(in_shape, st);
   cuda::k::IndexMap m;
-  m.rank = rank;
-  for (int i = 0; i < rank; ++i) {
-    if (begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > in_shape[i])
-      return invalid_argument("slice: begin " + shape_str(begin) + " size " + shape_str(size) +
-                              " out of bounds for " + shape_str(in_shape));
-    m.shape[i] = size[i];
-    m.a_strides[i] = st[i];
-    offset += begin[i] * st[i];
-  }
+  int64_t offset;
+  CN_RETURN_IF_ERROR(cuda::plan_slice(in_shape, begin, size, &m, &offset));
   int64_t n = num_elements(size);
   if (n == 0) return Status::ok();
   CN_LAUNCH_CHECK(cuda::k::gather_strided16(b_->stream(), out.data, in.data, n, m, offset),
@@ -93,19 +62,9 @@ Status CudaReducedPrecision::slice(TypedPtr out, TypedPtr in, const Shape& in_sh
 Status CudaReducedPrecision::pad(TypedPtr out, TypedPtr in, const Shape& in_shape, const Shape& before,
                                  const Shape& after, float value) {
   CN_RETURN_IF_ERROR(same16("pad", out, in));
-  int rank = (int)in_shape.size();
-  if (rank > kMaxRank || before.size() != in_shape.size() || after.size() != in_shape.size())
-    return invalid_argument("pad: expected paddings of rank " + std::to_string(rank));
   cuda::k::PadDesc d;
-  d.rank = rank;
-  int64_t n = 1;
-  for (int i = 0; i < rank; ++i) {
-    if (before[i] < 0 || after[i] < 0) return invalid_argument("pad: paddings must be >= 0");
-    d.in_shape[i] = in_shape[i];
-    d.before[i] = before[i];
-    d.out_shape[i] = in_shape[i] + before[i] + after[i];
-    n *= d.out_shape[i];
-  }
+  int64_t n;
+  CN_RETURN_IF_ERROR(cuda::plan_pad(in_shape, before, after, &d, &n));
   if (n == 0) return Status::ok();
   // The value rounds to the dtype, as a cast would.
   const uint16_t bits = in.dtype == DType::kBFloat16 ? cuda::k::bf16_from(value).bits : cuda::k::fp16_from(value).bits;
