@@ -104,6 +104,31 @@ void defaults(const BatchNormParams& p, const float** gamma, const float** beta)
   if (beta && !*beta) *beta = buf + p.c;
 }
 
+const normalization_flags kScaleShiftRelu = kScaleShift | normalization_flags::fuse_norm_relu;
+
+// The backward primitive on x, dy, dx of dtype t; with relu, the fuse_norm_relu form, which
+// also reads the training forward's workspace (Note [bf16 batch norm + relu]).
+std::shared_ptr<const CachedPrimitive> bn_backward_primitive(const BatchNormParams& p, DType t, bool relu) {
+  return cpu::cached_primitive(bn_key(relu ? "rp_bn_relu_bwd" : "rp_bn_bwd", p, t), [&] {
+    const normalization_flags flags = relu ? kScaleShiftRelu : kScaleShift;
+    auto hint = bn_fwd_pd(p, t, prop_kind::forward_training, flags);
+    auto desc = CN_DNNL(dnnl::batch_normalization_backward::desc(prop_kind::backward, data_md(p, t), data_md(p, t), p.epsilon, flags));
+    auto pd = CN_DNNL(dnnl::batch_normalization_backward::primitive_desc(desc, cpu::default_attr(), cpu::cpu_engine(), hint));
+    auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::batch_normalization_backward(pd)), pd);
+    c->add_operand(DNNL_ARG_SRC, data_md(p, t), pd.src_desc(), false);
+    c->add_operand(DNNL_ARG_DIFF_DST, data_md(p, t), pd.diff_dst_desc(), false);
+    c->add_operand(DNNL_ARG_SCALE, channel_md(p), channel_md(p), false);
+    c->add_operand(DNNL_ARG_SHIFT, channel_md(p), channel_md(p), false);
+    c->add_operand(DNNL_ARG_MEAN, channel_md(p), pd.mean_desc(), false);
+    c->add_operand(DNNL_ARG_VARIANCE, channel_md(p), pd.variance_desc(), false);
+    if (relu) c->add_operand(DNNL_ARG_WORKSPACE, pd.workspace_desc(), pd.workspace_desc(), false);
+    c->add_operand(DNNL_ARG_DIFF_SRC, data_md(p, t), pd.diff_src_desc(), true);
+    c->add_operand(DNNL_ARG_DIFF_SCALE, channel_md(p), channel_md(p), true);
+    c->add_operand(DNNL_ARG_DIFF_SHIFT, channel_md(p), channel_md(p), true);
+    return std::shared_ptr<const CachedPrimitive>(c);
+  });
+}
+
 // The plain entry points take p.relu false; the fused ones (below) take either.
 Status validate(const char* op, const BatchNormParams& p, bool relu_allowed = false) {
   if (p.rows < 0 || p.c < 0 || !(p.epsilon >= 0.0f))
@@ -277,23 +302,7 @@ Status CpuReducedPrecision::batchnorm_backward(TypedPtr dx, float* dgamma, float
   return cpu::dnnl_guard("batchnorm_backward", [&] { return bn_shapes(p); }, [&] {
     const float* shift = nullptr;
     defaults(p, &gamma, &shift);
-    auto cp = cpu::cached_primitive(bn_key("rp_bn_bwd", p, x.dtype), [&] {
-      auto hint = bn_fwd_pd(p, x.dtype, prop_kind::forward_training, kScaleShift);
-      auto desc = CN_DNNL(dnnl::batch_normalization_backward::desc(prop_kind::backward, data_md(p, dy.dtype),
-                                                                   data_md(p, x.dtype), p.epsilon, kScaleShift));
-      auto pd = CN_DNNL(dnnl::batch_normalization_backward::primitive_desc(desc, cpu::default_attr(), cpu::cpu_engine(), hint));
-      auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::batch_normalization_backward(pd)), pd);
-      c->add_operand(DNNL_ARG_SRC, data_md(p, x.dtype), pd.src_desc(), false);
-      c->add_operand(DNNL_ARG_DIFF_DST, data_md(p, dy.dtype), pd.diff_dst_desc(), false);
-      c->add_operand(DNNL_ARG_SCALE, channel_md(p), channel_md(p), false);
-      c->add_operand(DNNL_ARG_SHIFT, channel_md(p), channel_md(p), false);
-      c->add_operand(DNNL_ARG_MEAN, channel_md(p), pd.mean_desc(), false);
-      c->add_operand(DNNL_ARG_VARIANCE, channel_md(p), pd.variance_desc(), false);
-      c->add_operand(DNNL_ARG_DIFF_SRC, data_md(p, dx.dtype), pd.diff_src_desc(), true);
-      c->add_operand(DNNL_ARG_DIFF_SCALE, channel_md(p), channel_md(p), true);
-      c->add_operand(DNNL_ARG_DIFF_SHIFT, channel_md(p), channel_md(p), true);
-      return std::shared_ptr<const CachedPrimitive>(c);
-    });
+    auto cp = bn_backward_primitive(p, x.dtype, false);
     cpu::run_primitive(*cp, {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_DIFF_DST, dy.data}, {DNNL_ARG_SCALE, gamma},
                              {DNNL_ARG_SHIFT, shift}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var},
                              {DNNL_ARG_DIFF_SRC, dx.data}, {DNNL_ARG_DIFF_SCALE, dgamma},
@@ -315,7 +324,6 @@ Status CpuReducedPrecision::batchnorm_backward(TypedPtr dx, float* dgamma, float
 // bf16 roundings (the normalized x, then the sum), as the unfused BatchNorm, Add and Relu.
 namespace {
 
-const normalization_flags kScaleShiftRelu = kScaleShift | normalization_flags::fuse_norm_relu;
 
 std::shared_ptr<const CachedPrimitive> bn_relu_forward_primitive(const BatchNormParams& p, DType t, bool training) {
   return cpu::cached_primitive(bn_key(training ? "rp_bn_relu_fwd_train" : "rp_bn_relu_fwd_infer", p, t), [&] {
@@ -452,24 +460,7 @@ Status CpuReducedPrecision::batchnorm_backward_relu(TypedPtr dx, float* dgamma, 
     float* stats = reinterpret_cast<float*>(static_cast<char*>(y) + fwd->find(DNNL_ARG_DST)->user_md.get_size());
     cpu::run_primitive(*fwd, {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_MEAN, stats},
                               {DNNL_ARG_VARIANCE, stats + p.c}, {DNNL_ARG_DST, y}, {DNNL_ARG_WORKSPACE, ws}});
-    auto bwd = cpu::cached_primitive(bn_key("rp_bn_relu_bwd", p, x.dtype), [&] {
-      auto hint = bn_fwd_pd(p, x.dtype, prop_kind::forward_training, kScaleShiftRelu);
-      auto desc = CN_DNNL(dnnl::batch_normalization_backward::desc(prop_kind::backward, data_md(p, dy.dtype),
-                                                                   data_md(p, x.dtype), p.epsilon, kScaleShiftRelu));
-      auto pd = CN_DNNL(dnnl::batch_normalization_backward::primitive_desc(desc, cpu::default_attr(), cpu::cpu_engine(), hint));
-      auto c = cpu::new_cached_primitive(CN_DNNL(dnnl::batch_normalization_backward(pd)), pd);
-      c->add_operand(DNNL_ARG_SRC, data_md(p, x.dtype), pd.src_desc(), false);
-      c->add_operand(DNNL_ARG_DIFF_DST, data_md(p, dy.dtype), pd.diff_dst_desc(), false);
-      c->add_operand(DNNL_ARG_SCALE, channel_md(p), channel_md(p), false);
-      c->add_operand(DNNL_ARG_SHIFT, channel_md(p), channel_md(p), false);
-      c->add_operand(DNNL_ARG_MEAN, channel_md(p), pd.mean_desc(), false);
-      c->add_operand(DNNL_ARG_VARIANCE, channel_md(p), pd.variance_desc(), false);
-      c->add_operand(DNNL_ARG_WORKSPACE, pd.workspace_desc(), pd.workspace_desc(), false);
-      c->add_operand(DNNL_ARG_DIFF_SRC, data_md(p, dx.dtype), pd.diff_src_desc(), true);
-      c->add_operand(DNNL_ARG_DIFF_SCALE, channel_md(p), channel_md(p), true);
-      c->add_operand(DNNL_ARG_DIFF_SHIFT, channel_md(p), channel_md(p), true);
-      return std::shared_ptr<const CachedPrimitive>(c);
-    });
+    auto bwd = bn_backward_primitive(p, x.dtype, true);
     cpu::run_primitive(*bwd, {{DNNL_ARG_SRC, x.data}, {DNNL_ARG_DIFF_DST, dy.data}, {DNNL_ARG_SCALE, gamma},
                               {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var},
                               {DNNL_ARG_WORKSPACE, ws}, {DNNL_ARG_DIFF_SRC, dx.data}, {DNNL_ARG_DIFF_SCALE, dgamma},
